@@ -1,0 +1,120 @@
+//! Identifiers of the things the ledger talks about. Each is validated once, when it is
+//! made, so the rest of the code can trust it (and so a malformed id never reaches the journal).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a string is not a valid identifier of some kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a valid {what}: {rule}")]
+pub struct IdError {
+    pub what: &'static str,
+    pub value: String,
+    pub rule: &'static str,
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $rule:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                let check: fn(&str) -> bool = $check;
+                if check(&value) {
+                    Ok(Self(value))
+                } else {
+                    Err(IdError { what: $what, value, rule: $rule })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, IdError> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A State, by its ISO 3166-1 alpha-3 code (`CHE`).
+    StateCode,
+    "State code",
+    "three upper-case letters (ISO 3166-1 alpha-3, e.g. CHE)",
+    |s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+);
+
+string_id!(
+    /// A body (working group, coordinator post, …), by its slug (`wg-universalization`).
+    BodyId,
+    "body id",
+    "1 to 64 characters of a-z, 0-9 and '-', starting with a letter (e.g. wg-universalization)",
+    |s| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.as_bytes()[0].is_ascii_lowercase()
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+);
+
+string_id!(
+    /// A meeting, by its conventional short name (`9MSP`, `2RC-2`).
+    MeetingId,
+    "meeting id",
+    "1 to 32 characters of letters, digits and '-' (e.g. 9MSP, 2RC-2)",
+    |s| {
+        !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }
+);
+
+string_id!(
+    /// An institution, by its acronym (`ICRC`, `GICHD`).
+    InstitutionCode,
+    "institution code",
+    "1 to 16 characters of upper-case letters, digits and '-' (e.g. ICRC)",
+    |s| {
+        !s.is_empty()
+            && s.len() <= 16
+            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    }
+);
+
+/// The position of an entry in the ledger: 0, 1, 2, …
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Seq(pub u64);
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

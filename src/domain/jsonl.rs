@@ -1,0 +1,271 @@
+//! The interchange format: one event per line of JSON, tagged by `kind` (DESIGN.md's
+//! contract). This module turns a line into a [`Draft`] and an entry back into a line.
+//!
+//! The events are one Rust enum for both encodings: serde's default (externally tagged) shape
+//! is what bincode writes to the journal, and here a line's `{"kind": K, ...fields}` is
+//! reshaped to `{K: {...fields}}` before serde sees it, so there is no second copy of the
+//! event types to keep in step.
+
+use serde_json::{Map, Value};
+
+use super::{Draft, Event, Seq, Timestamp};
+
+/// The longest line `import` reads. The largest real event is a few hundred bytes; the
+/// limit is there so a runaway or hostile file fails fast instead of exhausting memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// The longest text (a name, a mandate task, a reason) an event may carry, in characters.
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// How deeply a line's JSON may nest. Valid events nest four levels at most (a correction's
+/// replacement's decision); serde_json's own recursion limit stops deeper input well before
+/// the stack is at risk, this makes the message clear.
+pub const MAX_DEPTH: usize = 8;
+
+/// Line-level fields, beside the event's own.
+const LINE_FIELDS: [&str; 5] = ["override", "recorded_at", "recorded_by", "seq", "hash"];
+
+/// What is wrong with one line, and in which field (a dotted path: `decision.date`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{reason}", field.as_deref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+pub struct FieldError {
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl FieldError {
+    fn at(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError {
+            field: Some(field.into()),
+            reason: reason.into(),
+        }
+    }
+
+    fn whole(reason: impl Into<String>) -> FieldError {
+        FieldError {
+            field: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A parsed line: the draft, and the seq and hash the line claims (lines from `export`
+/// carry them, and `import` checks them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub draft: Draft,
+    pub claimed_seq: Option<Seq>,
+    pub claimed_hash: Option<String>,
+}
+
+/// Parses one line of the interchange format.
+pub fn parse_line(text: &str) -> Result<Line, FieldError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        let reason = if e.to_string().contains("recursion limit") {
+            format!("JSON nested deeper than {MAX_DEPTH} levels")
+        } else {
+            format!("not valid JSON: {e}")
+        };
+        FieldError::whole(reason)
+    })?;
+    let Value::Object(mut map) = value else {
+        return Err(FieldError::whole("expected a JSON object, one event per line"));
+    };
+    check_shape(&Value::Object(map.clone()), "", 1)?;
+
+    let override_reason = take_string(&mut map, "override")?;
+    if override_reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(FieldError::at("override", "an override needs a reason"));
+    }
+    let recorded_at = take_string(&mut map, "recorded_at")?
+        .map(|s| Timestamp::parse(&s).map_err(|e| FieldError::at("recorded_at", e.to_string())))
+        .transpose()?;
+    let recorded_by = take_string(&mut map, "recorded_by")?;
+    let claimed_hash = take_string(&mut map, "hash")?;
+    let claimed_seq = match map.remove("seq") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(Seq(v.as_u64().ok_or_else(|| {
+            FieldError::at("seq", "expected a whole number")
+        })?)),
+    };
+    let event = event_from_object(map)?;
+    Ok(Line {
+        draft: Draft {
+            event,
+            override_reason,
+            recorded_at,
+            recorded_by,
+        },
+        claimed_seq,
+        claimed_hash,
+    })
+}
+
+/// Parses an event given as a JSON object with a `kind`.
+pub fn event_from_value(value: Value) -> Result<Event, FieldError> {
+    match value {
+        Value::Object(map) => event_from_object(map),
+        _ => Err(FieldError::whole("expected a JSON object with a `kind`")),
+    }
+}
+
+fn event_from_object(map: Map<String, Value>) -> Result<Event, FieldError> {
+    let tagged = to_tagged(map)?;
+    serde_path_to_error::deserialize::<_, Event>(tagged).map_err(|e| {
+        let path = untag_path(&e.path().to_string());
+        let reason = e.inner().to_string();
+        // serde names a missing or unknown field in its message, at the struct's path.
+        let named = backticked(&reason);
+        let field = match (path.is_empty(), named) {
+            (true, Some(name)) => Some(name),
+            (false, Some(name)) if reason.starts_with("missing field") => {
+                Some(format!("{path}.{name}"))
+            }
+            (false, _) => Some(path),
+            (true, None) => None,
+        };
+        FieldError { field, reason }
+    })
+}
+
+/// `{"kind": K, ...}` → `{K: {...}}`, recursively for a correction's replacement.
+fn to_tagged(mut map: Map<String, Value>) -> Result<Value, FieldError> {
+    let kind = match map.remove("kind") {
+        Some(Value::String(kind)) => kind,
+        Some(_) => return Err(FieldError::at("kind", "expected a string")),
+        None => return Err(FieldError::at("kind", "missing: every line needs a `kind`")),
+    };
+    if !Event::KINDS.contains(&kind.as_str()) {
+        return Err(FieldError::at(
+            "kind",
+            format!("unknown kind {kind:?}; known kinds: {}", Event::KINDS.join(", ")),
+        ));
+    }
+    for field in LINE_FIELDS {
+        if map.contains_key(field) {
+            return Err(FieldError::at(field, "allowed on the line, not inside an event"));
+        }
+    }
+    if kind == "entry_corrected" {
+        if let Some(Value::Object(inner)) = map.remove("replacement") {
+            let inner = to_tagged(inner).map_err(|e| FieldError {
+                field: Some(match e.field {
+                    Some(f) => format!("replacement.{f}"),
+                    None => "replacement".into(),
+                }),
+                reason: e.reason,
+            })?;
+            map.insert("replacement".into(), inner);
+        } else {
+            map.entry("replacement").or_insert(Value::Null);
+        }
+    }
+    let mut tagged = Map::new();
+    tagged.insert(kind, Value::Object(map));
+    Ok(Value::Object(tagged))
+}
+
+/// serde_path_to_error's path of a tagged value names the variants (`coordinator_elected.start`,
+/// `entry_corrected.replacement.coordinator_elected.start`); the user wrote neither.
+fn untag_path(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut skip_next = true;
+    for segment in path.split('.') {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if segment == "replacement" {
+            skip_next = true;
+        }
+        if segment != "?" {
+            out.push(segment);
+        }
+    }
+    out.join(".")
+}
+
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(FieldError::at(key, "expected a string")),
+    }
+}
+
+/// Refuses input that no event has the shape of: texts beyond [`MAX_TEXT_CHARS`], nesting
+/// beyond [`MAX_DEPTH`].
+fn check_shape(value: &Value, path: &str, depth: usize) -> Result<(), FieldError> {
+    if depth > MAX_DEPTH {
+        return Err(FieldError::at(
+            path.trim_start_matches('.'),
+            format!("JSON nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    match value {
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(FieldError::at(
+            path.trim_start_matches('.'),
+            format!("text longer than {MAX_TEXT_CHARS} characters"),
+        )),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_shape(v, &format!("{path}[{i}]"), depth + 1)),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(k, v)| check_shape(v, &format!("{path}.{k}"), depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+/// An event as a JSON object with its `kind`, in the contract's shape. Absent optional fields
+/// are left out, except `end` (null is an open term) and `replacement` (null is a retraction).
+pub fn event_to_value(event: &Event) -> Value {
+    let tagged = serde_json::to_value(event).expect("events serialize to JSON");
+    let Value::Object(tagged) = tagged else {
+        unreachable!("an externally tagged enum serializes to an object")
+    };
+    let (kind, fields) = tagged.into_iter().next().expect("one variant");
+    let Value::Object(fields) = fields else {
+        unreachable!("every variant holds a struct")
+    };
+    let mut out = Map::new();
+    out.insert("kind".into(), Value::String(kind.clone()));
+    for (key, value) in fields {
+        let value = match (key.as_str(), value) {
+            ("replacement", Value::Object(inner)) => {
+                let (kind, fields) = inner.into_iter().next().expect("one variant");
+                let event = serde_json::from_value::<Event>(Value::Object(Map::from_iter([(
+                    kind, fields,
+                )])))
+                .expect("a serialized event deserializes");
+                event_to_value(&event)
+            }
+            (_, value) => value,
+        };
+        if value.is_null() && key != "end" && key != "replacement" {
+            continue;
+        }
+        out.insert(key, strip_nulls(value));
+    }
+    Value::Object(out)
+}
+
+fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,37 @@
+//! The domain: identifiers, dates, decisions and the events the ledger records.
+//! No I/O here; everything else depends on this module and it depends on nothing of ours.
+
+mod event;
+mod ids;
+pub mod jsonl;
+mod time;
+
+pub use event::{
+    BodyAmended, BodyDiscontinued, BodyEstablished, BodyType, CoordinatorElected, CoordinatorLeft,
+    Decision, EntryCorrected, Event, InstitutionRegistered, MandateAmended, MeetingHeld,
+    MeetingType, PresidencyElected, StandingInvitation, StateJoined, StateWithdrew, TermEnd,
+};
+pub use ids::{BodyId, IdError, InstitutionCode, MeetingId, Seq, StateCode};
+pub use time::{Date, DateError, Timestamp, YEARS};
+
+/// An event someone asks the ledger to record, with what the request says about it: the
+/// override of a rule finding, and (for lines that came from `export`) when and by whom it
+/// was first recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub event: Event,
+    pub override_reason: Option<String>,
+    pub recorded_at: Option<Timestamp>,
+    pub recorded_by: Option<String>,
+}
+
+impl Draft {
+    pub fn new(event: Event) -> Draft {
+        Draft {
+            event,
+            override_reason: None,
+            recorded_at: None,
+            recorded_by: None,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! ccm-ledger: a tamper-evident, event-sourced ledger of the machinery of the Convention on
+//! Cluster Munitions. See ARCHITECTURE.md for the map.
+
+pub mod domain;
