@@ -2,3 +2,4 @@
 //! Cluster Munitions. See ARCHITECTURE.md for the map.
 
 pub mod domain;
+pub mod ledger;

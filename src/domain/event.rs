@@ -362,7 +362,11 @@ impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Event::StateJoined(e) => {
-                write!(f, "{} ({}) became a State Party on {}", e.state, e.name, e.effective)
+                write!(
+                    f,
+                    "{} ({}) became a State Party on {}",
+                    e.state, e.name, e.effective
+                )
             }
             Event::StateWithdrew(e) => write!(f, "{} withdrew, effective {}", e.state, e.effective),
             Event::InstitutionRegistered(e) => write!(
@@ -387,7 +391,11 @@ impl fmt::Display for Event {
                 write!(f, " by {}", e.decision.meeting)
             }
             Event::CoordinatorLeft(e) => {
-                write!(f, "{} left {} on {} ({})", e.state, e.body, e.effective, e.reason)
+                write!(
+                    f,
+                    "{} left {} on {} ({})",
+                    e.state, e.body, e.effective, e.reason
+                )
             }
             Event::MandateAmended(e) => write!(
                 f,
@@ -410,7 +418,11 @@ impl fmt::Display for Event {
                 write!(f, "{} President-designate from {}", e.state, e.start)
             }
             Event::StandingInvitationExtended(e) => {
-                write!(f, "standing invitation to {} from {}", e.institution, e.effective)
+                write!(
+                    f,
+                    "standing invitation to {} from {}",
+                    e.institution, e.effective
+                )
             }
             Event::StandingInvitationWithdrawn(e) => write!(
                 f,

@@ -67,12 +67,17 @@ pub fn parse_line(text: &str) -> Result<Line, FieldError> {
         FieldError::whole(reason)
     })?;
     let Value::Object(mut map) = value else {
-        return Err(FieldError::whole("expected a JSON object, one event per line"));
+        return Err(FieldError::whole(
+            "expected a JSON object, one event per line",
+        ));
     };
     check_shape(&Value::Object(map.clone()), "", 1)?;
 
     let override_reason = take_string(&mut map, "override")?;
-    if override_reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
+    if override_reason
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
         return Err(FieldError::at("override", "an override needs a reason"));
     }
     let recorded_at = take_string(&mut map, "recorded_at")?
@@ -82,9 +87,9 @@ pub fn parse_line(text: &str) -> Result<Line, FieldError> {
     let claimed_hash = take_string(&mut map, "hash")?;
     let claimed_seq = match map.remove("seq") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(Seq(v.as_u64().ok_or_else(|| {
-            FieldError::at("seq", "expected a whole number")
-        })?)),
+        Some(v) => Some(Seq(v
+            .as_u64()
+            .ok_or_else(|| FieldError::at("seq", "expected a whole number"))?)),
     };
     let event = event_from_object(map)?;
     Ok(Line {
@@ -136,12 +141,18 @@ fn to_tagged(mut map: Map<String, Value>) -> Result<Value, FieldError> {
     if !Event::KINDS.contains(&kind.as_str()) {
         return Err(FieldError::at(
             "kind",
-            format!("unknown kind {kind:?}; known kinds: {}", Event::KINDS.join(", ")),
+            format!(
+                "unknown kind {kind:?}; known kinds: {}",
+                Event::KINDS.join(", ")
+            ),
         ));
     }
     for field in LINE_FIELDS {
         if map.contains_key(field) {
-            return Err(FieldError::at(field, "allowed on the line, not inside an event"));
+            return Err(FieldError::at(
+                field,
+                "allowed on the line, not inside an event",
+            ));
         }
     }
     if kind == "entry_corrected" {

@@ -36,7 +36,10 @@ impl Date {
         let format = format_description!("[year]-[month]-[day]");
         // `[year]` accepts a sign and more than four digits; the contract says exactly YYYY.
         if s.len() != 10 || !s.as_bytes()[0].is_ascii_digit() {
-            return Err(DateError::Malformed(s.to_owned(), "expected 10 characters".into()));
+            return Err(DateError::Malformed(
+                s.to_owned(),
+                "expected 10 characters".into(),
+            ));
         }
         let date = time::Date::parse(s, &format)
             .map_err(|e| DateError::Malformed(s.to_owned(), e.to_string()))?;
@@ -93,14 +96,22 @@ impl Date {
     }
 
     fn from_julian_day(day: i32) -> Option<Date> {
-        time::Date::from_julian_day(day).ok().and_then(Date::from_time)
+        time::Date::from_julian_day(day)
+            .ok()
+            .and_then(Date::from_time)
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(f, "{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
     }
 }
 
@@ -205,7 +216,14 @@ mod tests {
 
     #[test]
     fn impossible_and_out_of_range_dates_are_refused() {
-        for bad in ["2023-02-30", "0000-00-00", "2019-13-01", "2019-9-4", "+2019-09-04", "1899-12-31"] {
+        for bad in [
+            "2023-02-30",
+            "0000-00-00",
+            "2019-13-01",
+            "2019-9-4",
+            "+2019-09-04",
+            "1899-12-31",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad} was accepted");
         }
         assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
@@ -215,7 +233,10 @@ mod tests {
     fn adding_years_keeps_the_day_or_falls_back_to_the_end_of_february() {
         let leap = Date::parse("2024-02-29").unwrap();
         assert_eq!(leap.add_years(1).to_string(), "2025-02-28");
-        assert_eq!(Date::parse("2019-09-04").unwrap().add_years(2).to_string(), "2021-09-04");
+        assert_eq!(
+            Date::parse("2019-09-04").unwrap().add_years(2).to_string(),
+            "2021-09-04"
+        );
     }
 
     #[test]

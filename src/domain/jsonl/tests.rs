@@ -13,7 +13,8 @@ fn round_trip(line: &str) {
 
 #[test]
 fn every_kind_of_the_contract_round_trips() {
-    let decision = r#"{"meeting":"9MSP","date":"2019-09-04","document":"CCM/MSP/2019/14","paragraph":"31"}"#;
+    let decision =
+        r#"{"meeting":"9MSP","date":"2019-09-04","document":"CCM/MSP/2019/14","paragraph":"31"}"#;
     for line in [
         r#"{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-08-01"}"#.to_owned(),
         r#"{"kind":"state_withdrew","state":"LTU","name":"Lithuania","effective":"2025-03-06"}"#.to_owned(),
@@ -40,7 +41,9 @@ fn every_kind_of_the_contract_round_trips() {
 
 #[test]
 fn a_missing_field_is_named_with_its_path() {
-    let e = err(r#"{"kind":"coordinator_elected","body":"wg-a","state":"ECU","start":"2019-09-04","decision":{"date":"2019-09-04"}}"#);
+    let e = err(
+        r#"{"kind":"coordinator_elected","body":"wg-a","state":"ECU","start":"2019-09-04","decision":{"date":"2019-09-04"}}"#,
+    );
     assert_eq!(e.field.as_deref(), Some("decision.meeting"), "{e}");
     let e = err(r#"{"kind":"state_joined","name":"Norway","effective":"2010-08-01"}"#);
     assert_eq!(e.field.as_deref(), Some("state"), "{e}");
@@ -48,7 +51,8 @@ fn a_missing_field_is_named_with_its_path() {
 
 #[test]
 fn an_impossible_date_is_named_with_its_field() {
-    let e = err(r#"{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2023-02-30"}"#);
+    let e =
+        err(r#"{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2023-02-30"}"#);
     assert_eq!(e.field.as_deref(), Some("effective"));
     assert!(e.reason.contains("2023-02-30"), "{e}");
 }
@@ -62,19 +66,24 @@ fn an_unknown_kind_lists_the_known_ones() {
 
 #[test]
 fn an_unknown_field_is_refused_by_name() {
-    let e = err(r#"{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-08-01","strat":"x"}"#);
+    let e = err(
+        r#"{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-08-01","strat":"x"}"#,
+    );
     assert_eq!(e.field.as_deref(), Some("strat"), "{e}");
 }
 
 #[test]
 fn a_malformed_id_is_refused() {
-    let e = err(r#"{"kind":"state_joined","state":"Norway","name":"Norway","effective":"2010-08-01"}"#);
+    let e =
+        err(r#"{"kind":"state_joined","state":"Norway","name":"Norway","effective":"2010-08-01"}"#);
     assert_eq!(e.field.as_deref(), Some("state"), "{e}");
 }
 
 #[test]
 fn errors_inside_a_replacement_name_the_replacement() {
-    let e = err(r#"{"kind":"entry_corrected","target":1,"reason":"r","replacement":{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-02-30"}}"#);
+    let e = err(
+        r#"{"kind":"entry_corrected","target":1,"reason":"r","replacement":{"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-02-30"}}"#,
+    );
     assert_eq!(e.field.as_deref(), Some("replacement.effective"), "{e}");
 }
 
@@ -88,8 +97,15 @@ fn line_fields_are_taken_off_the_event() {
 
 #[test]
 fn deep_nesting_and_long_texts_are_refused() {
-    let deep = format!(r#"{{"kind":"state_joined","x":{}1{}}}"#, "[".repeat(100), "]".repeat(100));
+    let deep = format!(
+        r#"{{"kind":"state_joined","x":{}1{}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     assert!(err(&deep).reason.contains("nested"));
-    let long = format!(r#"{{"kind":"state_joined","state":"NOR","name":"{}","effective":"2010-08-01"}}"#, "a".repeat(MAX_TEXT_CHARS + 1));
+    let long = format!(
+        r#"{{"kind":"state_joined","state":"NOR","name":"{}","effective":"2010-08-01"}}"#,
+        "a".repeat(MAX_TEXT_CHARS + 1)
+    );
     assert_eq!(err(&long).field.as_deref(), Some("name"));
 }

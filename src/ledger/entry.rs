@@ -1,0 +1,221 @@
+//! An entry of the ledger, its frozen binary encoding, and the hash chain.
+//!
+//! **Invariant:** the bytes an entry was written with are the bytes that are hashed and kept;
+//! nothing re-encodes an old entry, so a later encoder cannot change an old hash.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Event, Seq, Timestamp};
+
+/// The schema version written as the first byte of every entry. Version 1 is the only one so
+/// far; a version 2 gets its own `StoredEntryV2` and an upcast from V1 in [`Entry::decode`].
+pub const SCHEMA_VERSION: u8 = 1;
+
+/// The context string of blake3's derive-key mode for entry hashes. Fixed forever: changing it
+/// changes every hash.
+pub const HASH_CONTEXT: &str = "ccm-ledger 2026-11-30 entry hash v1";
+
+/// The largest encoded entry accepted when decoding, a guard against a damaged length field.
+pub const MAX_ENTRY_BYTES: usize = 1 << 22;
+
+/// The pinned bincode configuration: little-endian, variable-length integers, a size limit.
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard()
+        .with_little_endian()
+        .with_variable_int_encoding()
+        .with_limit::<MAX_ENTRY_BYTES>()
+}
+
+/// The blake3 hash of an entry, chained to its predecessor's.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntryHash(pub [u8; 32]);
+
+impl EntryHash {
+    /// `hash(-1)`: what entry 0 links to.
+    pub const GENESIS: EntryHash = EntryHash([0; 32]);
+
+    /// `hash(n) = blake3_derive_key(HASH_CONTEXT, hash(n-1) ‖ seq as u64 LE ‖ entry bytes)`.
+    pub fn chain(prev: &EntryHash, seq: Seq, bytes: &[u8]) -> EntryHash {
+        let mut hasher = blake3::Hasher::new_derive_key(HASH_CONTEXT);
+        hasher.update(&prev.0);
+        hasher.update(&seq.0.to_le_bytes());
+        hasher.update(bytes);
+        EntryHash(*hasher.finalize().as_bytes())
+    }
+
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(s: &str) -> Option<EntryHash> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(EntryHash(out))
+    }
+
+    /// The first 12 hex digits, as `log` shows them.
+    pub fn short(&self) -> String {
+        self.to_hex()[..12].to_owned()
+    }
+}
+
+impl fmt::Display for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EntryHash({})", self.short())
+    }
+}
+
+/// One entry of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: Seq,
+    pub recorded_at: Timestamp,
+    pub recorded_by: String,
+    /// The reason given for recording the event despite a continuity-rule finding.
+    pub override_reason: Option<String>,
+    pub prev_hash: EntryHash,
+    pub event: Event,
+}
+
+/// Version 1 of the stored form. Field order is the format; never reorder.
+#[derive(Serialize, Deserialize)]
+struct StoredEntryV1 {
+    schema: u8,
+    seq: u64,
+    recorded_at: Timestamp,
+    recorded_by: String,
+    override_reason: Option<String>,
+    prev_hash: [u8; 32],
+    event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the entry is empty")]
+    Empty,
+    #[error("unknown schema version {0} (this build reads version {SCHEMA_VERSION})")]
+    UnknownSchema(u8),
+    #[error("the entry's bytes do not decode: {0}")]
+    Malformed(String),
+    #[error("{0} bytes are left over after the entry")]
+    TrailingBytes(usize),
+}
+
+impl Entry {
+    /// The bytes of this entry in the current schema. Only new entries are encoded; an old
+    /// entry keeps the bytes it was read with.
+    pub fn encode(&self) -> Vec<u8> {
+        let stored = StoredEntryV1 {
+            schema: SCHEMA_VERSION,
+            seq: self.seq.0,
+            recorded_at: self.recorded_at,
+            recorded_by: self.recorded_by.clone(),
+            override_reason: self.override_reason.clone(),
+            prev_hash: self.prev_hash.0,
+            event: self.event.clone(),
+        };
+        bincode::serde::encode_to_vec(&stored, config()).expect("entries always encode")
+    }
+
+    /// Decodes an entry of any known schema version, upcast to the current one.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, DecodeError> {
+        match bytes.first() {
+            None => Err(DecodeError::Empty),
+            Some(&1) => {
+                let (stored, read): (StoredEntryV1, usize) =
+                    bincode::serde::decode_from_slice(bytes, config())
+                        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+                if read != bytes.len() {
+                    return Err(DecodeError::TrailingBytes(bytes.len() - read));
+                }
+                Ok(Entry {
+                    seq: Seq(stored.seq),
+                    recorded_at: stored.recorded_at,
+                    recorded_by: stored.recorded_by,
+                    override_reason: stored.override_reason,
+                    prev_hash: EntryHash(stored.prev_hash),
+                    event: stored.event,
+                })
+            }
+            Some(&other) => Err(DecodeError::UnknownSchema(other)),
+        }
+    }
+}
+
+/// Encodes an event alone, with the entry's configuration: the identity used to find
+/// duplicates.
+pub fn event_fingerprint(event: &Event) -> [u8; 32] {
+    let bytes = bincode::serde::encode_to_vec(event, config()).expect("events always encode");
+    *blake3::hash(&bytes).as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Date, StateCode, StateJoined};
+
+    fn entry() -> Entry {
+        Entry {
+            seq: Seq(0),
+            recorded_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            recorded_by: "test".into(),
+            override_reason: None,
+            prev_hash: EntryHash::GENESIS,
+            event: Event::StateJoined(StateJoined {
+                state: StateCode::new("NOR").unwrap(),
+                name: "Norway".into(),
+                effective: Date::parse("2010-08-01").unwrap(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_entry_decodes_to_itself_and_starts_with_its_schema_version() {
+        let bytes = entry().encode();
+        assert_eq!(bytes[0], SCHEMA_VERSION);
+        assert_eq!(Entry::decode(&bytes).unwrap(), entry());
+    }
+
+    #[test]
+    fn damaged_bytes_never_panic_the_decoder() {
+        let bytes = entry().encode();
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= flip;
+                let _ = Entry::decode(&damaged);
+            }
+            let _ = Entry::decode(&bytes[..i]);
+        }
+        assert_eq!(
+            Entry::decode(&[9, 1, 2]),
+            Err(DecodeError::UnknownSchema(9))
+        );
+    }
+
+    #[test]
+    fn the_hash_covers_the_predecessor_the_seq_and_the_bytes() {
+        let bytes = entry().encode();
+        let h = EntryHash::chain(&EntryHash::GENESIS, Seq(0), &bytes);
+        assert_ne!(h, EntryHash::chain(&EntryHash([1; 32]), Seq(0), &bytes));
+        assert_ne!(h, EntryHash::chain(&EntryHash::GENESIS, Seq(1), &bytes));
+        assert_ne!(
+            h,
+            EntryHash::chain(&EntryHash::GENESIS, Seq(0), &bytes[1..])
+        );
+        assert_eq!(EntryHash::from_hex(&h.to_hex()), Some(h));
+    }
+}
