@@ -56,6 +56,119 @@ pub struct Line {
     pub claimed_hash: Option<String>,
 }
 
+/// The most events one import takes (a guard against a runaway file; a 10^6-event ledger
+/// imports in one go).
+pub const MAX_EVENTS: usize = 10_000_000;
+/// How many bad lines an import reports before it stops reading.
+pub const MAX_REPORTED_ERRORS: usize = 20;
+
+/// A bad line: its number (from 1) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct LineError {
+    pub line: usize,
+    pub problem: FieldError,
+}
+
+/// Reads every line of a JSON Lines input (blank lines are skipped). Returns the parsed lines
+/// with their numbers, or every bad line (up to [`MAX_REPORTED_ERRORS`]). Never reads more
+/// than [`MAX_LINE_BYTES`] of one line into memory.
+pub fn read_lines(mut reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, Vec<LineError>> {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    let mut buf = Vec::new();
+    let mut number = 0;
+    loop {
+        number += 1;
+        buf.clear();
+        let (read, too_long) = match read_bounded_line(&mut reader, &mut buf) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(LineError {
+                    line: number,
+                    problem: FieldError::whole(format!("cannot read: {e}")),
+                });
+                break;
+            }
+        };
+        if read == 0 {
+            break;
+        }
+        let fail = |reason: String| LineError {
+            line: number,
+            problem: FieldError::whole(reason),
+        };
+        if too_long {
+            errors.push(fail(format!(
+                "longer than the limit of {MAX_LINE_BYTES} bytes"
+            )));
+        } else {
+            match std::str::from_utf8(&buf) {
+                Err(e) => errors.push(fail(format!(
+                    "not UTF-8 text (invalid byte at column {})",
+                    e.valid_up_to() + 1
+                ))),
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => match parse_line(text.trim_end_matches(['\n', '\r'])) {
+                    Ok(line) => lines.push((number, line)),
+                    Err(problem) => errors.push(LineError {
+                        line: number,
+                        problem,
+                    }),
+                },
+            }
+        }
+        if errors.len() >= MAX_REPORTED_ERRORS {
+            break;
+        }
+        if lines.len() > MAX_EVENTS {
+            errors.push(fail(format!(
+                "more than {MAX_EVENTS} events in one import; split the file"
+            )));
+            break;
+        }
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads one line into `buf`, keeping at most `MAX_LINE_BYTES + 1` bytes of it; returns the
+/// bytes consumed and whether the line was longer than the limit.
+fn read_bounded_line(
+    reader: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((consumed, too_long));
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let n = chunk.len();
+        if !too_long {
+            if buf.len() + n > MAX_LINE_BYTES + 1 {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        reader.consume(n);
+        consumed += n;
+        if done {
+            return Ok((consumed, too_long));
+        }
+    }
+}
+
 /// Parses one line of the interchange format.
 pub fn parse_line(text: &str) -> Result<Line, FieldError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {

@@ -1,8 +1,637 @@
 //! The ledger: entries, their encoding and hash chain, the journal that is the truth, the
-//! head file that acknowledges it, and verification.
+//! head file that acknowledges it, the lock, and the sled database of derived data behind it.
+//!
+//! **Invariant:** entries are never rewritten. The journal only grows, by whole frames that
+//! are synced before the head file acknowledges them; only the unacknowledged torn tail of a
+//! crashed write is ever cut, and its bytes are kept beside the journal.
 
 mod entry;
+pub mod journal;
+pub mod sync;
+mod verify;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 pub use entry::{
     event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
+pub use journal::{Frame, FrameError, Head};
+pub use verify::{verify_dir, Checked, Tampering, Verified};
+
+use crate::domain::{Draft, Seq, Timestamp};
+use crate::store::{Absorbed, Snapshot, Store, StoreError, INDEX_STRIDE};
+use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
+
+const LOCK_FILE: &str = "lock";
+const INDEX_DIR: &str = "index.sled";
+
+/// A snapshot is rewritten when a query had to fold at least this many entries past it:
+/// folding a few hundred entries costs less than re-serializing a large projection.
+pub const SNAPSHOT_EVERY: u64 = 1024;
+
+/// What went wrong with the ledger, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{0} is not a ledger (no journal in it)")]
+    NotALedger(PathBuf),
+    #[error("{0} is a file, not a ledger directory")]
+    NotADirectory(PathBuf),
+    #[error("{0} already holds a ledger")]
+    AlreadyExists(PathBuf),
+    #[error("ledger in use: another ccm-ledger process is writing to {0}")]
+    InUse(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("corrupted ledger: {path}: {detail}")]
+    Corrupted { path: PathBuf, detail: String },
+    #[error("the ledger was opened read-only")]
+    ReadOnly,
+}
+
+impl LedgerError {
+    fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> LedgerError {
+        let path = path.into();
+        move |source| LedgerError::Io { path, source }
+    }
+}
+
+/// How a command uses the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Appends: takes the exclusive lock or fails with [`LedgerError::InUse`] at once.
+    Write,
+    /// Reads: takes the lock if it is free (and then keeps the derived database up to date);
+    /// if a writer holds it, reads the acknowledged journal directly, which never blocks.
+    Read,
+}
+
+/// Who records, and when: pinned in tests so a fixture always yields the same hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorder {
+    pub by: String,
+    /// `None`: the clock at append.
+    pub at: Option<Timestamp>,
+}
+
+/// One entry read back from the journal, with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub entry: Entry,
+    pub hash: EntryHash,
+}
+
+/// Entries ready to be appended: encoded, hashed and framed, not yet written.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub entries: Vec<StoredEntry>,
+    frames: Vec<u8>,
+    head: Head,
+    index_keys: Vec<(u64, u64)>,
+}
+
+impl Prepared {
+    /// The head after these entries are appended.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+}
+
+pub struct Ledger {
+    dir: PathBuf,
+    head: Head,
+    access: Access,
+    /// Held for the life of the ledger when this process has the lock.
+    lock: Option<File>,
+    store: Option<Store>,
+    notices: Vec<String>,
+}
+
+impl Ledger {
+    /// Creates an empty ledger in `dir` (created if missing; must not hold a ledger already).
+    pub fn init(dir: &Path) -> Result<Ledger, LedgerError> {
+        if dir.is_file() {
+            return Err(LedgerError::NotADirectory(dir.to_owned()));
+        }
+        fs::create_dir_all(dir).map_err(LedgerError::io(dir))?;
+        let lock = lock(dir)?.ok_or_else(|| LedgerError::InUse(dir.to_owned()))?;
+        if dir.join(JOURNAL_FILE).exists() {
+            return Err(LedgerError::AlreadyExists(dir.to_owned()));
+        }
+        journal::create(dir).map_err(LedgerError::io(dir.join(JOURNAL_FILE)))?;
+        drop(lock);
+        Ledger::open(dir, Access::Write)
+    }
+
+    /// Opens the ledger in `dir`, creating an empty one first if `dir` holds none.
+    pub fn open_or_init(dir: &Path) -> Result<Ledger, LedgerError> {
+        match Ledger::open(dir, Access::Write) {
+            Err(LedgerError::NotALedger(_)) => Ledger::init(dir),
+            other => other,
+        }
+    }
+
+    pub fn open(dir: &Path, access: Access) -> Result<Ledger, LedgerError> {
+        if dir.is_file() {
+            return Err(LedgerError::NotADirectory(dir.to_owned()));
+        }
+        let journal_path = dir.join(JOURNAL_FILE);
+        if !journal_path.exists() {
+            return Err(LedgerError::NotALedger(dir.to_owned()));
+        }
+        let lock = match (lock(dir), access) {
+            (Ok(Some(lock)), _) => Some(lock),
+            (Ok(None), Access::Write) => return Err(LedgerError::InUse(dir.to_owned())),
+            (Ok(None), Access::Read) => None,
+            (Err(e), Access::Write) => return Err(e),
+            // A read-only directory cannot hold a lock file; reading needs none.
+            (Err(_), Access::Read) => None,
+        };
+        let mut ledger = Ledger {
+            dir: dir.to_owned(),
+            head: Head::empty(),
+            access,
+            lock,
+            store: None,
+            notices: Vec::new(),
+        };
+        ledger.head = ledger.check_journal()?;
+        if ledger.lock.is_some() {
+            ledger.open_store()?;
+        }
+        Ok(ledger)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// What the user should be told about repairs made on open (a rebuilt index, a cut tail).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    fn corrupted(&self, file: &str, detail: impl Into<String>) -> LedgerError {
+        LedgerError::Corrupted {
+            path: self.dir.join(file),
+            detail: detail.into(),
+        }
+    }
+
+    /// Reads the head file and checks the journal against it: the magic, the length, and the
+    /// last acknowledged frame. A full check of every entry is `verify`'s job.
+    fn check_journal(&mut self) -> Result<Head, LedgerError> {
+        let path = self.dir.join(JOURNAL_FILE);
+        let head = journal::read_head(&self.dir)
+            .map_err(|e| self.corrupted(HEAD_FILE, format!("{e}; run `ccm-ledger verify`")))?;
+        if !journal::check_magic(&path).map_err(LedgerError::io(&path))? {
+            return Err(self.corrupted(JOURNAL_FILE, "not a ccm-ledger journal (overwritten?)"));
+        }
+        let len = fs::metadata(&path).map_err(LedgerError::io(&path))?.len();
+        if len < head.bytes {
+            return Err(self.corrupted(
+                JOURNAL_FILE,
+                format!(
+                    "the journal has {len} bytes but the head file acknowledges {} (entries were removed); run `ccm-ledger verify`",
+                    head.bytes
+                ),
+            ));
+        }
+        if head.entries > 0 {
+            let last = journal::read_frame_at(&path, head.last_frame, head.bytes);
+            match last {
+                Ok(frame) if frame.end() == head.bytes && frame.hash == head.hash => {}
+                Ok(_) => {
+                    return Err(self.corrupted(
+                        JOURNAL_FILE,
+                        format!(
+                            "entry {} does not match the head file; run `ccm-ledger verify`",
+                            head.entries - 1
+                        ),
+                    ))
+                }
+                Err(e) => {
+                    return Err(self.corrupted(
+                        JOURNAL_FILE,
+                        format!("entry {}: {e}; run `ccm-ledger verify`", head.entries - 1),
+                    ))
+                }
+            }
+        }
+        if len > head.bytes && self.access == Access::Write {
+            self.cut_torn_tail(&path, &head, len)?;
+        }
+        Ok(head)
+    }
+
+    /// Frames past the acknowledged size were never acknowledged to anyone: a crash hit
+    /// between their sync and the head's. They are cut, and kept in a side file as evidence,
+    /// unless the index shows they had been acknowledged, in which case the head file was
+    /// rolled back and nothing is touched.
+    fn cut_torn_tail(&mut self, path: &Path, head: &Head, len: u64) -> Result<(), LedgerError> {
+        if let Ok(store) = Store::open(&self.dir.join(INDEX_DIR)) {
+            if let Ok(Some(absorbed)) = store.absorbed() {
+                if absorbed.entries > head.entries {
+                    return Err(self.corrupted(
+                        HEAD_FILE,
+                        format!(
+                            "the head file acknowledges {} entries but {} had been acknowledged (the head file was rolled back); run `ccm-ledger verify`",
+                            head.entries, absorbed.entries
+                        ),
+                    ));
+                }
+            }
+        }
+        let tail = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = File::open(path).map_err(LedgerError::io(path))?;
+            file.seek(SeekFrom::Start(head.bytes))
+                .map_err(LedgerError::io(path))?;
+            let mut tail = Vec::new();
+            file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
+            tail
+        };
+        let kept = self.dir.join(format!("torn-tail-at-{}.bin", head.bytes));
+        fs::write(&kept, &tail).map_err(LedgerError::io(&kept))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(LedgerError::io(path))?;
+        file.set_len(head.bytes).map_err(LedgerError::io(path))?;
+        sync::data(&file).map_err(LedgerError::io(path))?;
+        self.notices.push(format!(
+            "cut {} unacknowledged bytes (len {len}) off the journal, left by an interrupted write; kept in {}",
+            tail.len(),
+            kept.display()
+        ));
+        Ok(())
+    }
+
+    /// Opens the derived database and brings it up to the head; if it is missing, damaged,
+    /// panics, or disagrees with the journal, it is set aside and rebuilt.
+    fn open_store(&mut self) -> Result<(), LedgerError> {
+        let path = self.dir.join(INDEX_DIR);
+        let existed = path.exists();
+        match Store::open(&path).and_then(|store| self.catch_up(store)) {
+            Ok((store, from_zero)) => {
+                if existed && from_zero && self.head.entries > 0 {
+                    self.notices.push(
+                        "the index database held nothing of the journal (damaged or emptied); rebuilt from the journal".into(),
+                    );
+                }
+                self.store = Some(store);
+                Ok(())
+            }
+            Err(problem) => {
+                if existed {
+                    let aside = self.dir.join(format!(
+                        "{INDEX_DIR}.damaged-{}",
+                        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+                    ));
+                    fs::rename(&path, &aside).map_err(LedgerError::io(&path))?;
+                    self.notices.push(format!(
+                        "the index database was unusable ({problem}); set aside as {} and rebuilt from the journal",
+                        aside.display()
+                    ));
+                }
+                let (store, _) = Store::open(&path)
+                    .and_then(|store| self.catch_up(store))
+                    .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?;
+                self.store = Some(store);
+                Ok(())
+            }
+        }
+    }
+
+    /// Brings the database up to the head; says whether it had to start from nothing.
+    fn catch_up(&self, store: Store) -> Result<(Store, bool), StoreError> {
+        let journal = self.dir.join(JOURNAL_FILE);
+        let recorded = store.absorbed()?;
+        let from_zero = recorded.is_none();
+        let absorbed = match recorded {
+            Some(a) => a,
+            None => Absorbed {
+                entries: 0,
+                bytes: journal::MAGIC.len() as u64,
+                last_frame: 0,
+                hash: EntryHash::GENESIS,
+            },
+        };
+        let agrees = absorbed.entries <= self.head.entries
+            && store.index_is_complete(&absorbed)?
+            && (absorbed.entries == 0
+                || journal::read_frame_at(&journal, absorbed.last_frame, self.head.bytes)
+                    .is_ok_and(|f| f.hash == absorbed.hash && f.end() == absorbed.bytes));
+        if !agrees {
+            return Err(StoreError::Open(format!(
+                "it had absorbed {} entries that do not match the journal",
+                absorbed.entries
+            )));
+        }
+        if absorbed.entries == self.head.entries {
+            return Ok((store, from_zero));
+        }
+        let mut reader = FrameReader::open(&journal, absorbed.bytes, self.head.bytes)
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let mut keys = Vec::new();
+        let mut seq = absorbed.entries;
+        let mut last = absorbed;
+        while let Some(frame) = reader.next_frame() {
+            let frame = frame.map_err(|e| StoreError::Open(format!("entry {seq}: {e}")))?;
+            if seq.is_multiple_of(INDEX_STRIDE) {
+                keys.push((seq, frame.offset));
+            }
+            seq += 1;
+            last = Absorbed {
+                entries: seq,
+                bytes: frame.end(),
+                last_frame: frame.offset,
+                hash: frame.hash,
+            };
+            if keys.len() >= 4096 {
+                store.absorb(&keys, last)?;
+                keys.clear();
+            }
+        }
+        store.absorb(&keys, last)?;
+        Ok((store, from_zero))
+    }
+
+    /// The entries with seq in `from..to` (to capped at the head), decoded, in order.
+    pub fn entries(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<impl Iterator<Item = Result<StoredEntry, LedgerError>> + '_, LedgerError> {
+        let to = to.min(self.head.entries);
+        let path = self.dir.join(JOURNAL_FILE);
+        let (mut seq, offset) = match &self.store {
+            Some(store) if from > 0 => store
+                .nearest(from)
+                .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?
+                .unwrap_or((0, journal::MAGIC.len() as u64)),
+            _ => (0, journal::MAGIC.len() as u64),
+        };
+        let mut reader =
+            FrameReader::open(&path, offset, self.head.bytes).map_err(LedgerError::io(&path))?;
+        let mut failed = false;
+        Ok(std::iter::from_fn(move || {
+            while !failed && seq < to {
+                let at = seq;
+                let frame = match reader.next_frame() {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => {
+                        failed = true;
+                        return Some(Err(self.corrupted(JOURNAL_FILE, format!("entry {at}: {e}"))));
+                    }
+                    None => {
+                        failed = true;
+                        return Some(Err(
+                            self.corrupted(JOURNAL_FILE, format!("entry {at} is missing"))
+                        ));
+                    }
+                };
+                seq += 1;
+                if at < from {
+                    continue;
+                }
+                return Some(match Entry::decode(&frame.bytes) {
+                    Ok(entry) if entry.seq == Seq(at) => Ok(StoredEntry {
+                        entry,
+                        hash: frame.hash,
+                    }),
+                    Ok(entry) => {
+                        failed = true;
+                        Err(self.corrupted(
+                            JOURNAL_FILE,
+                            format!("entry {at} says it is entry {}", entry.seq),
+                        ))
+                    }
+                    Err(e) => {
+                        failed = true;
+                        Err(self.corrupted(JOURNAL_FILE, format!("entry {at}: {e}")))
+                    }
+                });
+            }
+            None
+        }))
+    }
+
+    /// The number of entries recorded at or before `at` (record time).
+    pub fn entries_known_at(&self, at: Timestamp) -> Result<u64, LedgerError> {
+        // recorded_at is not monotonic across imports of old exports, so this is a scan.
+        let mut count = 0;
+        for (i, entry) in self.entries(0, u64::MAX)?.enumerate() {
+            if entry?.entry.recorded_at <= at {
+                count = i as u64 + 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Encodes, hashes and frames `drafts` as the next entries, without writing anything.
+    pub fn prepare(&self, drafts: &[Draft], recorder: &Recorder) -> Prepared {
+        prepare(self.head, drafts, recorder)
+    }
+
+    /// Appends prepared entries: writes their frames, syncs the journal once, then replaces
+    /// the head file atomically. Only then is the append acknowledged; the derived database
+    /// is brought along afterwards and is rebuilt if that fails.
+    pub fn commit(&mut self, prepared: Prepared) -> Result<Head, LedgerError> {
+        if self.lock.is_none() || self.access != Access::Write {
+            return Err(LedgerError::ReadOnly);
+        }
+        let path = self.dir.join(JOURNAL_FILE);
+        // The next seq is the journal's length, checked again under the lock.
+        let on_disk =
+            journal::read_head(&self.dir).map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
+        if prepared.entries.is_empty() {
+            return Ok(self.head);
+        }
+        if on_disk != self.head || prepared.entries[0].entry.seq.0 != self.head.entries {
+            return Err(self.corrupted(
+                HEAD_FILE,
+                "the head moved under the lock; nothing was appended",
+            ));
+        }
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(LedgerError::io(&path))?;
+        file.write_all(&prepared.frames)
+            .map_err(LedgerError::io(&path))?;
+        sync::data(&file).map_err(LedgerError::io(&path))?;
+        journal::write_head(&self.dir, &prepared.head)
+            .map_err(LedgerError::io(self.dir.join(HEAD_FILE)))?;
+        self.head = prepared.head;
+        if let Some(store) = &self.store {
+            let absorbed = Absorbed {
+                entries: prepared.head.entries,
+                bytes: prepared.head.bytes,
+                last_frame: prepared.head.last_frame,
+                hash: prepared.head.hash,
+            };
+            if store.absorb(&prepared.index_keys, absorbed).is_err() {
+                self.store = None;
+                self.notices.push(
+                    "the index database could not be updated; it is rebuilt on the next open"
+                        .into(),
+                );
+                let _ = fs::remove_dir_all(self.dir.join(INDEX_DIR));
+            }
+        }
+        Ok(self.head)
+    }
+
+    /// Folds the first `upto` entries into `P`, starting from the stored snapshot named `key`
+    /// when there is a valid one, and refreshes the snapshot when the fold went far past it.
+    /// The answer is the same with or without a snapshot (tested): snapshots are derived.
+    pub fn fold<P>(
+        &mut self,
+        key: &str,
+        upto: u64,
+        mut apply: impl FnMut(&mut P, &Entry),
+    ) -> Result<P, LedgerError>
+    where
+        P: Default + Serialize + DeserializeOwned,
+    {
+        let upto = upto.min(self.head.entries);
+        let config = bincode::config::standard();
+        let (mut state, from) = match self.usable_snapshot(key, upto) {
+            Some(snapshot) => {
+                match bincode::serde::decode_from_slice::<P, _>(&snapshot.bytes, config) {
+                    Ok((state, _)) => (state, snapshot.entries),
+                    Err(_) => (P::default(), 0),
+                }
+            }
+            None => (P::default(), 0),
+        };
+        for stored in self.entries(from, upto)? {
+            apply(&mut state, &stored?.entry);
+        }
+        let refresh =
+            upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
+        if refresh {
+            if let Some(store) = &self.store {
+                let bytes = bincode::serde::encode_to_vec(&state, config)
+                    .expect("derived state serializes");
+                let snapshot = Snapshot {
+                    entries: upto,
+                    hash: self.head.hash,
+                    bytes,
+                };
+                // A snapshot that cannot be stored is only a lost shortcut.
+                let _ = store.put_snapshot(key, &snapshot);
+            }
+        }
+        Ok(state)
+    }
+
+    fn usable_snapshot(&self, key: &str, upto: u64) -> Option<Snapshot> {
+        let store = self.store.as_ref()?;
+        let snapshot = store.snapshot(key).ok()??;
+        if snapshot.entries == 0 || snapshot.entries > upto {
+            return None;
+        }
+        // The snapshot must be of this chain: its last entry's hash must match the journal's.
+        let (indexed, offset) = store.nearest(snapshot.entries - 1).ok()??;
+        let mut reader =
+            FrameReader::open(&self.dir.join(JOURNAL_FILE), offset, self.head.bytes).ok()?;
+        let mut seq = indexed;
+        loop {
+            let frame = reader.next_frame()?.ok()?;
+            if seq == snapshot.entries - 1 {
+                return (frame.hash == snapshot.hash).then_some(snapshot);
+            }
+            seq += 1;
+        }
+    }
+
+    /// Drops the projection snapshots; the next query folds from zero and stores a new one.
+    pub fn drop_snapshots(&self) -> Result<(), LedgerError> {
+        if let Some(store) = &self.store {
+            store
+                .clear_snapshots()
+                .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if let Some(store) = &self.store {
+            let _ = store.flush();
+        }
+    }
+}
+
+/// Encodes, hashes and frames `drafts` as the entries that would follow `head`, without
+/// writing anything (so an import can check a new ledger's hashes before creating it).
+pub fn prepare(head: Head, drafts: &[Draft], recorder: &Recorder) -> Prepared {
+    let now = recorder.at.unwrap_or_else(Timestamp::now);
+    let mut head = head;
+    let mut entries = Vec::with_capacity(drafts.len());
+    let mut frames = Vec::new();
+    let mut index_keys = Vec::new();
+    for draft in drafts {
+        let seq = Seq(head.entries);
+        let entry = Entry {
+            seq,
+            recorded_at: draft.recorded_at.unwrap_or(now),
+            recorded_by: draft
+                .recorded_by
+                .clone()
+                .unwrap_or_else(|| recorder.by.clone()),
+            override_reason: draft.override_reason.clone(),
+            prev_hash: head.hash,
+            event: draft.event.clone(),
+        };
+        let bytes = entry.encode();
+        let hash = EntryHash::chain(&head.hash, seq, &bytes);
+        let offset = head.bytes;
+        if seq.0.is_multiple_of(INDEX_STRIDE) {
+            index_keys.push((seq.0, offset));
+        }
+        let frame = journal::frame(&bytes, &hash);
+        head = Head {
+            entries: seq.0 + 1,
+            bytes: offset + frame.len() as u64,
+            hash,
+            last_frame: offset,
+        };
+        frames.extend_from_slice(&frame);
+        entries.push(StoredEntry { entry, hash });
+    }
+    Prepared {
+        entries,
+        frames,
+        head,
+        index_keys,
+    }
+}
+
+/// Takes the exclusive lock of a ledger directory: `Some` if taken, `None` if another process
+/// (or another open ledger in this one) holds it. Never waits.
+fn lock(dir: &Path) -> Result<Option<File>, LedgerError> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(LedgerError::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
+    }
+}

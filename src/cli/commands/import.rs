@@ -1,0 +1,134 @@
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::cli::{output, CliError, Context};
+use crate::domain::jsonl::{self, Line};
+use crate::domain::Draft;
+use crate::ledger::{prepare, Access, Head, Ledger, LedgerError, Prepared};
+
+/// Append the events of a JSON Lines file, all or nothing.
+///
+/// Every line is parsed and validated first (dates, references to States, bodies, meetings
+/// and entries recorded earlier or on an earlier line, duplicates, continuity rules); if any
+/// line is bad, the errors name the file, the line and the field, nothing is appended, and
+/// the exit code is 1 (4 for a rule finding without an "override"). The ledger is created if
+/// it does not exist. Lines written by `export` keep their recorded_at and recorded_by, and
+/// their seq and hash are checked.
+///
+/// Examples:
+///   ccm-ledger import fixtures/ccm-machinery.jsonl
+///   ccm-ledger export | ccm-ledger --ledger ./copy import -
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The JSON Lines file; `-` reads standard input
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Serialize)]
+struct Answer {
+    imported: usize,
+    entries: u64,
+    head: String,
+}
+
+/// Reads and parses a JSON Lines file (or stdin for `-`); every error names FILE:LINE.
+pub fn read_file(file: &PathBuf) -> Result<Vec<(usize, Line)>, CliError> {
+    let name = file.display().to_string();
+    let parsed = if name == "-" {
+        jsonl::read_lines(io::stdin().lock())
+    } else {
+        let handle =
+            File::open(file).map_err(|e| CliError::input(format!("{name}: cannot read: {e}")))?;
+        jsonl::read_lines(BufReader::new(handle))
+    };
+    let lines = parsed.map_err(|errors| {
+        CliError::Input(
+            errors
+                .iter()
+                .map(|e| format!("{name}:{}: {}", e.line, e.problem))
+                .collect(),
+        )
+    })?;
+    if lines.is_empty() {
+        return Err(CliError::input(format!(
+            "{name}: no events to import (the file is empty)"
+        )));
+    }
+    Ok(lines)
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let name = args.file.display().to_string();
+    let lines = read_file(&args.file)?;
+    // A missing ledger is created only once the whole file has passed, so a bad file
+    // creates nothing.
+    let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
+        Ok(ledger) => Some(ledger),
+        Err(LedgerError::NotALedger(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(ledger) = &existing {
+        ctx.tell(ledger);
+    }
+    super::admit::admit(existing.as_mut(), &name, &lines)?;
+    let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
+    let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
+    let prepared = prepare(head, &drafts, &ctx.recorder);
+    check_claims(&name, &lines, &prepared)?;
+    let mut ledger = match existing {
+        Some(ledger) => ledger,
+        None => Ledger::init(&ctx.ledger_dir)?,
+    };
+    let head = ledger.commit(prepared)?;
+    let answer = Answer {
+        imported: lines.len(),
+        entries: head.entries,
+        head: head.hash.to_hex(),
+    };
+    if ctx.json {
+        output::json(&answer)
+    } else {
+        output::text(&format!(
+            "imported {} entries from {name}; the ledger holds {} entries, head {}",
+            answer.imported, answer.entries, answer.head
+        ))
+    }
+}
+
+/// Lines from `export` carry the seq and hash they had; an import must reproduce both, or the
+/// line was altered (or the export belongs in an empty ledger).
+fn check_claims(name: &str, lines: &[(usize, Line)], prepared: &Prepared) -> Result<(), CliError> {
+    let mut errors = Vec::new();
+    for ((number, line), stored) in lines.iter().zip(&prepared.entries) {
+        if let Some(claimed) = line.claimed_seq {
+            if claimed != stored.entry.seq {
+                errors.push(format!(
+                    "{name}:{number}: field `seq`: the line is entry {claimed} of the ledger it was exported from, but would be entry {} here (import an export into an empty ledger)",
+                    stored.entry.seq
+                ));
+                continue;
+            }
+        }
+        if let Some(claimed) = &line.claimed_hash {
+            if *claimed != stored.hash.to_hex() {
+                errors.push(format!(
+                    "{name}:{number}: field `hash`: the line says {claimed} but the entry hashes to {} (the line was altered after export)",
+                    stored.hash
+                ));
+            }
+        }
+        if errors.len() >= jsonl::MAX_REPORTED_ERRORS {
+            break;
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Input(errors))
+    }
+}

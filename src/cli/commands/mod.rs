@@ -1,0 +1,8 @@
+//! One file per command: its `--help` text, its arguments, and its `run`.
+
+mod admit;
+pub mod export;
+pub mod import;
+pub mod init;
+pub mod log;
+pub mod verify;

@@ -1,0 +1,68 @@
+//! What every command gets: where the ledger is, how to print, who records.
+
+use std::path::PathBuf;
+
+use crate::domain::Timestamp;
+use crate::ledger::{Access, Ledger, Recorder};
+
+use super::{Cli, CliError};
+
+pub struct Context {
+    pub ledger_dir: PathBuf,
+    pub json: bool,
+    pub recorder: Recorder,
+}
+
+impl Context {
+    pub fn from_cli(cli: &Cli) -> Result<Context, CliError> {
+        let at = cli
+            .recorded_at
+            .as_deref()
+            .map(|s| {
+                Timestamp::parse(s)
+                    .map_err(|e| CliError::Usage(format!("--recorded-at / CCM_LEDGER_NOW: {e}")))
+            })
+            .transpose()?;
+        let by = cli
+            .recorded_by
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Context {
+            ledger_dir: cli.ledger.clone().unwrap_or_else(default_ledger_dir),
+            json: cli.json,
+            recorder: Recorder { by, at },
+        })
+    }
+
+    pub fn open(&self, access: Access) -> Result<Ledger, CliError> {
+        let ledger = Ledger::open(&self.ledger_dir, access)?;
+        self.tell(&ledger);
+        Ok(ledger)
+    }
+
+    /// Prints what the ledger repaired on open (on stderr: never mixed into --json output).
+    pub fn tell(&self, ledger: &Ledger) {
+        for notice in ledger.notices() {
+            eprintln!("note: {notice}");
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/ccm-ledger/default`, else `~/.local/share/ccm-ledger/default`, else
+/// `.ccm-ledger` in the working directory.
+pub fn default_ledger_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/share"))
+        });
+    match base {
+        Some(base) => base.join("ccm-ledger").join("default"),
+        None => PathBuf::from(".ccm-ledger"),
+    }
+}

@@ -1,0 +1,81 @@
+//! The one error type of the command line, and the exit code of each failure.
+
+use std::io;
+
+use crate::ledger::{LedgerError, Tampering};
+
+/// Why a command failed. Each maps to a documented exit code (see `--help`).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: the messages already say where (file:line: field …). Exit 1.
+    #[error("{}", .0.join("\n"))]
+    Input(Vec<String>),
+    /// A usage problem clap could not see (e.g. an unknown body named on the command line).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("verification failed: {0}")]
+    Tampered(Tampering),
+    /// Rule findings of severity error; they were printed already. Exit 4.
+    #[error("{0}")]
+    Findings(String),
+    #[error("{context}: {source}")]
+    Io { context: String, source: io::Error },
+    /// The reader went away (`ccm-ledger log | head`): not an error.
+    #[error("broken pipe")]
+    BrokenPipe,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> CliError {
+        CliError::Input(vec![message.into()])
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(io::Error) -> CliError {
+        let context = context.into();
+        move |source| {
+            if source.kind() == io::ErrorKind::BrokenPipe {
+                CliError::BrokenPipe
+            } else {
+                CliError::Io { context, source }
+            }
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) | CliError::Io { .. } => 1,
+            CliError::Usage(_) => 2,
+            CliError::Ledger(LedgerError::Corrupted { .. }) => 3,
+            CliError::Ledger(_) => 1,
+            CliError::Tampered(_) => 3,
+            CliError::Findings(_) => 4,
+            CliError::BrokenPipe => 0,
+        }
+    }
+
+    /// Prints the error for a person, with a hint where one helps.
+    pub fn report(&self) {
+        eprintln!("error: {self}");
+        let hint = match self {
+            CliError::Ledger(LedgerError::InUse(_)) => {
+                Some("wait for the other process to finish, then run the command again")
+            }
+            CliError::Ledger(LedgerError::NotALedger(_)) => {
+                Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
+            }
+            CliError::Input(_) => Some("nothing was recorded; fix the input and run the command again"),
+            _ => None,
+        };
+        if let Some(hint) = hint {
+            eprintln!("hint: {hint}");
+        }
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(source: io::Error) -> CliError {
+        CliError::io("output")(source)
+    }
+}

@@ -1,0 +1,120 @@
+//! The command line: arguments, output, exit codes. The only module that knows clap or prints.
+
+mod commands;
+mod context;
+mod error;
+mod output;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+pub use error::CliError;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  ok
+  1  bad input or operational error (nothing was changed)
+  2  usage error
+  3  verification failed: the ledger was altered or is damaged
+  4  continuity-rule findings of severity error
+
+Environment:
+  CCM_LEDGER           the ledger directory, when --ledger is not given
+  CCM_LEDGER_NOW       pin the record time of new entries (RFC 3339), for reproducible ledgers
+  CCM_LEDGER_RECORDER  who records new entries (default: $USER)
+
+Get started:
+  ccm-ledger demo                       build the CCM fixture ledger and tour it
+  ccm-ledger who wg-universalization --on 2013-01-15";
+
+/// A tamper-evident ledger of the Convention on Cluster Munitions' machinery: who held which
+/// office, when, by which decision, and whether the continuity rules held.
+#[derive(Debug, Parser)]
+#[command(name = "ccm-ledger", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// The ledger directory [default: $XDG_DATA_HOME/ccm-ledger/default, or
+    /// ~/.local/share/ccm-ledger/default]
+    #[arg(long, global = true, env = "CCM_LEDGER", value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of a table (read commands)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Pin the record time of new entries (RFC 3339 UTC), for reproducible ledgers
+    #[arg(
+        long,
+        global = true,
+        env = "CCM_LEDGER_NOW",
+        value_name = "RFC3339",
+        hide_short_help = true
+    )]
+    pub recorded_at: Option<String>,
+
+    /// Who records new entries [default: $USER]
+    #[arg(
+        long,
+        global = true,
+        env = "CCM_LEDGER_RECORDER",
+        value_name = "NAME",
+        hide_short_help = true
+    )]
+    pub recorded_by: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(commands::init::Args),
+    Import(commands::import::Args),
+    Export(commands::export::Args),
+    Log(commands::log::Args),
+    Verify(commands::verify::Args),
+}
+
+/// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
+pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.report();
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::from_cli(&cli)?;
+    match cli.command {
+        Command::Init(args) => commands::init::run(&ctx, args),
+        Command::Import(args) => commands::import::run(&ctx, args),
+        Command::Export(args) => commands::export::run(&ctx, args),
+        Command::Log(args) => commands::log::run(&ctx, args),
+        Command::Verify(args) => commands::verify::run(&ctx, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

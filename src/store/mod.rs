@@ -1,0 +1,198 @@
+//! The sled database of what is derived from the journal: a sparse seq → offset index and
+//! projection snapshots. Nothing here is canonical; everything can be deleted and rebuilt.
+//!
+//! **Invariant:** this is the only module that names sled.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+
+use crate::ledger::EntryHash;
+
+/// One index key per this many entries: the journal is read forward from the nearest key,
+/// so the index costs one sled insert per block instead of one per entry.
+pub const INDEX_STRIDE: u64 = 64;
+
+/// sled's default cache is 1 GiB, which makes a process hold ~400 bytes per entry; the index
+/// is small and read sequentially, so a small cache loses nothing.
+const CACHE_BYTES: u64 = 16 << 20;
+
+/// How far the database has absorbed the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Absorbed {
+    pub entries: u64,
+    pub bytes: u64,
+    pub last_frame: u64,
+    pub hash: EntryHash,
+}
+
+impl Absorbed {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(56);
+        out.extend_from_slice(&self.entries.to_be_bytes());
+        out.extend_from_slice(&self.bytes.to_be_bytes());
+        out.extend_from_slice(&self.last_frame.to_be_bytes());
+        out.extend_from_slice(&self.hash.0);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Absorbed> {
+        if bytes.len() != 56 {
+            return None;
+        }
+        let word =
+            |i: usize| u64::from_be_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        Some(Absorbed {
+            entries: word(0),
+            bytes: word(1),
+            last_frame: word(2),
+            hash: EntryHash(bytes[24..56].try_into().expect("32 bytes")),
+        })
+    }
+}
+
+/// A snapshot of some derived state, valid for the first `entries` entries of the chain whose
+/// last hash is `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub entries: u64,
+    pub hash: EntryHash,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the index database cannot be opened: {0}")]
+    Open(String),
+    #[error("the index database panicked on open: {0}")]
+    Panicked(String),
+    #[error("the index database failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("the index database holds a malformed record under {0}")]
+    Malformed(&'static str),
+}
+
+pub struct Store {
+    db: sled::Db,
+    index: sled::Tree,
+    meta: sled::Tree,
+    snapshots: sled::Tree,
+}
+
+const ABSORBED: &[u8] = b"absorbed";
+
+impl Store {
+    /// Opens (or creates) the database at `path`. sled 0.34 can panic on a damaged file; the
+    /// panic is caught and reported as an error so the caller can rebuild.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let config = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(None);
+        let previous_hook = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let opened = panic::catch_unwind(AssertUnwindSafe(|| config.open()));
+        panic::set_hook(previous_hook);
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(StoreError::Open(e.to_string())),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                return Err(StoreError::Panicked(message));
+            }
+        };
+        Ok(Store {
+            index: db.open_tree("index")?,
+            meta: db.open_tree("meta")?,
+            snapshots: db.open_tree("snapshots")?,
+            db,
+        })
+    }
+
+    pub fn absorbed(&self) -> Result<Option<Absorbed>, StoreError> {
+        match self.meta.get(ABSORBED)? {
+            None => Ok(None),
+            Some(v) => Absorbed::decode(&v)
+                .map(Some)
+                .ok_or(StoreError::Malformed("absorbed")),
+        }
+    }
+
+    /// Records the index keys of newly absorbed entries, then how far the journal is absorbed.
+    /// The keys go first: a crash between the two leaves the mark behind, and catching up
+    /// again rewrites the same keys.
+    pub fn absorb(&self, keys: &[(u64, u64)], absorbed: Absorbed) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (seq, offset) in keys {
+            batch.insert(&seq.to_be_bytes(), &offset.to_be_bytes());
+        }
+        self.index.apply_batch(batch)?;
+        self.meta.insert(ABSORBED, absorbed.encode())?;
+        Ok(())
+    }
+
+    /// The indexed entry at or before `seq`, and where its frame starts.
+    pub fn nearest(&self, seq: u64) -> Result<Option<(u64, u64)>, StoreError> {
+        match self.index.range(..=seq.to_be_bytes()).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (k, v) = kv?;
+                let k: [u8; 8] = k
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Malformed("index"))?;
+                let v: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Malformed("index"))?;
+                Ok(Some((u64::from_be_bytes(k), u64::from_be_bytes(v))))
+            }
+        }
+    }
+
+    /// Whether the index holds exactly the keys `absorbed` implies: sled 0.34 can reopen a
+    /// damaged file silently with entries missing, and this is how that is noticed.
+    pub fn index_is_complete(&self, absorbed: &Absorbed) -> Result<bool, StoreError> {
+        let expected = absorbed.entries.div_ceil(INDEX_STRIDE);
+        Ok(self.index.len() as u64 == expected)
+    }
+
+    pub fn snapshot(&self, key: &str) -> Result<Option<Snapshot>, StoreError> {
+        let Some(v) = self.snapshots.get(key.as_bytes())? else {
+            return Ok(None);
+        };
+        if v.len() < 40 {
+            return Err(StoreError::Malformed("snapshots"));
+        }
+        Ok(Some(Snapshot {
+            entries: u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
+            hash: EntryHash(v[8..40].try_into().expect("32 bytes")),
+            bytes: v[40..].to_vec(),
+        }))
+    }
+
+    pub fn put_snapshot(&self, key: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let mut v = Vec::with_capacity(40 + snapshot.bytes.len());
+        v.extend_from_slice(&snapshot.entries.to_be_bytes());
+        v.extend_from_slice(&snapshot.hash.0);
+        v.extend_from_slice(&snapshot.bytes);
+        self.snapshots.insert(key.as_bytes(), v)?;
+        Ok(())
+    }
+
+    /// Drops every snapshot (they are rebuilt on the next query).
+    pub fn clear_snapshots(&self) -> Result<(), StoreError> {
+        self.snapshots.clear()?;
+        Ok(())
+    }
+
+    /// Writes sled's buffers out. Derived data only: durability of the ledger never depends
+    /// on this (see `ledger::sync`).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

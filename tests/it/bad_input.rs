@@ -1,0 +1,112 @@
+//! Each kind of bad input: a message naming the file, the line and the field; exit 1; the
+//! ledger byte-for-byte unchanged.
+
+use crate::support::*;
+
+/// Imports SMALL, then `bad` (as one file whose last line is the bad one), and checks the
+/// refusal: exit 1, the message mentions `line` and every one of `expected`, nothing changed.
+#[track_caller]
+fn refused(bad: &str, expected: &[&str]) -> String {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let before = env.canonical_bytes();
+    let export_before = env.run(&["export"]).ok().stdout;
+
+    let good = r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
+    let file = env.file("bad.jsonl", &format!("{good}\n{bad}\n"));
+    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(1);
+    assert!(
+        run.stderr.contains("bad.jsonl:2:"),
+        "no file:line in: {}",
+        run.stderr
+    );
+    for needle in expected {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle:?} not in: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        env.canonical_bytes(),
+        before,
+        "the journal or the head changed"
+    );
+    assert_eq!(env.run(&["export"]).ok().stdout, export_before);
+    run.stderr
+}
+
+#[test]
+fn malformed_json() {
+    refused(
+        r#"{"kind":"state_joined","state":"NOR""#,
+        &["not valid JSON"],
+    );
+}
+
+#[test]
+fn an_unknown_kind() {
+    refused(
+        r#"{"kind":"coordinator_appointed","body":"wg-universalization"}"#,
+        &["field `kind`", "unknown kind"],
+    );
+}
+
+#[test]
+fn a_missing_field() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2013-09-13","decision":{"meeting":"3MSP"}}"#,
+        &["field `decision.date`", "missing"],
+    );
+}
+
+#[test]
+fn an_impossible_date() {
+    refused(
+        r#"{"kind":"meeting_held","meeting":"4MSP","type":"msp","start":"2023-02-30","end":"2023-03-02"}"#,
+        &["field `start`", "2023-02-30"],
+    );
+}
+
+#[test]
+fn an_unknown_field() {
+    refused(
+        r#"{"kind":"state_joined","state":"DEU","name":"Germany","effective":"2010-08-01","efective":"2010-08-01"}"#,
+        &["field `efective`"],
+    );
+}
+
+#[test]
+fn an_empty_file_is_refused() {
+    let env = TestEnv::new();
+    let file = env.file("empty.jsonl", "");
+    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(1);
+    assert!(
+        run.stderr.contains("empty.jsonl: no events"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.ledger().exists(), "nothing was created");
+}
+
+#[test]
+fn several_bad_lines_are_all_reported() {
+    let env = TestEnv::new();
+    let file = env.file("bad.jsonl", "{\n[]\n{\"kind\":1}\n");
+    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(1);
+    for line in 1..=3 {
+        assert!(
+            run.stderr.contains(&format!("bad.jsonl:{line}:")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_ledger_is_an_error_for_read_commands() {
+    let env = TestEnv::new();
+    let run = env.run(&["log"]).fails_with(1);
+    assert!(run.stderr.contains("is not a ledger"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+}
