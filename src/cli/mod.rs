@@ -74,8 +74,10 @@ pub enum Command {
     Init(commands::init::Args),
     Import(commands::import::Args),
     Export(commands::export::Args),
+    Record(commands::record::Args),
     Log(commands::log::Args),
     Verify(commands::verify::Args),
+    Completions(commands::completions::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -104,7 +106,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init(args) => commands::init::run(&ctx, args),
         Command::Import(args) => commands::import::run(&ctx, args),
         Command::Export(args) => commands::export::run(&ctx, args),
+        Command::Record(args) => commands::record::run(&ctx, args),
         Command::Log(args) => commands::log::run(&ctx, args),
+        Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
     }
 }

@@ -65,26 +65,7 @@ pub fn read_file(file: &PathBuf) -> Result<Vec<(usize, Line)>, CliError> {
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let name = args.file.display().to_string();
     let lines = read_file(&args.file)?;
-    // A missing ledger is created only once the whole file has passed, so a bad file
-    // creates nothing.
-    let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
-        Ok(ledger) => Some(ledger),
-        Err(LedgerError::NotALedger(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(ledger) = &existing {
-        ctx.tell(ledger);
-    }
-    super::admit::admit(existing.as_mut(), &name, &lines)?;
-    let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
-    let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
-    let prepared = prepare(head, &drafts, &ctx.recorder);
-    check_claims(&name, &lines, &prepared)?;
-    let mut ledger = match existing {
-        Some(ledger) => ledger,
-        None => Ledger::init(&ctx.ledger_dir)?,
-    };
-    let head = ledger.commit(prepared)?;
+    let head = append(ctx, &name, &lines)?;
     let answer = Answer {
         imported: lines.len(),
         entries: head.entries,
@@ -98,6 +79,31 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             answer.imported, answer.entries, answer.head
         ))
     }
+}
+
+/// Validates `lines` (from `source`) and appends them all, or nothing: what `import` and
+/// `record` share.
+pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head, CliError> {
+    // A missing ledger is created only once the whole file has passed, so a bad file
+    // creates nothing.
+    let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
+        Ok(ledger) => Some(ledger),
+        Err(LedgerError::NotALedger(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(ledger) = &existing {
+        ctx.tell(ledger);
+    }
+    super::admit::admit(existing.as_mut(), name, lines)?;
+    let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
+    let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
+    let prepared = prepare(head, &drafts, &ctx.recorder);
+    check_claims(name, lines, &prepared)?;
+    let mut ledger = match existing {
+        Some(ledger) => ledger,
+        None => Ledger::init(&ctx.ledger_dir)?,
+    };
+    Ok(ledger.commit(prepared)?)
 }
 
 /// Lines from `export` carry the seq and hash they had; an import must reproduce both, or the

@@ -1,0 +1,505 @@
+use serde_json::{Map, Value};
+
+use crate::cli::{output, CliError, Context};
+use crate::domain::jsonl;
+
+/// Append one event, typed as flags (for people at a terminal).
+///
+/// The event goes through exactly the checks of `import` (references, duplicates, continuity
+/// rules); `--override "reason"` records it despite a rule finding, and the reason becomes
+/// part of the hashed entry.
+///
+/// Examples:
+///   ccm-ledger record coordinator-elected --body wg-universalization --state CHL \
+///       --start 2025-09-19 --end-meeting 3RC --meeting 13MSP --date 2025-09-19
+///   ccm-ledger record coordinator-left --body wg-clearance --state NOR \
+///       --effective 2025-01-31 --reason resignation
+///   ccm-ledger record entry-corrected --target 12 --reason "wrong State" --retract
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    kind: Kind,
+    /// Record despite an error finding of the continuity rules, for this reason (e.g. the
+    /// decision of the MSP that made the exception)
+    #[arg(long = "override", value_name = "REASON", global = true)]
+    override_reason: Option<String>,
+}
+
+/// Where the thing was decided.
+#[derive(Debug, Clone, clap::Args)]
+struct DecisionArgs {
+    /// The meeting that decided (e.g. 9MSP)
+    #[arg(long)]
+    meeting: String,
+    /// The day of the decision (YYYY-MM-DD)
+    #[arg(long)]
+    date: String,
+    /// The document symbol of the decision
+    #[arg(long)]
+    document: Option<String>,
+    /// The paragraph of the document
+    #[arg(long)]
+    paragraph: Option<String>,
+}
+
+/// How a term ends: a day, the close of a meeting, or open.
+#[derive(Debug, Clone, clap::Args)]
+struct EndArgs {
+    /// The term ends on this day (YYYY-MM-DD)
+    #[arg(long, conflicts_with = "end_meeting")]
+    end: Option<String>,
+    /// The term ends at the close of this meeting (e.g. 11MSP), resolved once it is recorded
+    #[arg(long)]
+    end_meeting: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Kind {
+    /// A State became a State Party (the Convention entered into force for it)
+    #[command(alias = "state_joined")]
+    StateJoined {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        effective: String,
+    },
+    /// A State's withdrawal took effect
+    #[command(alias = "state_withdrew")]
+    StateWithdrew {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        effective: String,
+    },
+    /// An institution (ISU, UN, ICRC, CMC, GICHD, …)
+    #[command(alias = "institution_registered")]
+    InstitutionRegistered {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        name: String,
+        /// A member of the Coordination Committee by right (§19)
+        #[arg(long)]
+        by_right: bool,
+    },
+    /// A meeting (MSP, Review Conference or intersessional)
+    #[command(alias = "meeting_held")]
+    MeetingHeld {
+        #[arg(long)]
+        meeting: String,
+        /// msp, rc or intersessional
+        #[arg(long = "type")]
+        meeting_type: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// A working group or coordinator post established
+    #[command(alias = "body_established")]
+    BodyEstablished {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        name: String,
+        /// working_group or coordinator
+        #[arg(long = "type")]
+        body_type: Option<String>,
+        #[arg(long)]
+        seats: u32,
+        #[arg(long)]
+        term_years: u32,
+        #[arg(long)]
+        renew_per_year: u32,
+        /// A task of the mandate (repeat for each)
+        #[arg(long = "task")]
+        mandate: Vec<String>,
+        #[arg(long)]
+        effective: Option<String>,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A State elected (or renewed) to a body's seat
+    #[command(alias = "coordinator_elected")]
+    CoordinatorElected {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        start: String,
+        #[command(flatten)]
+        end: EndArgs,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A coordinator left before the end of its term
+    #[command(alias = "coordinator_left")]
+    CoordinatorLeft {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        effective: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Tasks added to or removed from a body's mandate
+    #[command(alias = "mandate_amended")]
+    MandateAmended {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        add: Vec<String>,
+        #[arg(long)]
+        remove: Vec<String>,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A body renamed, or its seats, term length or stagger changed
+    #[command(alias = "body_amended")]
+    BodyAmended {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        seats: Option<u32>,
+        #[arg(long)]
+        term_years: Option<u32>,
+        #[arg(long)]
+        renew_per_year: Option<u32>,
+        #[arg(long)]
+        effective: Option<String>,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A body discontinued, its mandate optionally moved to another
+    #[command(alias = "body_discontinued")]
+    BodyDiscontinued {
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        effective: String,
+        #[arg(long)]
+        transfer_to: Option<String>,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A President of the Convention
+    #[command(alias = "president_elected")]
+    PresidentElected {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        start: String,
+        #[command(flatten)]
+        end: EndArgs,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A President-designate
+    #[command(alias = "president_designate_elected")]
+    PresidentDesignateElected {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        start: String,
+        #[command(flatten)]
+        end: EndArgs,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A standing invitation to the Coordination Committee (§21)
+    #[command(alias = "standing_invitation_extended")]
+    StandingInvitationExtended {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        effective: String,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A standing invitation withdrawn
+    #[command(alias = "standing_invitation_withdrawn")]
+    StandingInvitationWithdrawn {
+        #[arg(long)]
+        institution: String,
+        #[arg(long)]
+        effective: String,
+        #[command(flatten)]
+        decision: DecisionArgs,
+    },
+    /// A correction of an earlier entry: a replacement event, or a retraction
+    #[command(alias = "entry_corrected")]
+    EntryCorrected {
+        /// The seq of the entry corrected
+        #[arg(long)]
+        target: u64,
+        #[arg(long)]
+        reason: String,
+        /// The replacement event, as one JSON object of the import format
+        #[arg(long, value_name = "JSON", required_unless_present = "retract")]
+        replacement: Option<String>,
+        /// Retract the entry without a replacement
+        #[arg(long, conflicts_with = "replacement")]
+        retract: bool,
+    },
+}
+
+/// Builds a JSON object from the fields that were given.
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    fn new(kind: &str) -> Fields {
+        let mut map = Map::new();
+        map.insert("kind".into(), kind.into());
+        Fields(map)
+    }
+
+    fn set(mut self, key: &str, value: impl Into<Value>) -> Fields {
+        self.0.insert(key.into(), value.into());
+        self
+    }
+
+    fn maybe(self, key: &str, value: Option<impl Into<Value>>) -> Fields {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self,
+        }
+    }
+
+    fn decision(self, d: DecisionArgs) -> Fields {
+        let decision = Fields(Map::new())
+            .set("meeting", d.meeting)
+            .set("date", d.date)
+            .maybe("document", d.document)
+            .maybe("paragraph", d.paragraph);
+        self.set("decision", Value::Object(decision.0))
+    }
+
+    fn end(self, e: EndArgs) -> Fields {
+        let end = match (e.end, e.end_meeting) {
+            (Some(date), _) => Value::String(date),
+            (None, Some(meeting)) => serde_json::json!({ "meeting": meeting }),
+            (None, None) => Value::Null,
+        };
+        self.set("end", end)
+    }
+}
+
+fn event_object(kind: Kind) -> Result<Value, CliError> {
+    let f = match kind {
+        Kind::StateJoined {
+            state,
+            name,
+            effective,
+        } => Fields::new("state_joined")
+            .set("state", state)
+            .set("name", name)
+            .set("effective", effective),
+        Kind::StateWithdrew {
+            state,
+            name,
+            effective,
+        } => Fields::new("state_withdrew")
+            .set("state", state)
+            .maybe("name", name)
+            .set("effective", effective),
+        Kind::InstitutionRegistered {
+            institution,
+            name,
+            by_right,
+        } => Fields::new("institution_registered")
+            .set("institution", institution)
+            .set("name", name)
+            .set("by_right", by_right),
+        Kind::MeetingHeld {
+            meeting,
+            meeting_type,
+            start,
+            end,
+            location,
+            host,
+        } => Fields::new("meeting_held")
+            .set("meeting", meeting)
+            .set("type", meeting_type)
+            .set("start", start)
+            .set("end", end)
+            .maybe("location", location)
+            .maybe("host", host),
+        Kind::BodyEstablished {
+            body,
+            name,
+            body_type,
+            seats,
+            term_years,
+            renew_per_year,
+            mandate,
+            effective,
+            decision,
+        } => Fields::new("body_established")
+            .set("body", body)
+            .set("name", name)
+            .maybe("type", body_type)
+            .set("seats", seats)
+            .set("term_years", term_years)
+            .set("renew_per_year", renew_per_year)
+            .set("mandate", mandate)
+            .maybe("effective", effective)
+            .decision(decision),
+        Kind::CoordinatorElected {
+            body,
+            state,
+            start,
+            end,
+            decision,
+        } => Fields::new("coordinator_elected")
+            .set("body", body)
+            .set("state", state)
+            .set("start", start)
+            .end(end)
+            .decision(decision),
+        Kind::CoordinatorLeft {
+            body,
+            state,
+            effective,
+            reason,
+        } => Fields::new("coordinator_left")
+            .set("body", body)
+            .set("state", state)
+            .set("effective", effective)
+            .set("reason", reason),
+        Kind::MandateAmended {
+            body,
+            add,
+            remove,
+            decision,
+        } => Fields::new("mandate_amended")
+            .set("body", body)
+            .set("add", add)
+            .set("remove", remove)
+            .decision(decision),
+        Kind::BodyAmended {
+            body,
+            name,
+            seats,
+            term_years,
+            renew_per_year,
+            effective,
+            decision,
+        } => Fields::new("body_amended")
+            .set("body", body)
+            .maybe("name", name)
+            .maybe("seats", seats)
+            .maybe("term_years", term_years)
+            .maybe("renew_per_year", renew_per_year)
+            .maybe("effective", effective)
+            .decision(decision),
+        Kind::BodyDiscontinued {
+            body,
+            effective,
+            transfer_to,
+            decision,
+        } => Fields::new("body_discontinued")
+            .set("body", body)
+            .set("effective", effective)
+            .maybe("transfer_to", transfer_to)
+            .decision(decision),
+        Kind::PresidentElected {
+            state,
+            person,
+            start,
+            end,
+            decision,
+        } => Fields::new("president_elected")
+            .set("state", state)
+            .maybe("person", person)
+            .set("start", start)
+            .end(end)
+            .decision(decision),
+        Kind::PresidentDesignateElected {
+            state,
+            person,
+            start,
+            end,
+            decision,
+        } => Fields::new("president_designate_elected")
+            .set("state", state)
+            .maybe("person", person)
+            .set("start", start)
+            .end(end)
+            .decision(decision),
+        Kind::StandingInvitationExtended {
+            institution,
+            effective,
+            decision,
+        } => Fields::new("standing_invitation_extended")
+            .set("institution", institution)
+            .set("effective", effective)
+            .decision(decision),
+        Kind::StandingInvitationWithdrawn {
+            institution,
+            effective,
+            decision,
+        } => Fields::new("standing_invitation_withdrawn")
+            .set("institution", institution)
+            .set("effective", effective)
+            .decision(decision),
+        Kind::EntryCorrected {
+            target,
+            reason,
+            replacement,
+            retract: _,
+        } => {
+            let replacement = match replacement {
+                Some(text) => serde_json::from_str::<Value>(&text)
+                    .map_err(|e| CliError::input(format!("--replacement: not valid JSON: {e}")))?,
+                None => Value::Null,
+            };
+            Fields::new("entry_corrected")
+                .set("target", target)
+                .set("reason", reason)
+                .set("replacement", replacement)
+        }
+    };
+    Ok(Value::Object(f.0))
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let mut object = event_object(args.kind)?;
+    if let (Some(reason), Value::Object(map)) = (args.override_reason, &mut object) {
+        map.insert("override".into(), reason.into());
+    }
+    let line = jsonl::parse_line(&object.to_string())
+        .map_err(|e| CliError::input(format!("record: {e}")))?;
+    let summary = line.draft.event.to_string();
+    let head = super::import::append(ctx, "record", &[(1, line)])?;
+    if ctx.json {
+        output::json(&serde_json::json!({
+            "seq": head.entries - 1,
+            "hash": head.hash.to_hex(),
+            "event": summary,
+        }))
+    } else {
+        output::text(&format!(
+            "recorded entry {}: {summary}\nhead {}",
+            head.entries - 1,
+            head.hash
+        ))
+    }
+}
