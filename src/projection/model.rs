@@ -40,7 +40,7 @@ impl StateParty {
     pub fn is_party_on(&self, on: Date) -> bool {
         self.memberships
             .iter()
-            .any(|m| m.joined <= on && !m.withdrew.as_ref().is_some_and(|w| w.effective <= on))
+            .any(|m| m.joined <= on && m.withdrew.as_ref().is_none_or(|w| w.effective > on))
     }
 
     /// The membership not (yet) ended by a withdrawal, if any.
@@ -205,10 +205,7 @@ impl Body {
     /// Established on or before `on` and not discontinued on or before it.
     pub fn in_force_on(&self, on: Date) -> bool {
         self.established.effective <= on
-            && !self
-                .discontinued
-                .as_ref()
-                .is_some_and(|d| d.effective <= on)
+            && self.discontinued.as_ref().is_none_or(|d| d.effective > on)
     }
 
     /// Every name the body has had, the first first.
