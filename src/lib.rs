@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod domain;
 pub mod ledger;
+pub mod projection;
 mod store;

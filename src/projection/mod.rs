@@ -1,0 +1,323 @@
+//! The projection: a pure function of the entries, folded into the office-holder state over
+//! valid time (bodies, their seats and terms, the Presidency, invitations, States Parties,
+//! meetings), and the queries the CLI and the rules ask of it.
+//!
+//! **Invariant:** the projection of entries `0..=n` depends only on those entries: folding them
+//! from zero, or applying the tail to a snapshot of a prefix, gives the same value.
+//!
+//! How it is kept: the *effective* event of every entry (its latest correction's replacement,
+//! else its own; none once retracted) is held by seq, indexed by what it concerns (a State, an
+//! institution, a meeting, a body, the Presidency). Every view is recomputed from its events
+//! whenever one of them changes, so a correction at the tail costs one recomputation of the
+//! views it touches, and the result is by construction the fold of the effective events.
+//! Recording a meeting recomputes the bodies and the Presidency, whose terms may end at its
+//! close.
+
+mod derive;
+mod model;
+mod query;
+mod resolve;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode};
+use crate::ledger::{event_fingerprint, Entry};
+
+pub use model::{
+    Body, BodyChange, Discontinuation, EndView, Establishment, HowEnded, Institution,
+    InvitationChange, Meeting, Membership, Office, Parameters, PresidencyTerm, StateParty,
+    Superseded, Term, Withdrawal,
+};
+pub use query::{
+    Amendment, BodyHistory, BodyOnDate, CommitteeMember, CommitteeRole, Holder, Holders,
+    MachineryState, MandateReceived, MembershipView, Presidency, PresidencyView, StateHistory,
+    TermView,
+};
+pub use resolve::{Suggestion, Unknown};
+
+/// What an event concerns: the view it feeds.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+enum Topic {
+    State(StateCode),
+    Institution(InstitutionCode),
+    Meeting(MeetingId),
+    Body(BodyId),
+    Presidency,
+}
+
+impl Topic {
+    fn of(event: &Event) -> Option<Topic> {
+        Some(match event {
+            Event::StateJoined(e) => Topic::State(e.state.clone()),
+            Event::StateWithdrew(e) => Topic::State(e.state.clone()),
+            Event::InstitutionRegistered(e) => Topic::Institution(e.institution.clone()),
+            Event::StandingInvitationExtended(e) | Event::StandingInvitationWithdrawn(e) => {
+                Topic::Institution(e.institution.clone())
+            }
+            Event::MeetingHeld(e) => Topic::Meeting(e.meeting.clone()),
+            Event::BodyEstablished(e) => Topic::Body(e.body.clone()),
+            Event::CoordinatorElected(e) => Topic::Body(e.body.clone()),
+            Event::CoordinatorLeft(e) => Topic::Body(e.body.clone()),
+            Event::MandateAmended(e) => Topic::Body(e.body.clone()),
+            Event::BodyAmended(e) => Topic::Body(e.body.clone()),
+            Event::BodyDiscontinued(e) => Topic::Body(e.body.clone()),
+            Event::PresidentElected(_) | Event::PresidentDesignateElected(_) => Topic::Presidency,
+            Event::EntryCorrected(_) => return None,
+        })
+    }
+}
+
+/// The office-holder state after folding a prefix of the ledger.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    applied: u64,
+    /// The effective event of every entry that is not a correction and not retracted.
+    effective: BTreeMap<Seq, Event>,
+    topics: BTreeMap<Topic, BTreeSet<Seq>>,
+    /// Fingerprint of each effective event and of each correction → the entry that holds it.
+    fingerprints: BTreeMap<[u8; 32], Seq>,
+    /// Every correction entry → the entry it targets.
+    corrections: BTreeMap<Seq, Seq>,
+    /// What corrections replaced or retracted, by target, in order.
+    superseded: BTreeMap<Seq, Vec<Superseded>>,
+    states: BTreeMap<StateCode, StateParty>,
+    institutions: BTreeMap<InstitutionCode, Institution>,
+    meetings: BTreeMap<MeetingId, Meeting>,
+    bodies: BTreeMap<BodyId, Body>,
+    presidency: Vec<PresidencyTerm>,
+}
+
+/// The views an applied batch has touched.
+#[derive(Default)]
+struct Touched(BTreeSet<Topic>);
+
+impl Projection {
+    /// Folds entries (a prefix of the ledger, in order) from nothing.
+    pub fn fold<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Projection {
+        let mut projection = Projection::default();
+        projection.apply_all(entries);
+        projection
+    }
+
+    /// Applies the next entry. Cannot fail: the event was validated before it was appended.
+    pub fn apply(&mut self, entry: &Entry) {
+        self.apply_all(std::iter::once(entry));
+    }
+
+    /// Applies the next entries, recomputing each view they touch once.
+    pub fn apply_all<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
+        let mut touched = Touched::default();
+        for entry in entries {
+            self.record(entry.seq, &entry.event, &mut touched);
+        }
+        self.recompute(touched);
+    }
+
+    /// How many entries have been folded.
+    pub fn entries_applied(&self) -> u64 {
+        self.applied
+    }
+
+    fn record(&mut self, seq: Seq, event: &Event, touched: &mut Touched) {
+        self.applied += 1;
+        self.fingerprints
+            .entry(event_fingerprint(event))
+            .or_insert(seq);
+        let Event::EntryCorrected(correction) = event else {
+            self.put(seq, event.clone(), touched);
+            return;
+        };
+        self.corrections.insert(seq, correction.target);
+        let target = correction.target;
+        let replacement = correction.replacement.as_deref();
+        let correctable = target < seq
+            && !self.corrections.contains_key(&target)
+            && (self.effective.contains_key(&target) || self.superseded.contains_key(&target))
+            && !matches!(replacement, Some(Event::EntryCorrected(_)));
+        if !correctable {
+            return;
+        }
+        if let Some(old) = self.take(target, touched) {
+            self.superseded.entry(target).or_default().push(Superseded {
+                event: old,
+                by: seq,
+                retracted: replacement.is_none(),
+            });
+        }
+        if let Some(replacement) = replacement {
+            self.fingerprints
+                .entry(event_fingerprint(replacement))
+                .or_insert(target);
+            self.put(target, replacement.clone(), touched);
+        }
+    }
+
+    fn put(&mut self, seq: Seq, event: Event, touched: &mut Touched) {
+        if let Some(topic) = Topic::of(&event) {
+            self.topics.entry(topic.clone()).or_default().insert(seq);
+            touched.0.insert(topic);
+        }
+        self.effective.insert(seq, event);
+    }
+
+    fn take(&mut self, seq: Seq, touched: &mut Touched) -> Option<Event> {
+        let event = self.effective.remove(&seq)?;
+        let fingerprint = event_fingerprint(&event);
+        if self.fingerprints.get(&fingerprint) == Some(&seq) {
+            self.fingerprints.remove(&fingerprint);
+        }
+        if let Some(topic) = Topic::of(&event) {
+            if let Some(seqs) = self.topics.get_mut(&topic) {
+                seqs.remove(&seq);
+                if seqs.is_empty() {
+                    self.topics.remove(&topic);
+                }
+            }
+            touched.0.insert(topic);
+        }
+        Some(event)
+    }
+
+    fn events_of<'a>(&'a self, topic: &Topic) -> impl Iterator<Item = (Seq, &'a Event)> + 'a {
+        self.topics
+            .get(topic)
+            .into_iter()
+            .flatten()
+            .filter_map(|seq| self.effective.get(seq).map(|e| (*seq, e)))
+    }
+
+    fn recompute(&mut self, touched: Touched) {
+        let mut meetings_changed = false;
+        let mut bodies = BTreeSet::new();
+        let mut presidency = false;
+        for topic in &touched.0 {
+            match topic {
+                Topic::State(code) => {
+                    let view = derive::state(code, self.events_of(topic));
+                    set(&mut self.states, code, view);
+                }
+                Topic::Institution(code) => {
+                    let view = derive::institution(self.events_of(topic));
+                    set(&mut self.institutions, code, view);
+                }
+                Topic::Meeting(id) => {
+                    let view = derive::meeting(self.events_of(topic));
+                    meetings_changed |= set(&mut self.meetings, id, view);
+                }
+                Topic::Body(id) => {
+                    bodies.insert(id.clone());
+                }
+                Topic::Presidency => presidency = true,
+            }
+        }
+        if meetings_changed {
+            // Terms may end at the close of a meeting: every body and the Presidency may change.
+            bodies.extend(self.topics.keys().filter_map(|t| match t {
+                Topic::Body(id) => Some(id.clone()),
+                _ => None,
+            }));
+            bodies.extend(self.bodies.keys().cloned());
+            presidency = true;
+        }
+        for id in bodies {
+            let view = derive::body(
+                &id,
+                self.events_of(&Topic::Body(id.clone())),
+                &self.meetings,
+            );
+            set(&mut self.bodies, &id, view);
+        }
+        if presidency {
+            self.presidency =
+                derive::presidency(self.events_of(&Topic::Presidency), &self.meetings);
+        }
+    }
+
+    // ---- lookups -------------------------------------------------------------------------
+
+    /// The entry that recorded exactly this event (by [`event_fingerprint`]), if one did and
+    /// it is still in effect (or is a correction).
+    pub fn recorded(&self, event: &Event) -> Option<Seq> {
+        self.fingerprints.get(&event_fingerprint(event)).copied()
+    }
+
+    /// The event entry `seq` stands for now: its own, or its latest correction's replacement.
+    /// `None` for a retracted entry, a correction, or a seq not folded.
+    pub fn effective_event(&self, seq: Seq) -> Option<&Event> {
+        self.effective.get(&seq)
+    }
+
+    /// Whether entry `seq` is a correction (and which entry it targets).
+    pub fn correction_target(&self, seq: Seq) -> Option<Seq> {
+        self.corrections.get(&seq).copied()
+    }
+
+    /// What corrections replaced or retracted of entry `seq`, oldest first.
+    pub fn superseded(&self, seq: Seq) -> &[Superseded] {
+        self.superseded.get(&seq).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn body(&self, id: &BodyId) -> Option<&Body> {
+        self.bodies.get(id)
+    }
+
+    pub fn bodies(&self) -> impl Iterator<Item = &Body> {
+        self.bodies.values()
+    }
+
+    pub fn state(&self, code: &StateCode) -> Option<&StateParty> {
+        self.states.get(code)
+    }
+
+    pub fn states(&self) -> impl Iterator<Item = &StateParty> {
+        self.states.values()
+    }
+
+    /// Joined on or before `on` and not withdrawn on or before `on`.
+    pub fn is_state_party(&self, code: &StateCode, on: Date) -> bool {
+        self.states.get(code).is_some_and(|s| s.is_party_on(on))
+    }
+
+    pub fn meeting(&self, id: &MeetingId) -> Option<&Meeting> {
+        self.meetings.get(id)
+    }
+
+    /// In order of start.
+    pub fn meetings(&self) -> impl Iterator<Item = &Meeting> {
+        let mut meetings: Vec<&Meeting> = self.meetings.values().collect();
+        meetings.sort_by_key(|m| (m.start, m.seq));
+        meetings.into_iter()
+    }
+
+    pub fn institution(&self, code: &InstitutionCode) -> Option<&Institution> {
+        self.institutions.get(code)
+    }
+
+    pub fn institutions(&self) -> impl Iterator<Item = &Institution> {
+        self.institutions.values()
+    }
+
+    /// Every President's and President-designate's term, in order of start.
+    pub fn presidency_terms(&self) -> &[PresidencyTerm] {
+        &self.presidency
+    }
+}
+
+/// Puts or removes a view; says whether it changed.
+fn set<K: Ord + Clone, V: PartialEq>(map: &mut BTreeMap<K, V>, key: &K, view: Option<V>) -> bool {
+    match view {
+        Some(v) => {
+            if map.get(key) == Some(&v) {
+                return false;
+            }
+            map.insert(key.clone(), v);
+            true
+        }
+        None => map.remove(key).is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! Finding a body or a State by what a person typed: its id or code, or its name, in any case;
+//! and, when nothing matches, the near matches to suggest.
+
+use std::fmt;
+
+use crate::domain::{BodyId, StateCode};
+
+use super::Projection;
+
+/// Nothing is called that; perhaps one of the suggestions was meant.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct Unknown {
+    /// `body` or `State`.
+    pub what: &'static str,
+    pub query: String,
+    /// The nearest first; at most three.
+    pub suggestions: Vec<Suggestion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub id: String,
+    pub name: String,
+}
+
+impl fmt::Display for Unknown {
+    /// `unknown body 'universalisation'; did you mean wg-universalization (Working Group on
+    /// Universalization)?`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} '{}'", self.what, self.query)?;
+        let n = self.suggestions.len();
+        for (i, s) in self.suggestions.iter().enumerate() {
+            let joint = match i {
+                0 => "; did you mean ",
+                _ if i + 1 == n => " or ",
+                _ => ", ",
+            };
+            write!(f, "{joint}{} ({})", s.id, s.name)?;
+        }
+        if n > 0 {
+            f.write_str("?")?;
+        }
+        Ok(())
+    }
+}
+
+/// One thing that may be meant: its id and every name it has had.
+struct Candidate<'a> {
+    id: &'a str,
+    names: Vec<&'a str>,
+}
+
+fn resolve<'a>(
+    what: &'static str,
+    query: &str,
+    candidates: impl Iterator<Item = Candidate<'a>> + Clone,
+) -> Result<&'a str, Unknown> {
+    let wanted = query.trim().to_lowercase();
+    let exact = candidates.clone().find(|c| {
+        c.id.to_lowercase() == wanted || c.names.iter().any(|n| n.to_lowercase() == wanted)
+    });
+    if let Some(c) = exact {
+        return Ok(c.id);
+    }
+    let mut near: Vec<(usize, Suggestion)> = candidates
+        .filter_map(|c| {
+            let score = nearness(&wanted, &c)?;
+            Some((
+                score,
+                Suggestion {
+                    id: c.id.to_owned(),
+                    name: c.names.last().copied().unwrap_or(c.id).to_owned(),
+                },
+            ))
+        })
+        .collect();
+    near.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    Err(Unknown {
+        what,
+        query: query.to_owned(),
+        suggestions: near.into_iter().take(3).map(|(_, s)| s).collect(),
+    })
+}
+
+/// How far the query is from a candidate (smaller is nearer), or `None` if it is not near:
+/// a substring of its id or a name (or the other way round), or a few edits away from its
+/// id, a name, or a word of either.
+fn nearness(query: &str, c: &Candidate<'_>) -> Option<usize> {
+    if query.is_empty() {
+        return None;
+    }
+    let whole: Vec<String> = std::iter::once(c.id)
+        .chain(c.names.iter().copied())
+        .map(str::to_lowercase)
+        .collect();
+    if query.chars().count() >= 3
+        && whole
+            .iter()
+            .any(|w| w.contains(query) || (w.chars().count() >= 3 && query.contains(w.as_str())))
+    {
+        return Some(0);
+    }
+    let words = whole
+        .iter()
+        .flat_map(|w| w.split(|ch: char| !ch.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_owned);
+    let best = whole
+        .iter()
+        .cloned()
+        .chain(words)
+        .map(|w| edit_distance(query, &w))
+        .min()?;
+    let allowed = (query.chars().count() / 4).max(1);
+    (best <= allowed).then_some(best)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+impl Projection {
+    /// A body by its id or any name it has had, in any case.
+    pub fn resolve_body(&self, query: &str) -> Result<BodyId, Unknown> {
+        let candidates = self.bodies.values().map(|b| Candidate {
+            id: b.id.as_str(),
+            names: b.names().collect(),
+        });
+        let id = resolve("body", query, candidates)?;
+        Ok(BodyId::new(id).expect("a stored body id is valid"))
+    }
+
+    /// A State by its code or its name, in any case.
+    pub fn resolve_state(&self, query: &str) -> Result<StateCode, Unknown> {
+        let candidates = self.states.values().map(|s| Candidate {
+            id: s.code.as_str(),
+            names: vec![s.name.as_str()],
+        });
+        let code = resolve("State", query, candidates)?;
+        Ok(StateCode::new(code).expect("a stored State code is valid"))
+    }
+}
