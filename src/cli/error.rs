@@ -65,7 +65,7 @@ impl CliError {
             CliError::Ledger(LedgerError::NotALedger(_)) => {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
-            CliError::Input(_) => Some("nothing was recorded; fix the input and run the command again"),
+            CliError::Input(_) => Some("nothing was changed in the ledger"),
             _ => None,
         };
         if let Some(hint) = hint {

@@ -3,6 +3,7 @@
 mod commands;
 mod context;
 mod error;
+mod moment;
 mod output;
 
 use std::ffi::OsString;
@@ -77,6 +78,10 @@ pub enum Command {
     Import(commands::import::Args),
     Export(commands::export::Args),
     Record(commands::record::Args),
+    Who(commands::who::Args),
+    History(commands::history::Args),
+    State(commands::state::Args),
+    Committee(commands::committee::Args),
     Log(commands::log::Args),
     Verify(commands::verify::Args),
     Completions(commands::completions::Args),
@@ -109,6 +114,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => commands::import::run(&ctx, args),
         Command::Export(args) => commands::export::run(&ctx, args),
         Command::Record(args) => commands::record::run(&ctx, args),
+        Command::Who(args) => commands::who::run(&ctx, args),
+        Command::History(args) => commands::history::run(&ctx, args),
+        Command::State(args) => commands::state::run(&ctx, args),
+        Command::Committee(args) => commands::committee::run(&ctx, args),
         Command::Log(args) => commands::log::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),

@@ -1,10 +1,14 @@
 //! One file per command: its `--help` text, its arguments, and its `run`.
 
 mod admit;
+pub mod committee;
 pub mod completions;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod init;
 pub mod log;
 pub mod record;
+pub mod state;
 pub mod verify;
+pub mod who;

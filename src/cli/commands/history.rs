@@ -1,0 +1,205 @@
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output::{self, Table};
+use crate::cli::{CliError, Context};
+use crate::ledger::Access;
+use crate::projection::TermView;
+
+/// Every term of a body or of a State, in order, with how each ended.
+///
+/// For a body: its establishment, every amendment of its name, seats, term length, stagger or
+/// mandate, its discontinuation (and where its mandate went), and every term with the
+/// decision and the entry (seq) that recorded it. For a State: when it was a State Party,
+/// every term in any body, and its presidencies.
+///
+/// Examples:
+///   ccm-ledger history --body wg-victim-assistance
+///   ccm-ledger history --state NZL
+///   ccm-ledger history --body coord-reporting --known-at 150 --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A body: its id or its name
+    #[arg(long, required_unless_present = "state", conflicts_with = "state")]
+    body: Option<String>,
+    /// A State: its code or its name
+    #[arg(long)]
+    state: Option<String>,
+    #[command(flatten)]
+    moment: MomentArgs,
+}
+
+fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
+    for t in terms {
+        let mut how = t.how_ended.to_owned();
+        if let Some(by) = t.ended_by {
+            how.push_str(&format!(" ({by})"));
+        }
+        if let Some(reason) = &t.reason {
+            how.push_str(&format!(": {reason}"));
+        }
+        let mut row = Vec::new();
+        if with_body {
+            row.push(t.body.to_string());
+        }
+        row.extend([
+            t.seat.map_or("—".into(), |s| s.to_string()),
+            t.state.to_string(),
+            t.start.to_string(),
+            t.end.to_string(),
+            how,
+            t.decision.meeting.to_string(),
+            t.seq.to_string(),
+        ]);
+        table.row(row);
+    }
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let projection = moment::projection(&mut ledger, known)?;
+    if let Some(query) = &args.body {
+        let body = projection
+            .resolve_body(query)
+            .map_err(|e| CliError::input(e.to_string()))?;
+        let history = projection
+            .body_history(&body)
+            .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?;
+        if ctx.json {
+            return output::json(&history);
+        }
+        let mut text = format!("{} — {}\n\n", history.body, history.name);
+        let mut changes = Table::new(&["effective", "change", "decision", "seq"]);
+        for a in std::iter::once(&history.established).chain(&history.amendments) {
+            let mut what = Vec::new();
+            if let Some(name) = a.name.as_ref().filter(|_| a.kind != "body_established") {
+                what.push(format!("renamed \"{name}\""));
+            }
+            if let Some(seats) = a.seats {
+                what.push(format!("{seats} seat{}", if seats == 1 { "" } else { "s" }));
+            }
+            if let Some(years) = a.term_years {
+                what.push(format!("{years}-year terms"));
+            }
+            if let Some(n) = a.renew_per_year {
+                what.push(format!("{n} renewed a year"));
+            }
+            let what = match (a.kind == "body_established", what.is_empty()) {
+                (true, _) => format!("established: {}", what.join(", ")),
+                (false, true) => "mandate amended".to_owned(),
+                (false, false) => what.join(", "),
+            };
+            changes.row(vec![
+                a.effective.to_string(),
+                what,
+                a.decision.meeting.to_string(),
+                a.seq.to_string(),
+            ]);
+            // One task a row, so a long mandate stays readable in 80 columns.
+            for (sign, task) in a
+                .add
+                .iter()
+                .map(|t| ("+", t))
+                .chain(a.remove.iter().map(|t| ("-", t)))
+            {
+                changes.row(vec![String::new(), format!("  {sign} {task}")]);
+            }
+        }
+        for r in &history.mandates_received {
+            changes.row(vec![
+                r.effective.to_string(),
+                format!("received the mandate of {}", r.from),
+                String::new(),
+                r.seq.to_string(),
+            ]);
+        }
+        if let Some(d) = &history.discontinued {
+            let to = d
+                .transfer_to
+                .as_ref()
+                .map(|t| format!(", mandate to {t}"))
+                .unwrap_or_default();
+            changes.row(vec![
+                d.effective.to_string(),
+                format!("discontinued{to}"),
+                d.decision.meeting.to_string(),
+                d.seq.to_string(),
+            ]);
+        }
+        text.push_str(&changes.render());
+        text.push('\n');
+        let mut terms = Table::new(&[
+            "seat",
+            "state",
+            "from",
+            "until",
+            "how it ended",
+            "decision",
+            "seq",
+        ]);
+        term_rows(&mut terms, &history.terms, false);
+        text.push_str(&terms.render());
+        if !history.corrected_terms.is_empty() {
+            text.push_str("\nelections corrected or retracted:\n");
+            let mut corrected = Table::new(&[
+                "seat",
+                "state",
+                "from",
+                "until",
+                "how it ended",
+                "decision",
+                "seq",
+            ]);
+            term_rows(&mut corrected, &history.corrected_terms, false);
+            text.push_str(&corrected.render());
+        }
+        return output::text(&text);
+    }
+    let query = args.state.as_deref().unwrap_or_default();
+    let state = projection
+        .resolve_state(query)
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let history = projection
+        .state_history(&state)
+        .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?;
+    if ctx.json {
+        return output::json(&history);
+    }
+    let mut text = format!(
+        "{} — {}\n",
+        history.state,
+        history.name.as_deref().unwrap_or("(name not recorded)")
+    );
+    for m in &history.memberships {
+        match m.withdrew {
+            Some(w) => text.push_str(&format!("State Party from {} to {w}\n", m.joined)),
+            None => text.push_str(&format!("State Party since {}\n", m.joined)),
+        }
+    }
+    text.push('\n');
+    let mut terms = Table::new(&[
+        "body",
+        "seat",
+        "state",
+        "from",
+        "until",
+        "how it ended",
+        "decision",
+        "seq",
+    ]);
+    term_rows(&mut terms, &history.terms, true);
+    for p in &history.presidencies {
+        terms.row(vec![
+            p.office.to_owned(),
+            "—".into(),
+            p.state.to_string(),
+            p.start.to_string(),
+            p.end.to_string(),
+            p.how_ended.to_owned(),
+            p.decision.meeting.to_string(),
+            p.seq.to_string(),
+        ]);
+    }
+    text.push_str(&terms.render());
+    output::text(&text)
+}

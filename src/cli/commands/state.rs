@@ -1,0 +1,89 @@
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output::{self, Table};
+use crate::cli::{CliError, Context};
+use crate::ledger::Access;
+
+/// The whole machinery on a day: every body in force and its holders, the Presidency, and
+/// the size of the Coordination Committee.
+///
+/// Examples:
+///   ccm-ledger state
+///   ccm-ledger state --on 2019-06-01
+///   ccm-ledger state --on 2016-01-01 --known-at 2016-01-01 --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(flatten)]
+    moment: MomentArgs,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let on = args.moment.on()?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let projection = moment::projection(&mut ledger, known)?;
+    let state = projection.state_on(on);
+    if ctx.json {
+        return output::json(&state);
+    }
+    let mut text = format!("The machinery on {on}\n\n");
+    let p = &state.presidency;
+    let mut presidency = Table::new(&["office", "state", "person", "from", "until"]);
+    for (office, view) in [
+        ("President", &p.president),
+        ("President-designate", &p.president_designate),
+        ("outgoing President", &p.outgoing_president),
+    ] {
+        match view {
+            Some(v) => presidency.row(vec![
+                office.into(),
+                format!("{} {}", v.state, v.name.clone().unwrap_or_default()),
+                v.person.clone().unwrap_or_default(),
+                v.start.to_string(),
+                v.end.to_string(),
+            ]),
+            None => presidency.row(vec![office.into(), "— none recorded".into()]),
+        }
+    }
+    text.push_str(&presidency.render());
+    text.push('\n');
+    let mut bodies = Table::new(&["body", "seat", "holder", "from", "until"]);
+    for b in &state.bodies {
+        let mut first = true;
+        let mut label = || {
+            let l = if first {
+                b.body.to_string()
+            } else {
+                String::new()
+            };
+            first = false;
+            l
+        };
+        for seat in 1..=b
+            .seats
+            .max(b.holders.iter().map(|h| h.seat).max().unwrap_or(0))
+        {
+            let held: Vec<_> = b.holders.iter().filter(|h| h.seat == seat).collect();
+            if held.is_empty() {
+                bodies.row(vec![label(), seat.to_string(), "vacant".into()]);
+            }
+            for h in held {
+                bodies.row(vec![
+                    label(),
+                    seat.to_string(),
+                    format!("{} {}", h.state, h.name.clone().unwrap_or_default()),
+                    h.start.to_string(),
+                    h.end.to_string(),
+                ]);
+            }
+        }
+    }
+    text.push_str(&bodies.render());
+    let vacant: usize = state.bodies.iter().map(|b| b.vacant_seats.len()).sum();
+    text.push_str(&format!(
+        "\n{} bodies in force, {vacant} vacant seats; the Coordination Committee has {} members (ccm-ledger committee --on {on})\n",
+        state.bodies.len(),
+        state.committee_size
+    ));
+    output::text(&text)
+}

@@ -1,0 +1,78 @@
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output::{self, Table};
+use crate::cli::{CliError, Context};
+use crate::ledger::Access;
+
+/// Who held a body's seats on a day.
+///
+/// BODY is an id (wg-universalization) or a name (Working Group on Universalization), in any
+/// case. Terms are half-open: on the day a term ends, its successor holds the seat. An empty
+/// seat shows as vacant; a term that ends at the close of a meeting not yet recorded shows as
+/// "until the close of 11MSP".
+///
+/// Examples:
+///   ccm-ledger who wg-universalization --on 2013-01-15
+///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 2022-03-01T00:00:00Z
+///   ccm-ledger who "working group on victim assistance" --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The body: its id or its name
+    body: String,
+    #[command(flatten)]
+    moment: MomentArgs,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let on = args.moment.on()?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let projection = moment::projection(&mut ledger, known)?;
+    let body = projection
+        .resolve_body(&args.body)
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let holders = projection
+        .holders_on(&body, on)
+        .ok_or_else(|| CliError::input(format!("unknown body '{}'", args.body)))?;
+    if ctx.json {
+        return output::json(&holders);
+    }
+    let mut text = format!("{} — {}, on {on}", holders.body, holders.name);
+    if !holders.in_force {
+        text.push_str(": not in force on that day\n");
+        return output::text(&text);
+    }
+    text.push_str(&format!(" ({} seats)\n", holders.seats));
+    let mut table = Table::new(&["seat", "state", "name", "from", "until", "decision", "seq"]);
+    for seat in 1..=holders.seats {
+        let held: Vec<_> = holders.holders.iter().filter(|h| h.seat == seat).collect();
+        if held.is_empty() {
+            table.row(vec![seat.to_string(), "—".into(), "vacant".into()]);
+        }
+        for h in held {
+            table.row(vec![
+                h.seat.to_string(),
+                h.state.to_string(),
+                h.name.clone().unwrap_or_default(),
+                h.start.to_string(),
+                h.end.to_string(),
+                h.decision.meeting.to_string(),
+                h.seq.to_string(),
+            ]);
+        }
+    }
+    // Holders beyond the seats (a broken R1) are shown too: the ledger records what was decided.
+    for h in holders.holders.iter().filter(|h| h.seat > holders.seats) {
+        table.row(vec![
+            format!("{} (over)", h.seat),
+            h.state.to_string(),
+            h.name.clone().unwrap_or_default(),
+            h.start.to_string(),
+            h.end.to_string(),
+            h.decision.meeting.to_string(),
+            h.seq.to_string(),
+        ]);
+    }
+    text.push_str(&table.render());
+    output::text(&text)
+}

@@ -1,0 +1,84 @@
+//! The two time axes every query takes: `--on DATE` (valid time) and `--known-at SEQ|TIME`
+//! (record time), turned into domain values in one step.
+
+use crate::domain::{Date, Timestamp};
+use crate::ledger::Ledger;
+use crate::projection::Projection;
+
+use super::CliError;
+
+/// Bumped whenever the projection's stored shape changes, so an old snapshot is never
+/// decoded as a new one (it is rebuilt instead).
+const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-1");
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MomentArgs {
+    /// The day asked about (valid time), YYYY-MM-DD [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub on: Option<String>,
+    /// Answer as the ledger stood after entry SEQ, or at an RFC 3339 time (record time)
+    /// [default: the head]
+    #[arg(long, value_name = "SEQ|RFC3339")]
+    pub known_at: Option<String>,
+}
+
+/// Up to where the ledger is read: its first `entries` entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownAt {
+    pub entries: u64,
+}
+
+impl MomentArgs {
+    pub fn on(&self) -> Result<Date, CliError> {
+        match &self.on {
+            None => Ok(Date::today()),
+            Some(s) => Date::parse(s).map_err(|e| CliError::Usage(format!("--on: {e}"))),
+        }
+    }
+
+    pub fn known_at(&self, ledger: &Ledger) -> Result<KnownAt, CliError> {
+        known_at(self.known_at.as_deref(), ledger)
+    }
+}
+
+/// `SEQ` (the ledger after that entry), an RFC 3339 time, or a date (its first instant, UTC).
+pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError> {
+    let head = ledger.head().entries;
+    let Some(text) = text else {
+        return Ok(KnownAt { entries: head });
+    };
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: u64 = text
+            .parse()
+            .map_err(|_| CliError::Usage(format!("--known-at: {text} is too large")))?;
+        if seq >= head {
+            return Err(CliError::Usage(format!(
+                "--known-at: the ledger has no entry {seq} (it holds entries 0 to {})",
+                head.saturating_sub(1)
+            )));
+        }
+        return Ok(KnownAt { entries: seq + 1 });
+    }
+    let at = match Date::parse(text) {
+        Ok(date) => Timestamp::parse(&format!("{date}T00:00:00Z")),
+        Err(_) => Timestamp::parse(text),
+    }
+    .map_err(|e| {
+        CliError::Usage(format!(
+            "--known-at: expected a seq, a date or an RFC 3339 time: {e}"
+        ))
+    })?;
+    Ok(KnownAt {
+        entries: ledger.entries_known_at(at)?,
+    })
+}
+
+/// The projection of the ledger's first `known.entries` entries: from the stored snapshot
+/// and the entries after it when reading at the head.
+pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
+    Ok(
+        ledger.fold(SNAPSHOT_KEY, known.entries, |p: &mut Projection, e| {
+            p.apply(e)
+        })?,
+    )
+}
