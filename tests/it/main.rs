@@ -7,4 +7,5 @@ mod bad_input;
 mod concurrency;
 mod golden;
 mod import_export;
+mod queries;
 mod tampering;

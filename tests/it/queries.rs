@@ -1,0 +1,347 @@
+//! Who held what when, on both time axes, through the binary, on tests/data/queries.jsonl:
+//! two working groups with staggered elections, a resignation and its replacement, a mandate
+//! amendment, a discontinued body whose mandate moves, a President, a President-designate and
+//! an outgoing President, a standing invitation, and one correction (entry 29 replaces 25).
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn env() -> TestEnv {
+    let env = TestEnv::new();
+    env.import(include_str!("../data/queries.jsonl"));
+    env
+}
+
+/// The States holding a body's seats, in seat order, as `who --json` answers.
+fn holders(env: &TestEnv, body: &str, on: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["who", body, "--on", on, "--json"];
+    args.extend_from_slice(extra);
+    let json = env.run(&args).ok().json();
+    json["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn who_answers_before_inside_on_the_boundary_of_and_after_each_term() {
+    let env = env();
+    assert!(
+        holders(&env, "wg-universalization", "2011-09-15", &[]).is_empty(),
+        "not yet established"
+    );
+    assert_eq!(
+        holders(&env, "wg-universalization", "2011-09-16", &[]),
+        ["NOR", "ECU"]
+    );
+    assert_eq!(
+        holders(&env, "wg-universalization", "2012-09-13", &[]),
+        ["NOR", "ECU"]
+    );
+    // Half-open terms: on the day Norway's term ends, its successor holds the seat.
+    assert_eq!(
+        holders(&env, "wg-universalization", "2012-09-14", &[]),
+        ["GHA", "ECU"]
+    );
+    assert_eq!(
+        holders(&env, "wg-universalization", "2013-09-13", &[]),
+        ["GHA", "PRT"]
+    );
+    assert_eq!(
+        holders(&env, "wg-universalization", "2015-01-01", &[]),
+        ["PRT"]
+    );
+}
+
+#[test]
+fn an_empty_seat_shows_as_vacant() {
+    let env = env();
+    let json = env
+        .run(&["who", "wg-general-status", "--on", "2012-06-01", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        json["holders"].as_array().unwrap().len(),
+        1,
+        "Chile resigned on 2012-03-01"
+    );
+    assert_eq!(json["vacant_seats"], serde_json::json!([2]));
+    let table = env
+        .run(&["who", "wg-general-status", "--on", "2012-06-01"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        table,
+        "wg-general-status — Working Group on the General Status and Operation of the Convention, on 2012-06-01 (2 seats)\n\
+         SEAT  STATE  NAME    FROM        UNTIL       DECISION  SEQ\n\
+         1     MEX    Mexico  2011-09-16  2012-09-14  2MSP      16\n\
+         2     —      vacant\n"
+    );
+}
+
+#[test]
+fn a_correction_changes_the_answer_and_known_at_shows_the_belief_before_it() {
+    let env = env();
+    assert_eq!(
+        holders(&env, "wg-general-status", "2012-09-14", &[]),
+        ["ECU", "IRL"]
+    );
+    assert_eq!(
+        holders(
+            &env,
+            "wg-general-status",
+            "2012-09-14",
+            &["--known-at", "28"]
+        ),
+        ["ECU", "NOR"]
+    );
+    // The record time of every entry is the pinned NOW: a moment before it knows nothing.
+    let json = env.run(&[
+        "who",
+        "wg-general-status",
+        "--on",
+        "2012-09-14",
+        "--known-at",
+        "2025-12-31T23:59:59Z",
+        "--json",
+    ]);
+    assert_eq!(json.code, 1, "no body was known then: {}", json.stderr);
+    let history = env
+        .run(&["history", "--body", "wg-general-status", "--json"])
+        .ok()
+        .json();
+    let corrected = &history["corrected_terms"][0];
+    assert_eq!(corrected["state"], "NOR");
+    assert_eq!(corrected["how_ended"], "corrected");
+    assert_eq!(corrected["ended_by"], 29);
+}
+
+#[test]
+fn a_term_ending_at_a_meeting_is_pending_until_the_meeting_is_recorded() {
+    let env = env();
+    // Before the 3MSP was recorded (entry 22), Norway's term ran "until the close of 3MSP".
+    let before = env
+        .run(&[
+            "who",
+            "wg-universalization",
+            "--on",
+            "2012-01-01",
+            "--known-at",
+            "21",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        before["holders"][0]["end"],
+        serde_json::json!({"meeting": "3MSP"})
+    );
+    let after = env
+        .run(&["who", "wg-universalization", "--on", "2012-01-01", "--json"])
+        .ok()
+        .json();
+    assert_eq!(after["holders"][0]["end"], "2012-09-14");
+    // The 6MSP is never recorded: Portugal's term stays pending.
+    let table = env
+        .run(&["who", "wg-universalization", "--on", "2015-01-01"])
+        .ok()
+        .stdout;
+    assert!(table.contains("until the close of 6MSP"), "{table}");
+}
+
+#[test]
+fn history_of_a_body_tells_its_establishment_amendments_discontinuation_and_terms() {
+    let env = env();
+    let json = env
+        .run(&["history", "--body", "Coordinator on Reporting", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["discontinued"]["effective"], "2013-09-13");
+    assert_eq!(json["discontinued"]["transfer_to"], "wg-general-status");
+    assert_eq!(json["terms"][0]["state"], "IRL");
+    assert_eq!(
+        json["terms"][0]["end"], "2013-09-13",
+        "an open term ends with its body"
+    );
+    assert_eq!(json["terms"][0]["how_ended"], "body discontinued");
+
+    let json = env
+        .run(&["history", "--body", "wg-general-status", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["mandates_received"][0]["from"], "coord-reporting");
+    let chile = &json["terms"][1];
+    assert_eq!(
+        (chile["state"].as_str(), chile["how_ended"].as_str()),
+        (Some("CHL"), Some("left"))
+    );
+    assert_eq!(chile["reason"], "resignation");
+
+    let json = env
+        .run(&["history", "--body", "wg-universalization", "--json"])
+        .ok()
+        .json();
+    let amendment = &json["amendments"][0];
+    assert_eq!(amendment["kind"], "mandate_amended");
+    assert_eq!(
+        amendment["add"],
+        serde_json::json!(["report annually on universalization"])
+    );
+    let states: Vec<&str> = json["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["NOR", "ECU", "GHA", "PRT"]);
+}
+
+#[test]
+fn history_of_a_state_lists_its_terms_and_presidencies() {
+    let env = env();
+    let json = env
+        .run(&["history", "--state", "mexico", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["state"], "MEX");
+    assert_eq!(json["terms"][0]["body"], "wg-general-status");
+    let offices: Vec<&str> = json["presidencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["office"].as_str().unwrap())
+        .collect();
+    assert_eq!(offices, ["President-designate", "President"]);
+}
+
+#[test]
+fn the_committee_is_derived_with_the_reason_each_member_sits() {
+    let env = env();
+    let json = env
+        .run(&["committee", "--on", "2012-10-01", "--json"])
+        .ok()
+        .json();
+    let members: Vec<(String, String)> = json["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member"].as_str().unwrap().to_owned(),
+                m["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("MEX", "president"),
+        ("NOR", "outgoing_president"),
+        ("GHA", "coordinator"),
+        ("IRL", "coordinator"),
+        ("ISU", "by_right"),
+        ("ICRC", "by_right"),
+        ("GICHD", "standing_invitation"),
+    ] {
+        assert!(
+            members.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} not in {members:?}"
+        );
+    }
+    // A year earlier: Norway presides, Mexico is President-designate, no invitation yet.
+    let json = env
+        .run(&["committee", "--on", "2011-10-01", "--json"])
+        .ok()
+        .json();
+    let roles: Vec<(&str, &str)> = json["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["member"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert!(
+        roles.contains(&("NOR", "president")) && roles.contains(&("MEX", "president_designate")),
+        "{roles:?}"
+    );
+    assert!(!roles.iter().any(|(m, _)| *m == "GICHD"));
+}
+
+#[test]
+fn state_shows_the_bodies_in_force_the_presidency_and_the_committee_size() {
+    let env = env();
+    let json = env
+        .run(&["state", "--on", "2013-10-01", "--json"])
+        .ok()
+        .json();
+    let bodies: Vec<&str> = json["bodies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["wg-general-status", "wg-universalization"],
+        "coord-reporting was discontinued"
+    );
+    assert_eq!(
+        json["presidency"]["president"],
+        Value::Null,
+        "Mexico presided until the close of the 4MSP"
+    );
+    assert_eq!(json["presidency"]["outgoing_president"], Value::Null);
+    let json = env
+        .run(&["state", "--on", "2013-01-01", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["presidency"]["president"]["state"], "MEX");
+    // MEX, NOR (outgoing), IRL twice, ECU twice, GHA, ISU, ICRC, GICHD: 8 distinct members.
+    assert_eq!(json["committee_size"], 8);
+    let text = env.run(&["state", "--on", "2013-10-01"]).ok().stdout;
+    assert!(text.contains("2 bodies in force"), "{text}");
+}
+
+#[test]
+fn bodies_and_states_are_found_by_name_and_unknown_ones_get_near_matches() {
+    let env = env();
+    assert_eq!(
+        holders(&env, "WORKING GROUP ON UNIVERSALIZATION", "2012-01-01", &[]),
+        ["NOR", "ECU"]
+    );
+    let run = env.run(&["who", "universalisation"]).fails_with(1);
+    assert!(
+        run.stderr.contains("did you mean wg-universalization"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deleting_the_snapshot_changes_no_answer() {
+    let env = env();
+    let asks: [&[&str]; 3] = [
+        &["state", "--on", "2012-10-01", "--json"],
+        &["history", "--body", "wg-general-status", "--json"],
+        &["committee", "--on", "2013-01-01", "--json"],
+    ];
+    let before: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
+    let after: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn bad_dates_on_the_command_line_are_usage_errors() {
+    let env = env();
+    let run = env
+        .run(&["who", "wg-universalization", "--on", "2023-02-30"])
+        .fails_with(2);
+    assert!(run.stderr.contains("--on"), "{}", run.stderr);
+    let run = env
+        .run(&["who", "wg-universalization", "--known-at", "yesterday"])
+        .fails_with(2);
+    assert!(run.stderr.contains("--known-at"), "{}", run.stderr);
+    env.run(&["who", "wg-universalization", "--known-at", "999"])
+        .fails_with(2);
+}
