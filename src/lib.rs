@@ -4,3 +4,4 @@
 pub mod domain;
 pub mod ledger;
 pub mod projection;
+pub mod validate;

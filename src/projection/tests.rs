@@ -106,7 +106,7 @@ fn committee(p: &Projection, on: &str) -> Vec<String> {
 }
 
 /// Eleven years of a small convention. Comments give each entry's seq.
-const STORY: &str = r#"
+pub(crate) const STORY: &str = r#"
 // 0..=6
 {"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-08-01"}
 {"kind":"state_joined","state":"ECU","name":"Ecuador","effective":"2010-08-01"}
@@ -270,7 +270,7 @@ fn holders_answer_in_the_json_of_the_contract() {
 
 /// The years after: a stand-alone coordinator discontinued, its mandate moved; amendments; the
 /// Presidency; institutions. Seqs continue from [`STORY`]'s 21 entries.
-const LATER: &str = r#"
+pub(crate) const LATER: &str = r#"
 // 21..=24
 {"kind":"meeting_held","meeting":"9MSP","type":"msp","start":"2019-09-02","end":"2019-09-04","location":"Geneva"}
 {"kind":"body_established","body":"coord-reporting","name":"Coordinator on Reporting","seats":1,"term_years":2,"renew_per_year":1,"by":"2MSP 2011-09-16"}
@@ -293,7 +293,7 @@ const LATER: &str = r#"
 {"kind":"standing_invitation_withdrawn","institution":"GICHD","effective":"2023-09-01","by":"2RC-2 2021-09-21"}
 "#;
 
-fn story() -> Vec<Entry> {
+pub(crate) fn story() -> Vec<Entry> {
     entries(&format!("{STORY}\n{LATER}"))
 }
 
@@ -923,6 +923,23 @@ mod properties {
             prop_assert_eq!(&corrected.meetings, &direct.meetings);
             prop_assert_eq!(&corrected.bodies, &direct.bodies);
             prop_assert_eq!(&corrected.presidency, &direct.presidency);
+        }
+
+        #[test]
+        fn validation_never_panics_and_accepted_events_apply(entries in a_ledger()) {
+            let mut projection = Projection::default();
+            for entry in &entries {
+                let _ = crate::validate::validate(&projection, &entry.event);
+                projection.apply(entry);
+            }
+            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
+            let mut accepted = Projection::default();
+            for event in &events {
+                if crate::validate::validate(&accepted, event).is_ok() {
+                    accepted.apply_event(event);
+                }
+            }
+            prop_assert_eq!(answers(&accepted).len(), answers(&projection).len());
         }
 
         #[test]
