@@ -6,3 +6,4 @@ pub mod domain;
 pub mod ledger;
 pub mod projection;
 mod store;
+pub mod validate;

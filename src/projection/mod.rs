@@ -115,6 +115,26 @@ impl Projection {
         self.recompute(touched);
     }
 
+    /// Applies the next entry given by its event alone (seq = [`Self::entries_applied`]), as
+    /// when checking a batch of events against a scratch copy before any is appended.
+    pub fn apply_event(&mut self, event: &Event) {
+        let mut touched = Touched::default();
+        self.record(Seq(self.applied), event, &mut touched);
+        self.recompute(touched);
+    }
+
+    /// The projection as it would stand if entry `target` were retracted now: what a
+    /// correction's replacement is checked against.
+    pub fn retracting(&self, target: Seq) -> Projection {
+        let mut scratch = self.clone();
+        scratch.apply_event(&Event::EntryCorrected(crate::domain::EntryCorrected {
+            target,
+            reason: "checking a replacement".into(),
+            replacement: None,
+        }));
+        scratch
+    }
+
     /// How many entries have been folded.
     pub fn entries_applied(&self) -> u64 {
         self.applied
@@ -320,4 +340,4 @@ fn set<K: Ord + Clone, V: PartialEq>(map: &mut BTreeMap<K, V>, key: &K, view: Op
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

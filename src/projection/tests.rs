@@ -106,7 +106,7 @@ fn committee(p: &Projection, on: &str) -> Vec<String> {
 }
 
 /// Eleven years of a small convention. Comments give each entry's seq.
-const STORY: &str = r#"
+pub(crate) const STORY: &str = r#"
 // 0..=6
 {"kind":"state_joined","state":"NOR","name":"Norway","effective":"2010-08-01"}
 {"kind":"state_joined","state":"ECU","name":"Ecuador","effective":"2010-08-01"}
@@ -270,7 +270,7 @@ fn holders_answer_in_the_json_of_the_contract() {
 
 /// The years after: a stand-alone coordinator discontinued, its mandate moved; amendments; the
 /// Presidency; institutions. Seqs continue from [`STORY`]'s 21 entries.
-const LATER: &str = r#"
+pub(crate) const LATER: &str = r#"
 // 21..=24
 {"kind":"meeting_held","meeting":"9MSP","type":"msp","start":"2019-09-02","end":"2019-09-04","location":"Geneva"}
 {"kind":"body_established","body":"coord-reporting","name":"Coordinator on Reporting","seats":1,"term_years":2,"renew_per_year":1,"by":"2MSP 2011-09-16"}
@@ -293,7 +293,7 @@ const LATER: &str = r#"
 {"kind":"standing_invitation_withdrawn","institution":"GICHD","effective":"2023-09-01","by":"2RC-2 2021-09-21"}
 "#;
 
-fn story() -> Vec<Entry> {
+pub(crate) fn story() -> Vec<Entry> {
     entries(&format!("{STORY}\n{LATER}"))
 }
 
@@ -583,4 +583,372 @@ fn an_open_term_ends_when_the_state_leaves_or_is_elected_again() {
             "1 NOR 2015-09-13..2016-02-01 left #24",
         ]
     );
+}
+
+/// Random ledgers over a small world: a few States, bodies, meetings and institutions, events
+/// valid or not, corrections of anything (even of corrections, which are ignored).
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::{
+        BodyAmended, BodyDiscontinued, BodyEstablished, CoordinatorElected, CoordinatorLeft,
+        Decision, EntryCorrected, InstitutionRegistered, MandateAmended, MeetingHeld, MeetingType,
+        PresidencyElected, StandingInvitation, StateJoined, StateWithdrew, TermEnd,
+    };
+
+    const STATES: [&str; 4] = ["AAA", "BBB", "CCC", "DDD"];
+    const BODIES: [&str; 3] = ["wg-a", "wg-b", "coord-c"];
+    const MEETINGS: [&str; 4] = ["1MSP", "2MSP", "3MSP", "4MSP"];
+    const INSTITUTIONS: [&str; 2] = ["ISU", "GICHD"];
+    const TASKS: [&str; 3] = ["one", "two", "three"];
+
+    fn a_date() -> impl Strategy<Value = Date> {
+        (0i64..3000).prop_map(|n| date("2010-01-01").add_days(n))
+    }
+    fn a_state() -> impl Strategy<Value = StateCode> {
+        prop::sample::select(&STATES[..]).prop_map(state)
+    }
+    fn a_body() -> impl Strategy<Value = BodyId> {
+        prop::sample::select(&BODIES[..]).prop_map(body)
+    }
+    fn a_meeting() -> impl Strategy<Value = MeetingId> {
+        prop::sample::select(&MEETINGS[..]).prop_map(|m| MeetingId::new(m).expect("valid"))
+    }
+    fn an_institution() -> impl Strategy<Value = InstitutionCode> {
+        prop::sample::select(&INSTITUTIONS[..])
+            .prop_map(|i| InstitutionCode::new(i).expect("valid"))
+    }
+    fn tasks() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(
+            prop::sample::select(&TASKS[..]).prop_map(str::to_owned),
+            0..3,
+        )
+    }
+    fn a_decision() -> impl Strategy<Value = Decision> {
+        (a_meeting(), a_date()).prop_map(|(meeting, date)| Decision {
+            meeting,
+            date,
+            document: None,
+            paragraph: None,
+        })
+    }
+    fn an_end() -> impl Strategy<Value = Option<TermEnd>> {
+        prop_oneof![
+            Just(None),
+            a_date().prop_map(|d| Some(TermEnd::On(d))),
+            a_meeting().prop_map(|m| Some(TermEnd::CloseOf(m))),
+        ]
+    }
+
+    fn an_event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            (a_state(), a_date()).prop_map(|(state, effective)| Event::StateJoined(StateJoined {
+                name: format!("State {state}"),
+                state,
+                effective,
+            })),
+            (a_state(), a_date()).prop_map(|(state, effective)| Event::StateWithdrew(
+                StateWithdrew {
+                    state,
+                    name: None,
+                    effective
+                }
+            )),
+            (an_institution(), any::<bool>()).prop_map(|(institution, by_right)| {
+                Event::InstitutionRegistered(InstitutionRegistered {
+                    name: format!("Institution {institution}"),
+                    institution,
+                    by_right,
+                })
+            }),
+            (a_meeting(), a_date(), 0i64..6).prop_map(|(meeting, start, days)| {
+                Event::MeetingHeld(MeetingHeld {
+                    meeting,
+                    meeting_type: MeetingType::Msp,
+                    start,
+                    end: start.add_days(days),
+                    location: None,
+                    host: None,
+                })
+            }),
+            (a_body(), 1u32..4, 1u32..3, tasks(), a_decision()).prop_map(
+                |(body, seats, term_years, mandate, decision)| {
+                    Event::BodyEstablished(BodyEstablished {
+                        name: format!("Body {body}"),
+                        body,
+                        body_type: None,
+                        seats,
+                        term_years,
+                        renew_per_year: 1,
+                        mandate,
+                        effective: None,
+                        decision,
+                    })
+                }
+            ),
+            (a_body(), a_state(), a_date(), an_end(), a_decision()).prop_map(
+                |(body, state, start, end, decision)| {
+                    Event::CoordinatorElected(CoordinatorElected {
+                        body,
+                        state,
+                        start,
+                        end,
+                        decision,
+                    })
+                }
+            ),
+            (a_body(), a_state(), a_date(), a_date(), a_decision()).prop_map(
+                |(body, state, start, end, decision)| {
+                    Event::CoordinatorElected(CoordinatorElected {
+                        body,
+                        state,
+                        start,
+                        end: Some(TermEnd::On(end.max(start.add_days(1)))),
+                        decision,
+                    })
+                }
+            ),
+            (a_body(), a_state(), a_date()).prop_map(|(body, state, effective)| {
+                Event::CoordinatorLeft(CoordinatorLeft {
+                    body,
+                    state,
+                    effective,
+                    reason: "resignation".into(),
+                })
+            }),
+            (a_body(), tasks(), tasks(), a_decision()).prop_map(|(body, add, remove, decision)| {
+                Event::MandateAmended(MandateAmended {
+                    body,
+                    add,
+                    remove,
+                    decision,
+                })
+            }),
+            (
+                a_body(),
+                prop::option::of(1u32..4),
+                prop::option::of(a_date()),
+                a_decision()
+            )
+                .prop_map(|(body, seats, effective, decision)| {
+                    Event::BodyAmended(BodyAmended {
+                        name: seats.map(|s| format!("Body {body} with {s} seats")),
+                        body,
+                        seats,
+                        term_years: None,
+                        renew_per_year: None,
+                        effective,
+                        decision,
+                    })
+                }),
+            (a_body(), a_date(), prop::option::of(a_body()), a_decision()).prop_map(
+                |(body, effective, transfer_to, decision)| {
+                    Event::BodyDiscontinued(BodyDiscontinued {
+                        body,
+                        effective,
+                        transfer_to,
+                        decision,
+                    })
+                }
+            ),
+            (any::<bool>(), a_state(), a_date(), an_end(), a_decision()).prop_map(
+                |(president, state, start, end, decision)| {
+                    let e = PresidencyElected {
+                        state,
+                        person: None,
+                        start,
+                        end,
+                        decision,
+                    };
+                    if president {
+                        Event::PresidentElected(e)
+                    } else {
+                        Event::PresidentDesignateElected(e)
+                    }
+                }
+            ),
+            (any::<bool>(), an_institution(), a_date(), a_decision()).prop_map(
+                |(extended, institution, effective, decision)| {
+                    let e = StandingInvitation {
+                        institution,
+                        effective,
+                        decision,
+                    };
+                    if extended {
+                        Event::StandingInvitationExtended(e)
+                    } else {
+                        Event::StandingInvitationWithdrawn(e)
+                    }
+                }
+            ),
+        ]
+    }
+
+    /// An event, or now and then a correction of some earlier (or later, or any) entry.
+    fn an_entry_event() -> impl Strategy<Value = Event> {
+        let correction = (0u64..50, prop::option::of(an_event()), 0u8..10).prop_map(
+            |(target, replacement, nested)| {
+                let replacement = replacement.map(|r| {
+                    if nested == 0 {
+                        Event::EntryCorrected(EntryCorrected {
+                            target: Seq(target),
+                            reason: "nested".into(),
+                            replacement: Some(Box::new(r)),
+                        })
+                    } else {
+                        r
+                    }
+                });
+                Event::EntryCorrected(EntryCorrected {
+                    target: Seq(target),
+                    reason: "correction".into(),
+                    replacement: replacement.map(Box::new),
+                })
+            },
+        );
+        prop_oneof![5 => an_event(), 1 => correction]
+    }
+
+    fn ledger(events: Vec<Event>) -> Vec<Entry> {
+        let mut template =
+            entries(r#"{"kind":"state_joined","state":"AAA","name":"A","effective":"2010-01-01"}"#)
+                .remove(0);
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| {
+                template.seq = Seq(i as u64);
+                template.event = event;
+                template.clone()
+            })
+            .collect()
+    }
+
+    fn a_ledger() -> impl Strategy<Value = Vec<Entry>> {
+        prop::collection::vec(an_entry_event(), 0..50).prop_map(ledger)
+    }
+
+    fn snapshot(p: &Projection) -> Projection {
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(p, config).expect("a projection encodes");
+        let (back, read): (Projection, usize) =
+            bincode::serde::decode_from_slice(&bytes, config).expect("a snapshot decodes");
+        assert_eq!(read, bytes.len());
+        back
+    }
+
+    /// Asks every question on a few days, so that a panic anywhere shows.
+    fn answers(p: &Projection) -> Vec<String> {
+        let mut out = Vec::new();
+        for day in ["2010-06-01", "2012-01-01", "2014-09-05", "2017-03-01"] {
+            let on = date(day);
+            for b in BODIES {
+                out.push(format!("{:?}", p.holders_on(&body(b), on)));
+            }
+            out.push(format!("{:?}", p.state_on(on)));
+            out.push(format!("{:?}", p.committee_on(on)));
+        }
+        for b in BODIES {
+            out.push(format!("{:?}", p.body_history(&body(b))));
+            out.push(format!("{:?}", p.resolve_body(b)));
+        }
+        for s in STATES {
+            out.push(format!("{:?}", p.state_history(&state(s))));
+            out.push(format!("{:?}", p.resolve_state(&s.to_lowercase())));
+        }
+        out
+    }
+
+    /// The effective events, worked out from DESIGN.md's rule directly: the effective event
+    /// of entry k is the replacement of the latest correction targeting it, else its own;
+    /// corrections of corrections, of entries not yet recorded, and by corrections are ignored.
+    fn effective_entries(entries: &[Entry]) -> Vec<Entry> {
+        let mut effective: Vec<Option<Event>> = Vec::new();
+        let mut is_correction = Vec::new();
+        for entry in entries {
+            match &entry.event {
+                Event::EntryCorrected(c) => {
+                    effective.push(None);
+                    is_correction.push(true);
+                    let t = c.target.0 as usize;
+                    let nested = matches!(c.replacement.as_deref(), Some(Event::EntryCorrected(_)));
+                    if c.target < entry.seq && !is_correction[t] && !nested {
+                        effective[t] = c.replacement.as_deref().cloned();
+                    }
+                }
+                event => {
+                    effective.push(Some(event.clone()));
+                    is_correction.push(false);
+                }
+            }
+        }
+        entries
+            .iter()
+            .zip(effective)
+            .filter_map(|(entry, event)| {
+                Some(Entry {
+                    event: event?,
+                    ..entry.clone()
+                })
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_snapshot_and_its_tail_answer_as_a_fold_from_zero(
+            entries in a_ledger(),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let whole = Projection::fold(&entries);
+            let k = split.index(entries.len() + 1);
+            let mut resumed = snapshot(&Projection::fold(&entries[..k]));
+            for entry in &entries[k..] {
+                resumed.apply(entry);
+            }
+            prop_assert_eq!(&resumed, &whole);
+            prop_assert_eq!(answers(&resumed), answers(&whole));
+            prop_assert_eq!(whole.entries_applied(), entries.len() as u64);
+        }
+
+        #[test]
+        fn corrections_give_the_fold_of_the_effective_events(entries in a_ledger()) {
+            let corrected = Projection::fold(&entries);
+            let direct = Projection::fold(&effective_entries(&entries));
+            prop_assert_eq!(&corrected.states, &direct.states);
+            prop_assert_eq!(&corrected.institutions, &direct.institutions);
+            prop_assert_eq!(&corrected.meetings, &direct.meetings);
+            prop_assert_eq!(&corrected.bodies, &direct.bodies);
+            prop_assert_eq!(&corrected.presidency, &direct.presidency);
+        }
+
+        #[test]
+        fn validation_never_panics_and_accepted_events_apply(entries in a_ledger()) {
+            let mut projection = Projection::default();
+            for entry in &entries {
+                let _ = crate::validate::validate(&projection, &entry.event);
+                projection.apply(entry);
+            }
+            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
+            let mut accepted = Projection::default();
+            for event in &events {
+                if crate::validate::validate(&accepted, event).is_ok() {
+                    accepted.apply_event(event);
+                }
+            }
+            prop_assert_eq!(answers(&accepted).len(), answers(&projection).len());
+        }
+
+        #[test]
+        fn entry_by_entry_equals_all_at_once(entries in a_ledger()) {
+            let mut one_by_one = Projection::default();
+            for entry in &entries {
+                one_by_one.apply(entry);
+            }
+            prop_assert_eq!(one_by_one, Projection::fold(&entries));
+        }
+    }
 }
