@@ -110,3 +110,54 @@ fn a_missing_ledger_is_an_error_for_read_commands() {
     assert!(run.stderr.contains("is not a ledger"), "{}", run.stderr);
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
 }
+
+#[test]
+fn an_end_before_the_start() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2013-09-13","end":"2012-09-14","decision":{"meeting":"3MSP","date":"2012-09-14"}}"#,
+        &["field `end`"],
+    );
+}
+
+#[test]
+fn an_unknown_body() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalisation","state":"NOR","start":"2013-09-13","end":null,"decision":{"meeting":"3MSP","date":"2012-09-14"}}"#,
+        &["field `body`", "wg-universalisation"],
+    );
+}
+
+#[test]
+fn an_unknown_state() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"ATL","start":"2013-09-13","end":null,"decision":{"meeting":"3MSP","date":"2012-09-14"}}"#,
+        &["field `state`", "ATL"],
+    );
+}
+
+#[test]
+fn an_unknown_meeting() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2013-09-13","end":null,"decision":{"meeting":"9MSP","date":"2019-09-04"}}"#,
+        &["field `decision.meeting`", "9MSP"],
+    );
+}
+
+#[test]
+fn a_duplicate_event_names_the_entry_that_holds_it() {
+    let duplicate = SMALL.lines().nth(6).unwrap();
+    refused(duplicate, &["already recorded", "entry 6"]);
+}
+
+#[test]
+fn a_reference_to_a_later_line_is_refused() {
+    let env = TestEnv::new();
+    let file = env.file(
+        "order.jsonl",
+        "{\"kind\":\"coordinator_elected\",\"body\":\"wg-a\",\"state\":\"NOR\",\"start\":\"2013-09-13\",\"end\":null,\"decision\":{\"meeting\":\"3MSP\",\"date\":\"2012-09-14\"}}\n\
+         {\"kind\":\"state_joined\",\"state\":\"NOR\",\"name\":\"Norway\",\"effective\":\"2010-08-01\"}\n",
+    );
+    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(1);
+    assert!(run.stderr.contains("order.jsonl:1:"), "{}", run.stderr);
+    assert!(!env.ledger().exists());
+}
