@@ -291,11 +291,11 @@ pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteEr
             "the signatures do not end with a newline",
         ));
     };
+    if signatures.split('\n').count() > MAX_SIGNATURES {
+        return Err(NoteError::TooManySignatures);
+    }
     let mut verified = false;
-    for (count, line) in signatures.split('\n').enumerate() {
-        if count == MAX_SIGNATURES {
-            return Err(NoteError::TooManySignatures);
-        }
+    for line in signatures.split('\n') {
         let rest = line
             .strip_prefix(SIGNATURE_PREFIX)
             .ok_or(NoteError::Malformed(
