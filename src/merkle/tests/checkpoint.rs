@@ -212,7 +212,7 @@ fn a_signed_body_must_be_exactly_a_checkpoint() {
     let short = root_line[..root_line.len() - 4].to_owned();
     let cases = [
         format!("ccm-ledger/test\n8\n{root_line}\nextension\n"),
-        format!("ccm-ledger/test\n8\n"),
+        "ccm-ledger/test\n8\n".to_owned(),
         format!("\n8\n{root_line}\n"),
         format!("ccm-ledger/test\n+8\n{root_line}\n"),
         format!("ccm-ledger/test\n08\n{root_line}\n"),
