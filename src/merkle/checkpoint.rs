@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use super::note::{is_valid_key_name, open_note, sign_note, NoteError, SignerKey, VerifierKey};
-use super::TreeHash;
+use super::{ConsistencyProof, InclusionProof, ProofError, TreeHash};
 
 /// The tree head a log signs: its origin, its size and the root at that size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,41 @@ impl Checkpoint {
             size,
             root: TreeHash(root),
         })
+    }
+
+    /// Checks `proof` against this (verified) checkpoint: the proof must be about a tree of
+    /// exactly this size, since RFC 9162 verification alone does not bind the size.
+    pub fn verify_inclusion(&self, proof: &InclusionProof) -> Result<(), ProofError> {
+        if proof.size != self.size {
+            return Err(ProofError::SizeMismatch {
+                proof: proof.size,
+                checkpoint: self.size,
+            });
+        }
+        proof.verify(&self.root)
+    }
+
+    /// Checks that `newer` (a verified checkpoint of the same origin) extends this one.
+    pub fn verify_consistency(
+        &self,
+        newer: &Checkpoint,
+        proof: &ConsistencyProof,
+    ) -> Result<(), ProofError> {
+        if self.origin != newer.origin {
+            return Err(ProofError::OriginMismatch {
+                old: self.origin.clone(),
+                new: newer.origin.clone(),
+            });
+        }
+        for (proof_size, checkpoint) in [(proof.from, self.size), (proof.to, newer.size)] {
+            if proof_size != checkpoint {
+                return Err(ProofError::SizeMismatch {
+                    proof: proof_size,
+                    checkpoint,
+                });
+            }
+        }
+        proof.verify(&self.root, &newer.root)
     }
 }
 

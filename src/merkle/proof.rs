@@ -41,6 +41,12 @@ pub enum ProofError {
         expected: TreeHash,
         computed: TreeHash,
     },
+    #[error(
+        "the proof is about a tree of {proof} leaves, the checkpoint about one of {checkpoint}"
+    )]
+    SizeMismatch { proof: u64, checkpoint: u64 },
+    #[error("the checkpoints are of different logs: {old:?} and {new:?}")]
+    OriginMismatch { old: String, new: String },
 }
 
 /// RFC 9162 §2.1.3.2: checks that `leaf` (a leaf hash, see [`leaf_hash`]) is leaf

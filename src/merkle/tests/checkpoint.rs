@@ -295,3 +295,42 @@ fn mangled_key_texts_are_rejected() {
         Err(KeyError::UnknownType(0x65))
     );
 }
+
+#[test]
+fn proofs_are_checked_against_checkpoints_of_their_own_sizes() {
+    use crate::merkle::ProofError;
+    let e = entries(14);
+    let tree = tree_of(&e);
+    let at = |size: u64| Checkpoint {
+        origin: "ccm-ledger/test".into(),
+        size,
+        root: tree.root_at(size).unwrap(),
+    };
+    let inclusion = tree.prove_inclusion(5, 13, &e[5]).unwrap();
+    assert_eq!(at(13).verify_inclusion(&inclusion), Ok(()));
+    let mut resized = inclusion.clone();
+    resized.size = 14;
+    assert_eq!(
+        at(13).verify_inclusion(&resized),
+        Err(ProofError::SizeMismatch {
+            proof: 14,
+            checkpoint: 13
+        })
+    );
+    assert!(at(14).verify_inclusion(&resized).is_err());
+
+    let consistency = tree.prove_consistency(5, 13).unwrap();
+    assert_eq!(at(5).verify_consistency(&at(13), &consistency), Ok(()));
+    assert!(matches!(
+        at(5).verify_consistency(&at(14), &consistency),
+        Err(ProofError::SizeMismatch { .. })
+    ));
+    let elsewhere = Checkpoint {
+        origin: "ccm-ledger/other".into(),
+        ..at(13)
+    };
+    assert!(matches!(
+        at(5).verify_consistency(&elsewhere, &consistency),
+        Err(ProofError::OriginMismatch { .. })
+    ));
+}
