@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod domain;
 pub mod ledger;
+pub mod merkle;
 pub mod projection;
 mod store;
 pub mod validate;

@@ -1,0 +1,336 @@
+//! Signed notes (c2sp.org/signed-note) with Ed25519 keys, and the text forms of the keys
+//! (those of Go's `golang.org/x/mod/sumdb/note`).
+//!
+//! ```text
+//! verifier key:  <name>+<key id, 8 hex>+<base64(0x01 ‖ 32-byte public key)>
+//! signer key:    PRIVATE+KEY+<name>+<key id, 8 hex>+<base64(0x01 ‖ 32-byte seed)>
+//! key id:        first 4 bytes, big-endian, of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)
+//! note:          <text ending in \n>\n— <name> <base64(key id BE ‖ 64-byte signature)>\n…
+//! ```
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest as _, Sha256};
+
+use super::hash::bytes_from_hex;
+
+/// The signature type byte of Ed25519 in signed notes.
+pub const ED25519_TYPE: u8 = 0x01;
+/// The largest note accepted.
+pub const MAX_NOTE_BYTES: usize = 1 << 20;
+/// The most signature lines accepted in one note (the spec asks for at least 16).
+pub const MAX_SIGNATURES: usize = 100;
+
+const SIGNATURE_PREFIX: &str = "\u{2014} ";
+const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key name must be non-empty, with no spaces, control characters or '+': {0:?}")]
+    BadName(String),
+    #[error("not a key in the form {0}")]
+    Malformed(&'static str),
+    #[error("the key's signature type is {0:#04x}, not Ed25519 (0x01)")]
+    UnknownType(u8),
+    #[error(
+        "the key id {stated:08x} is not that of the key's name and public key ({computed:08x})"
+    )]
+    IdMismatch { stated: u32, computed: u32 },
+    #[error("the public key is not a valid Ed25519 key")]
+    InvalidPublicKey,
+    #[error("the system's random number generator failed: {0}")]
+    Random(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    #[error("the note is larger than {MAX_NOTE_BYTES} bytes")]
+    TooLarge,
+    #[error("the note contains a control character other than newline")]
+    ControlCharacter,
+    #[error("the note text is empty or does not end with a newline")]
+    BadText,
+    #[error("the note is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the note has more than {MAX_SIGNATURES} signatures")]
+    TooManySignatures,
+    #[error("the signature by {name} does not verify")]
+    BadSignature { name: String },
+    #[error("the note has no signature by the key {name}+{id:08x}")]
+    NotSigned { name: String, id: u32 },
+}
+
+/// Whether `name` may name a key: non-empty, no Unicode spaces, no `+`, no control characters.
+pub fn is_valid_key_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+}
+
+/// `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[..4]`, big-endian.
+pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    let digest = Sha256::new()
+        .chain_update(name.as_bytes())
+        .chain_update([b'\n', ED25519_TYPE])
+        .chain_update(public_key)
+        .finalize();
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// A new key pair named `name`, from the operating system's random number generator.
+pub fn generate_key(name: &str) -> Result<(SignerKey, VerifierKey), KeyError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
+    let signer = SignerKey::from_seed(name, seed)?;
+    let verifier = signer.verifier();
+    Ok((signer, verifier))
+}
+
+/// A private key that signs notes. Its `Debug` form hides the secret.
+#[derive(Clone)]
+pub struct SignerKey {
+    name: String,
+    id: u32,
+    key: SigningKey,
+}
+
+impl SignerKey {
+    /// The key named `name` whose Ed25519 seed (RFC 8032 private key) is `seed`.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<SignerKey, KeyError> {
+        if !is_valid_key_name(name) {
+            return Err(KeyError::BadName(name.to_owned()));
+        }
+        let key = SigningKey::from_bytes(&seed);
+        Ok(SignerKey {
+            name: name.to_owned(),
+            id: key_id(name, key.verifying_key().as_bytes()),
+            key,
+        })
+    }
+
+    /// Parses `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>` (one trailing newline allowed).
+    pub fn parse(text: &str) -> Result<SignerKey, KeyError> {
+        const FORM: &str = "PRIVATE+KEY+<name>+<8 hex>+<base64>";
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let rest = text
+            .strip_prefix(PRIVATE_KEY_PREFIX)
+            .ok_or(KeyError::Malformed(FORM))?;
+        let (name, stated, seed) = split_key(rest, FORM)?;
+        let signer = SignerKey::from_seed(name, seed)?;
+        if signer.id != stated {
+            return Err(KeyError::IdMismatch {
+                stated,
+                computed: signer.id,
+            });
+        }
+        Ok(signer)
+    }
+
+    /// `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>`, no newline.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{PRIVATE_KEY_PREFIX}{}+{:08x}+{}",
+            self.name,
+            self.id,
+            encode_key(self.key.as_bytes())
+        )
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn key_id(&self) -> u32 {
+        self.id
+    }
+
+    /// The matching verifier key.
+    pub fn verifier(&self) -> VerifierKey {
+        VerifierKey {
+            name: self.name.clone(),
+            id: self.id,
+            key: self.key.verifying_key(),
+        }
+    }
+}
+
+impl fmt::Debug for SignerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignerKey")
+            .field("name", &self.name)
+            .field("id", &format_args!("{:08x}", self.id))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A public key that verifies notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    id: u32,
+    key: VerifyingKey,
+}
+
+impl VerifierKey {
+    /// Parses `<name>+<id>+<base64(0x01 ‖ public key)>` (one trailing newline allowed).
+    pub fn parse(text: &str) -> Result<VerifierKey, KeyError> {
+        const FORM: &str = "<name>+<8 hex>+<base64>";
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let (name, stated, public) = split_key(text, FORM)?;
+        if !is_valid_key_name(name) {
+            return Err(KeyError::BadName(name.to_owned()));
+        }
+        let computed = key_id(name, &public);
+        if computed != stated {
+            return Err(KeyError::IdMismatch { stated, computed });
+        }
+        let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
+        Ok(VerifierKey {
+            name: name.to_owned(),
+            id: computed,
+            key,
+        })
+    }
+
+    /// `<name>+<id>+<base64(0x01 ‖ public key)>`, no newline.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.id,
+            encode_key(self.key.as_bytes())
+        )
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn key_id(&self) -> u32 {
+        self.id
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+}
+
+impl fmt::Display for VerifierKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+fn encode_key(key: &[u8; 32]) -> String {
+    let mut bytes = Vec::with_capacity(33);
+    bytes.push(ED25519_TYPE);
+    bytes.extend_from_slice(key);
+    BASE64.encode(bytes)
+}
+
+/// Splits `<name>+<8 lowercase hex>+<base64(0x01 ‖ 32 bytes)>`; the base64 may hold `+`.
+fn split_key<'a>(text: &'a str, form: &'static str) -> Result<(&'a str, u32, [u8; 32]), KeyError> {
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(KeyError::Malformed(form));
+    };
+    let id = bytes_from_hex::<4>(id).ok_or(KeyError::Malformed(form))?;
+    let key = BASE64.decode(key).map_err(|_| KeyError::Malformed(form))?;
+    match key.split_first() {
+        Some((&ED25519_TYPE, bytes)) => {
+            let bytes = bytes.try_into().map_err(|_| KeyError::Malformed(form))?;
+            Ok((name, u32::from_be_bytes(id), bytes))
+        }
+        Some((&other, _)) => Err(KeyError::UnknownType(other)),
+        None => Err(KeyError::Malformed(form)),
+    }
+}
+
+fn check_characters(text: &str) -> Result<(), NoteError> {
+    if text.len() > MAX_NOTE_BYTES {
+        return Err(NoteError::TooLarge);
+    }
+    if text.bytes().any(|b| b < 0x20 && b != b'\n') {
+        return Err(NoteError::ControlCharacter);
+    }
+    Ok(())
+}
+
+/// Signs `text` (which ends with a newline): the text, a blank line, and the signature line.
+pub fn sign_note(text: &str, key: &SignerKey) -> Result<String, NoteError> {
+    check_characters(text)?;
+    if !text.ends_with('\n') {
+        return Err(NoteError::BadText);
+    }
+    let signature = key.key.sign(text.as_bytes());
+    let mut blob = Vec::with_capacity(68);
+    blob.extend_from_slice(&key.id.to_be_bytes());
+    blob.extend_from_slice(&signature.to_bytes());
+    Ok(format!(
+        "{text}\n{SIGNATURE_PREFIX}{} {}\n",
+        key.name,
+        BASE64.encode(blob)
+    ))
+}
+
+/// Checks that `note` carries a valid signature by `key` and returns its text (with the final
+/// newline, without the blank line). Signatures by other keys are ignored, as the spec asks;
+/// a signature with `key`'s name and id that fails to verify rejects the note.
+pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteError> {
+    check_characters(note)?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+    let (text, signatures) = (&note[..split + 1], &note[split + 2..]);
+    let Some(signatures) = signatures.strip_suffix('\n') else {
+        return Err(NoteError::Malformed(
+            "the signatures do not end with a newline",
+        ));
+    };
+    if signatures.split('\n').count() > MAX_SIGNATURES {
+        return Err(NoteError::TooManySignatures);
+    }
+    let mut verified = false;
+    for line in signatures.split('\n') {
+        let rest = line
+            .strip_prefix(SIGNATURE_PREFIX)
+            .ok_or(NoteError::Malformed(
+                "a signature line does not start with \"— \"",
+            ))?;
+        let (name, blob) = rest
+            .split_once(' ')
+            .ok_or(NoteError::Malformed("a signature line has no signature"))?;
+        if !is_valid_key_name(name) {
+            return Err(NoteError::Malformed("a signature line has a bad key name"));
+        }
+        let blob = BASE64
+            .decode(blob)
+            .map_err(|_| NoteError::Malformed("a signature is not base64"))?;
+        if blob.len() < 5 {
+            return Err(NoteError::Malformed("a signature is too short"));
+        }
+        let id = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]);
+        if name != key.name || id != key.id {
+            continue;
+        }
+        let bad = || NoteError::BadSignature {
+            name: name.to_owned(),
+        };
+        let signature: [u8; 64] = blob[4..].try_into().map_err(|_| bad())?;
+        key.key
+            .verify_strict(text.as_bytes(), &Signature::from_bytes(&signature))
+            .map_err(|_| bad())?;
+        verified = true;
+    }
+    if !verified {
+        return Err(NoteError::NotSigned {
+            name: key.name.clone(),
+            id: key.id,
+        });
+    }
+    Ok(text)
+}
