@@ -84,6 +84,7 @@ pub enum Command {
     Committee(commands::committee::Args),
     Log(commands::log::Args),
     Verify(commands::verify::Args),
+    Demo(commands::demo::Args),
     Completions(commands::completions::Args),
 }
 
@@ -119,6 +120,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::State(args) => commands::state::run(&ctx, args),
         Command::Committee(args) => commands::committee::run(&ctx, args),
         Command::Log(args) => commands::log::run(&ctx, args),
+        Command::Demo(args) => commands::demo::run_demo(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
     }

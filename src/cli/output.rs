@@ -42,7 +42,21 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// The table with every column as wide as its widest cell. On a terminal, the widest
+    /// column is shortened (with "…") so that lines fit its width.
     pub fn render(&self) -> String {
+        use std::io::IsTerminal;
+        let forced = FIT_WIDTH.load(std::sync::atomic::Ordering::Relaxed);
+        let width = if forced > 0 {
+            Some(forced)
+        } else {
+            std::io::stdout().is_terminal().then(terminal_width).flatten()
+        };
+        self.render_within(width)
+    }
+
+    /// The table, shortening the widest columns' cells so lines fit `width` characters.
+    pub fn render_within(&self, width: Option<usize>) -> String {
         let columns = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
@@ -50,14 +64,36 @@ impl Table {
                 widths[i] = widths[i].max(cell.chars().count());
             }
         }
+        if let Some(limit) = width {
+            // Shave the widest column a character at a time until the line fits, so long
+            // columns end up sharing the room (no column below 12 characters).
+            let gaps = 2 * columns.saturating_sub(1);
+            while widths.iter().sum::<usize>() + gaps > limit {
+                let Some(widest) = (0..columns).max_by_key(|&i| widths[i]) else {
+                    break;
+                };
+                if widths[widest] <= 12 {
+                    break;
+                }
+                widths[widest] -= 1;
+            }
+        }
+        let clip = |cell: &str, w: usize| -> String {
+            if cell.chars().count() <= w {
+                cell.to_owned()
+            } else {
+                let mut s: String = cell.chars().take(w.saturating_sub(1)).collect();
+                s.push('…');
+                s
+            }
+        };
         let mut out = String::new();
         let mut line = |cells: &[String]| {
             let mut s = String::new();
             for (i, cell) in cells.iter().enumerate().take(columns) {
-                if i + 1 == columns {
-                    s.push_str(cell);
-                } else {
-                    s.push_str(cell);
+                let cell = clip(cell, widths[i]);
+                s.push_str(&cell);
+                if i + 1 < columns {
                     s.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
                 }
             }
@@ -76,4 +112,23 @@ impl Table {
         }
         out
     }
+}
+
+/// A width every table fits, set by `demo` (whose output is read on a terminal even when it
+/// is piped through `less`); 0 = fit only on a terminal.
+static FIT_WIDTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn fit_tables_to(width: usize) {
+    FIT_WIDTH.store(width, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The terminal's width: `COLUMNS`, else 80.
+pub fn terminal_width() -> Option<usize> {
+    Some(
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .filter(|&c: &usize| c >= 40)
+            .unwrap_or(80),
+    )
 }

@@ -2,6 +2,7 @@
 
 mod admit;
 pub mod committee;
+pub mod demo;
 pub mod completions;
 pub mod export;
 pub mod history;
