@@ -896,7 +896,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
 
         #[test]
         fn a_snapshot_and_its_tail_answer_as_a_fold_from_zero(
