@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode, TermEnd};
-use crate::projection::Projection;
+use crate::projection::{Projection, Unsettled};
 
 /// Why an event may not be appended, and which field says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -385,10 +385,13 @@ pub fn validate_all<'a>(
     events: impl IntoIterator<Item = &'a Event>,
 ) -> Result<Projection, (usize, Refusal)> {
     let mut scratch = projection.clone();
+    let mut unsettled = Unsettled::default();
     for (i, event) in events.into_iter().enumerate() {
+        scratch.settle_for(event, &mut unsettled);
         validate(&scratch, event).map_err(|r| (i, r))?;
-        scratch.apply_event(event);
+        scratch.apply_event_unsettled(event, &mut unsettled);
     }
+    scratch.settle_all(&mut unsettled);
     Ok(scratch)
 }
 

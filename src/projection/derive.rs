@@ -254,7 +254,7 @@ pub(crate) fn body<'a>(
         }
     }
 
-    assign_seats(&mut terms, |on| body.parameters_on(on).seats);
+    assign_seats(&mut terms, |on| body.seats_on(on));
     body.terms = terms;
     Some(body)
 }

@@ -93,6 +93,11 @@ pub struct Projection {
 #[derive(Default)]
 struct Touched(BTreeSet<Topic>);
 
+/// Views of bodies and of the Presidency not yet recomputed after
+/// [`Projection::apply_event_unsettled`].
+#[derive(Default)]
+pub(crate) struct Unsettled(Touched);
+
 impl Projection {
     /// Folds entries (a prefix of the ledger, in order) from nothing.
     pub fn fold<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Projection {
@@ -121,6 +126,43 @@ impl Projection {
         let mut touched = Touched::default();
         self.record(Seq(self.applied), event, &mut touched);
         self.recompute(touched);
+    }
+
+    /// Applies the next event like [`Self::apply_event`], but leaves the views of bodies and
+    /// of the Presidency it touches to be recomputed by [`Self::settle_for`] or
+    /// [`Self::settle_all`]: checking a long batch of elections one by one then costs one
+    /// recomputation of each body, not one per election.
+    pub(crate) fn apply_event_unsettled(&mut self, event: &Event, unsettled: &mut Unsettled) {
+        self.record(Seq(self.applied), event, &mut unsettled.0);
+        self.settle(&mut unsettled.0, |_| false);
+    }
+
+    /// Recomputes what validating `event` reads. An election reads only whether its body
+    /// exists, which later elections do not change; a correction may read anything.
+    pub(crate) fn settle_for(&mut self, event: &Event, unsettled: &mut Unsettled) {
+        let mut bodies: Vec<&BodyId> = Vec::new();
+        match event {
+            Event::CoordinatorElected(e) if !self.bodies.contains_key(&e.body) => {
+                bodies.push(&e.body)
+            }
+            Event::BodyEstablished(e) if !self.bodies.contains_key(&e.body) => bodies.push(&e.body),
+            Event::CoordinatorLeft(e) => bodies.push(&e.body),
+            Event::MandateAmended(e) => bodies.push(&e.body),
+            Event::BodyAmended(e) => bodies.push(&e.body),
+            Event::BodyDiscontinued(e) => {
+                bodies.extend([&e.body].into_iter().chain(&e.transfer_to))
+            }
+            Event::EntryCorrected(_) => return self.settle_all(unsettled),
+            _ => {}
+        }
+        self.settle(
+            &mut unsettled.0,
+            |t| matches!(t, Topic::Body(id) if bodies.contains(&id)),
+        );
+    }
+
+    pub(crate) fn settle_all(&mut self, unsettled: &mut Unsettled) {
+        self.settle(&mut unsettled.0, |_| true);
     }
 
     /// The projection as it would stand if entry `target` were retracted now: what a
@@ -208,50 +250,63 @@ impl Projection {
             .filter_map(|seq| self.effective.get(seq).map(|e| (*seq, e)))
     }
 
-    fn recompute(&mut self, touched: Touched) {
+    fn recompute(&mut self, mut touched: Touched) {
+        self.settle(&mut touched, |_| true);
+    }
+
+    /// Recomputes the touched views: States, institutions and meetings always (they are
+    /// small, and bodies depend on meetings), bodies and the Presidency where `wanted` says
+    /// so; the others stay in `touched` for later.
+    fn settle(&mut self, touched: &mut Touched, wanted: impl Fn(&Topic) -> bool) {
         let mut meetings_changed = false;
-        let mut bodies = BTreeSet::new();
-        let mut presidency = false;
-        for topic in &touched.0 {
-            match topic {
+        let small: Vec<Topic> = touched
+            .0
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t,
+                    Topic::State(_) | Topic::Institution(_) | Topic::Meeting(_)
+                )
+            })
+            .cloned()
+            .collect();
+        for topic in small {
+            touched.0.remove(&topic);
+            match &topic {
                 Topic::State(code) => {
-                    let view = derive::state(code, self.events_of(topic));
+                    let view = derive::state(code, self.events_of(&topic));
                     set(&mut self.states, code, view);
                 }
                 Topic::Institution(code) => {
-                    let view = derive::institution(self.events_of(topic));
+                    let view = derive::institution(self.events_of(&topic));
                     set(&mut self.institutions, code, view);
                 }
                 Topic::Meeting(id) => {
-                    let view = derive::meeting(self.events_of(topic));
+                    let view = derive::meeting(self.events_of(&topic));
                     meetings_changed |= set(&mut self.meetings, id, view);
                 }
-                Topic::Body(id) => {
-                    bodies.insert(id.clone());
-                }
-                Topic::Presidency => presidency = true,
+                Topic::Body(_) | Topic::Presidency => {}
             }
         }
         if meetings_changed {
             // Terms may end at the close of a meeting: every body and the Presidency may change.
-            bodies.extend(self.topics.keys().filter_map(|t| match t {
-                Topic::Body(id) => Some(id.clone()),
-                _ => None,
-            }));
-            bodies.extend(self.bodies.keys().cloned());
-            presidency = true;
+            let bodies = self.topics.keys().filter(|t| matches!(t, Topic::Body(_)));
+            touched.0.extend(bodies.cloned());
+            touched.0.insert(Topic::Presidency);
         }
-        for id in bodies {
-            let view = derive::body(
-                &id,
-                self.events_of(&Topic::Body(id.clone())),
-                &self.meetings,
-            );
-            set(&mut self.bodies, &id, view);
-        }
-        if presidency {
-            self.presidency =
-                derive::presidency(self.events_of(&Topic::Presidency), &self.meetings);
+        let due: Vec<Topic> = touched.0.iter().filter(|t| wanted(t)).cloned().collect();
+        for topic in due {
+            touched.0.remove(&topic);
+            match &topic {
+                Topic::Body(id) => {
+                    let view = derive::body(id, self.events_of(&topic), &self.meetings);
+                    set(&mut self.bodies, id, view);
+                }
+                Topic::Presidency => {
+                    self.presidency = derive::presidency(self.events_of(&topic), &self.meetings);
+                }
+                Topic::State(_) | Topic::Institution(_) | Topic::Meeting(_) => {}
+            }
         }
     }
 

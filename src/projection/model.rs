@@ -171,6 +171,14 @@ impl Body {
         self.parameters_with(|c| c.effective <= on)
     }
 
+    /// The number of seats in force on `on`.
+    pub fn seats_on(&self, on: Date) -> u32 {
+        self.changes
+            .iter()
+            .filter(|c| c.effective <= on)
+            .fold(self.established.seats, |seats, c| c.seats.unwrap_or(seats))
+    }
+
     /// Name, parameters and mandate with every recorded change applied.
     pub fn latest(&self) -> Parameters {
         self.parameters_with(|_| true)

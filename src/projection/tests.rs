@@ -896,7 +896,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
 
         #[test]
         fn a_snapshot_and_its_tail_answer_as_a_fold_from_zero(
@@ -940,6 +940,37 @@ mod properties {
                 }
             }
             prop_assert_eq!(answers(&accepted).len(), answers(&projection).len());
+        }
+
+        #[test]
+        fn a_batch_is_validated_as_event_by_event(entries in a_ledger()) {
+            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
+            let mut one_by_one = Projection::default();
+            let mut refused = None;
+            for (i, event) in events.iter().enumerate() {
+                if let Err(r) = crate::validate::validate(&one_by_one, event) {
+                    refused = Some((i, r));
+                    break;
+                }
+                one_by_one.apply_event(event);
+            }
+            match (crate::validate::validate_all(&Projection::default(), &events), refused) {
+                (Ok(batch), None) => prop_assert_eq!(batch, one_by_one),
+                (Err(batch), Some(single)) => prop_assert_eq!(batch, single),
+                (batch, single) => prop_assert!(false, "{:?} but {:?}", batch.map(|_| ()), single),
+            }
+
+            // The events a one-by-one check accepts are accepted as a batch, with the same result.
+            let mut accepted = Vec::new();
+            let mut projection = Projection::default();
+            for event in &events {
+                if crate::validate::validate(&projection, event).is_ok() {
+                    projection.apply_event(event);
+                    accepted.push(event.clone());
+                }
+            }
+            let batch = crate::validate::validate_all(&Projection::default(), &accepted);
+            prop_assert_eq!(batch.map_err(|(i, r)| format!("{i}: {r}")), Ok(projection));
         }
 
         #[test]
