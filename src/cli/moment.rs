@@ -76,9 +76,6 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
 /// The projection of the ledger's first `known.entries` entries: from the stored snapshot
 /// and the entries after it when reading at the head.
 pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
-    Ok(
-        ledger.fold(SNAPSHOT_KEY, known.entries, |p: &mut Projection, e| {
-            p.apply(e)
-        })?,
-    )
+    let fold = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.fold(SNAPSHOT_KEY, known.entries, fold)?)
 }

@@ -50,7 +50,10 @@ impl Table {
         let width = if forced > 0 {
             Some(forced)
         } else {
-            std::io::stdout().is_terminal().then(terminal_width).flatten()
+            std::io::stdout()
+                .is_terminal()
+                .then(terminal_width)
+                .flatten()
         };
         self.render_within(width)
     }

@@ -34,6 +34,9 @@ const INDEX_DIR: &str = "index.sled";
 /// folding a few hundred entries costs less than re-serializing a large projection.
 pub const SNAPSHOT_EVERY: u64 = 1024;
 
+/// How many entries a fold hands over at once.
+const FOLD_BATCH: usize = 65_536;
+
 /// What went wrong with the ledger, and where.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -491,14 +494,14 @@ impl Ledger {
         Ok(self.head)
     }
 
-    /// Folds the first `upto` entries into `P`, starting from the stored snapshot named `key`
+    /// Folds the first `upto` entries into `P` (in batches, in order), starting from the stored snapshot named `key`
     /// when there is a valid one, and refreshes the snapshot when the fold went far past it.
     /// The answer is the same with or without a snapshot (tested): snapshots are derived.
     pub fn fold<P>(
         &mut self,
         key: &str,
         upto: u64,
-        mut apply: impl FnMut(&mut P, &Entry),
+        mut apply: impl FnMut(&mut P, &[Entry]),
     ) -> Result<P, LedgerError>
     where
         P: Default + Serialize + DeserializeOwned,
@@ -514,8 +517,18 @@ impl Ledger {
             }
             None => (P::default(), 0),
         };
+        // In batches: a fold may do per-batch work (the projection recomputes each touched
+        // view once per batch), while memory stays bounded on a large ledger.
+        let mut batch = Vec::with_capacity(FOLD_BATCH.min((upto - from) as usize));
         for stored in self.entries(from, upto)? {
-            apply(&mut state, &stored?.entry);
+            batch.push(stored?.entry);
+            if batch.len() == FOLD_BATCH {
+                apply(&mut state, &batch);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            apply(&mut state, &batch);
         }
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);

@@ -134,9 +134,6 @@ fn a_clean_ledger_says_its_size_and_head() {
     let env = TestEnv::new();
     env.import(SMALL);
     let run = env.run(&["verify"]).ok();
-    assert!(
-        run.stdout.starts_with("ok: 10 entries, head "),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("\nhead "), "{}", run.stdout);
+    assert!(run.stdout.starts_with("ok: 10 entries"), "{}", run.stdout);
 }

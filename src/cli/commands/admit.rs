@@ -3,10 +3,10 @@
 
 use crate::cli::moment::{self, KnownAt};
 use crate::cli::CliError;
-use crate::domain::jsonl::{Line, MAX_REPORTED_ERRORS};
+use crate::domain::jsonl::Line;
 use crate::ledger::Ledger;
 use crate::projection::Projection;
-use crate::validate::validate;
+use crate::validate::validate_all;
 
 /// The projection at the head of `ledger` (None: an empty ledger).
 pub fn head_projection(ledger: Option<&mut Ledger>) -> Result<Projection, CliError> {
@@ -22,35 +22,21 @@ pub fn head_projection(ledger: Option<&mut Ledger>) -> Result<Projection, CliErr
 }
 
 /// Validates `lines` in order as if appended to `base`: each line may name what an earlier
-/// line recorded. Every refusal names the source, the line and the field. Returns the
-/// projection with every line applied.
+/// line recorded. The first refusal names the source, the line and the field (later lines may
+/// depend on the refused one, so they are not judged). Returns the projection with every line
+/// applied.
 pub fn validate_lines(
     base: &Projection,
     source: &str,
     lines: &[(usize, Line)],
 ) -> Result<Projection, CliError> {
-    let mut scratch = base.clone();
-    let mut errors = Vec::new();
-    for (number, line) in lines {
-        match validate(&scratch, &line.draft.event) {
-            Ok(()) => scratch.apply_event(&line.draft.event),
-            Err(refusal) => {
-                let field = refusal
-                    .field()
-                    .map(|f| format!("field `{f}`: "))
-                    .unwrap_or_default();
-                errors.push(format!("{source}:{number}: {field}{refusal}"));
-                if errors.len() >= MAX_REPORTED_ERRORS {
-                    break;
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(scratch)
-    } else {
-        Err(CliError::Input(errors))
-    }
+    validate_all(base, lines.iter().map(|(_, line)| &line.draft.event)).map_err(|(i, refusal)| {
+        let field = refusal
+            .field()
+            .map(|f| format!("field `{f}`: "))
+            .unwrap_or_default();
+        CliError::input(format!("{source}:{}: {field}{refusal}", lines[i].0))
+    })
 }
 
 /// Validates `lines` as if appended to `ledger` (None: an empty ledger).

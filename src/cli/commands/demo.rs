@@ -55,24 +55,25 @@ pub const FIXTURE_RECORDER: &str = "ccm-ledger demo";
 pub struct Args {}
 
 pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
-    output::fit_tables_to(output::terminal_width().unwrap_or(80).min(100));
+    output::fit_tables_to(output::terminal_width().unwrap_or(80));
     let dir = ctx.ledger_dir.clone();
     let built = build_fixture_ledger(&dir)?;
     let proposals = write_proposals(&dir)?;
 
-    let mut intro = String::from("ccm-ledger demo: the machinery of the Convention on Cluster Munitions\n\n");
+    let mut intro =
+        String::from("ccm-ledger demo: the machinery of the Convention on Cluster Munitions\n\n");
     intro.push_str(&match built {
         Built::Created(n) => format!(
-            "Built the fixture ledger in {}: {n} events of real CCM history (2010–2026),\nfrom fixtures/ccm-machinery.jsonl; their sources are in fixtures/README.md.\n",
+            "Built the fixture ledger in {}:\n{n} events of real CCM history (2010–2026) from fixtures/ccm-machinery.jsonl;\ntheir sources are in fixtures/README.md.\n",
             dir.display()
         ),
         Built::Reused(n) => format!(
-            "The fixture ledger in {} is already built ({n} entries); reusing it.\n",
+            "The fixture ledger in {} is already built\n({n} entries); reusing it.\n",
             dir.display()
         ),
     });
     intro.push_str(
-        "Where the sources name no holder, the seat is vacant in the ledger: nothing is invented,\nand `check` reports those gaps as findings. The sources end with the Third Review\nConference (September 2026): no President is recorded after it.\n",
+        "Where the sources name no holder, the seat is vacant in the ledger: nothing\nis invented, and `check` reports those gaps as findings. The sources end with\nthe Third Review Conference (September 2026): no President is recorded after it.\n",
     );
     output::text(&intro)?;
 
@@ -88,38 +89,56 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
         ),
         (
             "Who coordinated Universalization on 15 January 2013",
-            vec!["who".into(), "wg-universalization".into(), "--on".into(), "2013-01-15".into()],
+            vec![
+                "who".into(),
+                "wg-universalization".into(),
+                "--on".into(),
+                "2013-01-15".into(),
+            ],
         ),
         (
             "The history of one working group",
-            vec!["history".into(), "--body".into(), "wg-victim-assistance".into()],
+            vec![
+                "history".into(),
+                "--body".into(),
+                "wg-victim-assistance".into(),
+            ],
         ),
         (
             "Has anything in the ledger been altered?",
             vec!["verify".into()],
         ),
     ];
-    let default_dir = super::super::context::default_ledger_dir();
+    // Shown commands name the ledger only when a user's own command would not find it.
+    let implied_dir = std::env::var_os("CCM_LEDGER")
+        .map(PathBuf::from)
+        .unwrap_or_else(super::super::context::default_ledger_dir);
     for (title, args) in sections {
-        section(&dir, &default_dir, title, &args)?;
+        section(&dir, &implied_dir, title, &args)?;
     }
     let next = format!(
-        "\nGo on from here: `ccm-ledger --help`, and the proposals of the seed's §22 in\n{} (try `ccm-ledger check --proposed FILE`).\n",
+        "\nGo on from here: `ccm-ledger --help`. The options of the seed's §22, as proposed\ndecisions to try with `ccm-ledger check --proposed FILE`, are in\n{}\n",
         proposals.display()
     );
     output::text(&next)
 }
 
 /// Prints a heading with the command, then runs it exactly as a user would.
-fn section(dir: &Path, default_dir: &Path, title: &str, args: &[String]) -> Result<(), CliError> {
-    let ledger_flag = if dir == default_dir {
+fn section(dir: &Path, implied_dir: &Path, title: &str, args: &[String]) -> Result<(), CliError> {
+    let ledger_flag = if dir == implied_dir {
         String::new()
     } else {
         format!("--ledger {} ", dir.display())
     };
     let shown: Vec<String> = args
         .iter()
-        .map(|a| if a.contains(' ') { format!("\"{a}\"") } else { a.clone() })
+        .map(|a| {
+            if a.contains(' ') {
+                format!("\"{a}\"")
+            } else {
+                a.clone()
+            }
+        })
         .collect();
     output::text(&format!(
         "\n── {title} {}\n$ ccm-ledger {ledger_flag}{}\n",
@@ -189,7 +208,8 @@ fn write_proposals(dir: &Path) -> Result<PathBuf, CliError> {
         .map_err(CliError::io(format!("cannot create {}", folder.display())))?;
     for (name, text) in PROPOSALS {
         let path = folder.join(name);
-        std::fs::write(&path, text).map_err(CliError::io(format!("cannot write {}", path.display())))?;
+        std::fs::write(&path, text)
+            .map_err(CliError::io(format!("cannot write {}", path.display())))?;
     }
     Ok(folder)
 }

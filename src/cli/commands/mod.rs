@@ -2,8 +2,8 @@
 
 mod admit;
 pub mod committee;
-pub mod demo;
 pub mod completions;
+pub mod demo;
 pub mod export;
 pub mod history;
 pub mod import;

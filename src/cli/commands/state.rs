@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     text.push_str(&bodies.render());
     let vacant: usize = state.bodies.iter().map(|b| b.vacant_seats.len()).sum();
     text.push_str(&format!(
-        "\n{} bodies in force, {vacant} vacant seats; the Coordination Committee has {} members (ccm-ledger committee --on {on})\n",
+        "\n{} bodies in force, {vacant} vacant seats; the Coordination Committee has {} members\n(ccm-ledger committee --on {on})\n",
         state.bodies.len(),
         state.committee_size
     ));

@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, _args: Args) -> Result<(), CliError> {
                 output::json(&answer)
             } else {
                 output::text(&format!(
-                    "ok: {} entries, head {}",
+                    "ok: {} entries, every hash and link checked\nhead {}",
                     answer.entries, answer.head
                 ))
             }
