@@ -5,4 +5,5 @@ pub mod cli;
 pub mod domain;
 pub mod ledger;
 pub mod projection;
+pub mod rules;
 mod store;
