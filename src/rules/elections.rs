@@ -102,7 +102,7 @@ pub(super) fn parties(projection: &Projection) -> Vec<Finding> {
             let rule = match e.office {
                 Ok(_) => "coordinators are from States Parties (§15)",
                 Err(_) => {
-                    "§19 does not require it of the Presidency, but §15 does of every coordinator"
+                    "§15 requires it of coordinators, §19 says nothing of the Presidency, so a warning"
                 }
             };
             let message = format!(

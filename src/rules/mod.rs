@@ -32,7 +32,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::domain::{BodyId, Date, MeetingId, Seq, StateCode, TermEnd};
-use crate::projection::{Office, Projection};
+use crate::projection::{HowEnded, Office, Projection};
 
 /// A continuity rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -358,9 +358,11 @@ pub fn new_findings(before: &[Finding], after: &[Finding]) -> Vec<Finding> {
         .collect()
 }
 
-/// The latest day the ledger speaks of: a meeting's close, a term's start or known end, an
-/// effective date, a decision. Checks measure what is still open up to it, so that they are
-/// a function of the ledger alone (not of today's date).
+/// The ledger's present: the latest day on which something it records happened (a meeting's
+/// close, a term's start, an effective date, a decision). Checks measure what is still open
+/// (an open term, an empty seat) up to it, so that they are a function of the ledger alone,
+/// not of today's date. The scheduled ends of terms do not count: a term ending in 2028 is not
+/// news of 2028, and an election far ahead must not make today's short vacancies look long.
 pub fn horizon(projection: &Projection) -> Date {
     let mut days: Vec<Date> = Vec::new();
     for m in projection.meetings() {
@@ -374,13 +376,14 @@ pub fn horizon(projection: &Projection) -> Date {
         for t in &b.terms {
             days.push(t.start);
             days.push(t.decision.date);
-            days.extend(t.end);
+            if let HowEnded::Left { .. } = t.how_ended {
+                days.extend(t.end);
+            }
         }
     }
     for t in projection.presidency_terms() {
         days.push(t.start);
         days.push(t.decision.date);
-        days.extend(t.end);
     }
     for s in projection.states() {
         for m in &s.memberships {

@@ -163,7 +163,7 @@ pub(super) fn vacancies(
         };
         for day in change_days(body).into_iter().filter(|d| *d < stop) {
             let seats = body.parameters_on(day).seats;
-            let held: Vec<u32> = body.holders_on(day).map(|t| t.seat).collect();
+            let held = seats_held(body, day, seats);
             // Seats filled, or abolished, end their gaps.
             let closed: Vec<u32> = gaps
                 .keys()
@@ -183,6 +183,20 @@ pub(super) fn vacancies(
         }
     }
     findings
+}
+
+/// The seats (1..=seats) held on `day`. A holder in a seat above the number in force (an
+/// overflow, R1's business, or a seat abolished under a sitting holder) counts as holding the
+/// lowest seat otherwise empty: a seat is vacant only while there are fewer holders than seats.
+fn seats_held(body: &Body, day: Date, seats: u32) -> Vec<u32> {
+    let all: Vec<u32> = body.holders_on(day).map(|t| t.seat).collect();
+    let mut held: Vec<u32> = all.iter().copied().filter(|s| *s <= seats).collect();
+    for _ in all.iter().filter(|s| **s > seats) {
+        if let Some(free) = (1..=seats).find(|s| !held.contains(s)) {
+            held.push(free);
+        }
+    }
+    held
 }
 
 /// Why `seat` of `body` is empty from `day`.
