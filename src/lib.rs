@@ -6,5 +6,6 @@ pub mod domain;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;
+pub mod rules;
 mod store;
 pub mod validate;

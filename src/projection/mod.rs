@@ -87,6 +87,9 @@ pub struct Projection {
     meetings: BTreeMap<MeetingId, Meeting>,
     bodies: BTreeMap<BodyId, Body>,
     presidency: Vec<PresidencyTerm>,
+    /// The override reason ("record despite a rule finding") of the entry that supplied each
+    /// effective event: the entry's own, or, once corrected, the latest correction's.
+    overrides: BTreeMap<Seq, String>,
 }
 
 /// The views an applied batch has touched.
@@ -115,7 +118,12 @@ impl Projection {
     pub fn apply_all<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
         let mut touched = Touched::default();
         for entry in entries {
-            self.record(entry.seq, &entry.event, &mut touched);
+            self.record(
+                entry.seq,
+                &entry.event,
+                entry.override_reason.as_deref(),
+                &mut touched,
+            );
         }
         self.recompute(touched);
     }
@@ -124,7 +132,7 @@ impl Projection {
     /// when checking a batch of events against a scratch copy before any is appended.
     pub fn apply_event(&mut self, event: &Event) {
         let mut touched = Touched::default();
-        self.record(Seq(self.applied), event, &mut touched);
+        self.record(Seq(self.applied), event, None, &mut touched);
         self.recompute(touched);
     }
 
@@ -133,7 +141,7 @@ impl Projection {
     /// [`Self::settle_all`]: checking a long batch of elections one by one then costs one
     /// recomputation of each body, not one per election.
     pub(crate) fn apply_event_unsettled(&mut self, event: &Event, unsettled: &mut Unsettled) {
-        self.record(Seq(self.applied), event, &mut unsettled.0);
+        self.record(Seq(self.applied), event, None, &mut unsettled.0);
         self.settle(&mut unsettled.0, |_| false);
     }
 
@@ -182,12 +190,19 @@ impl Projection {
         self.applied
     }
 
-    fn record(&mut self, seq: Seq, event: &Event, touched: &mut Touched) {
+    fn record(
+        &mut self,
+        seq: Seq,
+        event: &Event,
+        override_reason: Option<&str>,
+        touched: &mut Touched,
+    ) {
         self.applied += 1;
         self.fingerprints
             .entry(event_fingerprint(event))
             .or_insert(seq);
         let Event::EntryCorrected(correction) = event else {
+            self.set_override(seq, override_reason);
             self.put(seq, event.clone(), touched);
             return;
         };
@@ -208,12 +223,21 @@ impl Projection {
                 retracted: replacement.is_none(),
             });
         }
+        // The correction supplies the effective event now, and with it the override.
+        self.set_override(target, override_reason.filter(|_| replacement.is_some()));
         if let Some(replacement) = replacement {
             self.fingerprints
                 .entry(event_fingerprint(replacement))
                 .or_insert(target);
             self.put(target, replacement.clone(), touched);
         }
+    }
+
+    fn set_override(&mut self, seq: Seq, reason: Option<&str>) {
+        match reason {
+            Some(reason) => self.overrides.insert(seq, reason.to_owned()),
+            None => self.overrides.remove(&seq),
+        };
     }
 
     fn put(&mut self, seq: Seq, event: Event, touched: &mut Touched) {
@@ -327,6 +351,13 @@ impl Projection {
     /// Whether entry `seq` is a correction (and which entry it targets).
     pub fn correction_target(&self, seq: Seq) -> Option<Seq> {
         self.corrections.get(&seq).copied()
+    }
+
+    /// The reason recorded for entry `seq`'s event despite a rule finding: the entry's own
+    /// override, or, once a correction replaced its event, the correction's. `None` for an
+    /// entry recorded without one, a retracted entry, or a correction.
+    pub fn override_reason(&self, seq: Seq) -> Option<&str> {
+        self.overrides.get(&seq).map(String::as_str)
     }
 
     /// What corrections replaced or retracted of entry `seq`, oldest first.

@@ -983,3 +983,29 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn an_override_belongs_to_the_entry_that_supplied_the_effective_event() {
+    let mut entries = entries(&format!(
+        "{STORY}\n{}\n{}\n{}",
+        r#"{"kind":"entry_corrected","target":15,"reason":"wrong date","replacement":{"kind":"coordinator_elected","body":"wg-clearance","state":"AUS","start":"2012-09-14","end":{"meeting":"4MSP"},"by":"3MSP 2012-09-14"}}"#,
+        r#"{"kind":"entry_corrected","target":14,"reason":"never took office","replacement":null}"#,
+        r#"{"kind":"entry_corrected","target":19,"reason":"typo","replacement":{"kind":"coordinator_elected","body":"wg-universalization","state":"IRQ","start":"2013-09-13","end":{"meeting":"6MSP"},"by":"4MSP 2013-09-13"}}"#,
+    ));
+    let reason = |s: &str| Some(s.to_owned());
+    entries[14].override_reason = reason("R3: decided so");
+    entries[15].override_reason = reason("R2: overridden at first");
+    entries[19].override_reason = reason("R2: kept until corrected");
+    entries[21].override_reason = reason("R2: the correction's own reason");
+    let p = Projection::fold(&entries);
+    // Replaced with an override: the correction's reason now stands for the target.
+    assert_eq!(
+        p.override_reason(Seq(15)),
+        Some("R2: the correction's own reason")
+    );
+    // Retracted: nothing of it stands.
+    assert_eq!(p.override_reason(Seq(14)), None);
+    // Replaced by a correction without one: the old reason went with the old event.
+    assert_eq!(p.override_reason(Seq(19)), None);
+    assert_eq!(p.override_reason(Seq(0)), None);
+}

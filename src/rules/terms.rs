@@ -1,0 +1,239 @@
+//! R2 (a term is the body's term length, §15) and R3 (at most `renew_per_year` new full terms a
+//! year, §15), with their two exemptions:
+//!
+//! - **set-up terms**: a term that begins in the calendar year the body was established (on or
+//!   after its establishment) sets up the stagger. It is exempt from R3, and from R2 if it is
+//!   *not longer* than a full term: a first term shortened to one year is the stagger's point,
+//!   a first term of six years is not.
+//! - **replacements**: a term that begins on or after a holder of the same body left
+//!   (`coordinator_left`), before that holder's term would have ended, and ends when it would
+//!   have (within the tolerance) only completes the departed holder's term: exempt from both.
+
+use std::collections::BTreeMap;
+
+use crate::domain::Date;
+use crate::projection::{Body, HowEnded, Projection, Term};
+
+use super::{end_words, resolve, years, Finding, Period, Rule, Scope, Severity, Tolerances};
+
+/// What R2 and R3 need to know of one term.
+struct Reading<'a> {
+    term: &'a Term,
+    term_years: u32,
+    /// The start plus the body's term length in force on the start.
+    full_end: Date,
+    /// The declared end, once it falls on a known day.
+    planned: Option<Date>,
+    set_up: bool,
+    replacement: bool,
+}
+
+fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Vec<Reading<'a>> {
+    let est = body.established.effective;
+    body.terms
+        .iter()
+        .map(|term| {
+            let term_years = body.parameters_on(term.start).term_years;
+            let planned = resolve(projection, &term.declared_end);
+            Reading {
+                term,
+                term_years,
+                full_end: term.start.add_years(term_years as i32),
+                planned,
+                set_up: term.start >= est && term.start.year() == est.year(),
+                replacement: completes_departed(projection, body, term, planned, tol),
+            }
+        })
+        .collect()
+}
+
+/// Whether `term` only completes the term of a holder who left the body.
+fn completes_departed(
+    projection: &Projection,
+    body: &Body,
+    term: &Term,
+    planned: Option<Date>,
+    tol: &Tolerances,
+) -> bool {
+    let Some(planned) = planned else {
+        return false;
+    };
+    body.terms.iter().any(|departed| {
+        if departed.seq == term.seq || !matches!(departed.how_ended, HowEnded::Left { .. }) {
+            return false;
+        }
+        let (Some(left), Some(would_end)) =
+            (departed.end, resolve(projection, &departed.declared_end))
+        else {
+            return false;
+        };
+        left <= term.start
+            && term.start < would_end
+            && would_end.days_until(planned).abs() <= tol.term_days
+    })
+}
+
+/// R2: an error for a term whose declared end is further than the tolerance from its start
+/// plus the body's term length in force on its start; a warning for an open term (or one
+/// until a meeting not yet recorded) that has run past that length and the tolerance.
+pub(super) fn lengths(projection: &Projection, tol: &Tolerances, scope: Scope) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for body in projection.bodies() {
+        for r in readings(projection, body, tol) {
+            let t = r.term;
+            match r.planned {
+                Some(planned) => {
+                    let off = r.full_end.days_until(planned);
+                    let short_set_up = r.set_up && off <= tol.term_days;
+                    if off.abs() <= tol.term_days || short_set_up || r.replacement {
+                        continue;
+                    }
+                    let days = t.start.days_until(planned);
+                    let message = format!(
+                        "{}'s term on {} from {} to {} lasts {days} days (about {}); the body's \
+                         term in force on {} is {} years, so it should end near {} (± {} days); \
+                         correct the end, or override with the decision's reason",
+                        t.state,
+                        body.id,
+                        t.start,
+                        end_words(&t.declared_end, Some(planned)),
+                        years(days),
+                        t.start,
+                        r.term_years,
+                        r.full_end,
+                        tol.term_days,
+                    );
+                    findings.push(
+                        Finding::new(
+                            Rule::R2,
+                            Severity::Error,
+                            t.start,
+                            Period {
+                                from: t.start,
+                                until: Some(t.end.unwrap_or(planned)),
+                            },
+                            [t.seq],
+                            message,
+                        )
+                        .body(&body.id)
+                        .state(&t.state),
+                    );
+                }
+                None => {
+                    let limit = r.full_end.add_days(tol.term_days);
+                    let reached = t.end.unwrap_or(scope.until);
+                    if reached <= limit {
+                        continue;
+                    }
+                    let days = t.start.days_until(reached);
+                    let so_far = match t.end {
+                        Some(end) => format!("ran until {end} ({})", t.how_ended),
+                        None => format!("has run {days} days by {reached}"),
+                    };
+                    let what = match &t.declared_end {
+                        None => "open term".to_owned(),
+                        Some(_) => format!(
+                            "term until {} (not recorded)",
+                            end_words(&t.declared_end, None)
+                        ),
+                    };
+                    let message = format!(
+                        "{}'s {what} on {} from {} {so_far} (about {}); the body's term in force \
+                         on {} is {} years (± {} days): record its end or the next election",
+                        t.state,
+                        body.id,
+                        t.start,
+                        years(days),
+                        t.start,
+                        r.term_years,
+                        tol.term_days,
+                    );
+                    findings.push(
+                        Finding::new(
+                            Rule::R2,
+                            Severity::Warning,
+                            t.start,
+                            Period {
+                                from: limit,
+                                until: t.end,
+                            },
+                            [t.seq],
+                            message,
+                        )
+                        .body(&body.id)
+                        .state(&t.state),
+                    );
+                }
+            }
+        }
+    }
+    findings
+}
+
+/// R3: within one body and one calendar year, the new full terms (not set-up, not
+/// replacements; open, or declared at least the term length less the tolerance) are counted in
+/// order of start; each beyond the `renew_per_year` in force on its start is an error, naming
+/// its State and every new full term of that year so far.
+pub(super) fn stagger(projection: &Projection, tol: &Tolerances) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for body in projection.bodies() {
+        let mut by_year: BTreeMap<i32, Vec<Reading>> = BTreeMap::new();
+        for r in readings(projection, body, tol) {
+            let full = r
+                .planned
+                .is_none_or(|p| r.full_end.days_until(p) >= -tol.term_days);
+            if full && !r.set_up && !r.replacement {
+                by_year.entry(r.term.start.year()).or_default().push(r);
+            }
+        }
+        for (year, mut terms) in by_year {
+            terms.sort_by_key(|r| (r.term.start, r.term.seq));
+            for (k, r) in terms.iter().enumerate() {
+                let allowed = body.parameters_on(r.term.start).renew_per_year;
+                if k < allowed as usize {
+                    continue;
+                }
+                let t = r.term;
+                let earlier: Vec<String> = terms[..k]
+                    .iter()
+                    .map(|e| format!("{} from {}", e.term.state, e.term.start))
+                    .collect();
+                let message = format!(
+                    "{}'s term on {} from {} is the {} new full term to begin in {year} \
+                     (after {}); the stagger in force allows {allowed} a year, so that seats are \
+                     renewed in turn: shorten a term, move it to another year, or override with \
+                     the decision's reason",
+                    t.state,
+                    body.id,
+                    t.start,
+                    ordinal(k + 1),
+                    earlier.join(", "),
+                );
+                findings.push(
+                    Finding::new(
+                        Rule::R3,
+                        Severity::Error,
+                        t.start,
+                        Period::year(year),
+                        terms[..=k].iter().map(|e| e.term.seq),
+                        message,
+                    )
+                    .body(&body.id)
+                    .state(&t.state),
+                );
+            }
+        }
+    }
+    findings
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
