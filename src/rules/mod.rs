@@ -227,16 +227,7 @@ impl Finding {
 
     /// What makes two findings the same finding, whatever their message says (a vacancy that
     /// a later election ends is the same vacancy, now with an end).
-    fn identity(
-        &self,
-    ) -> (
-        Rule,
-        &Option<BodyId>,
-        Option<Office>,
-        &Option<StateCode>,
-        Date,
-        &[Seq],
-    ) {
+    fn identity(&self) -> Identity<'_> {
         (
             self.rule,
             &self.body,
@@ -247,6 +238,16 @@ impl Finding {
         )
     }
 }
+
+/// What [`new_findings`] compares: rule, body, office, State, date and entries.
+type Identity<'a> = (
+    Rule,
+    &'a Option<BodyId>,
+    Option<Office>,
+    &'a Option<StateCode>,
+    Date,
+    &'a [Seq],
+);
 
 impl fmt::Display for Finding {
     /// `2019-09-04 R3 error wg-clearance SWE: …`

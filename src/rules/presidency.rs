@@ -101,10 +101,7 @@ fn gaps(terms: &[&PresidencyTerm], tol: &Tolerances, scope: Scope) -> Vec<Findin
         if t.start > c {
             report(c, Some(t.start), last);
         }
-        covered = match t.end {
-            Some(e) => Some(e.max(c)),
-            None => None,
-        };
+        covered = t.end.map(|e| e.max(c));
         if t.end.is_none_or(|e| e >= c) {
             last = t;
         }

@@ -1,1 +1,245 @@
+//! The rules' own behaviour: what is in force on a day, what a proposal adds, how an override
+//! reaches a finding. The findings of each rule are pinned by the golden ledgers of
+//! `tests/data/rules/` (tests/rules.rs).
+
 use super::*;
+use crate::domain::jsonl::read_lines;
+use crate::domain::{Seq, Timestamp};
+use crate::ledger::{Entry, EntryHash};
+
+/// Entries from JSON Lines files, one after the other, numbered from 0.
+fn ledger(files: &[&str]) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for file in files {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read(&path).expect("a fixture file");
+        for (_, line) in read_lines(text.as_slice()).expect("a valid fixture") {
+            entries.push(Entry {
+                seq: Seq(entries.len() as u64),
+                recorded_at: Timestamp::parse("2026-01-01T00:00:00Z").expect("a timestamp"),
+                recorded_by: "test".into(),
+                override_reason: line.draft.override_reason,
+                prev_hash: EntryHash::GENESIS,
+                event: line.draft.event,
+            });
+        }
+    }
+    entries
+}
+
+fn date(s: &str) -> Date {
+    Date::parse(s).expect("a valid date")
+}
+
+const FIXTURE: &str = "fixtures/ccm-machinery.jsonl";
+
+/// `R3 wg-cooperation ZAF 2026-09-04` for each finding.
+fn brief(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            let whom = f
+                .body
+                .as_ref()
+                .map(ToString::to_string)
+                .or(f.office.map(|o| o.title().to_owned()))
+                .unwrap_or_else(|| "-".into());
+            let state = f.state.as_ref().map_or("-".into(), ToString::to_string);
+            format!("{} {} {whom} {state} {}", f.rule, f.severity, f.date)
+        })
+        .collect()
+}
+
+fn added_by(proposal: &str) -> Vec<String> {
+    let tol = Tolerances::default();
+    let before = check(&Projection::fold(&ledger(&[FIXTURE])), &tol);
+    let after = check(&Projection::fold(&ledger(&[FIXTURE, proposal])), &tol);
+    brief(&new_findings(&before, &after))
+}
+
+#[test]
+fn breaking_the_stagger_adds_one_r3_error_and_nothing_else() {
+    assert_eq!(
+        added_by("fixtures/proposals/break-stagger.jsonl"),
+        ["R3 error wg-cooperation ZAF 2026-09-04"]
+    );
+}
+
+#[test]
+fn the_other_proposals_of_the_seed_add_no_finding() {
+    for proposal in [
+        "discontinue-reporting",
+        "gender-and-diversity",
+        "lausanne-action-plan",
+        "enlarge-committee",
+    ] {
+        let added = added_by(&format!("fixtures/proposals/{proposal}.jsonl"));
+        assert!(added.is_empty(), "{proposal} adds {added:?}");
+    }
+}
+
+#[test]
+fn on_a_day_only_the_findings_that_hold_then_are_in_force() {
+    let p = Projection::fold(&ledger(&[FIXTURE]));
+    let tol = Tolerances::default();
+    // 1 June 2019: the 2018-19 vacancies, the seats left empty since the 8MSP, the terms set
+    // too long (AUT, ESP), and the stagger breaks of 2019 (a stagger break holds for its
+    // calendar year); not BEL's long term, over since 2017.
+    assert_eq!(
+        brief(&check_on(&p, &tol, date("2019-06-01"))),
+        [
+            "R2 warning coord-nim NZL 2011-09-16",
+            "R2 error wg-stockpile AUT 2018-09-05",
+            "R2 error wg-victim-assistance ESP 2018-09-05",
+            "R7 warning wg-clearance - 2018-09-05",
+            "R7 warning wg-cooperation - 2018-09-05",
+            "R7 warning wg-general-status - 2018-09-05",
+            "R7 warning wg-general-status - 2018-09-05",
+            "R7 warning wg-universalization - 2018-09-05",
+            "R3 error wg-clearance SWE 2019-09-04",
+            "R3 error wg-universalization PHL 2019-09-04",
+        ]
+    );
+    // The same as filtering the whole history.
+    assert_eq!(
+        check_on(&p, &tol, date("2019-06-01")),
+        in_force_on(&check(&p, &tol), date("2019-06-01"))
+    );
+}
+
+#[test]
+fn checking_beyond_the_ledger_measures_what_is_open_up_to_that_day() {
+    let p = Projection::fold(&ledger(&[FIXTURE]));
+    let tol = Tolerances::default();
+    let later = check_on(&p, &tol, date("2028-03-01"));
+    // No meeting is recorded in 2027 or 2028, and no President after the 3RC.
+    let tail: Vec<String> = brief(&later)
+        .into_iter()
+        .filter(|f| f.starts_with("R8") || f.starts_with("R9"))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "R8 warning President - 2026-09-04",
+            "R9 warning - - 2028-01-01"
+        ]
+    );
+    let vacancy = later
+        .iter()
+        .find(|f| {
+            f.rule == Rule::R7
+                && f.body
+                    .as_ref()
+                    .is_some_and(|b| b.as_str() == "coord-risk-education")
+        })
+        .expect("the risk education post is still empty");
+    assert!(
+        vacancy.message.contains("by 2028-03-01"),
+        "{}",
+        vacancy.message
+    );
+}
+
+#[test]
+fn an_override_on_the_newest_entry_of_a_finding_marks_it_overridden() {
+    let tol = Tolerances::default();
+    let mut entries = ledger(&[FIXTURE, "fixtures/proposals/break-stagger.jsonl"]);
+    let last = entries.len() - 1;
+    entries[last].override_reason = Some("R3: the 3RC decided to fill both seats".into());
+    let findings = check(&Projection::fold(&entries), &tol);
+    let r3 = findings
+        .iter()
+        .find(|f| f.rule == Rule::R3 && f.seqs.last() == Some(&Seq(last as u64)))
+        .expect("the stagger break");
+    assert_eq!(
+        r3.overridden.as_deref(),
+        Some("R3: the 3RC decided to fill both seats")
+    );
+    assert!(!r3.is_error());
+}
+
+#[test]
+fn a_correction_carrying_an_override_overrides_the_finding_of_the_entry_it_replaces() {
+    let tol = Tolerances::default();
+    let mut entries = ledger(&[FIXTURE]);
+    // PHL's 3-year term on wg-universalization (9MSP to 10MSP), restated with a reason.
+    let (seq, event) = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            crate::domain::Event::CoordinatorElected(c)
+                if c.state.as_str() == "PHL" && c.body.as_str() == "wg-universalization" =>
+            {
+                Some((e.seq, e.event.clone()))
+            }
+            _ => None,
+        })
+        .expect("the Philippines' election");
+    let correction = crate::domain::Event::EntryCorrected(crate::domain::EntryCorrected {
+        target: seq,
+        reason: "restated with the reason for its length".into(),
+        replacement: Some(Box::new(event)),
+    });
+    entries.push(Entry {
+        seq: Seq(entries.len() as u64),
+        override_reason: Some("R2: the term ran to the 10MSP by decision".into()),
+        event: correction,
+        ..entries[0].clone()
+    });
+    let findings = check(&Projection::fold(&entries), &tol);
+    let r2 = findings
+        .iter()
+        .find(|f| f.rule == Rule::R2 && f.seqs == [seq])
+        .expect("PHL's R2 finding");
+    assert_eq!(
+        r2.overridden.as_deref(),
+        Some("R2: the term ran to the 10MSP by decision")
+    );
+}
+
+#[test]
+fn findings_serialize_to_the_json_of_the_contract() {
+    let p = Projection::fold(&ledger(&[FIXTURE]));
+    let findings = check(&p, &Tolerances::default());
+    let json = serde_json::to_value(&findings[1]).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "rule": "R2",
+            "severity": "warning",
+            "body": "coord-nim",
+            "office": null,
+            "state": "NZL",
+            "date": "2011-09-16",
+            "period": {"from": "2013-11-15", "until": null},
+            "seqs": [71],
+            "message": findings[1].message,
+            "paragraph": "§15",
+            "overridden": null
+        })
+    );
+}
+
+#[test]
+fn tolerances_are_the_named_defaults_and_can_be_widened() {
+    let p = Projection::fold(&ledger(&[FIXTURE]));
+    let wide = Tolerances {
+        term_days: 400,
+        vacancy_days: 3000,
+    };
+    let findings = check(&p, &wide);
+    // A year too long is within 400 days; two years too long is not.
+    let r2_errors: Vec<String> = brief(&findings)
+        .into_iter()
+        .filter(|f| f.starts_with("R2 error"))
+        .collect();
+    assert_eq!(
+        r2_errors,
+        [
+            "R2 error coord-reporting BEL 2011-09-16",
+            "R2 error wg-clearance SWE 2019-09-04",
+            "R2 error wg-victim-assistance MEX 2019-09-04",
+        ]
+    );
+    assert!(findings.iter().all(|f| f.rule != Rule::R7));
+    assert_eq!(Tolerances::default().term_days, TERM_TOLERANCE_DAYS);
+}
