@@ -125,6 +125,41 @@ pub fn fit_tables_to(width: usize) {
     FIT_WIDTH.store(width, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The width text should fit: the one `demo` set, else the terminal's, else none (piped).
+pub fn fit_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    let forced = FIT_WIDTH.load(std::sync::atomic::Ordering::Relaxed);
+    if forced > 0 {
+        Some(forced)
+    } else {
+        std::io::stdout()
+            .is_terminal()
+            .then(terminal_width)
+            .flatten()
+    }
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stands
+/// alone), every line after the first indented by `indent` spaces.
+pub fn wrap(text: &str, width: Option<usize>, indent: usize) -> String {
+    let Some(width) = width else {
+        return text.to_owned();
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let fresh = line.trim().is_empty();
+        if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, " ".repeat(indent)));
+        } else if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines.join("\n")
+}
+
 /// The terminal's width: `COLUMNS`, else 80.
 pub fn terminal_width() -> Option<usize> {
     Some(

@@ -412,11 +412,13 @@ fn run(projection: &Projection, tolerances: &Tolerances, scope: Scope) -> Vec<Fi
     findings.extend(presidency::overlaps(projection, tolerances, scope));
     findings.extend(meetings::every_year(projection, scope));
     for f in &mut findings {
+        let rule = f.rule;
         f.overridden = f
             .seqs
             .iter()
             .rev()
-            .find_map(|seq| projection.override_reason(*seq))
+            .filter_map(|seq| projection.override_reason(*seq))
+            .find(|reason| excuses(reason, rule))
             .map(str::to_owned);
     }
     findings.sort_by(|a, b| {
@@ -424,6 +426,17 @@ fn run(projection: &Projection, tolerances: &Tolerances, scope: Scope) -> Vec<Fi
             .cmp(&(b.date, b.rule, &b.body, b.office, &b.state, &b.seqs))
     });
     findings
+}
+
+/// Whether an override's reason excuses findings of `rule`. A reason that names rules ("R2,
+/// R3: …") excuses only those, so an override given for a term's length does not silence a
+/// vacancy the same entry left; a reason that names none excuses every finding of its entry.
+pub fn excuses(reason: &str, rule: Rule) -> bool {
+    let named: Vec<Rule> = reason
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter_map(Rule::parse)
+        .collect();
+    named.is_empty() || named.contains(&rule)
 }
 
 /// The day a declared end falls on, once its meeting is recorded.

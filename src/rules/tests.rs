@@ -201,6 +201,10 @@ fn findings_serialize_to_the_json_of_the_contract() {
     let p = Projection::fold(&ledger(&[FIXTURE]));
     let findings = check(&p, &Tolerances::default());
     let json = serde_json::to_value(&findings[1]).expect("JSON");
+    assert!(findings[1]
+        .overridden
+        .as_deref()
+        .is_some_and(|r| r.contains("I-10")));
     assert_eq!(
         json,
         serde_json::json!({
@@ -214,7 +218,7 @@ fn findings_serialize_to_the_json_of_the_contract() {
             "seqs": [71],
             "message": findings[1].message,
             "paragraph": "§15",
-            "overridden": null
+            "overridden": findings[1].overridden,
         })
     );
 }
@@ -242,4 +246,14 @@ fn tolerances_are_the_named_defaults_and_can_be_widened() {
     );
     assert!(findings.iter().all(|f| f.rule != Rule::R7));
     assert_eq!(Tolerances::default().term_days, TERM_TOLERANCE_DAYS);
+}
+
+#[test]
+fn an_override_naming_rules_excuses_only_those() {
+    assert!(excuses(
+        "R2, R3: the Review Conference met in two parts",
+        Rule::R3
+    ));
+    assert!(!excuses("R2: the term ran to the second part", Rule::R7));
+    assert!(excuses("decided by the 9MSP as an exception", Rule::R7));
 }

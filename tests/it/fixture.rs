@@ -8,7 +8,7 @@ const FIXTURE: &str = include_str!("../../fixtures/ccm-machinery.jsonl");
 
 /// The head hash of the fixture as `demo` records it (at 2026-11-30T00:00:00Z, by "ccm-ledger
 /// demo"). A change here means the fixture or the entry format changed.
-const FIXTURE_HEAD: &str = "60db931b8b5d061bbdfcae2455662a60f97b5f035e9978bb969f893be1be976c";
+const FIXTURE_HEAD: &str = "1d54493a740b5677e08e55a0471ebbc2ec96e26d80c7a031532cc913026187f4";
 
 fn fixture() -> TestEnv {
     let env = TestEnv::new();

@@ -4,8 +4,9 @@
 use crate::cli::moment::{self, KnownAt};
 use crate::cli::CliError;
 use crate::domain::jsonl::Line;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Prepared};
 use crate::projection::Projection;
+use crate::rules::{self, Tolerances};
 use crate::validate::validate_all;
 
 /// The projection at the head of `ledger` (None: an empty ledger).
@@ -39,13 +40,44 @@ pub fn validate_lines(
     })
 }
 
-/// Validates `lines` as if appended to `ledger` (None: an empty ledger).
-pub fn admit(
-    ledger: Option<&mut Ledger>,
+/// Refuses the append if its entries would add a continuity-rule finding of severity error
+/// that no override on its line excuses: the findings are printed, each with the line that
+/// causes it, and the exit code is 4.
+pub fn keep_rules(
+    base: &Projection,
     source: &str,
     lines: &[(usize, Line)],
+    prepared: &Prepared,
 ) -> Result<(), CliError> {
-    let base = head_projection(ledger)?;
-    validate_lines(&base, source, lines)?;
-    Ok(())
+    let tolerances = Tolerances::default();
+    let entries: Vec<_> = prepared.entries.iter().map(|s| s.entry.clone()).collect();
+    let mut after = base.clone();
+    after.apply_all(&entries);
+    let added = rules::new_findings(
+        &rules::check(base, &tolerances),
+        &rules::check(&after, &tolerances),
+    );
+    let errors: Vec<_> = added.into_iter().filter(|f| f.is_error()).collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let first_new = base.entries_applied();
+    let mut message = Vec::new();
+    for f in &errors {
+        // The newest entry involved is the one this append brings (seqs are sorted).
+        let line = f
+            .seqs
+            .iter()
+            .rev()
+            .find(|s| s.0 >= first_new)
+            .and_then(|s| lines.get((s.0 - first_new) as usize))
+            .map(|(n, _)| format!("{source}:{n}: "))
+            .unwrap_or_else(|| format!("{source}: "));
+        message.push(format!("{line}{f}"));
+    }
+    eprint!("{}", super::check::render(&errors, false));
+    Err(CliError::Findings(format!(
+        "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",
+        message.join("\n")
+    )))
 }

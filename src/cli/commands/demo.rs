@@ -78,6 +78,11 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
     output::text(&intro)?;
 
     let today = crate::domain::Date::today().to_string();
+    let stagger = proposals.join("break-stagger.jsonl").display().to_string();
+    let reporting = proposals
+        .join("discontinue-reporting.jsonl")
+        .display()
+        .to_string();
     let sections: Vec<(&str, Vec<String>)> = vec![
         (
             "The machinery today",
@@ -103,6 +108,18 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
                 "--body".into(),
                 "wg-victim-assistance".into(),
             ],
+        ),
+        (
+            "The continuity rules on the real history",
+            vec!["check".into(), "--brief".into()],
+        ),
+        (
+            "§22: discontinue the Coordinator on Reporting?",
+            vec!["check".into(), "--proposed".into(), reporting],
+        ),
+        (
+            "A proposal that breaks the stagger",
+            vec!["check".into(), "--proposed".into(), stagger],
         ),
         (
             "Has anything in the ledger been altered?",
@@ -140,10 +157,17 @@ fn section(dir: &Path, implied_dir: &Path, title: &str, args: &[String]) -> Resu
             }
         })
         .collect();
+    let mut command = format!("$ ccm-ledger {ledger_flag}{}", shown.join(" "));
+    let width = output::fit_width().unwrap_or(80);
+    if command.chars().count() > width {
+        // Break before the last argument, as a shell continuation, so it can still be pasted.
+        if let Some(at) = command.rfind(' ') {
+            command.replace_range(at..at + 1, " \\\n    ");
+        }
+    }
     output::text(&format!(
-        "\n── {title} {}\n$ ccm-ledger {ledger_flag}{}\n",
+        "\n── {title} {}\n{command}\n",
         "─".repeat(70usize.saturating_sub(title.chars().count())),
-        shown.join(" ")
     ))?;
     let mut argv: Vec<OsString> = vec!["ccm-ledger".into(), "--ledger".into(), dir.into()];
     argv.extend(args.iter().map(OsString::from));
@@ -195,8 +219,11 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
             head.entries
         )));
     }
-    super::admit::admit(Some(&mut ledger), "fixtures/ccm-machinery.jsonl", &lines)?;
+    let source = "fixtures/ccm-machinery.jsonl";
+    let base = super::admit::head_projection(Some(&mut ledger))?;
+    super::admit::validate_lines(&base, source, &lines)?;
     let prepared = ledger.prepare(&drafts, &recorder);
+    super::admit::keep_rules(&base, source, &lines, &prepared)?;
     let head = ledger.commit(prepared)?;
     Ok(Built::Created(head.entries))
 }

@@ -94,11 +94,13 @@ pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head
     if let Some(ledger) = &existing {
         ctx.tell(ledger);
     }
-    super::admit::admit(existing.as_mut(), name, lines)?;
+    let base = super::admit::head_projection(existing.as_mut())?;
+    super::admit::validate_lines(&base, name, lines)?;
     let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
     let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
     let prepared = prepare(head, &drafts, &ctx.recorder);
     check_claims(name, lines, &prepared)?;
+    super::admit::keep_rules(&base, name, lines, &prepared)?;
     let mut ledger = match existing {
         Some(ledger) => ledger,
         None => Ledger::init(&ctx.ledger_dir)?,

@@ -1,6 +1,7 @@
 //! One file per command: its `--help` text, its arguments, and its `run`.
 
 mod admit;
+pub mod check;
 pub mod committee;
 pub mod completions;
 pub mod demo;

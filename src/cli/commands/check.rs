@@ -1,0 +1,207 @@
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output::{self, Table};
+use crate::cli::{CliError, Context};
+use crate::domain::Draft;
+use crate::ledger::{prepare, Access};
+use crate::projection::Projection;
+use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLERANCE_DAYS};
+
+/// Check the continuity rules (R1–R9), over the whole history, on a day, or for a proposal.
+///
+/// R1 seats (§14) · R2 term length (§15) · R3 stagger (§15) · R4 State Party (§15) ·
+/// R5 nominated by an MSP or Review Conference (§15) · R6 discontinued bodies (§18, §22) ·
+/// R7 vacancies (§15, §16) · R8 one President, one President-designate (§19) ·
+/// R9 a formal meeting every year (§4, §5).
+///
+/// Without --on: every finding over the whole history. With --on: the findings in force on
+/// that day. With --proposed FILE: the findings the events in FILE would add if appended
+/// (nothing is appended). A finding recorded with an override is listed as overridden, not
+/// as an error. Exit 4 when any finding is an error.
+///
+/// Examples:
+///   ccm-ledger check
+///   ccm-ledger check --on 2019-06-01
+///   ccm-ledger check --proposed fixtures/proposals/break-stagger.jsonl
+///   ccm-ledger check --vacancy-tolerance 180 --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(flatten)]
+    moment: MomentArgs,
+    /// Events to evaluate as if appended (JSON Lines, as `import` reads)
+    #[arg(long, value_name = "FILE")]
+    proposed: Option<PathBuf>,
+    /// How many days a term may differ from the body's term length (R2, R3)
+    #[arg(long, value_name = "DAYS", default_value_t = TERM_TOLERANCE_DAYS)]
+    term_tolerance: i64,
+    /// How many days a seat or the Presidency may stay empty before it is reported (R7, R8)
+    #[arg(long, value_name = "DAYS", default_value_t = VACANCY_TOLERANCE_DAYS)]
+    vacancy_tolerance: i64,
+    /// The table and the counts only, without each finding's message
+    #[arg(long)]
+    brief: bool,
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    on: Option<String>,
+    proposed: Option<String>,
+    errors: usize,
+    overridden: usize,
+    warnings: usize,
+    findings: &'a [Finding],
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let tolerances = Tolerances {
+        term_days: args.term_tolerance,
+        vacancy_days: args.vacancy_tolerance,
+    };
+    let on = args
+        .moment
+        .on
+        .as_ref()
+        .map(|_| args.moment.on())
+        .transpose()?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let base = moment::projection(&mut ledger, known)?;
+    let findings_of = |p: &Projection| match on {
+        Some(on) => rules::check_on(p, &tolerances, on),
+        None => rules::check(p, &tolerances),
+    };
+    let findings = match &args.proposed {
+        None => findings_of(&base),
+        Some(file) => {
+            let name = file.display().to_string();
+            let lines = super::import::read_file(file)?;
+            super::admit::validate_lines(&base, &name, &lines)?;
+            let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
+            let head = ledger.head();
+            let after = with_appended(&base, head, &drafts, ctx);
+            rules::new_findings(&findings_of(&base), &findings_of(&after))
+        }
+    };
+    report(
+        ctx,
+        &findings,
+        on.map(|d| d.to_string()),
+        args.proposed.as_ref(),
+        args.brief,
+    )
+}
+
+/// `base` with `drafts` appended as entries, overrides included.
+pub fn with_appended(
+    base: &Projection,
+    head: crate::ledger::Head,
+    drafts: &[Draft],
+    ctx: &Context,
+) -> Projection {
+    let prepared = prepare(head, drafts, &ctx.recorder);
+    let entries: Vec<_> = prepared.entries.into_iter().map(|s| s.entry).collect();
+    let mut after = base.clone();
+    after.apply_all(&entries);
+    after
+}
+
+fn report(
+    ctx: &Context,
+    findings: &[Finding],
+    on: Option<String>,
+    proposed: Option<&PathBuf>,
+    brief: bool,
+) -> Result<(), CliError> {
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let overridden = findings.iter().filter(|f| f.overridden.is_some()).count();
+    let warnings = findings.len() - errors - overridden;
+    if ctx.json {
+        output::json(&Answer {
+            on,
+            proposed: proposed.map(|p| p.display().to_string()),
+            errors,
+            overridden,
+            warnings,
+            findings,
+        })?;
+    } else if proposed.is_some() && findings.is_empty() {
+        output::text("no new findings: the proposal keeps every continuity rule")?;
+    } else {
+        output::text(&render(findings, brief))?;
+    }
+    if errors > 0 {
+        Err(CliError::Findings(format!(
+            "{errors} continuity-rule error{}",
+            if errors == 1 { "" } else { "s" }
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Findings as a table and a summary, as `check` and a refused append print them.
+pub fn render(findings: &[Finding], brief: bool) -> String {
+    if findings.is_empty() {
+        return "no findings: every continuity rule holds\n".into();
+    }
+    let mut table = Table::new(&["date", "rule", "severity", "where", "state", "entries"]);
+    let mut text = String::new();
+    for f in findings {
+        let severity = match (&f.overridden, f.severity) {
+            (Some(_), s) => format!("{s} (overridden)"),
+            (None, s) => s.to_string(),
+        };
+        let place = f
+            .body
+            .as_ref()
+            .map(|b| b.to_string())
+            .or(f.office.map(|o| o.title().to_owned()))
+            .unwrap_or_default();
+        let seqs: Vec<String> = f.seqs.iter().map(|s| s.to_string()).collect();
+        table.row(vec![
+            f.date.to_string(),
+            f.rule.to_string(),
+            severity,
+            place,
+            f.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+            seqs.join(","),
+        ]);
+    }
+    text.push_str(&table.render());
+    if !brief {
+        text.push('\n');
+    }
+    for f in findings.iter().filter(|_| !brief) {
+        let width = output::fit_width();
+        let line = format!(
+            "{} {} {}: {} ({}, {})",
+            f.date,
+            f.rule,
+            f.state.as_ref().map(|s| s.as_str()).unwrap_or(""),
+            f.message,
+            f.paragraph,
+            f.rule.title()
+        );
+        text.push_str(&output::wrap(&line, width, 4));
+        text.push('\n');
+        if let Some(reason) = &f.overridden {
+            let line = format!("    overridden: {reason}");
+            text.push_str(&output::wrap(&line, width, 8));
+            text.push('\n');
+        }
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let overridden = findings.iter().filter(|f| f.overridden.is_some()).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    text.push_str(&format!(
+        "\n{}: {}, {overridden} overridden, {}\n",
+        plural(findings.len(), "finding"),
+        plural(errors, "error"),
+        plural(findings.len() - errors - overridden, "warning"),
+    ));
+    text
+}

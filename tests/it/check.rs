@@ -1,0 +1,215 @@
+//! `check`, proposals, and refusal at append with a recorded override (issue 4).
+
+use crate::support::*;
+
+const FIXTURE: &str = include_str!("../../fixtures/ccm-machinery.jsonl");
+const BREAK_STAGGER: &str = include_str!("../../fixtures/proposals/break-stagger.jsonl");
+
+/// A third coordinator of a two-seat working group elected in 2012: R1, and a stagger break.
+const THIRD_IN_2012: &str = r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2012-09-14","end":{"meeting":"5MSP"},"decision":{"meeting":"3MSP","date":"2012-09-14"}}"#;
+
+#[test]
+fn the_fixture_holds_no_error_that_is_not_overridden() {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let json = env.run(&["check", "--json"]).ok().json();
+    assert_eq!(json["errors"], 0);
+    for f in json["findings"].as_array().unwrap() {
+        let explained = !f["overridden"].is_null() || f["rule"] == "R7";
+        assert!(explained, "a finding neither overridden nor a vacancy: {f}");
+    }
+}
+
+#[test]
+fn check_on_a_day_lists_the_findings_in_force_then() {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let json = env
+        .run(&["check", "--on", "2019-06-01", "--json"])
+        .ok()
+        .json();
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"R7"),
+        "the vacancies of 2018-19 are in force: {rules:?}"
+    );
+    for f in json["findings"].as_array().unwrap() {
+        let (from, until) = (
+            f["period"]["from"].as_str().unwrap(),
+            f["period"]["until"].as_str(),
+        );
+        assert!(
+            from <= "2019-06-01" && until.is_none_or(|u| u > "2019-06-01"),
+            "not in force: {f}"
+        );
+    }
+}
+
+#[test]
+fn a_proposal_is_checked_without_appending_anything() {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let before = env.canonical_bytes();
+    let file = env.file("break-stagger.jsonl", BREAK_STAGGER);
+    let run = env
+        .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
+        .fails_with(4);
+    let json = run.json();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(
+        findings.len(),
+        1,
+        "only the finding the proposal adds: {findings:?}"
+    );
+    assert_eq!(findings[0]["rule"], "R3");
+    assert_eq!(findings[0]["body"], "wg-cooperation");
+    assert_eq!(findings[0]["seqs"], serde_json::json!([194, 195]));
+    assert_eq!(
+        env.canonical_bytes(),
+        before,
+        "check --proposed appends nothing"
+    );
+
+    for name in [
+        "discontinue-reporting",
+        "gender-and-diversity",
+        "lausanne-action-plan",
+        "enlarge-committee",
+    ] {
+        let text = std::fs::read_to_string(format!(
+            "{}/fixtures/proposals/{name}.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let file = env.file("p.jsonl", &text);
+        let run = env
+            .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
+            .ok();
+        assert_eq!(run.json()["findings"], serde_json::json!([]), "{name}");
+    }
+}
+
+#[test]
+fn an_import_that_breaks_a_rule_is_refused_and_changes_nothing() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let before = env.canonical_bytes();
+    let file = env.file("third.jsonl", &format!("{THIRD_IN_2012}\n"));
+    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(4);
+    assert!(run.stderr.contains("third.jsonl:1: "), "{}", run.stderr);
+    assert!(run.stderr.contains("R1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("override"),
+        "the hint says how to record it anyway: {}",
+        run.stderr
+    );
+    assert_eq!(env.canonical_bytes(), before);
+}
+
+#[test]
+fn an_override_is_recorded_in_the_hashed_entry_and_survives_export() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let overridden = THIRD_IN_2012.replacen(
+        '{',
+        r#"{"override":"R1, R3: the 3MSP decided a third coordinator for one year","#,
+        1,
+    );
+    env.import(&format!("{overridden}\n"));
+
+    let check = env.run(&["check", "--json"]).ok().json();
+    let r1 = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "R1")
+        .expect("an R1 finding");
+    assert_eq!(
+        r1["overridden"],
+        "R1, R3: the 3MSP decided a third coordinator for one year"
+    );
+    assert_eq!(check["errors"], 0);
+
+    let log = env.run(&["log", "--json", "--from", "10"]).ok().json();
+    assert_eq!(
+        log[0]["override"],
+        "R1, R3: the 3MSP decided a third coordinator for one year"
+    );
+    let export = env.run(&["export"]).ok().stdout;
+    assert!(export
+        .lines()
+        .last()
+        .unwrap()
+        .contains(r#""override":"R1, R3: the 3MSP"#));
+
+    let copy = env.dir.path().join("copy");
+    let file = env.file("export.jsonl", &export);
+    env.run_on(&copy, &["import", file.to_str().unwrap()]).ok();
+    assert_eq!(
+        env.run_on(&copy, &["verify", "--json"]).ok().json(),
+        env.run(&["verify", "--json"]).ok().json()
+    );
+}
+
+#[test]
+fn record_refuses_a_rule_break_unless_overridden() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let args = [
+        "record",
+        "coordinator-elected",
+        "--body",
+        "wg-universalization",
+        "--state",
+        "NOR",
+        "--start",
+        "2012-09-14",
+        "--end-meeting",
+        "5MSP",
+        "--meeting",
+        "3MSP",
+        "--date",
+        "2012-09-14",
+    ];
+    env.run(&args).fails_with(4);
+    let mut with_override = args.to_vec();
+    // An override names the rules it excuses: R1 alone leaves the stagger break an error.
+    let mut r1_only = args.to_vec();
+    r1_only.extend(["--override", "R1: decided by the 3MSP"]);
+    let run = env.run(&r1_only).fails_with(4);
+    assert!(run.stderr.contains("R3"), "{}", run.stderr);
+    with_override.extend(["--override", "R1, R3: decided by the 3MSP"]);
+    let run = env.run(&with_override).ok();
+    assert!(run.stdout.contains("recorded entry 10"), "{}", run.stdout);
+    let log = env.run(&["log"]).ok().stdout;
+    assert!(
+        log.contains("[override: R1, R3: decided by the 3MSP]"),
+        "{log}"
+    );
+}
+
+#[test]
+fn tolerances_can_be_widened_from_the_command_line() {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let strict = env.run(&["check", "--json"]).ok().json();
+    let lax = env
+        .run(&["check", "--json", "--vacancy-tolerance", "4000"])
+        .ok()
+        .json();
+    let vacancies = |j: &serde_json::Value| {
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "R7")
+            .count()
+    };
+    assert!(vacancies(&strict) > 0);
+    assert_eq!(vacancies(&lax), 0);
+}
