@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod concurrency;
+mod crash;
 mod golden;
 mod import_export;
 mod tampering;
