@@ -284,3 +284,22 @@ fn appends_and_imports_killed_at_random_moments_lose_nothing_acknowledged() {
         total.trials
     );
 }
+
+/// Regression (issue 8): a ledger used to be created journal-first, so a kill between the
+/// journal and the head file left a journal without a head file, refused by every command as
+/// "corrupted ledger" forever. Now the journal appears last: this is what a crash leaves at
+/// the worst moment, and the next import simply creates the ledger.
+#[test]
+fn a_crash_while_the_ledger_is_created_leaves_no_half_made_ledger() {
+    let env = TestEnv::new();
+    let ledger = env.ledger();
+    std::fs::create_dir_all(&ledger).unwrap();
+    // The head file was written, the journal was still `journal.tmp`.
+    ccm_ledger::ledger::journal::create(&ledger).unwrap();
+    std::fs::rename(ledger.join("journal"), ledger.join("journal.tmp")).unwrap();
+
+    let run = env.run(&["log"]).fails_with(1);
+    assert!(run.stderr.contains("is not a ledger"), "{}", run.stderr);
+    env.import(SMALL);
+    assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 10);
+}
