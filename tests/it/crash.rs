@@ -132,7 +132,7 @@ fn typical_import(env: &TestEnv) -> Duration {
     total / 3
 }
 
-fn worker(worker: u64, seed: u64, trials: u64, typical: Duration) -> Tally {
+fn worker(worker: u64, seed: u64, trials: u64, mut typical: Duration) -> Tally {
     let env = TestEnv::new();
     let mut rng = Rng(seed ^ (worker + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut tally = Tally::default();
@@ -153,8 +153,11 @@ fn worker(worker: u64, seed: u64, trials: u64, typical: Duration) -> Tally {
         let codes: Vec<String> = (0..count).map(|i| format!("W{worker}T{trial}L{i}")).collect();
 
         // Kill anywhere from before the process starts its work to just after it would end.
+        // How long an import takes here and now (under the other workers' load) is learnt as
+        // the trials go: from the runs that finished, and from how long killed ones lived.
         let budget = typical.as_micros() as u64 * (10 + count / 8) / 8;
         let delay = Duration::from_micros(rng.below(budget));
+        let started = Instant::now();
         let mut child = spawn_import(&env, &ledger, &file);
         std::thread::sleep(delay);
         let finished_first = child.try_wait().expect("try_wait").is_some();
@@ -163,6 +166,11 @@ fn worker(worker: u64, seed: u64, trials: u64, typical: Duration) -> Tally {
         }
         let status = child.wait().expect("wait");
         let completed = status.success();
+        if finished_first && count == 1 {
+            typical = (typical * 4 + started.elapsed()) / 5;
+        } else if !finished_first {
+            typical = typical.max(delay);
+        }
         assert!(
             completed || status.code().is_none(),
             "worker {worker} trial {trial}: the import failed on its own: {status}"

@@ -10,3 +10,4 @@ mod durability;
 mod golden;
 mod import_export;
 mod tampering;
+mod threads;
