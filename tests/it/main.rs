@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod damage;
 mod durability;
 mod golden;
 mod import_export;
