@@ -9,6 +9,7 @@ mod crash;
 mod damage;
 mod durability;
 mod golden;
+mod hostile;
 mod import_export;
 mod tampering;
 mod threads;
