@@ -70,7 +70,11 @@ fn readers_beside_a_writing_process_see_whole_acknowledged_imports_and_never_han
         });
         let mut reads = Vec::new();
         while !done.load(Ordering::SeqCst) {
-            for args in [&["log", "--json"][..], &["export"][..], &["verify", "--json"][..]] {
+            for args in [
+                &["log", "--json"][..],
+                &["export"][..],
+                &["verify", "--json"][..],
+            ] {
                 let started = Instant::now();
                 let mut child = env
                     .command(&env.ledger())
@@ -92,7 +96,8 @@ fn readers_beside_a_writing_process_see_whole_acknowledged_imports_and_never_han
                     String::from_utf8_lossy(&out.stderr)
                 );
                 let entries = match args[0] {
-                    "log" => serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+                    "log" => serde_json::from_str::<serde_json::Value>(&stdout)
+                        .unwrap()
                         .as_array()
                         .unwrap()
                         .len(),
@@ -114,7 +119,10 @@ fn readers_beside_a_writing_process_see_whole_acknowledged_imports_and_never_han
             assert!(final_export.starts_with(stdout.as_str()), "not a prefix");
         }
     }
-    eprintln!("{} reads beside the writer; the writer retried {retries} times", reads.len());
+    eprintln!(
+        "{} reads beside the writer; the writer retried {retries} times",
+        reads.len()
+    );
 }
 
 /// Regression (issue 8): `verify` read the journal to its end, so beside a writer that had
@@ -129,7 +137,8 @@ fn verify_beside_a_writer_between_its_journal_sync_and_its_head_replacement_pass
     let holder = Ledger::open(&env.ledger(), Access::Write).expect("the writer opens");
     // The writer's frames are synced; its head file is not replaced yet.
     let mut bytes = std::fs::read(&journal).unwrap();
-    let frame = bytes[8..8 + 40 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize].to_vec();
+    let frame =
+        bytes[8..8 + 40 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize].to_vec();
     bytes.extend_from_slice(&frame);
     std::fs::write(&journal, &bytes).unwrap();
 

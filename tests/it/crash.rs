@@ -96,7 +96,10 @@ fn lines_of(worker: u64, trial: u64, count: u64) -> String {
 /// file alone), or what verification found wrong.
 fn acknowledged(ledger: &Path) -> (Vec<String>, Option<Tampering>) {
     let Ok(head) = journal::read_head(ledger) else {
-        panic!("{}: the head file is unreadable after a crash", ledger.display());
+        panic!(
+            "{}: the head file is unreadable after a crash",
+            ledger.display()
+        );
     };
     let mut codes = Vec::new();
     let result = verify_dir(ledger, |checked| {
@@ -150,7 +153,9 @@ fn worker(worker: u64, seed: u64, trials: u64, mut typical: Duration) -> Tally {
             2 + rng.below(40)
         };
         let file = env.file("trial.jsonl", &lines_of(worker, trial, count));
-        let codes: Vec<String> = (0..count).map(|i| format!("W{worker}T{trial}L{i}")).collect();
+        let codes: Vec<String> = (0..count)
+            .map(|i| format!("W{worker}T{trial}L{i}"))
+            .collect();
 
         // Kill anywhere from before the process starts its work to just after it would end.
         // How long an import takes here and now (under the other workers' load) is learnt as
@@ -215,7 +220,11 @@ fn worker(worker: u64, seed: u64, trials: u64, mut typical: Duration) -> Tally {
         if problem.is_some() {
             // The next writer open cuts the torn tail (keeping it aside) and says so.
             let opened = Ledger::open(&ledger, Access::Write).expect("a writer opens");
-            if opened.notices().iter().any(|n| n.contains("unacknowledged")) {
+            if opened
+                .notices()
+                .iter()
+                .any(|n| n.contains("unacknowledged"))
+            {
                 tally.tails_cut += 1;
             }
             drop(opened);
@@ -237,7 +246,11 @@ fn worker(worker: u64, seed: u64, trials: u64, mut typical: Duration) -> Tally {
 fn deep_check(env: &TestEnv, ledger: &Path, entries: usize, tally: &mut Tally) {
     let verify = env.run_on(ledger, &["verify", "--json"]);
     if verify.code == 3 {
-        assert!(verify.stderr.contains("not acknowledged"), "{}", verify.stderr);
+        assert!(
+            verify.stderr.contains("not acknowledged"),
+            "{}",
+            verify.stderr
+        );
         drop(Ledger::open(ledger, Access::Write).expect("a writer opens"));
     }
     let verified = env.run_on(ledger, &["verify", "--json"]).ok().json();
@@ -251,7 +264,10 @@ fn deep_check(env: &TestEnv, ledger: &Path, entries: usize, tally: &mut Tally) {
         }
     }
     let _ = std::fs::remove_dir_all(ledger.join("index.sled"));
-    assert_eq!(env.run_on(ledger, &["log", "--json"]).ok().stdout, log.stdout);
+    assert_eq!(
+        env.run_on(ledger, &["log", "--json"]).ok().stdout,
+        log.stdout
+    );
     assert_eq!(env.run_on(ledger, &["export"]).ok().stdout, export.stdout);
     assert_eq!(log.json().as_array().map(Vec::len), Some(entries));
 }

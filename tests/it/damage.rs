@@ -122,7 +122,7 @@ fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() 
     let original = std::fs::read(template().join("journal")).unwrap();
     let mid = original.len() / 2;
     for how in DAMAGES {
-        let (env, _, _) = fresh();
+        let (env, log, export) = fresh();
         damage(&env.ledger().join("journal"), how);
         let verify = env.run(&["verify", "--json"]);
         no_panic(&verify);
@@ -138,12 +138,12 @@ fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() 
         };
         assert_eq!(json["seq"], expected, "{how:?}: {}", verify.stderr);
 
-        for args in [&["log", "--json"][..], &["export"][..]] {
+        for (args, answer) in [(&["log", "--json"][..], &log), (&["export"][..], &export)] {
             let run = env.run(args);
             no_panic(&run);
             if let Damage::AppendGarbage = how {
                 // Past the head: not part of the ledger, invisible to readers.
-                assert_eq!(run.ok().stdout.lines().count() > 0, true);
+                assert_eq!(&run.ok().stdout, answer);
                 continue;
             }
             let run = run.fails_with(3);
@@ -155,10 +155,19 @@ fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() 
         }
         if let Damage::AppendGarbage = how {
             // The next writer cuts it as a torn tail, keeps it aside, and says so.
-            let run = env.import(r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#);
-            assert!(run.stderr.contains("unacknowledged bytes"), "{}", run.stderr);
+            let run = env.import(
+                r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
+            );
+            assert!(
+                run.stderr.contains("unacknowledged bytes"),
+                "{}",
+                run.stderr
+            );
             assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 71);
-            assert!(env.ledger().join(format!("torn-tail-at-{}.bin", original.len())).exists());
+            assert!(env
+                .ledger()
+                .join(format!("torn-tail-at-{}.bin", original.len()))
+                .exists());
         }
     }
 }
@@ -177,7 +186,11 @@ fn head_file_damage_is_reported_and_every_command_refuses() {
             "one.jsonl",
             r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
         );
-        for args in [&["log", "--json"][..], &["export"][..], &["import", line.to_str().unwrap()][..]] {
+        for args in [
+            &["log", "--json"][..],
+            &["export"][..],
+            &["import", line.to_str().unwrap()][..],
+        ] {
             let run = env.run(args);
             no_panic(&run);
             let run = run.fails_with(3);
@@ -187,7 +200,11 @@ fn head_file_damage_is_reported_and_every_command_refuses() {
                 run.stderr
             );
         }
-        assert_eq!(env.canonical_bytes(), damaged, "{how:?}: nothing repaired silently");
+        assert_eq!(
+            env.canonical_bytes(),
+            damaged,
+            "{how:?}: nothing repaired silently"
+        );
         assert_ne!(damaged, before);
     }
 }
@@ -215,7 +232,11 @@ fn index_database_damage_is_rebuilt_from_the_journal_with_the_same_answers() {
             }
             // And again, from whatever the first open left behind.
             assert_eq!(env.run(&["export"]).ok().stdout, export, "{file:?} {how:?}");
-            assert_eq!(env.run(&["log", "--json"]).ok().stdout, log, "{file:?} {how:?}");
+            assert_eq!(
+                env.run(&["log", "--json"]).ok().stdout,
+                log,
+                "{file:?} {how:?}"
+            );
             env.run(&["verify"]).ok();
         }
     }

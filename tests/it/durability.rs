@@ -87,7 +87,9 @@ fn a_new_ledger_has_its_head_file_before_its_journal_appears() {
 fn an_acknowledged_append_does_not_depend_on_the_index_database_being_flushed() {
     let env = TestEnv::new();
     let mut ledger = Ledger::init(&env.ledger()).unwrap();
-    let head = ledger.commit(ledger.prepare(&drafts(SMALL), &recorder())).unwrap();
+    let head = ledger
+        .commit(ledger.prepare(&drafts(SMALL), &recorder()))
+        .unwrap();
     // Leak the ledger: its Drop (the only place sled is flushed) never runs, as if the
     // process died here. The leaked lock also keeps every later open a lock-less reader.
     std::mem::forget(ledger);

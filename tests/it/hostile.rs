@@ -8,7 +8,8 @@ use std::process::Stdio;
 
 use crate::support::*;
 
-const GOOD: &str = r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
+const GOOD: &str =
+    r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
 
 /// Imports SMALL, then a file of one good line and `bad` as line 2: refused with exit 1, the
 /// message holds `name:2:` and each of `expected`, and nothing changed.
@@ -23,17 +24,32 @@ fn refused(bad: &[u8], expected: &[&str]) -> String {
     let path = env.dir.path().join("hostile.jsonl");
     std::fs::write(&path, bytes).unwrap();
     let run = env.run(&["import", path.to_str().unwrap()]).fails_with(1);
-    assert!(run.stderr.contains("hostile.jsonl:2:"), "no file:line in: {}", run.stderr);
+    assert!(
+        run.stderr.contains("hostile.jsonl:2:"),
+        "no file:line in: {}",
+        run.stderr
+    );
     for needle in expected {
-        assert!(run.stderr.contains(needle), "{needle:?} not in: {}", run.stderr);
+        assert!(
+            run.stderr.contains(needle),
+            "{needle:?} not in: {}",
+            run.stderr
+        );
     }
-    assert_eq!(env.canonical_bytes(), before, "the journal or the head changed");
+    assert_eq!(
+        env.canonical_bytes(),
+        before,
+        "the journal or the head changed"
+    );
     run.stderr
 }
 
 #[test]
 fn truncated_json() {
-    refused(br#"{"kind":"state_joined","state":"NO"#, &["not valid JSON", "EOF"]);
+    refused(
+        br#"{"kind":"state_joined","state":"NO"#,
+        &["not valid JSON", "EOF"],
+    );
 }
 
 #[test]
@@ -45,13 +61,19 @@ fn json_that_is_not_an_object() {
 
 #[test]
 fn nul_bytes_and_control_characters() {
-    refused(b"{\"kind\":\"state_joined\",\0\"state\":\"NOR\"}", &["not valid JSON"]);
+    refused(
+        b"{\"kind\":\"state_joined\",\0\"state\":\"NOR\"}",
+        &["not valid JSON"],
+    );
 }
 
 #[test]
 fn a_byte_order_mark_is_refused_as_invalid_json_at_its_line() {
     // Not stripped: the contract is UTF-8 JSON Lines; the message names the line.
-    refused(format!("\u{feff}{GOOD}").as_bytes(), &["not valid JSON", "column 1"]);
+    refused(
+        format!("\u{feff}{GOOD}").as_bytes(),
+        &["not valid JSON", "column 1"],
+    );
 }
 
 #[test]
@@ -69,7 +91,10 @@ fn json_nested_deeper_than_the_limit() {
         "[".repeat(9),
         "]".repeat(9)
     );
-    refused(deep.as_bytes(), &["field `name", "nested deeper than 8 levels"]);
+    refused(
+        deep.as_bytes(),
+        &["field `name", "nested deeper than 8 levels"],
+    );
 }
 
 #[test]
@@ -84,7 +109,10 @@ fn a_text_longer_than_the_limit() {
         r#"{{"kind":"state_joined","state":"NOR","name":"{}","effective":"2010-08-01"}}"#,
         "n".repeat(4097)
     );
-    refused(long.as_bytes(), &["field `name`", "longer than 4096 characters"]);
+    refused(
+        long.as_bytes(),
+        &["field `name`", "longer than 4096 characters"],
+    );
 }
 
 #[test]
@@ -98,8 +126,10 @@ fn impossible_and_malformed_dates() {
         ("0000-01-01", "outside the years"),
     ] {
         refused(
-            format!(r#"{{"kind":"state_joined","state":"NOR","name":"Norway","effective":"{date}"}}"#)
-                .as_bytes(),
+            format!(
+                r#"{{"kind":"state_joined","state":"NOR","name":"Norway","effective":"{date}"}}"#
+            )
+            .as_bytes(),
             &["field `effective`", needle],
         );
     }
@@ -107,7 +137,10 @@ fn impossible_and_malformed_dates() {
 
 #[test]
 fn unknown_kinds_and_fields_at_any_depth() {
-    refused(br#"{"kind":"StateJoined"}"#, &["field `kind`", "unknown kind"]);
+    refused(
+        br#"{"kind":"StateJoined"}"#,
+        &["field `kind`", "unknown kind"],
+    );
     refused(br#"{"state":"NOR"}"#, &["field `kind`", "missing"]);
     refused(br#"{"kind":7}"#, &["field `kind`", "expected a string"]);
     refused(
@@ -147,7 +180,11 @@ fn an_empty_or_blank_input_is_refused() {
     let before = env.canonical_bytes();
     let blank = env.file("blank.jsonl", "\n   \n\r\n");
     let run = env.run(&["import", blank.to_str().unwrap()]).fails_with(1);
-    assert!(run.stderr.contains("blank.jsonl: no events"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("blank.jsonl: no events"),
+        "{}",
+        run.stderr
+    );
     let run = env.run_with_stdin(&["import", "-"], b"").fails_with(1);
     assert!(run.stderr.contains("-: no events"), "{}", run.stderr);
     assert_eq!(env.canonical_bytes(), before);
@@ -202,7 +239,10 @@ fn a_hundred_megabyte_line_fails_fast_with_the_line_length_limit() {
     let _ = writer.join();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("-:2: longer than the limit of 1048576 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("-:2: longer than the limit of 1048576 bytes"),
+        "{stderr}"
+    );
     assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert_eq!(env.canonical_bytes(), before);
@@ -213,9 +253,20 @@ fn a_ledger_path_that_is_a_file() {
     let env = TestEnv::new();
     let file = env.file("not-a-dir", "hello");
     let input = env.file("one.jsonl", GOOD);
-    for args in [&["log"][..], &["verify"][..], &["export"][..], &["init"][..], &["import", input.to_str().unwrap()][..]] {
+    for args in [
+        &["log"][..],
+        &["verify"][..],
+        &["export"][..],
+        &["init"][..],
+        &["import", input.to_str().unwrap()][..],
+    ] {
         let run = env.run_on(&file, args).fails_with(1);
-        assert!(run.stderr.contains("is a file, not a ledger directory") || run.stderr.contains("not a ledger"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is a file, not a ledger directory")
+                || run.stderr.contains("not a ledger"),
+            "{args:?}: {}",
+            run.stderr
+        );
         assert!(run.stderr.contains("not-a-dir"), "{args:?}: {}", run.stderr);
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello");
@@ -241,7 +292,11 @@ fn a_missing_ledger() {
     let env = TestEnv::new();
     for args in [&["log"][..], &["verify"][..], &["export"][..]] {
         let run = env.run(args).fails_with(1);
-        assert!(run.stderr.contains("is not a ledger"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a ledger"),
+            "{args:?}: {}",
+            run.stderr
+        );
     }
     assert!(!env.ledger().exists(), "reading creates nothing");
 }
@@ -253,7 +308,11 @@ fn a_journal_overwritten_with_garbage_or_a_missing_head_file() {
     std::fs::write(env.ledger().join("journal"), vec![0x5Au8; 3000]).unwrap();
     for args in [&["log"][..], &["export"][..], &["verify"][..]] {
         let run = env.run(args).fails_with(3);
-        assert!(run.stderr.contains("journal") || run.stderr.contains("magic"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("journal") || run.stderr.contains("magic"),
+            "{args:?}: {}",
+            run.stderr
+        );
     }
 
     let env = TestEnv::new();

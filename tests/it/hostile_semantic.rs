@@ -22,7 +22,11 @@ fn refused(lines: &[&str], line: usize, field: &str) {
         "no file:line in: {}",
         run.stderr
     );
-    assert!(run.stderr.contains(&format!("`{field}`")), "no field {field}: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("`{field}`")),
+        "no field {field}: {}",
+        run.stderr
+    );
     assert_eq!(env.canonical_bytes(), before);
 }
 
@@ -31,7 +35,9 @@ const DECISION: &str = r#"{"meeting":"3MSP","date":"2012-09-14"}"#;
 #[test]
 fn an_election_of_an_unknown_state() {
     refused(
-        &[&format!(r#"{{"kind":"coordinator_elected","body":"wg-universalization","state":"XYZ","start":"2013-09-13","end":null,"decision":{DECISION}}}"#)],
+        &[&format!(
+            r#"{{"kind":"coordinator_elected","body":"wg-universalization","state":"XYZ","start":"2013-09-13","end":null,"decision":{DECISION}}}"#
+        )],
         1,
         "state",
     );
@@ -40,7 +46,9 @@ fn an_election_of_an_unknown_state() {
 #[test]
 fn an_election_to_an_unknown_body() {
     refused(
-        &[&format!(r#"{{"kind":"coordinator_elected","body":"wg-nothing","state":"NOR","start":"2013-09-13","end":null,"decision":{DECISION}}}"#)],
+        &[&format!(
+            r#"{{"kind":"coordinator_elected","body":"wg-nothing","state":"NOR","start":"2013-09-13","end":null,"decision":{DECISION}}}"#
+        )],
         1,
         "body",
     );
@@ -49,7 +57,9 @@ fn an_election_to_an_unknown_body() {
 #[test]
 fn a_decision_of_an_unknown_meeting() {
     refused(
-        &[r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2013-09-13","end":null,"decision":{"meeting":"99MSP","date":"2013-09-13"}}"#],
+        &[
+            r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2013-09-13","end":null,"decision":{"meeting":"99MSP","date":"2013-09-13"}}"#,
+        ],
         1,
         "decision.meeting",
     );
@@ -58,7 +68,9 @@ fn a_decision_of_an_unknown_meeting() {
 #[test]
 fn a_term_that_ends_before_it_begins() {
     refused(
-        &[&format!(r#"{{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2014-09-05","end":"2013-09-13","decision":{DECISION}}}"#)],
+        &[&format!(
+            r#"{{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2014-09-05","end":"2013-09-13","decision":{DECISION}}}"#
+        )],
         1,
         "end",
     );
@@ -67,7 +79,9 @@ fn a_term_that_ends_before_it_begins() {
 #[test]
 fn a_meeting_that_ends_before_it_begins() {
     refused(
-        &[r#"{"kind":"meeting_held","meeting":"4MSP","type":"msp","start":"2013-09-13","end":"2013-09-09"}"#],
+        &[
+            r#"{"kind":"meeting_held","meeting":"4MSP","type":"msp","start":"2013-09-13","end":"2013-09-09"}"#,
+        ],
         1,
         "end",
     );

@@ -14,5 +14,6 @@ mod hostile;
 #[cfg(feature = "semantic-tests")]
 mod hostile_semantic;
 mod import_export;
+mod properties;
 mod tampering;
 mod threads;

@@ -61,7 +61,11 @@ fn threads_sharing_one_ledger_append_a_consistent_chain_with_nothing_lost_or_dou
     assert_eq!(seen.len(), THREADS * APPENDS, "no entry lost");
     assert!(seen.values().all(|&n| n == 1), "no entry doubled");
     for appended in order {
-        assert_eq!(appended, (0..APPENDS).collect::<Vec<_>>(), "each thread's order kept");
+        assert_eq!(
+            appended,
+            (0..APPENDS).collect::<Vec<_>>(),
+            "each thread's order kept"
+        );
     }
 }
 
