@@ -6,7 +6,7 @@
 //! The head file is replaced atomically after the frames are synced, so on open anything past
 //! the acknowledged size is the torn tail of a crashed append, never an acknowledged entry.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -236,16 +236,28 @@ pub fn read_frame_at(path: &Path, offset: u64, limit: u64) -> Result<Frame, Fram
 }
 
 /// Creates an empty journal and head in `dir` (which must exist), durably.
+///
+/// The journal is what makes a directory a ledger, so it appears last and whole: the head
+/// file first, then the journal written as `journal.tmp`, synced and renamed. A crash at any
+/// point leaves either no ledger (and `init` or `import` starts again) or a complete empty
+/// one — never a journal without its head file, which every command would have to refuse.
 pub fn create(dir: &Path) -> io::Result<()> {
     let path = dir.join(JOURNAL_FILE);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    file.write_all(MAGIC)?;
-    sync::data(&file)?;
-    sync::directory(dir)?;
-    write_head(dir, &Head::empty())
+    if path.exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the journal exists",
+        ));
+    }
+    write_head(dir, &Head::empty())?;
+    let tmp = dir.join(format!("{JOURNAL_FILE}.tmp"));
+    {
+        let mut file = File::create(&tmp)?;
+        file.write_all(MAGIC)?;
+        sync::data(&file)?;
+    }
+    fs::rename(&tmp, &path)?;
+    sync::directory(dir)
 }
 
 /// Checks the magic at the start of a journal.

@@ -54,6 +54,8 @@ pub enum LedgerError {
     Corrupted { path: PathBuf, detail: String },
     #[error("the ledger was opened read-only")]
     ReadOnly,
+    #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
+    Stale { prepared_for: u64, head: u64 },
 }
 
 impl LedgerError {
@@ -146,7 +148,7 @@ impl Ledger {
         if !journal_path.exists() {
             return Err(LedgerError::NotALedger(dir.to_owned()));
         }
-        let lock = match (lock(dir), access) {
+        let lock = match (lock_for(dir, access), access) {
             (Ok(Some(lock)), _) => Some(lock),
             (Ok(None), Access::Write) => return Err(LedgerError::InUse(dir.to_owned())),
             (Ok(None), Access::Read) => None,
@@ -262,7 +264,12 @@ impl Ledger {
             file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
             tail
         };
-        let kept = self.dir.join(format!("torn-tail-at-{}.bin", head.bytes));
+        // Named by offset and time: two crashes at the same size keep both tails.
+        let kept = self.dir.join(format!(
+            "torn-tail-at-{}-{}.bin",
+            head.bytes,
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
         fs::write(&kept, &tail).map_err(LedgerError::io(&kept))?;
         let file = OpenOptions::new()
             .write(true)
@@ -459,11 +466,17 @@ impl Ledger {
         if prepared.entries.is_empty() {
             return Ok(self.head);
         }
-        if on_disk != self.head || prepared.entries[0].entry.seq.0 != self.head.entries {
+        if on_disk != self.head {
             return Err(self.corrupted(
                 HEAD_FILE,
-                "the head moved under the lock; nothing was appended",
+                "the head file changed while this process held the lock; nothing was appended",
             ));
+        }
+        if prepared.entries[0].entry.seq.0 != self.head.entries {
+            return Err(LedgerError::Stale {
+                prepared_for: prepared.entries[0].entry.seq.0,
+                head: self.head.entries,
+            });
         }
         let mut file = OpenOptions::new()
             .append(true)
@@ -629,6 +642,26 @@ pub fn prepare(head: Head, drafts: &[Draft], recorder: &Recorder) -> Prepared {
         frames,
         head,
         index_keys,
+    }
+}
+
+/// How long a writer waits for the lock. Readers hold it for milliseconds (to bring the
+/// derived database along); a writer holds it for a whole import. Waiting this long lets a
+/// writer pass a reader and still tells a second writer "ledger in use" within a second.
+const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_millis(750);
+
+/// The lock for `access`: a reader tries once (it can read without it); a writer retries
+/// for up to [`WRITER_PATIENCE`].
+fn lock_for(dir: &Path, access: Access) -> Result<Option<File>, LedgerError> {
+    let deadline = std::time::Instant::now() + WRITER_PATIENCE;
+    loop {
+        match lock(dir)? {
+            Some(file) => return Ok(Some(file)),
+            None if access == Access::Read || std::time::Instant::now() >= deadline => {
+                return Ok(None)
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
     }
 }
 

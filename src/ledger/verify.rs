@@ -48,11 +48,12 @@ pub enum Tampering {
         acknowledged: u64,
         found: u64,
     },
-    #[error("entry {seq}: not acknowledged — the journal holds {found} entries but the head file acknowledges only {acknowledged} (a crashed append leaves this, and the next write cuts it off; otherwise the head file was rolled back)")]
+    #[error("entry {seq}: not acknowledged — the journal has {journal_bytes} bytes but the head file acknowledges only {acknowledged_bytes} ({acknowledged} entries), and no writer is at work (a crashed append or import leaves this, and the next write cuts it off and keeps the bytes beside the journal; otherwise the head file was rolled back or bytes were appended to the journal)")]
     Unacknowledged {
         seq: Seq,
         acknowledged: u64,
-        found: u64,
+        acknowledged_bytes: u64,
+        journal_bytes: u64,
     },
     #[error("entry {seq}: the head file records hash {head} for it, the journal {journal} (the head file or the journal was replaced)")]
     HeadMismatch {
@@ -95,19 +96,31 @@ pub struct Checked {
 /// Recomputes the whole chain from entry 0, checks every frame, seq, link and hash, and the
 /// head file's agreement with the journal. `each` sees every good entry in order (the export
 /// and the Merkle tree are built from the same pass).
+///
+/// What is verified is the acknowledged ledger: the journal up to the size the head file
+/// records, as read at the start. Bytes past it are an append in flight when a writer holds
+/// the lock (never reported: this runs beside writers), and otherwise the torn tail of a
+/// crashed write — or a rolled-back head file, or bytes appended to the journal, which the
+/// journal alone cannot tell apart from it — reported as [`Tampering::Unacknowledged`].
 pub fn verify_dir(dir: &Path, mut each: impl FnMut(&Checked)) -> Result<Verified, Tampering> {
     let path = dir.join(JOURNAL_FILE);
-    let len = std::fs::metadata(&path)
-        .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?
-        .len();
+    std::fs::metadata(&path)
+        .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?;
     if !journal::check_magic(&path).map_err(|e| Tampering::NoJournal(e.to_string()))? {
         return Err(Tampering::BadMagic);
     }
-    let head = journal::read_head(dir).map_err(|e| match e {
-        HeadError::Io { .. } | HeadError::Malformed(_) => Tampering::Head(e.to_string()),
-    })?;
+    let read_head = || {
+        journal::read_head(dir).map_err(|e| match e {
+            HeadError::Io { .. } | HeadError::Malformed(_) => Tampering::Head(e.to_string()),
+        })
+    };
+    let head = read_head()?;
+    // Read after the head: a writer only ever makes the journal longer than its head.
+    let len = std::fs::metadata(&path)
+        .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?
+        .len();
 
-    let mut reader = FrameReader::open(&path, journal::MAGIC.len() as u64, len)
+    let mut reader = FrameReader::open(&path, journal::MAGIC.len() as u64, head.bytes)
         .map_err(|e| Tampering::NoJournal(e.to_string()))?;
     let mut prev = EntryHash::GENESIS;
     let mut seq = 0u64;
@@ -115,8 +128,8 @@ pub fn verify_dir(dir: &Path, mut each: impl FnMut(&Checked)) -> Result<Verified
         let at = Seq(seq);
         let frame = match frame {
             Ok(frame) => frame,
-            // A torn frame past the acknowledged size is a crashed append, not damage.
-            Err(FrameError::Truncated { offset }) if offset >= head.bytes => break,
+            // The journal ends at a frame boundary before the head: entries were removed.
+            Err(FrameError::Truncated { offset }) if offset >= len => break,
             Err(problem) => return Err(Tampering::Frame { seq: at, problem }),
         };
         let entry = Entry::decode(&frame.bytes)
@@ -169,23 +182,49 @@ pub fn verify_dir(dir: &Path, mut each: impl FnMut(&Checked)) -> Result<Verified
             found: seq,
         });
     }
-    if seq > head.entries {
-        return Err(Tampering::Unacknowledged {
-            seq: Seq(head.entries),
-            acknowledged: head.entries,
-            found: seq,
-        });
-    }
-    if head.entries == 0
-        && (head.hash != EntryHash::GENESIS || head.bytes != journal::MAGIC.len() as u64)
+    if seq > head.entries
+        || (head.entries == 0
+            && (head.hash != EntryHash::GENESIS || head.bytes != journal::MAGIC.len() as u64))
     {
         return Err(Tampering::HeadBytes {
             acknowledged: head.bytes,
-            found: journal::MAGIC.len() as u64,
+            found: reader.offset(),
         });
+    }
+    if len > head.bytes {
+        check_tail(dir, &path, read_head)?;
     }
     Ok(Verified {
         entries: seq,
         head: prev,
     })
+}
+
+/// Bytes past the acknowledged size: fine while a writer holds the lock (its append is in
+/// flight), reported when none does. Taken under the lock, so a writer that finished in the
+/// meantime is seen by reading its new head. A directory where no lock can be taken (read
+/// only) has no writer either.
+fn check_tail(
+    dir: &Path,
+    path: &Path,
+    read_head: impl Fn() -> Result<super::Head, Tampering>,
+) -> Result<(), Tampering> {
+    let _lock = match super::lock(dir) {
+        Ok(Some(lock)) => Some(lock),
+        Ok(None) => return Ok(()),
+        Err(_) => None,
+    };
+    let head = read_head()?;
+    let len = std::fs::metadata(path)
+        .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?
+        .len();
+    if len > head.bytes {
+        return Err(Tampering::Unacknowledged {
+            seq: Seq(head.entries),
+            acknowledged: head.entries,
+            acknowledged_bytes: head.bytes,
+            journal_bytes: len,
+        });
+    }
+    Ok(())
 }

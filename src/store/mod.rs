@@ -88,10 +88,17 @@ impl Store {
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .flush_every_ms(None);
-        let previous_hook = panic::take_hook();
-        panic::set_hook(Box::new(|_| {}));
-        let opened = panic::catch_unwind(AssertUnwindSafe(|| config.open()));
-        panic::set_hook(previous_hook);
+        // The panic hook is process-wide: swap it under a lock, so two threads opening stores
+        // at once cannot leave the silent hook installed.
+        static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let opened = {
+            let _guard = HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let previous_hook = panic::take_hook();
+            panic::set_hook(Box::new(|_| {}));
+            let opened = panic::catch_unwind(AssertUnwindSafe(|| config.open()));
+            panic::set_hook(previous_hook);
+            opened
+        };
         let db = match opened {
             Ok(Ok(db)) => db,
             Ok(Err(e)) => return Err(StoreError::Open(e.to_string())),

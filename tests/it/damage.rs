@@ -1,0 +1,260 @@
+//! Damage to each file of a ledger, one at a time: a flipped byte, a zeroed 4 KiB block, a
+//! truncation, garbage appended.
+//!
+//! - The journal and the head file are the truth: `verify` exits 3 (naming the first bad
+//!   entry where the damage is inside one), and the commands that read entries fail with
+//!   "corrupted ledger" naming the file (exit 3). Never a panic, never a silent answer.
+//!   Garbage appended to the journal past the head is indistinguishable from the torn tail of
+//!   a crashed append: readers do not see it, `verify` reports it as "not acknowledged", and
+//!   the next writer cuts it off (keeping the bytes beside the journal).
+//! - The index database (every file under `index.sled/`) is derived: whatever is done to it,
+//!   the answers (`log --json`, `export`) are the same as before, and `verify` passes; when
+//!   the damage is noticed it is set aside and rebuilt, with a note on stderr.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::support::*;
+
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    FlipByte,
+    /// A flipped byte near the start, where sled's first records are.
+    FlipEarly,
+    ZeroBlock,
+    Truncate,
+    AppendGarbage,
+}
+
+const DAMAGES: [Damage; 5] = [
+    Damage::FlipByte,
+    Damage::FlipEarly,
+    Damage::ZeroBlock,
+    Damage::Truncate,
+    Damage::AppendGarbage,
+];
+
+fn damage(path: &Path, how: Damage) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mid = bytes.len() / 2;
+    match how {
+        Damage::FlipByte => bytes[mid] ^= 0x5A,
+        Damage::FlipEarly => {
+            let at = 40.min(bytes.len() - 1);
+            bytes[at] ^= 0x5A;
+        }
+        Damage::ZeroBlock => {
+            // The 4 KiB block holding the middle of the file, clamped to the file.
+            let start = mid / 4096 * 4096;
+            let end = (start + 4096).min(bytes.len());
+            bytes[start..end].fill(0);
+        }
+        Damage::Truncate => bytes.truncate(mid),
+        Damage::AppendGarbage => bytes.extend((0..61u8).map(|i| i.wrapping_mul(97) ^ 0xC3)),
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A ledger of 70 entries (a journal of a few KiB, so a 4 KiB block sits inside it) with its
+/// index database, built once and copied for each case.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<(TestEnv, PathBuf)> = OnceLock::new();
+    let (_, path) = TEMPLATE.get_or_init(|| {
+        let env = TestEnv::new();
+        let more: String = (0..60)
+            .map(|i| format!("{{\"kind\":\"institution_registered\",\"institution\":\"INST{i}\",\"name\":\"Institution number {i} of the damage test\",\"by_right\":false}}\n"))
+            .collect();
+        env.import(&format!("{SMALL}{more}"));
+        env.run(&["log", "--json"]).ok();
+        let path = env.ledger();
+        (env, path)
+    });
+    path
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the template, and the template's answers.
+fn fresh() -> (TestEnv, String, String) {
+    let env = TestEnv::new();
+    copy_dir(template(), &env.ledger());
+    let log = env.run(&["log", "--json"]).ok().stdout;
+    let export = env.run(&["export"]).ok().stdout;
+    (env, log, export)
+}
+
+/// The first frame whose bytes include `offset` (frames as laid out in the template).
+fn seq_at(journal: &[u8], offset: usize) -> u64 {
+    let (mut at, mut seq) = (8, 0);
+    loop {
+        let len = u32::from_le_bytes(journal[at..at + 4].try_into().unwrap()) as usize;
+        let end = at + 4 + len + 32 + 4;
+        if offset < end {
+            return seq;
+        }
+        at = end;
+        seq += 1;
+    }
+}
+
+#[track_caller]
+fn no_panic(run: &Run) {
+    assert!(
+        run.code != 101 && !run.stderr.contains("panicked"),
+        "a panic: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() {
+    let original = std::fs::read(template().join("journal")).unwrap();
+    let mid = original.len() / 2;
+    for how in DAMAGES {
+        let (env, log, export) = fresh();
+        damage(&env.ledger().join("journal"), how);
+        let verify = env.run(&["verify", "--json"]);
+        no_panic(&verify);
+        let verify = verify.fails_with(3);
+        let json = verify.json();
+        let expected = match how {
+            Damage::FlipByte => seq_at(&original, mid),
+            Damage::FlipEarly => seq_at(&original, 40),
+            Damage::ZeroBlock => seq_at(&original, mid / 4096 * 4096),
+            // Cut inside the entry holding the middle byte.
+            Damage::Truncate => seq_at(&original, mid),
+            Damage::AppendGarbage => 70,
+        };
+        assert_eq!(json["seq"], expected, "{how:?}: {}", verify.stderr);
+
+        for (args, answer) in [(&["log", "--json"][..], &log), (&["export"][..], &export)] {
+            let run = env.run(args);
+            no_panic(&run);
+            if let Damage::AppendGarbage = how {
+                // Past the head: not part of the ledger, invisible to readers.
+                assert_eq!(&run.ok().stdout, answer);
+                continue;
+            }
+            let run = run.fails_with(3);
+            assert!(
+                run.stderr.contains("corrupted ledger") && run.stderr.contains("journal"),
+                "{how:?} {args:?}: {}",
+                run.stderr
+            );
+        }
+        if let Damage::AppendGarbage = how {
+            // The next writer cuts it as a torn tail, keeps it aside, and says so.
+            let run = env.import(
+                r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
+            );
+            assert!(
+                run.stderr.contains("unacknowledged bytes"),
+                "{}",
+                run.stderr
+            );
+            assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 71);
+            let prefix = format!("torn-tail-at-{}-", original.len());
+            let kept = std::fs::read_dir(env.ledger())
+                .unwrap()
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with(&prefix));
+            assert!(kept, "the cut tail is kept beside the journal");
+        }
+    }
+}
+
+#[test]
+fn head_file_damage_is_reported_and_every_command_refuses() {
+    for how in DAMAGES {
+        let (env, _, _) = fresh();
+        let before = env.canonical_bytes();
+        damage(&env.ledger().join("HEAD"), how);
+        let damaged = env.canonical_bytes();
+        let verify = env.run(&["verify"]);
+        no_panic(&verify);
+        verify.fails_with(3);
+        let line = env.file(
+            "one.jsonl",
+            r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
+        );
+        for args in [
+            &["log", "--json"][..],
+            &["export"][..],
+            &["import", line.to_str().unwrap()][..],
+        ] {
+            let run = env.run(args);
+            no_panic(&run);
+            let run = run.fails_with(3);
+            assert!(
+                run.stderr.contains("corrupted ledger") && run.stderr.contains("HEAD"),
+                "{how:?} {args:?}: {}",
+                run.stderr
+            );
+        }
+        assert_eq!(
+            env.canonical_bytes(),
+            damaged,
+            "{how:?}: nothing repaired silently"
+        );
+        assert_ne!(damaged, before);
+    }
+}
+
+#[test]
+fn index_database_damage_is_rebuilt_from_the_journal_with_the_same_answers() {
+    let mut files = Vec::new();
+    collect_files(&template().join("index.sled"), &mut files);
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .map(|f| f.strip_prefix(template()).unwrap().to_owned())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with("db")) && files.iter().any(|f| f.ends_with("conf")));
+    let mut noted = Vec::new();
+    for file in &files {
+        for how in DAMAGES {
+            let (env, log, export) = fresh();
+            damage(&env.ledger().join(file), how);
+            let run = env.run(&["log", "--json"]);
+            no_panic(&run);
+            let run = run.ok();
+            assert_eq!(run.stdout, log, "{file:?} {how:?}");
+            if run.stderr.contains("rebuilt") {
+                noted.push(format!("{}:{how:?}", file.display()));
+            }
+            // And again, from whatever the first open left behind.
+            assert_eq!(env.run(&["export"]).ok().stdout, export, "{file:?} {how:?}");
+            assert_eq!(
+                env.run(&["log", "--json"]).ok().stdout,
+                log,
+                "{file:?} {how:?}"
+            );
+            env.run(&["verify"]).ok();
+        }
+    }
+    eprintln!(
+        "index damage: {} cases over {files:?}; noticed and rebuilt: {noted:?}",
+        files.len() * DAMAGES.len()
+    );
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            collect_files(&entry.path(), out);
+        } else {
+            out.push(entry.path());
+        }
+    }
+}
