@@ -21,7 +21,7 @@ pub use entry::{
     event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
-pub use verify::{verify_dir, Checked, Tampering, Verified};
+pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::store::{Absorbed, Snapshot, Store, StoreError, INDEX_STRIDE};
