@@ -61,11 +61,19 @@ fn main() {
     let _ = writeln!(report, "{}", machine());
     for &n in &sizes {
         eprintln!("== {n} events");
+        let before = loadavg();
         let rows = measure(n, &scratch.join(format!("n{n}")));
-        let table = render(n, &rows);
+        let mut table = render(n, &rows);
+        let _ = writeln!(
+            table,
+            "\nLoad average (1 min) before / after: {before} / {} — the machine is shared; a load above its core count makes every figure slower and parallel speed-ups smaller.",
+            loadavg()
+        );
         print!("{table}");
         report.push_str(&table);
-        let _ = fs::remove_dir_all(scratch.join(format!("n{n}")));
+        if std::env::var_os("BENCH_KEEP").is_none() {
+            let _ = fs::remove_dir_all(scratch.join(format!("n{n}")));
+        }
     }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-results.md");
     fs::create_dir_all(out.parent().expect("a parent")).expect("target/ is writable");
@@ -83,6 +91,13 @@ fn scratch_dir() -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("scratch directory");
     dir
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn machine() -> String {
@@ -414,7 +429,9 @@ fn measure(n: usize, dir: &Path) -> Vec<Row> {
         .sqlite(sq_disk as f64 / n as f64)
         .target("≤ 2.5× encoded", disk_total <= 2.5 * encoded),
     );
-    let _ = fs::remove_dir_all(&cli);
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        let _ = fs::remove_dir_all(&cli);
+    }
 
     // --- the references themselves.
     let lim = "limit";
@@ -604,6 +621,10 @@ fn launch() {
     let mut args = std::env::args_os().skip(1);
     let program = args.next().expect("a program");
     let start = Instant::now();
+    #[allow(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which gives its rusage"
+    )]
     let child = Command::new(program)
         .args(args)
         .env_remove(LAUNCHER)

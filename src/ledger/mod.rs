@@ -468,9 +468,8 @@ impl Ledger {
             .map_err(LedgerError::io(&path))?;
         file.write_all(&prepared.frames)
             .map_err(LedgerError::io(&path))?;
-        sync::data(&file).map_err(LedgerError::io(&path))?;
-        journal::write_head(&self.dir, &prepared.head)
-            .map_err(LedgerError::io(self.dir.join(HEAD_FILE)))?;
+        journal::sync_and_acknowledge(&self.dir, &file, &prepared.head)
+            .map_err(LedgerError::io(&path))?;
         self.head = prepared.head;
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
