@@ -102,6 +102,20 @@ struct StoredEntryV1 {
     event: Event,
 }
 
+/// [`StoredEntryV1`] borrowed from an [`Entry`], for encoding without cloning the event.
+/// Serde writes a reference exactly as the value, so the bytes are the same (the golden test
+/// pins them).
+#[derive(Serialize)]
+struct StoredEntryV1Ref<'a> {
+    schema: u8,
+    seq: u64,
+    recorded_at: Timestamp,
+    recorded_by: &'a str,
+    override_reason: Option<&'a str>,
+    prev_hash: &'a [u8; 32],
+    event: &'a Event,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("the entry is empty")]
@@ -118,14 +132,14 @@ impl Entry {
     /// The bytes of this entry in the current schema. Only new entries are encoded; an old
     /// entry keeps the bytes it was read with.
     pub fn encode(&self) -> Vec<u8> {
-        let stored = StoredEntryV1 {
+        let stored = StoredEntryV1Ref {
             schema: SCHEMA_VERSION,
             seq: self.seq.0,
             recorded_at: self.recorded_at,
-            recorded_by: self.recorded_by.clone(),
-            override_reason: self.override_reason.clone(),
-            prev_hash: self.prev_hash.0,
-            event: self.event.clone(),
+            recorded_by: &self.recorded_by,
+            override_reason: self.override_reason.as_deref(),
+            prev_hash: &self.prev_hash.0,
+            event: &self.event,
         };
         bincode::serde::encode_to_vec(&stored, config()).expect("entries always encode")
     }

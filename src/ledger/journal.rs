@@ -108,6 +108,21 @@ pub fn write_head(dir: &Path, head: &Head) -> io::Result<()> {
     sync::directory(dir)
 }
 
+/// Makes frames just written to `journal` durable and acknowledges them: the journal and a
+/// new head file are synced together (one wait for both barriers), and only after both have
+/// returned is the head renamed into place and the directory synced. So the head never
+/// acknowledges a frame that is not on disk, as with a sync of the journal then
+/// [`write_head`], one fsync sooner.
+pub fn sync_and_acknowledge(dir: &Path, journal: &File, head: &Head) -> io::Result<()> {
+    let tmp = dir.join(format!("{HEAD_FILE}.tmp"));
+    let mut file = File::create(&tmp)?;
+    file.write_all(head.render().as_bytes())?;
+    sync::data_both(journal, &file)?;
+    drop(file);
+    fs::rename(&tmp, dir.join(HEAD_FILE))?;
+    sync::directory(dir)
+}
+
 /// One frame as read from the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {

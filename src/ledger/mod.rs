@@ -21,7 +21,7 @@ pub use entry::{
     event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
-pub use verify::{verify_dir, Checked, Tampering, Verified};
+pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::store::{Absorbed, Snapshot, Store, StoreError, INDEX_STRIDE};
@@ -484,9 +484,8 @@ impl Ledger {
             .map_err(LedgerError::io(&path))?;
         file.write_all(&prepared.frames)
             .map_err(LedgerError::io(&path))?;
-        sync::data(&file).map_err(LedgerError::io(&path))?;
-        journal::write_head(&self.dir, &prepared.head)
-            .map_err(LedgerError::io(self.dir.join(HEAD_FILE)))?;
+        journal::sync_and_acknowledge(&self.dir, &file, &prepared.head)
+            .map_err(LedgerError::io(&path))?;
         self.head = prepared.head;
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
