@@ -1,14 +1,18 @@
 //! One file per command: its `--help` text, its arguments, and its `run`.
 
 mod admit;
+pub mod checkpoint;
 pub mod committee;
 pub mod completions;
 pub mod export;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod keygen;
 pub mod log;
+pub mod prove;
 pub mod record;
 pub mod state;
 pub mod verify;
+pub mod verify_proof;
 pub mod who;
