@@ -339,14 +339,7 @@ impl Ledger {
         }
         TreeCheck::Rebuilt
     }
-
-    /// For tests of derived-data damage: overwrites one stored node.
-    #[cfg(test)]
-    pub(super) fn damage_stored_node(&mut self, level: u8, index: u64) {
-        use crate::merkle::NodeStore as _;
-        let store = self.store.as_ref().expect("a store");
-        let mut nodes = store.merkle_nodes();
-        nodes.put(level, index, TreeHash([7; 32])).unwrap();
-        nodes.save(store.merkle_size().unwrap().unwrap()).unwrap();
-    }
 }
+
+#[cfg(test)]
+mod tests;
