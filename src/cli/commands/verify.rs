@@ -79,12 +79,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     };
     let want = checkpoint.as_ref().map(|c| c.size);
     let result = match &args.bundle {
-        Some(bundle) => run_bundle(ctx, bundle, want),
+        Some(bundle) => run_bundle(bundle, want),
         None => run_ledger(ctx, want),
     };
     let (answer, root_at) = match result {
         Ok(found) => found,
-        Err((failure, error)) => {
+        Err(failed) => {
+            let (failure, error) = *failed;
             if ctx.json {
                 output::json(&failure)?;
             }
@@ -138,12 +139,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     output::text(&text)
 }
 
-type Outcome = Result<(Answer, Option<TreeHash>), (Failure, CliError)>;
+/// The answer and the root at the checkpoint's size, or the failure in both forms.
+type Outcome = Result<(Answer, Option<TreeHash>), Box<(Failure, CliError)>>;
 
 fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
     if !ctx.ledger_dir.join("journal").exists() {
         let e = LedgerError::NotALedger(ctx.ledger_dir.clone());
-        return Err((
+        return Err(Box::new((
             Failure {
                 ok: false,
                 seq: None,
@@ -151,7 +153,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
                 problem: e.to_string(),
             },
             e.into(),
-        ));
+        )));
     }
     let mut roots = RootBuilder::new();
     let mut root_at = (want == Some(0)).then(|| roots.root());
@@ -162,7 +164,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         }
     })
     .map_err(|tampering| {
-        (
+        Box::new((
             Failure {
                 ok: false,
                 seq: tampering.seq().map(|s| s.0),
@@ -170,7 +172,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
                 problem: tampering.to_string(),
             },
             CliError::Tampered(tampering),
-        )
+        ))
     })?;
     let root = roots.root();
     check_stored_tree(&ctx.ledger_dir, verified.entries, &root);
@@ -200,10 +202,10 @@ fn check_stored_tree(dir: &Path, entries: u64, root: &TreeHash) {
     }
 }
 
-fn run_bundle(ctx: &Context, bundle: &Path, want: Option<u64>) -> Outcome {
+fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
     let name = bundle.display().to_string();
     let fail = |seq: Option<u64>, line: Option<usize>, problem: String| {
-        (
+        Box::new((
             Failure {
                 ok: false,
                 seq,
@@ -211,11 +213,11 @@ fn run_bundle(ctx: &Context, bundle: &Path, want: Option<u64>) -> Outcome {
                 problem: problem.clone(),
             },
             CliError::NotVerified(problem),
-        )
+        ))
     };
     let file = File::open(bundle).map_err(|e| {
         let problem = format!("{name}: cannot read: {e}");
-        (
+        Box::new((
             Failure {
                 ok: false,
                 seq: None,
@@ -223,7 +225,7 @@ fn run_bundle(ctx: &Context, bundle: &Path, want: Option<u64>) -> Outcome {
                 problem: problem.clone(),
             },
             CliError::input(problem),
-        )
+        ))
     })?;
     let lines = jsonl::read_lines(BufReader::new(file)).map_err(|errors| {
         let first = &errors[0];
@@ -243,7 +245,6 @@ fn run_bundle(ctx: &Context, bundle: &Path, want: Option<u64>) -> Outcome {
             format!("{name}:{}: entry {}: {}", bad.line, bad.seq, bad.problem),
         )
     })?;
-    let _ = ctx;
     Ok((
         Answer {
             entries: verified.entries,
