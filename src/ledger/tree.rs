@@ -18,6 +18,10 @@ use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
 use super::{EntryHash, Ledger, LedgerError, StoredEntry};
 
+/// Buffered nodes are written at least every this many leaves (a node is ~41 bytes; a leaf
+/// puts two nodes on average).
+const SAVE_EVERY: u64 = 1 << 16;
+
 /// How a ledger is opened beyond its access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
@@ -164,7 +168,7 @@ impl Ledger {
                 }
             } else if seq >= size {
                 tree.append(&frame.hash).map_err(tree_open_error)?;
-                if tree.size().is_multiple_of(1 << 16) {
+                if tree.size().is_multiple_of(SAVE_EVERY) {
                     tree.store().save(tree.size())?;
                 }
             }
@@ -189,6 +193,13 @@ impl Ledger {
             if let Err(e) = tree.append(&stored.hash) {
                 appended = Err(e.to_string());
                 break;
+            }
+            // A large import writes its nodes in batches rather than holding them all.
+            if tree.size().is_multiple_of(SAVE_EVERY) {
+                if let Err(e) = tree.store().save(tree.size()) {
+                    appended = Err(e.to_string());
+                    break;
+                }
             }
         }
         let saved =
