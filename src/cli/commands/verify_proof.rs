@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{output, CliError, Context};
-use crate::merkle::{parse_and_verify, Checkpoint, Proof, VerifierKey};
+use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey};
 
 /// Check a Merkle proof against signed checkpoints, offline.
 ///
@@ -133,9 +133,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         Err(problem) => {
             let problem = match &proof {
                 Proof::Inclusion(p) => format!("entry {} is not proved in the checkpoint: {problem}", p.seq),
-                Proof::Consistency(_) => format!(
-                    "the newer checkpoint does not extend the older one (history was rewritten, or the proof is wrong): {problem}"
-                ),
+                Proof::Consistency(_) => match problem {
+                    ProofError::SizeMismatch { .. } | ProofError::OriginMismatch { .. } => {
+                        format!("the proof is not one between these two checkpoints: {problem}")
+                    }
+                    _ => format!(
+                        "the newer checkpoint does not extend the older one (history was rewritten, or the proof is wrong): {problem}"
+                    ),
+                },
             };
             if ctx.json {
                 output::json(&Answer {
