@@ -17,6 +17,9 @@ pub enum CliError {
     Ledger(#[from] LedgerError),
     #[error("verification failed: {0}")]
     Tampered(Tampering),
+    /// An export, a checkpoint or a proof that does not verify. Exit 3.
+    #[error("verification failed: {0}")]
+    NotVerified(String),
     /// Rule findings of severity error; they were printed already. Exit 4.
     #[error("{0}")]
     Findings(String),
@@ -49,7 +52,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Ledger(LedgerError::Corrupted { .. }) => 3,
             CliError::Ledger(_) => 1,
-            CliError::Tampered(_) => 3,
+            CliError::Tampered(_) | CliError::NotVerified(_) => 3,
             CliError::Findings(_) => 4,
             CliError::BrokenPipe => 0,
         }

@@ -87,6 +87,10 @@ pub enum Command {
     Verify(commands::verify::Args),
     Demo(commands::demo::Args),
     Completions(commands::completions::Args),
+    Keygen(commands::keygen::Args),
+    Checkpoint(commands::checkpoint::Args),
+    Prove(commands::prove::Args),
+    VerifyProof(commands::verify_proof::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -125,6 +129,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => commands::demo::run_demo(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
+        Command::Keygen(args) => commands::keygen::run(&ctx, args),
+        Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),
+        Command::Prove(args) => commands::prove::run(&ctx, args),
+        Command::VerifyProof(args) => commands::verify_proof::run(&ctx, args),
     }
 }
 

@@ -5,9 +5,12 @@
 //! are synced before the head file acknowledges them; only the unacknowledged torn tail of a
 //! crashed write is ever cut, and its bytes are kept beside the journal.
 
+pub mod bundle;
+pub mod config;
 mod entry;
 pub mod journal;
 pub mod sync;
+mod tree;
 mod verify;
 
 use std::fs::{self, File, OpenOptions};
@@ -21,9 +24,12 @@ pub use entry::{
     event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
+pub use tree::{Options, RootBuilder, TreeCheck};
 pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 
 use crate::domain::{Draft, Seq, Timestamp};
+use crate::merkle::{MerkleTree, TreeError};
+use crate::store::MerkleNodes;
 use crate::store::{Absorbed, Snapshot, Store, StoreError, INDEX_STRIDE};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
 
@@ -56,6 +62,12 @@ pub enum LedgerError {
     ReadOnly,
     #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
     Stale { prepared_for: u64, head: u64 },
+    #[error("{path}: {detail}")]
+    Config { path: PathBuf, detail: String },
+    #[error("signing key {path}: {detail}")]
+    Key { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Tree(#[from] TreeError),
 }
 
 impl LedgerError {
@@ -114,11 +126,20 @@ pub struct Ledger {
     lock: Option<File>,
     store: Option<Store>,
     notices: Vec<String>,
+    options: Options,
+    config: config::Config,
+    /// The Merkle tree kept in the store (see `tree.rs`); `None` without a store.
+    tree: Option<MerkleTree<MerkleNodes>>,
 }
 
 impl Ledger {
     /// Creates an empty ledger in `dir` (created if missing; must not hold a ledger already).
     pub fn init(dir: &Path) -> Result<Ledger, LedgerError> {
+        Ledger::init_with(dir, &config::Config::default_for(dir))
+    }
+
+    /// Creates an empty ledger in `dir` with `config` (its origin, its signing key).
+    pub fn init_with(dir: &Path, config: &config::Config) -> Result<Ledger, LedgerError> {
         if dir.is_file() {
             return Err(LedgerError::NotADirectory(dir.to_owned()));
         }
@@ -127,6 +148,8 @@ impl Ledger {
         if dir.join(JOURNAL_FILE).exists() {
             return Err(LedgerError::AlreadyExists(dir.to_owned()));
         }
+        // Written first: creating the journal syncs the directory.
+        config.write(dir)?;
         journal::create(dir).map_err(LedgerError::io(dir.join(JOURNAL_FILE)))?;
         drop(lock);
         Ledger::open(dir, Access::Write)
@@ -141,6 +164,10 @@ impl Ledger {
     }
 
     pub fn open(dir: &Path, access: Access) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(dir, access, Options::default())
+    }
+
+    pub fn open_with(dir: &Path, access: Access, options: Options) -> Result<Ledger, LedgerError> {
         if dir.is_file() {
             return Err(LedgerError::NotADirectory(dir.to_owned()));
         }
@@ -163,6 +190,9 @@ impl Ledger {
             lock,
             store: None,
             notices: Vec::new(),
+            options,
+            config: config::Config::read(dir)?,
+            tree: None,
         };
         ledger.head = ledger.check_journal()?;
         if ledger.lock.is_some() {
@@ -290,14 +320,15 @@ impl Ledger {
     fn open_store(&mut self) -> Result<(), LedgerError> {
         let path = self.dir.join(INDEX_DIR);
         let existed = path.exists();
-        match Store::open(&path).and_then(|store| self.catch_up(store)) {
-            Ok((store, from_zero)) => {
+        match Store::open(&path).and_then(|store| self.catch_up_with_tree(store)) {
+            Ok((store, from_zero, tree)) => {
                 if existed && from_zero && self.head.entries > 0 {
                     self.notices.push(
                         "the index database held nothing of the journal (damaged or emptied); rebuilt from the journal".into(),
                     );
                 }
                 self.store = Some(store);
+                self.tree = tree;
                 Ok(())
             }
             Err(problem) => {
@@ -312,10 +343,11 @@ impl Ledger {
                         aside.display()
                     ));
                 }
-                let (store, _) = Store::open(&path)
-                    .and_then(|store| self.catch_up(store))
+                let (store, _, tree) = Store::open(&path)
+                    .and_then(|store| self.catch_up_with_tree(store))
                     .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?;
                 self.store = Some(store);
+                self.tree = tree;
                 Ok(())
             }
         }
@@ -496,6 +528,7 @@ impl Ledger {
             };
             if store.absorb(&prepared.index_keys, absorbed).is_err() {
                 self.store = None;
+                self.tree = None;
                 self.notices.push(
                     "the index database could not be updated; it is rebuilt on the next open"
                         .into(),
@@ -503,6 +536,9 @@ impl Ledger {
                 let _ = fs::remove_dir_all(self.dir.join(INDEX_DIR));
             }
         }
+        // Derived, after the head is durable: the Merkle tree, then a signed checkpoint.
+        self.extend_tree(&prepared.entries);
+        self.sign_after_commit();
         Ok(self.head)
     }
 

@@ -1,12 +1,14 @@
-//! The sled database of what is derived from the journal: a sparse seq → offset index and
-//! projection snapshots. Nothing here is canonical; everything can be deleted and rebuilt.
+//! The sled database of what is derived from the journal: a sparse seq → offset index,
+//! projection snapshots and the nodes of the Merkle tree. Nothing here is canonical; everything can be deleted and rebuilt.
 //!
 //! **Invariant:** this is the only module that names sled.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::Mutex;
 
 use crate::ledger::EntryHash;
+use crate::merkle::{node_key, TreeHash};
 
 /// One index key per this many entries: the journal is read forward from the nearest key,
 /// so the index costs one sled insert per block instead of one per entry.
@@ -76,9 +78,75 @@ pub struct Store {
     index: sled::Tree,
     meta: sled::Tree,
     snapshots: sled::Tree,
+    merkle: sled::Tree,
 }
 
 const ABSORBED: &[u8] = b"absorbed";
+const MERKLE_SIZE: &[u8] = b"merkle-size";
+
+/// The Merkle tree's nodes in the `merkle` tree of the database, keyed by
+/// [`node_key`](crate::merkle::node_key): `level ‖ index as u64 big-endian`.
+///
+/// Puts are buffered and written as one sled batch by [`MerkleNodes::save`], together with
+/// the tree's size: an append of many entries costs one batch, not one insert per node.
+pub struct MerkleNodes {
+    nodes: sled::Tree,
+    meta: sled::Tree,
+    pending: Mutex<Vec<([u8; 9], TreeHash)>>,
+}
+
+impl std::fmt::Debug for MerkleNodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MerkleNodes")
+    }
+}
+
+impl MerkleNodes {
+    /// Writes the buffered nodes, then records that the tree holds `size` entries. A crash
+    /// between the two leaves the size behind; catching up puts the same nodes again.
+    pub fn save(&self, size: u64) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut *self.pending.lock().expect("not poisoned"));
+        let mut batch = sled::Batch::default();
+        for (key, hash) in pending {
+            batch.insert(&key, &hash.0);
+        }
+        self.nodes.apply_batch(batch)?;
+        self.meta.insert(MERKLE_SIZE, &size.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Forgets the nodes put since the last save (their append failed).
+    pub fn discard(&self) {
+        self.pending.lock().expect("not poisoned").clear();
+    }
+}
+
+impl crate::merkle::NodeStore for MerkleNodes {
+    type Error = StoreError;
+
+    fn get(&self, level: u8, index: u64) -> Result<Option<TreeHash>, StoreError> {
+        let key = node_key(level, index);
+        let pending = self.pending.lock().expect("not poisoned");
+        if let Some((_, hash)) = pending.iter().rev().find(|(k, _)| *k == key) {
+            return Ok(Some(*hash));
+        }
+        drop(pending);
+        match self.nodes.get(key)? {
+            None => Ok(None),
+            Some(v) => <[u8; 32]>::try_from(v.as_ref())
+                .map(|b| Some(TreeHash(b)))
+                .map_err(|_| StoreError::Malformed("merkle")),
+        }
+    }
+
+    fn put(&mut self, level: u8, index: u64, hash: TreeHash) -> Result<(), StoreError> {
+        self.pending
+            .get_mut()
+            .expect("not poisoned")
+            .push((node_key(level, index), hash));
+        Ok(())
+    }
+}
 
 impl Store {
     /// Opens (or creates) the database at `path`. sled 0.34 can panic on a damaged file; the
@@ -115,6 +183,7 @@ impl Store {
             index: db.open_tree("index")?,
             meta: db.open_tree("meta")?,
             snapshots: db.open_tree("snapshots")?,
+            merkle: db.open_tree("merkle")?,
             db,
         })
     }
@@ -193,6 +262,34 @@ impl Store {
     /// Drops every snapshot (they are rebuilt on the next query).
     pub fn clear_snapshots(&self) -> Result<(), StoreError> {
         self.snapshots.clear()?;
+        Ok(())
+    }
+
+    /// The nodes of the Merkle tree, as a [`NodeStore`](crate::merkle::NodeStore).
+    pub fn merkle_nodes(&self) -> MerkleNodes {
+        MerkleNodes {
+            nodes: self.merkle.clone(),
+            meta: self.meta.clone(),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How many entries the stored Merkle tree holds (`None`: no tree was ever stored).
+    /// Kept apart from the absorbed mark: a ledger opened without the tree (a benchmark's
+    /// switch) absorbs entries the tree has not, and the tree catches up later.
+    pub fn merkle_size(&self) -> Result<Option<u64>, StoreError> {
+        match self.meta.get(MERKLE_SIZE)? {
+            None => Ok(None),
+            Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                .map(|b| Some(u64::from_be_bytes(b)))
+                .map_err(|_| StoreError::Malformed("merkle-size")),
+        }
+    }
+
+    /// Drops the Merkle tree (it is rebuilt from the journal).
+    pub fn clear_merkle(&self) -> Result<(), StoreError> {
+        self.meta.remove(MERKLE_SIZE)?;
+        self.merkle.clear()?;
         Ok(())
     }
 

@@ -86,6 +86,22 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A fresh copy of the template, and the template's answers.
+/// `path`, or the file that took its place: sled names its snapshot files by offset
+/// (`snap.00000000000001BB`), and each open may write a new one and remove the old.
+fn present(path: &Path) -> PathBuf {
+    if path.exists() {
+        return path.to_owned();
+    }
+    let name = path.file_name().unwrap().to_string_lossy();
+    let stem = name.split('.').next().unwrap().to_owned();
+    std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&stem))
+        .unwrap_or_else(|| panic!("neither {} nor a {stem}.* beside it", path.display()))
+}
+
 fn fresh() -> (TestEnv, String, String) {
     let env = TestEnv::new();
     copy_dir(template(), &env.ledger());
@@ -224,7 +240,7 @@ fn index_database_damage_is_rebuilt_from_the_journal_with_the_same_answers() {
     for file in &files {
         for how in DAMAGES {
             let (env, log, export) = fresh();
-            damage(&env.ledger().join(file), how);
+            damage(&present(&env.ledger().join(file)), how);
             let run = env.run(&["log", "--json"]);
             no_panic(&run);
             let run = run.ok();

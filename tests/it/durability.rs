@@ -74,6 +74,8 @@ fn a_new_ledger_has_its_head_file_before_its_journal_appears() {
     assert_eq!(
         barriers,
         vec![
+            // The config (origin, signing) first: without a journal it is no ledger yet.
+            Barrier::Data("config.tmp".into()),
             Barrier::Data("HEAD.tmp".into()),
             Barrier::Directory(dir_name(&env)),
             Barrier::Data("journal.tmp".into()),

@@ -105,7 +105,14 @@ pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head
         Some(ledger) => ledger,
         None => Ledger::init(&ctx.ledger_dir)?,
     };
-    Ok(ledger.commit(prepared)?)
+    let seen = ledger.notices().len();
+    let head = ledger.commit(prepared)?;
+    // What went wrong with derived data after the append was durable (a checkpoint that
+    // could not be signed, say): the append stands.
+    for notice in &ledger.notices()[seen..] {
+        eprintln!("warning: {notice}");
+    }
+    Ok(head)
 }
 
 /// Lines from `export` carry the seq and hash they had; an import must reproduce both, or the

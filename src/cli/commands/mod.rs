@@ -2,6 +2,7 @@
 
 mod admit;
 pub mod check;
+pub mod checkpoint;
 pub mod committee;
 pub mod completions;
 pub mod demo;
@@ -9,8 +10,11 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod keygen;
 pub mod log;
+pub mod prove;
 pub mod record;
 pub mod state;
 pub mod verify;
+pub mod verify_proof;
 pub mod who;

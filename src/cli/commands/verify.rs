@@ -1,63 +1,278 @@
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
+use super::verify_proof::{read_checkpoint, read_verifier_key};
 use crate::cli::{output, CliError, Context};
-use crate::ledger::verify_dir;
+use crate::domain::jsonl;
+use crate::ledger::bundle::verify_bundle;
+use crate::ledger::{verify_dir, Access, Ledger, LedgerError, RootBuilder, TreeCheck};
+use crate::merkle::{Checkpoint, TreeHash};
 
-/// Recompute the whole hash chain from the journal alone.
+/// Recompute the whole hash chain and the Merkle root from the journal alone, or from an
+/// export.
 ///
 /// Reads every entry from entry 0 and checks its frame, its bytes, its seq, its link to its
 /// predecessor and its hash, and that the head file agrees with the journal. Needs neither the
-/// index database nor the lock, so it runs beside a writer. Exit 0 with the size and the head
-/// hash; exit 3 naming the first bad entry.
+/// index database nor the lock, so it runs beside a writer. Exit 0 with the size, the head
+/// hash and the Merkle root; exit 3 naming the first bad entry. When the index database is
+/// at hand, its stored Merkle tree is checked against the recomputed root too; if it
+/// disagrees, derived data was damaged (not the ledger): it is rebuilt, and you are told.
+///
+/// With --bundle, verifies an export instead, without any ledger: every line is turned back
+/// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
+/// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed
+/// (the export or ledger may be longer: then it extends the checkpoint).
 ///
 /// Examples:
 ///   ccm-ledger verify
-///   ccm-ledger verify --json        {"entries":N,"head":"<hex>"}
+///   ccm-ledger verify --json        {"entries":N,"head":"<hex>","root":"<hex>"}
+///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
-pub struct Args {}
+pub struct Args {
+    /// Verify this export (from `ccm-ledger export`) instead of the ledger
+    #[arg(long, value_name = "EXPORT.jsonl")]
+    bundle: Option<PathBuf>,
+
+    /// A signed checkpoint the entries must match
+    #[arg(long, value_name = "FILE", requires = "key")]
+    checkpoint: Option<PathBuf>,
+
+    /// The verifier key of the checkpoint (NAME.pub from `keygen`)
+    #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+    key: Option<PathBuf>,
+}
 
 #[derive(Serialize)]
 struct Answer {
     entries: u64,
     head: String,
+    root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<CheckpointAnswer>,
+}
+
+#[derive(Serialize)]
+struct CheckpointAnswer {
+    origin: String,
+    size: u64,
+    /// How many entries past the checkpoint's size.
+    extends_by: u64,
 }
 
 #[derive(Serialize)]
 struct Failure {
     ok: bool,
     seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
     problem: String,
 }
 
-pub fn run(ctx: &Context, _args: Args) -> Result<(), CliError> {
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let checkpoint = match (&args.checkpoint, &args.key) {
+        (Some(file), Some(key)) => Some(read_checkpoint(file, &read_verifier_key(key)?)?),
+        _ => None,
+    };
+    let want = checkpoint.as_ref().map(|c| c.size);
+    let result = match &args.bundle {
+        Some(bundle) => run_bundle(bundle, want),
+        None => run_ledger(ctx, want),
+    };
+    let (answer, root_at) = match result {
+        Ok(found) => found,
+        Err(failed) => {
+            let (failure, error) = *failed;
+            if ctx.json {
+                output::json(&failure)?;
+            }
+            return Err(error);
+        }
+    };
+    let mut answer = answer;
+    if let Some(checkpoint) = &checkpoint {
+        match check_checkpoint(checkpoint, answer.entries, root_at) {
+            Ok(extends_by) => {
+                answer.checkpoint = Some(CheckpointAnswer {
+                    origin: checkpoint.origin.clone(),
+                    size: checkpoint.size,
+                    extends_by,
+                })
+            }
+            Err(problem) => {
+                if ctx.json {
+                    output::json(&Failure {
+                        ok: false,
+                        seq: None,
+                        line: None,
+                        problem: problem.clone(),
+                    })?;
+                }
+                return Err(CliError::NotVerified(problem));
+            }
+        }
+    }
+    if ctx.json {
+        return output::json(&answer);
+    }
+    let what = if args.bundle.is_some() {
+        "bundle of "
+    } else {
+        ""
+    };
+    let mut text = format!(
+        "ok: {what}{} entries, every hash and link checked\nhead {}\nroot {}",
+        answer.entries, answer.head, answer.root
+    );
+    if let Some(c) = &answer.checkpoint {
+        text.push_str(&format!(
+            "\nmatches the checkpoint of {} at size {}",
+            c.origin, c.size
+        ));
+        if c.extends_by > 0 {
+            text.push_str(&format!(" and extends it by {} entries", c.extends_by));
+        }
+    }
+    output::text(&text)
+}
+
+/// The answer and the root at the checkpoint's size, or the failure in both forms.
+type Outcome = Result<(Answer, Option<TreeHash>), Box<(Failure, CliError)>>;
+
+fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
     if !ctx.ledger_dir.join("journal").exists() {
-        return Err(crate::ledger::LedgerError::NotALedger(ctx.ledger_dir.clone()).into());
+        let e = LedgerError::NotALedger(ctx.ledger_dir.clone());
+        return Err(Box::new((
+            Failure {
+                ok: false,
+                seq: None,
+                line: None,
+                problem: e.to_string(),
+            },
+            e.into(),
+        )));
     }
-    match verify_dir(&ctx.ledger_dir, |_| {}) {
-        Ok(verified) => {
-            let answer = Answer {
-                entries: verified.entries,
-                head: verified.head.to_hex(),
-            };
-            if ctx.json {
-                output::json(&answer)
-            } else {
-                output::text(&format!(
-                    "ok: {} entries, every hash and link checked\nhead {}",
-                    answer.entries, answer.head
-                ))
+    let mut roots = RootBuilder::new();
+    let mut root_at = (want == Some(0)).then(|| roots.root());
+    let verified = verify_dir(&ctx.ledger_dir, |checked| {
+        roots.push(&checked.hash);
+        if want == Some(roots.size()) {
+            root_at = Some(roots.root());
+        }
+    })
+    .map_err(|tampering| {
+        Box::new((
+            Failure {
+                ok: false,
+                seq: tampering.seq().map(|s| s.0),
+                line: None,
+                problem: tampering.to_string(),
+            },
+            CliError::Tampered(tampering),
+        ))
+    })?;
+    let root = roots.root();
+    check_stored_tree(&ctx.ledger_dir, verified.entries, &root);
+    Ok((
+        Answer {
+            entries: verified.entries,
+            head: verified.head.to_hex(),
+            root: root.to_hex(),
+            checkpoint: None,
+        },
+        root_at,
+    ))
+}
+
+/// The journal is the truth: a stored tree that disagrees is derived-data damage, rebuilt.
+fn check_stored_tree(dir: &Path, entries: u64, root: &TreeHash) {
+    match Ledger::open(dir, Access::Read) {
+        Ok(mut ledger) => {
+            let seen = ledger.notices().len();
+            if ledger.check_stored_tree(entries, root) == TreeCheck::Rebuilt {
+                for notice in &ledger.notices()[seen..] {
+                    eprintln!("note: {notice}");
+                }
             }
         }
-        Err(tampering) => {
-            if ctx.json {
-                output::json(&Failure {
-                    ok: false,
-                    seq: tampering.seq().map(|s| s.0),
-                    problem: tampering.to_string(),
-                })?;
-            }
-            Err(CliError::Tampered(tampering))
-        }
+        Err(e) => eprintln!("note: the stored Merkle tree was not checked: {e}"),
     }
+}
+
+fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
+    let name = bundle.display().to_string();
+    let fail = |seq: Option<u64>, line: Option<usize>, problem: String| {
+        Box::new((
+            Failure {
+                ok: false,
+                seq,
+                line,
+                problem: problem.clone(),
+            },
+            CliError::NotVerified(problem),
+        ))
+    };
+    let file = File::open(bundle).map_err(|e| {
+        let problem = format!("{name}: cannot read: {e}");
+        Box::new((
+            Failure {
+                ok: false,
+                seq: None,
+                line: None,
+                problem: problem.clone(),
+            },
+            CliError::input(problem),
+        ))
+    })?;
+    let lines = jsonl::read_lines(BufReader::new(file)).map_err(|errors| {
+        let first = &errors[0];
+        fail(
+            None,
+            Some(first.line),
+            format!(
+                "{name}:{}: not an export line: {}",
+                first.line, first.problem
+            ),
+        )
+    })?;
+    let verified = verify_bundle(&lines, want).map_err(|bad| {
+        fail(
+            Some(bad.seq.0),
+            Some(bad.line),
+            format!("{name}:{}: entry {}: {}", bad.line, bad.seq, bad.problem),
+        )
+    })?;
+    Ok((
+        Answer {
+            entries: verified.entries,
+            head: verified.head.to_hex(),
+            root: verified.root.to_hex(),
+            checkpoint: None,
+        },
+        verified.root_at.map(|(_, root)| root),
+    ))
+}
+
+/// How far the entries extend the checkpoint, or why they do not match it.
+fn check_checkpoint(
+    checkpoint: &Checkpoint,
+    entries: u64,
+    root_at: Option<TreeHash>,
+) -> Result<u64, String> {
+    let Some(root) = root_at.filter(|_| entries >= checkpoint.size) else {
+        return Err(format!(
+            "there are {entries} entries but the checkpoint of {} signed {}: entries it covers are missing",
+            checkpoint.origin, checkpoint.size
+        ));
+    };
+    if root != checkpoint.root {
+        return Err(format!(
+            "the Merkle root of the first {} entries is {root}, but the checkpoint of {} signed {}: some entry before {} differs from what was signed",
+            checkpoint.size, checkpoint.origin, checkpoint.root, checkpoint.size
+        ));
+    }
+    Ok(entries - checkpoint.size)
 }

@@ -1,0 +1,164 @@
+//! The ledger's small text configuration (`config` in the ledger directory) and the signed
+//! checkpoint it may ask for after every append.
+//!
+//! ```text
+//! # ccm-ledger configuration
+//! origin ccm-ledger/isu
+//! sign-with /home/isu/keys/isu.key
+//! ```
+//!
+//! `origin` names the ledger in its checkpoints (c2sp.org/tlog-checkpoint); `sign-with` is a
+//! signer key file (relative paths are relative to the ledger directory). A ledger without
+//! the file has the origin `ccm-ledger/<directory name>` and signs nothing.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::merkle::{is_valid_key_name, sign, Checkpoint, SignerKey};
+
+use super::{sync, LedgerError};
+
+pub const CONFIG_FILE: &str = "config";
+/// The latest signed checkpoint, replaced atomically after each append when `sign-with` is set.
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+/// The prefix of origins given as a bare name.
+pub const ORIGIN_PREFIX: &str = "ccm-ledger/";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The checkpoint origin, a valid signed-note key name.
+    pub origin: String,
+    /// The signer key to sign a checkpoint with after every append.
+    pub sign_with: Option<PathBuf>,
+}
+
+impl Config {
+    /// The configuration of a ledger in `dir` that has no `config` file.
+    pub fn default_for(dir: &Path) -> Config {
+        let absolute = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        let name = absolute
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() || c == '+' {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let name = if name.is_empty() {
+            "ledger".to_owned()
+        } else {
+            name
+        };
+        Config {
+            origin: format!("{ORIGIN_PREFIX}{name}"),
+            sign_with: None,
+        }
+    }
+
+    /// Reads `dir/config`, or the default when there is none.
+    pub fn read(dir: &Path) -> Result<Config, LedgerError> {
+        let path = dir.join(CONFIG_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, dir).map_err(|detail| LedgerError::Config {
+                path: path.clone(),
+                detail,
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default_for(dir)),
+            Err(source) => Err(LedgerError::Io { path, source }),
+        }
+    }
+
+    fn parse(text: &str, dir: &Path) -> Result<Config, String> {
+        let mut config = Config::default_for(dir);
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+            let value = value.trim();
+            match key {
+                "origin" => config.origin = origin_from_name(value)?,
+                "sign-with" if !value.is_empty() => {
+                    config.sign_with = Some(dir.join(value));
+                }
+                "sign-with" => return Err(format!("line {}: sign-with needs a path", i + 1)),
+                other => {
+                    return Err(format!(
+                        "line {}: unknown setting {other:?} (known: origin, sign-with)",
+                        i + 1
+                    ))
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    fn render(&self) -> String {
+        let mut text = format!("# ccm-ledger configuration\norigin {}\n", self.origin);
+        if let Some(key) = &self.sign_with {
+            text.push_str(&format!("sign-with {}\n", key.display()));
+        }
+        text
+    }
+
+    /// Writes `dir/config`, replacing it atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), LedgerError> {
+        replace_file(dir, CONFIG_FILE, self.render().as_bytes())
+            .map_err(LedgerError::io(dir.join(CONFIG_FILE)))
+    }
+}
+
+/// The origin for a ledger name: `ccm-ledger/NAME`, or NAME itself when it has a `/` in it
+/// already (`example.org/ccm`). It must be a valid signed-note key name.
+pub fn origin_from_name(name: &str) -> Result<String, String> {
+    let origin = if name.contains('/') {
+        name.to_owned()
+    } else {
+        format!("{ORIGIN_PREFIX}{name}")
+    };
+    if name.is_empty() || !is_valid_key_name(&origin) {
+        return Err(format!(
+            "{name:?} cannot name a ledger: it must be non-empty, without spaces, '+' or control characters"
+        ));
+    }
+    Ok(origin)
+}
+
+/// Reads a signer key file.
+pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
+    let key = |detail: String| LedgerError::Key {
+        path: path.to_owned(),
+        detail,
+    };
+    let text = fs::read_to_string(path).map_err(|e| key(e.to_string()))?;
+    SignerKey::parse(&text).map_err(|e| key(e.to_string()))
+}
+
+/// The signed note of `checkpoint` by the key in `key_file`.
+pub fn sign_checkpoint(checkpoint: &Checkpoint, key_file: &Path) -> Result<String, LedgerError> {
+    let key = read_signer_key(key_file)?;
+    sign(checkpoint, &key).map_err(|e| LedgerError::Key {
+        path: key_file.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Replaces `dir/name` atomically: a temporary file, synced, renamed over it. Derived files
+/// only, so the directory is not synced: after a crash the old file or the new one is there.
+pub(super) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        sync::data(&file)?;
+    }
+    fs::rename(&tmp, dir.join(name))
+}

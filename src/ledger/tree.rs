@@ -1,0 +1,356 @@
+//! The Merkle tree of the ledger, wired to the journal and the derived database: kept up to
+//! date at every append (no rebuild), caught up on open like the index, and used for roots,
+//! proofs and signed checkpoints.
+//!
+//! The tree is derived data. The journal is the truth: whenever the stored tree is missing,
+//! damaged or disagrees with the journal, the answer is computed from the journal and the
+//! stored tree is rebuilt.
+
+use std::convert::Infallible;
+
+use crate::merkle::{
+    leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryNodeStore, MerkleTree,
+    NodeStore, TreeError, TreeHash,
+};
+use crate::store::{MerkleNodes, Store, StoreError};
+
+use super::config::{self, CHECKPOINT_FILE};
+use super::journal::{self, FrameReader, JOURNAL_FILE};
+use super::{EntryHash, Ledger, LedgerError, StoredEntry};
+
+/// Buffered nodes are written at least every this many leaves (a node is ~41 bytes; a leaf
+/// puts two nodes on average).
+const SAVE_EVERY: u64 = 1 << 16;
+
+/// How a ledger is opened beyond its access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Keep the Merkle tree in the derived database at every append (the default). Off, the
+    /// tree falls behind and catches up on the next open with it on; roots and proofs are
+    /// then computed from the journal. A switch for measuring what the tree costs.
+    pub merkle_tree: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { merkle_tree: true }
+    }
+}
+
+/// What checking the stored tree against a root recomputed from the journal found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeCheck {
+    /// The stored tree has the same root.
+    Agrees,
+    /// The stored tree disagreed (or could not be read): derived data was damaged, and the
+    /// tree has been rebuilt from the journal.
+    Rebuilt,
+    /// No stored tree to check (another process holds the lock, or it is switched off).
+    Unavailable,
+}
+
+/// A node store that keeps nothing: enough for a tree that is only appended to and asked
+/// for its current root, which needs only the frontier it holds in memory.
+#[derive(Debug, Default)]
+struct NoNodes;
+
+impl NodeStore for NoNodes {
+    type Error = Infallible;
+
+    fn get(&self, _: u8, _: u64) -> Result<Option<TreeHash>, Infallible> {
+        Ok(None)
+    }
+
+    fn put(&mut self, _: u8, _: u64, _: TreeHash) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// The root of a ledger computed from its entry hashes in one pass, in O(log n) memory.
+#[derive(Debug)]
+pub struct RootBuilder {
+    tree: MerkleTree<NoNodes>,
+}
+
+impl Default for RootBuilder {
+    fn default() -> RootBuilder {
+        RootBuilder::new()
+    }
+}
+
+impl RootBuilder {
+    pub fn new() -> RootBuilder {
+        RootBuilder {
+            tree: MerkleTree::new(NoNodes),
+        }
+    }
+
+    pub fn push(&mut self, entry: &EntryHash) {
+        self.tree
+            .append(entry)
+            .expect("a tree of fewer than 2^64 leaves over a store that cannot fail");
+    }
+
+    pub fn size(&self) -> u64 {
+        self.tree.size()
+    }
+
+    pub fn root(&self) -> TreeHash {
+        self.tree.root()
+    }
+}
+
+/// Range errors are the caller's; anything else means the stored tree cannot be trusted.
+fn is_range_error(e: &TreeError) -> bool {
+    matches!(
+        e,
+        TreeError::SizeOutOfRange { .. }
+            | TreeError::IndexOutOfRange { .. }
+            | TreeError::SizesOutOfOrder { .. }
+    )
+}
+
+fn tree_open_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Open(format!("the Merkle tree: {e}"))
+}
+
+impl Ledger {
+    /// The checkpoint origin of this ledger (its `config`).
+    pub fn origin(&self) -> &str {
+        &self.config.origin
+    }
+
+    /// The ledger's configuration, as read on open.
+    pub fn config(&self) -> &config::Config {
+        &self.config
+    }
+
+    /// Catches up the index (see `catch_up`), then the Merkle tree when it is kept.
+    pub(super) fn catch_up_with_tree(
+        &self,
+        store: Store,
+    ) -> Result<(Store, bool, Option<MerkleTree<MerkleNodes>>), StoreError> {
+        let (store, from_zero) = self.catch_up(store)?;
+        if !self.options.merkle_tree {
+            return Ok((store, from_zero, None));
+        }
+        let tree = self.catch_up_tree(&store)?;
+        Ok((store, from_zero, Some(tree)))
+    }
+
+    /// Opens the stored tree at its recorded size, checks that its last leaf is the
+    /// journal's entry, and appends the entries it has not absorbed yet. The index must be
+    /// caught up first.
+    fn catch_up_tree(&self, store: &Store) -> Result<MerkleTree<MerkleNodes>, StoreError> {
+        let size = store.merkle_size()?.unwrap_or(0);
+        if size > self.head.entries {
+            return Err(tree_open_error(format!(
+                "it holds {size} entries, the journal {}",
+                self.head.entries
+            )));
+        }
+        let mut tree = MerkleTree::open(store.merkle_nodes(), size).map_err(tree_open_error)?;
+        let magic = journal::MAGIC.len() as u64;
+        let (mut seq, offset) = match size {
+            0 => (0, magic),
+            _ => store.nearest(size - 1)?.unwrap_or((0, magic)),
+        };
+        let path = self.dir.join(JOURNAL_FILE);
+        let mut reader = FrameReader::open(&path, offset, self.head.bytes)
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        while let Some(frame) = reader.next_frame() {
+            let frame = frame.map_err(|e| StoreError::Open(format!("entry {seq}: {e}")))?;
+            if seq + 1 == size {
+                if tree.leaf(seq).map_err(tree_open_error)? != leaf_hash(&frame.hash) {
+                    return Err(tree_open_error(format!(
+                        "its leaf {seq} is not the journal's entry {seq}"
+                    )));
+                }
+            } else if seq >= size {
+                tree.append(&frame.hash).map_err(tree_open_error)?;
+                if tree.size().is_multiple_of(SAVE_EVERY) {
+                    tree.store().save(tree.size())?;
+                }
+            }
+            seq += 1;
+        }
+        if tree.size() != self.head.entries {
+            return Err(tree_open_error(format!(
+                "the journal ended at entry {seq}, the head file acknowledges {}",
+                self.head.entries
+            )));
+        }
+        tree.store().save(tree.size())?;
+        Ok(tree)
+    }
+
+    /// Appends committed entries to the stored tree. A failure is derived-data damage: the
+    /// tree is dropped for this process and catches up (or is rebuilt) on the next open.
+    pub(super) fn extend_tree(&mut self, entries: &[StoredEntry]) {
+        let Some(tree) = &mut self.tree else { return };
+        let mut appended = Ok(());
+        for stored in entries {
+            if let Err(e) = tree.append(&stored.hash) {
+                appended = Err(e.to_string());
+                break;
+            }
+            // A large import writes its nodes in batches rather than holding them all.
+            if tree.size().is_multiple_of(SAVE_EVERY) {
+                if let Err(e) = tree.store().save(tree.size()) {
+                    appended = Err(e.to_string());
+                    break;
+                }
+            }
+        }
+        let saved =
+            appended.and_then(|()| tree.store().save(tree.size()).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            tree.store().discard();
+            self.tree = None;
+            self.notices.push(format!(
+                "the Merkle tree could not be updated ({e}); it catches up on the next open"
+            ));
+        }
+    }
+
+    /// After a durable append: signs a checkpoint of the new head and replaces the
+    /// `checkpoint` file, when the configuration asks for it. Derived: a failure is a notice.
+    pub(super) fn sign_after_commit(&mut self) {
+        let Some(key_file) = self.config.sign_with.clone() else {
+            return;
+        };
+        let signed = self
+            .checkpoint_body(self.head.entries)
+            .and_then(|checkpoint| config::sign_checkpoint(&checkpoint, &key_file))
+            .and_then(|note| {
+                config::replace_file(&self.dir, CHECKPOINT_FILE, note.as_bytes())
+                    .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))
+            });
+        if let Err(e) = signed {
+            self.notices.push(format!(
+                "the append is durable, but no checkpoint was signed: {e}"
+            ));
+        }
+    }
+
+    /// The checkpoint (unsigned) of the tree of `size` entries.
+    pub fn checkpoint_body(&self, size: u64) -> Result<Checkpoint, LedgerError> {
+        Ok(Checkpoint {
+            origin: self.config.origin.clone(),
+            size,
+            root: self.merkle_root(size)?,
+        })
+    }
+
+    /// The latest signed checkpoint written after an append, if any.
+    pub fn latest_checkpoint(&self) -> Result<Option<String>, LedgerError> {
+        let path = self.dir.join(CHECKPOINT_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(LedgerError::Io { path, source }),
+        }
+    }
+
+    /// The Merkle root of the first `size` entries.
+    pub fn merkle_root(&self, size: u64) -> Result<TreeHash, LedgerError> {
+        self.with_tree(|tree| tree.root_at(size), |tree| tree.root_at(size))
+    }
+
+    /// The inclusion proof of entry `seq` in the tree of `size` entries.
+    pub fn prove_inclusion(&self, seq: u64, size: u64) -> Result<InclusionProof, LedgerError> {
+        let hash = match self.entries(seq, seq + 1)?.next() {
+            Some(stored) => stored?.hash,
+            None => {
+                return Err(TreeError::IndexOutOfRange {
+                    index: seq,
+                    size: self.head.entries,
+                }
+                .into())
+            }
+        };
+        self.with_tree(
+            |tree| tree.prove_inclusion(seq, size, &hash),
+            |tree| tree.prove_inclusion(seq, size, &hash),
+        )
+    }
+
+    /// The consistency proof from the tree of `from` entries to the tree of `to` entries.
+    pub fn prove_consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LedgerError> {
+        self.with_tree(
+            |tree| tree.prove_consistency(from, to),
+            |tree| tree.prove_consistency(from, to),
+        )
+    }
+
+    /// Asks the stored tree, or, when there is none or it fails, a tree built from the
+    /// journal. Both take the same question; two closures because the stores differ.
+    fn with_tree<T>(
+        &self,
+        stored: impl FnOnce(&MerkleTree<MerkleNodes>) -> Result<T, TreeError>,
+        rebuilt: impl FnOnce(&MerkleTree<MemoryNodeStore>) -> Result<T, TreeError>,
+    ) -> Result<T, LedgerError> {
+        if let Some(tree) = &self.tree {
+            match stored(tree) {
+                Ok(answer) => return Ok(answer),
+                Err(e) if is_range_error(&e) => return Err(e.into()),
+                // Damaged derived data: answer from the journal instead.
+                Err(_) => {}
+            }
+        }
+        Ok(rebuilt(&self.journal_tree()?)?)
+    }
+
+    /// The whole tree, in memory, from the journal's frames (no decoding).
+    fn journal_tree(&self) -> Result<MerkleTree<MemoryNodeStore>, LedgerError> {
+        let path = self.dir.join(JOURNAL_FILE);
+        let mut reader = FrameReader::open(&path, journal::MAGIC.len() as u64, self.head.bytes)
+            .map_err(LedgerError::io(&path))?;
+        let mut tree = MerkleTree::new(MemoryNodeStore::new());
+        while let Some(frame) = reader.next_frame() {
+            let frame = frame.map_err(|e| LedgerError::Corrupted {
+                path: path.clone(),
+                detail: format!("entry {}: {e}; run `ccm-ledger verify`", tree.size()),
+            })?;
+            tree.append(&frame.hash)?;
+        }
+        Ok(tree)
+    }
+
+    /// Checks the stored tree's root of the first `size` entries against `root`, recomputed
+    /// from the journal by `verify`. A disagreement is damage to derived data, not
+    /// tampering: the stored tree is dropped and rebuilt from the journal.
+    pub fn check_stored_tree(&mut self, size: u64, root: &TreeHash) -> TreeCheck {
+        let Some(tree) = &self.tree else {
+            return TreeCheck::Unavailable;
+        };
+        if size > tree.size() {
+            return TreeCheck::Unavailable;
+        }
+        if tree.root_at(size).is_ok_and(|stored| stored == *root) {
+            return TreeCheck::Agrees;
+        }
+        self.tree = None;
+        let Some(store) = &self.store else {
+            return TreeCheck::Unavailable;
+        };
+        let rebuilt = store
+            .clear_merkle()
+            .and_then(|()| self.catch_up_tree(store));
+        match rebuilt {
+            Ok(tree) => {
+                self.tree = Some(tree);
+                self.notices.push(
+                    "the stored Merkle tree disagreed with the journal (derived data was damaged); rebuilt from the journal".into(),
+                );
+            }
+            Err(e) => self.notices.push(format!(
+                "the stored Merkle tree disagreed with the journal and could not be rebuilt ({e}); it is rebuilt on the next open"
+            )),
+        }
+        TreeCheck::Rebuilt
+    }
+}
+
+#[cfg(test)]
+mod tests;

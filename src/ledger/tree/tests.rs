@@ -1,0 +1,128 @@
+use std::path::Path;
+
+use crate::domain::{Date, Draft, Event, StateCode, StateJoined};
+use crate::ledger::{verify_dir, Access, Ledger, Options, Recorder, RootBuilder, TreeCheck};
+use crate::merkle::{root_of, NodeStore, TreeHash};
+
+fn drafts(n: u64) -> Vec<Draft> {
+    (0..n)
+        .map(|i| {
+            Draft::new(Event::StateJoined(StateJoined {
+                state: StateCode::new("NOR").unwrap(),
+                name: format!("Norway {i}"),
+                effective: Date::parse("2010-08-01").unwrap(),
+            }))
+        })
+        .collect()
+}
+
+fn recorder() -> Recorder {
+    Recorder {
+        by: "test".into(),
+        at: Some(crate::domain::Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
+    }
+}
+
+/// Appends `n` entries one commit at a time.
+fn append(ledger: &mut Ledger, n: u64) {
+    for draft in drafts(n) {
+        let prepared = ledger.prepare(&[draft], &recorder());
+        ledger.commit(prepared).unwrap();
+    }
+}
+
+/// The root recomputed from the journal, as `verify` does.
+fn journal_root(dir: &Path) -> (u64, TreeHash) {
+    let mut roots = RootBuilder::new();
+    let verified = verify_dir(dir, |c| roots.push(&c.hash)).unwrap();
+    (verified.entries, roots.root())
+}
+
+#[test]
+fn the_stored_tree_follows_every_append_and_matches_the_reference_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(dir.path()).unwrap();
+    append(&mut ledger, 37);
+    let hashes: Vec<_> = ledger
+        .entries(0, u64::MAX)
+        .unwrap()
+        .map(|e| e.unwrap().hash)
+        .collect();
+    let tree = ledger.tree.as_ref().expect("a stored tree");
+    assert_eq!(tree.size(), 37);
+    for size in 0..=37 {
+        assert_eq!(
+            tree.root_at(size).unwrap(),
+            root_of(&hashes[..size as usize])
+        );
+    }
+    assert_eq!(journal_root(dir.path()), (37, root_of(&hashes)));
+}
+
+#[test]
+fn a_ledger_opened_without_the_tree_catches_it_up_on_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    append(&mut Ledger::init(dir.path()).unwrap(), 5);
+    let off = Options { merkle_tree: false };
+    let mut ledger = Ledger::open_with(dir.path(), Access::Write, off).unwrap();
+    assert!(ledger.tree.is_none());
+    append(&mut ledger, 70);
+    // Answers come from the journal meanwhile.
+    let (_, root) = journal_root(dir.path());
+    assert_eq!(ledger.merkle_root(75).unwrap(), root);
+    drop(ledger);
+
+    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let tree = ledger.tree.as_ref().expect("caught up");
+    assert_eq!((tree.size(), tree.root()), (75, root));
+    assert!(ledger.notices().is_empty(), "{:?}", ledger.notices());
+}
+
+#[test]
+fn a_damaged_stored_node_is_derived_data_damage_rebuilt_by_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(dir.path()).unwrap();
+    append(&mut ledger, 12);
+    // Entries 0..8 form one perfect subtree, a node of the frontier of size 12.
+    {
+        let store = ledger.store.as_ref().unwrap();
+        let mut nodes = store.merkle_nodes();
+        nodes.put(3, 0, TreeHash([7; 32])).unwrap();
+        nodes.save(12).unwrap();
+    }
+    drop(ledger);
+
+    let (entries, root) = journal_root(dir.path());
+    let mut ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    assert_ne!(ledger.tree.as_ref().unwrap().root(), root);
+    assert_eq!(ledger.check_stored_tree(entries, &root), TreeCheck::Rebuilt);
+    assert!(ledger.notices().iter().any(|n| n.contains("derived data")));
+    assert_eq!(ledger.check_stored_tree(entries, &root), TreeCheck::Agrees);
+    drop(ledger);
+    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    assert_eq!(ledger.tree.as_ref().unwrap().root(), root);
+}
+
+#[test]
+fn a_stored_tree_whose_last_leaf_is_not_the_journals_is_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(dir.path()).unwrap();
+    append(&mut ledger, 9);
+    {
+        let store = ledger.store.as_ref().unwrap();
+        let mut nodes = store.merkle_nodes();
+        nodes.put(0, 8, TreeHash([7; 32])).unwrap();
+        nodes.save(9).unwrap();
+    }
+    drop(ledger);
+    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    assert!(
+        ledger.notices().iter().any(|n| n.contains("Merkle tree")),
+        "{:?}",
+        ledger.notices()
+    );
+    assert_eq!(
+        ledger.tree.as_ref().unwrap().root(),
+        journal_root(dir.path()).1
+    );
+}
