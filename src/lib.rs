@@ -7,4 +7,5 @@ pub mod ledger;
 pub mod merkle;
 pub mod projection;
 mod store;
+pub mod timeline;
 pub mod validate;

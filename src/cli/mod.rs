@@ -85,6 +85,7 @@ pub enum Command {
     Log(commands::log::Args),
     Verify(commands::verify::Args),
     Completions(commands::completions::Args),
+    Timeline(commands::timeline::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -121,6 +122,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Log(args) => commands::log::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
+        Command::Timeline(args) => commands::timeline::run(&ctx, args),
     }
 }
 

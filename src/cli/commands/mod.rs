@@ -10,5 +10,6 @@ pub mod init;
 pub mod log;
 pub mod record;
 pub mod state;
+pub mod timeline;
 pub mod verify;
 pub mod who;
