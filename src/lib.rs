@@ -6,6 +6,7 @@ pub mod domain;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;
+pub mod report;
 mod store;
 pub mod timeline;
 pub mod validate;

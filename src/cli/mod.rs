@@ -86,6 +86,7 @@ pub enum Command {
     Verify(commands::verify::Args),
     Completions(commands::completions::Args),
     Timeline(commands::timeline::Args),
+    Report(commands::report::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -123,6 +124,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Completions(args) => commands::completions::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Timeline(args) => commands::timeline::run(&ctx, args),
+        Command::Report(args) => commands::report::run(&ctx, args),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod record;
+pub mod report;
 pub mod state;
 pub mod timeline;
 pub mod verify;
