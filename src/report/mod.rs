@@ -437,9 +437,9 @@ pub fn render(r: &Report) -> String {
             ]
         }),
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"note\">Made by {} from {} ledger entries, head {}.</p></body></html>\n",
+        "<p class=\"note\">Made by {} from {} ledger entries, head {}.</p></body></html>",
         escape(&r.generator),
         r.entries,
         escape(&r.hash)
