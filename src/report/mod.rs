@@ -8,6 +8,8 @@
 //! ones), so the page is well-formed XML as well as HTML, with inline CSS and an inline SVG:
 //! no scripts, no external assets.
 
+pub mod tabular;
+
 use std::fmt::Write;
 
 use serde_json::Value;
