@@ -7,5 +7,6 @@ mod bad_input;
 mod concurrency;
 mod golden;
 mod import_export;
+mod pictures;
 mod queries;
 mod tampering;
