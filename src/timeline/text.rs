@@ -50,11 +50,13 @@ pub fn render(t: &Timeline, width: usize) -> String {
                 "President-designate" => "designate".to_owned(),
                 other => other.to_owned(),
             };
-            out.push_str(&format!(
-                "{}{}\n",
+            let line = format!(
+                "{}{}",
                 pad(&format!("  {label}"), LABEL),
-                cells.iter().collect::<String>().trim_end()
-            ));
+                cells.iter().collect::<String>()
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
     }
 
