@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output;
 use crate::cli::{CliError, Context};
 use crate::domain::Date;
 use crate::ledger::Access;
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
     let projection = moment::projection(&mut ledger, known)?;
-    let hash = match known.entries.checked_sub(1) {
+    let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
             Some(stored) => stored?.hash.to_hex(),
             None => ledger.head().hash.to_hex(),
@@ -77,7 +78,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         on,
         timeline: &layout,
         entries: known.entries,
-        hash,
+        hash: page_hash.clone(),
         ledger_entries: ledger.head().entries,
         checkpoint,
         findings: match &findings {
@@ -90,12 +91,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         "cannot write {}",
         args.html.display()
     )))?;
-    if !ctx.json {
-        eprintln!(
-            "wrote {} (the machinery on {on}, from {} entries)",
-            args.html.display(),
-            known.entries
-        );
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "html": args.html.display().to_string(),
+            "on": on,
+            "entries": known.entries,
+            "head": page_hash,
+        }));
     }
+    eprintln!(
+        "wrote {} (the machinery on {on}, from {} entries)",
+        args.html.display(),
+        known.entries
+    );
     Ok(())
 }
