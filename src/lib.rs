@@ -6,6 +6,8 @@ pub mod domain;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;
+pub mod report;
 pub mod rules;
 mod store;
+pub mod timeline;
 pub mod validate;

@@ -91,6 +91,8 @@ pub enum Command {
     Checkpoint(commands::checkpoint::Args),
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
+    Timeline(commands::timeline::Args),
+    Report(commands::report::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -133,6 +135,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),
         Command::Prove(args) => commands::prove::run(&ctx, args),
         Command::VerifyProof(args) => commands::verify_proof::run(&ctx, args),
+        Command::Timeline(args) => commands::timeline::run(&ctx, args),
+        Command::Report(args) => commands::report::run(&ctx, args),
     }
 }
 

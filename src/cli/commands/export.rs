@@ -4,26 +4,51 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::cli::moment;
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
+use crate::projection::Projection;
+use crate::report::tabular::{popolo, term_rows};
 
-/// Write the ledger as JSON Lines that `import` accepts.
+/// Write the ledger as JSON Lines that `import` accepts, or its terms as CSV or Popolo.
 ///
-/// Every line is one entry's event in the import format, with the entry's `seq`, `hash`,
-/// `recorded_at`, `recorded_by` and `override` beside it. Importing the export into an empty
-/// ledger reproduces the same entries and the same head hash (import checks each line's seq
-/// and hash).
+/// jsonl (the default): every line is one entry's event in the import format, with the
+/// entry's `seq`, `hash`, `recorded_at`, `recorded_by` and `override` beside it. Importing the
+/// export into an empty ledger reproduces the same entries and the same head hash (import
+/// checks each line's seq and hash).
+///
+/// csv: one row per term of every body, for spreadsheets (RFC 4180): body, body_name, seat,
+/// state, state_name, start, end (empty while running), until_close_of, how_ended,
+/// decision_meeting, decision_date, seq.
+///
+/// popolo: the bodies, the Presidency and the States as Popolo organizations, a post per
+/// seat, and a membership per term (the State as the member organization).
 ///
 /// Examples:
 ///   ccm-ledger export --out ccm.jsonl
 ///   ccm-ledger export | head -3
+///   ccm-ledger export --format csv --out terms.csv
+///   ccm-ledger export --format popolo --out ccm-popolo.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Write to FILE instead of standard output (replaced only once complete)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// What to write
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The entries, as JSON Lines that `import` accepts
+    Jsonl,
+    /// One row per term, for spreadsheets
+    Csv,
+    /// Organizations, posts and memberships in the Popolo JSON shape
+    Popolo,
 }
 
 /// One entry as an export line.
@@ -43,14 +68,26 @@ pub fn export_line(stored: &StoredEntry) -> Value {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let ledger = ctx.open(Access::Read)?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let projection = match args.format {
+        Format::Jsonl => None,
+        Format::Csv | Format::Popolo => {
+            let known = moment::known_at(None, &ledger)?;
+            Some(moment::projection(&mut ledger, known)?)
+        }
+    };
+    let write_all = |out: &mut dyn Write| match &projection {
+        None => write_jsonl(&ledger, out),
+        Some(p) if args.format == Format::Csv => write_csv(p, out),
+        Some(p) => write_popolo(p, out),
+    };
     match &args.out {
         Some(path) => {
             let tmp = path.with_extension("partial");
             let context = format!("cannot write {}", tmp.display());
             let file = File::create(&tmp).map_err(CliError::io(&context))?;
             let mut out = BufWriter::new(file);
-            write_all(&ledger, &mut out).map_err(|e| match e {
+            write_all(&mut out).map_err(|e| match e {
                 CliError::Io { source, .. } => CliError::io(&context)(source),
                 other => other,
             })?;
@@ -61,8 +98,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             std::fs::rename(&tmp, path)
                 .map_err(CliError::io(format!("cannot write {}", path.display())))?;
             if !ctx.json {
+                let what = match args.format {
+                    Format::Jsonl => "entries",
+                    Format::Csv | Format::Popolo => "entries' terms",
+                };
                 eprintln!(
-                    "exported {} entries to {}",
+                    "exported {} {what} to {}",
                     ledger.head().entries,
                     path.display()
                 );
@@ -71,17 +112,38 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            write_all(&ledger, &mut out)?;
+            write_all(&mut out)?;
             out.flush().map_err(CliError::io("output"))
         }
     }
 }
 
-fn write_all(ledger: &crate::ledger::Ledger, out: &mut impl Write) -> Result<(), CliError> {
+fn write_jsonl(ledger: &crate::ledger::Ledger, out: &mut dyn Write) -> Result<(), CliError> {
     for stored in ledger.entries(0, u64::MAX)? {
         let line = export_line(&stored?);
         serde_json::to_writer(&mut *out, &line).map_err(|e| CliError::io("output")(e.into()))?;
         out.write_all(b"\n").map_err(CliError::io("output"))?;
     }
     Ok(())
+}
+
+fn write_csv(projection: &Projection, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut writer = csv::Writer::from_writer(out);
+    for row in term_rows(projection) {
+        writer.serialize(row).map_err(csv_error)?;
+    }
+    writer.flush().map_err(CliError::io("output"))
+}
+
+fn csv_error(e: csv::Error) -> CliError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => CliError::io("output")(e),
+        other => CliError::io("output")(std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
+fn write_popolo(projection: &Projection, out: &mut dyn Write) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, &popolo(projection))
+        .map_err(|e| CliError::io("output")(e.into()))?;
+    out.write_all(b"\n").map_err(CliError::io("output"))
 }

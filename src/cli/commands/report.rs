@@ -1,0 +1,111 @@
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output;
+use crate::cli::{CliError, Context};
+use crate::domain::Date;
+use crate::ledger::Access;
+use crate::projection::Projection;
+use crate::report::{self, Findings, Report};
+use crate::rules;
+use crate::timeline;
+
+/// One self-contained HTML page for publication.
+///
+/// The page shows the machinery on the --on day (bodies and their holders, the Presidency,
+/// the Coordination Committee), the timeline, every body's history, the continuity findings,
+/// and what a reader needs to verify it: the number of entries, the head hash, and the
+/// ledger's signed checkpoint (the file `checkpoint` in the ledger directory) if it has one.
+/// Inline CSS and SVG: no scripts, no external files; it prints well.
+///
+/// Examples:
+///   ccm-ledger report --html ccm.html
+///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 2020-01-01
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Write the page to FILE
+    #[arg(long, value_name = "FILE")]
+    html: PathBuf,
+    #[command(flatten)]
+    moment: MomentArgs,
+}
+
+/// Every continuity finding over the whole history (as `check --json` lists them): the
+/// reader sees what was overridden, and why, beside what is still open.
+fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
+    let findings = rules::check(projection, &rules::Tolerances::default());
+    Some(
+        findings
+            .iter()
+            .map(|f| serde_json::to_value(f).expect("a finding serializes to JSON"))
+            .collect(),
+    )
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let on = args.moment.on()?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let projection = moment::projection(&mut ledger, known)?;
+    let page_hash = match known.entries.checked_sub(1) {
+        Some(last) => match ledger.entries(last, known.entries)?.next() {
+            Some(stored) => stored?.hash.to_hex(),
+            None => ledger.head().hash.to_hex(),
+        },
+        None => ledger.head().hash.to_hex(),
+    };
+    let checkpoint_path = ledger.dir().join("checkpoint");
+    let checkpoint = match std::fs::read_to_string(&checkpoint_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(CliError::io(format!(
+                "cannot read {}",
+                checkpoint_path.display()
+            ))(e))
+        }
+    };
+    let layout = timeline::layout(
+        &projection,
+        &timeline::Window {
+            today: Some(on),
+            ..timeline::Window::default()
+        },
+    );
+    let findings = findings(&projection, on);
+    let page = report::render(&Report {
+        projection: &projection,
+        on,
+        timeline: &layout,
+        entries: known.entries,
+        hash: page_hash.clone(),
+        ledger_entries: ledger.head().entries,
+        checkpoint,
+        findings: match &findings {
+            Some(f) => Findings::Checked(f),
+            None => Findings::NotChecked,
+        },
+        generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
+    });
+    std::fs::write(&args.html, page).map_err(CliError::io(format!(
+        "cannot write {}",
+        args.html.display()
+    )))?;
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "html": args.html.display().to_string(),
+            "on": on,
+            "entries": known.entries,
+            "head": page_hash,
+        }));
+    }
+    eprintln!(
+        "wrote {} (the machinery on {on}, from {} entries)",
+        args.html.display(),
+        known.entries
+    );
+    Ok(())
+}

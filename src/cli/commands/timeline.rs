@@ -1,0 +1,129 @@
+use std::path::PathBuf;
+
+use crate::cli::moment::{self, MomentArgs};
+use crate::cli::output;
+use crate::cli::{CliError, Context};
+use crate::domain::{BodyId, Date};
+use crate::ledger::Access;
+use crate::projection::Projection;
+use crate::timeline::{self, svg::SvgOptions, Window};
+
+/// The machinery over time as a picture: a row per seat of each body, a bar per term.
+///
+/// Without --svg, draws a character timeline that fits the terminal: one line per seat,
+/// the State's code where it fits, `━` for the rest of a term, `·` for a vacancy, `▸` for a
+/// term still running, a line of meetings (`╵`, at their close) and a year axis. With
+/// --svg FILE, writes a standalone SVG (for a browser or a printed document): terms with the
+/// State's name in a tooltip, hatched vacancies, meetings, renamings and discontinuations,
+/// the Presidency, and a legend. --on draws its date as a line.
+///
+/// Examples:
+///   ccm-ledger timeline
+///   ccm-ledger timeline --from 2019-01-01 --body wg-universalization --body coord-reporting
+///   ccm-ledger timeline --svg seats.svg --on 2026-01-01
+///   ccm-ledger timeline --known-at 2016-01-01 --width 120
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Write a standalone SVG to FILE instead of drawing in the terminal
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// The first day shown, YYYY-MM-DD [default: 1 January of the first year recorded]
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// The day after the last day shown, YYYY-MM-DD [default: 1 January after the last
+    /// date recorded]
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Only this body (its id or a name it has had); repeat for several. Leaves out the
+    /// Presidency
+    #[arg(long, value_name = "BODY")]
+    body: Vec<String>,
+    /// Columns of the terminal drawing
+    #[arg(long, env = "COLUMNS", default_value_t = 80, value_name = "N")]
+    width: usize,
+    #[command(flatten)]
+    moment: MomentArgs,
+}
+
+/// The window asked for, in domain values.
+pub(crate) fn window(
+    projection: &Projection,
+    from: Option<&str>,
+    to: Option<&str>,
+    bodies: &[String],
+    today: Date,
+) -> Result<Window, CliError> {
+    let date = |flag: &str, s: Option<&str>| {
+        s.map(|s| Date::parse(s).map_err(|e| CliError::Usage(format!("{flag}: {e}"))))
+            .transpose()
+    };
+    let from = date("--from", from)?;
+    let to = date("--to", to)?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            return Err(CliError::Usage(format!(
+                "--to ({t}) must be after --from ({f})"
+            )));
+        }
+    }
+    let bodies = bodies
+        .iter()
+        .map(|q| {
+            projection
+                .resolve_body(q)
+                .map_err(|e| CliError::input(e.to_string()))
+        })
+        .collect::<Result<Vec<BodyId>, _>>()?;
+    Ok(Window {
+        from,
+        to,
+        bodies,
+        today: Some(today),
+    })
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let on = args.moment.on()?;
+    let mut ledger = ctx.open(Access::Read)?;
+    let known = args.moment.known_at(&ledger)?;
+    let projection = moment::projection(&mut ledger, known)?;
+    let window = window(
+        &projection,
+        args.from.as_deref(),
+        args.to.as_deref(),
+        &args.body,
+        on,
+    )?;
+    let layout = timeline::layout(&projection, &window);
+    if let Some(path) = &args.svg {
+        let svg = timeline::svg::render(
+            &layout,
+            &SvgOptions {
+                title: Some(format!(
+                    "The CCM machinery, {} to {}",
+                    layout.from,
+                    layout.to.add_days(-1)
+                )),
+                ..SvgOptions::default()
+            },
+        );
+        std::fs::write(path, svg)
+            .map_err(CliError::io(format!("cannot write {}", path.display())))?;
+        if !ctx.json {
+            eprintln!(
+                "wrote {} ({} terms, {} meetings)",
+                path.display(),
+                layout.bars().count(),
+                layout.meetings.len()
+            );
+        }
+    }
+    if ctx.json {
+        return output::json(&layout);
+    }
+    if args.svg.is_none() {
+        return output::text(&timeline::text::render(&layout, args.width));
+    }
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! The timeline as a standalone SVG: white background, a year axis above and below, a row
+//! per seat under a header per body, a bar per term (State code inside, full name in a
+//! `<title>` tooltip), hatched vacancies, meetings as thin vertical lines, renamings and
+//! discontinuations as labelled markers, and a legend. Readable on screen and in print.
+
+use std::fmt::Write;
+
+use super::markup::escape;
+use super::{ended_phrase, Bar, MarkKind, Timeline};
+
+/// How to draw.
+#[derive(Clone, Debug)]
+pub struct SvgOptions {
+    /// Total width in px.
+    pub width: f64,
+    /// A heading above the chart.
+    pub title: Option<String>,
+    /// Start with an XML declaration (a file of its own); `false` to inline in HTML.
+    pub standalone: bool,
+}
+
+impl Default for SvgOptions {
+    fn default() -> SvgOptions {
+        SvgOptions {
+            width: 1400.0,
+            title: None,
+            standalone: true,
+        }
+    }
+}
+
+const MARGIN: f64 = 16.0;
+const LABEL: f64 = 130.0;
+const HEADER: f64 = 24.0;
+const ROW: f64 = 22.0;
+const BAR: f64 = 16.0;
+const LANE: f64 = 15.0;
+const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
+
+/// A rough width of `text` at `size` px in a sans-serif font (for collision checks only).
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.6
+}
+
+/// ColorBrewer Set3: light enough for dark text, distinct in print.
+const PALETTE: [&str; 12] = [
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+    "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
+];
+
+/// A State's colour: the same in every row, so a State's terms are easy to follow.
+fn colour(code: &str) -> &'static str {
+    let h = code.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
+    PALETTE[(h % PALETTE.len() as u32) as usize]
+}
+
+fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
+    match kind {
+        MarkKind::Established => ("#2e7d32", "established"),
+        MarkKind::Renamed => ("#1565c0", "renamed"),
+        MarkKind::Amended => ("#6d4c41", "amended"),
+        MarkKind::Discontinued => ("#c62828", "discontinued"),
+    }
+}
+
+/// A marker symbol centred on (x, y).
+fn symbol(out: &mut String, kind: MarkKind, x: f64, y: f64) {
+    let (c, _) = mark_style(kind);
+    match kind {
+        MarkKind::Discontinued => {
+            let _ = write!(
+                out,
+                r#"<path d="M{:.1},{:.1} l8,8 m0,-8 l-8,8" stroke="{c}" stroke-width="2.2" fill="none"/>"#,
+                x - 4.0,
+                y - 4.0
+            );
+        }
+        MarkKind::Established => {
+            let _ = write!(
+                out,
+                r#"<path d="M{:.1},{:.1} l8,5 l-8,5 z" fill="{c}"/>"#,
+                x - 2.0,
+                y - 5.0
+            );
+        }
+        _ => {
+            let _ = write!(
+                out,
+                r#"<path d="M{x:.1},{:.1} l5,5 l-5,5 l-5,-5 z" fill="{c}"/>"#,
+                y - 5.0
+            );
+        }
+    }
+}
+
+/// Renders the timeline as SVG markup.
+pub fn render(t: &Timeline, options: &SvgOptions) -> String {
+    let width = options.width.max(600.0);
+    let x0 = MARGIN + LABEL;
+    let x1 = width - MARGIN;
+    let x = |d| x0 + (x1 - x0) * t.fraction(d);
+
+    // Meeting labels in lanes, so that close meetings do not print over each other.
+    let mut lanes: Vec<f64> = Vec::new();
+    let mut meeting_lane = Vec::new();
+    for m in &t.meetings {
+        let mx = x(m.end);
+        let w = text_width(m.id.as_str(), 11.0);
+        let left = mx - w / 2.0;
+        let lane = match lanes.iter().position(|end| *end + 4.0 < left) {
+            Some(i) => i,
+            None => {
+                lanes.push(f64::MIN);
+                lanes.len() - 1
+            }
+        };
+        lanes[lane] = mx + w / 2.0;
+        meeting_lane.push(lane);
+    }
+
+    let mut y = MARGIN;
+    let mut body = String::new();
+    if let Some(title) = &options.title {
+        y += 18.0;
+        let _ = write!(
+            body,
+            r#"<text x="{MARGIN}" y="{y}" font-size="18" font-weight="bold">{}</text>"#,
+            escape(title)
+        );
+        y += 10.0;
+    }
+    // Legend.
+    y += 14.0;
+    legend(&mut body, MARGIN, y, t.today.is_some());
+    y += 16.0;
+
+    let meetings_top = y + 4.0;
+    let axis_top = meetings_top + lanes.len().max(1) as f64 * LANE + 4.0;
+    let chart_top = axis_top + 18.0;
+    let rows: usize = t.groups.iter().map(|g| g.rows.len()).sum();
+    let chart_bottom = chart_top + t.groups.len() as f64 * HEADER + rows as f64 * ROW + 4.0;
+    let height = chart_bottom + 26.0 + MARGIN + if t.today.is_some() { 16.0 } else { 0.0 };
+
+    // Year grid and axes.
+    let _ = write!(body, r##"<g class="axis" font-size="12" fill="#333">"##);
+    for (year, day) in t.years() {
+        let gx = x(day);
+        let _ = write!(
+            body,
+            r##"<line x1="{gx:.1}" y1="{axis_top:.1}" x2="{gx:.1}" y2="{:.1}" stroke="#e3e3e3"/><line x1="{gx:.1}" y1="{:.1}" x2="{gx:.1}" y2="{chart_top:.1}" stroke="#555"/><line x1="{gx:.1}" y1="{chart_bottom:.1}" x2="{gx:.1}" y2="{:.1}" stroke="#555"/>"##,
+            chart_bottom,
+            chart_top - 5.0,
+            chart_bottom + 5.0,
+        );
+        // The year's label sits in the middle of its span when the span is wide enough.
+        let next = crate::domain::Date::from_ymd(year + 1, 1, 1).map_or(x1, |d| x(d).min(x1));
+        let (lx, anchor) = if next - gx > 40.0 {
+            ((gx + next) / 2.0, "middle")
+        } else {
+            (gx + 2.0, "start")
+        };
+        if next - gx > 28.0 {
+            let _ = write!(
+                body,
+                r#"<text x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">{year}</text><text x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">{year}</text>"#,
+                chart_top - 6.0,
+                chart_bottom + 18.0
+            );
+        }
+    }
+    let _ = write!(
+        body,
+        r##"<line x1="{x0}" y1="{chart_top:.1}" x2="{x1}" y2="{chart_top:.1}" stroke="#555"/><line x1="{x0}" y1="{chart_bottom:.1}" x2="{x1}" y2="{chart_bottom:.1}" stroke="#555"/></g>"##
+    );
+
+    // Groups, rows, vacancies, bars.
+    let mut gy = chart_top;
+    for group in &t.groups {
+        let _ = write!(
+            body,
+            r##"<g class="group" data-body="{}"><rect x="{MARGIN}" y="{gy:.1}" width="{:.1}" height="{HEADER}" fill="#f3f5f8"/><text x="{MARGIN}" y="{:.1}" font-size="13" font-weight="bold" fill="#111">{}</text>"##,
+            escape(&group.id),
+            width - 2.0 * MARGIN,
+            gy + 16.5,
+            escape(&group.name)
+        );
+        // Marks: a symbol on the header, a thin line down the group's rows, and a label
+        // where it fits (after the name and the previous label), else only a tooltip.
+        let name_end = MARGIN + text_width(&group.name, 13.0) * 1.05 + 8.0;
+        let mut taken = name_end;
+        let group_bottom = gy + HEADER + group.rows.len() as f64 * ROW;
+        for mark in &group.marks {
+            let mx = x(mark.date);
+            let (c, _) = mark_style(mark.kind);
+            // Under the body's name there is no room for a symbol: the line alone marks it
+            // (and its tooltip tells).
+            let under_name = mx < name_end;
+            let _ = write!(
+                body,
+                r#"<g class="mark" data-kind="{:?}"><title>{}: {}</title><line x1="{mx:.1}" y1="{:.1}" x2="{mx:.1}" y2="{group_bottom:.1}" stroke="{c}" stroke-width="1.2" stroke-dasharray="3,2"/>"#,
+                mark.kind,
+                mark.date,
+                escape(&mark.detail),
+                if under_name {
+                    gy + HEADER
+                } else {
+                    gy + HEADER / 2.0
+                },
+            );
+            if under_name {
+                body.push_str("</g>");
+                continue;
+            }
+            symbol(&mut body, mark.kind, mx, gy + HEADER / 2.0);
+            let label = format!("{} {}", mark.label, mark.date.year());
+            let w = text_width(&label, 11.0);
+            if mx + 8.0 >= taken && mx + 8.0 + w <= x1 {
+                let _ = write!(
+                    body,
+                    r#"<text x="{:.1}" y="{:.1}" font-size="11" fill="{c}">{}</text>"#,
+                    mx + 8.0,
+                    gy + 16.0,
+                    escape(&label)
+                );
+                taken = mx + 8.0 + w + 6.0;
+            } else if mx - 8.0 - w >= taken {
+                let _ = write!(
+                    body,
+                    r#"<text x="{:.1}" y="{:.1}" font-size="11" fill="{c}" text-anchor="end">{}</text>"#,
+                    mx - 8.0,
+                    gy + 16.0,
+                    escape(&label)
+                );
+                taken = mx + 6.0;
+            }
+            body.push_str("</g>");
+        }
+        gy += HEADER;
+        for row in &group.rows {
+            let _ = write!(
+                body,
+                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#444">{}</text><line x1="{x0}" y1="{:.1}" x2="{x1}" y2="{:.1}" stroke="#eeeeee"/>"##,
+                MARGIN + 10.0,
+                gy + 15.0,
+                escape(&row.label),
+                gy + ROW,
+                gy + ROW,
+            );
+            let by = gy + (ROW - BAR) / 2.0;
+            let row_id = format!("{}/{}", group.id, row.label);
+            for v in &row.vacancies {
+                let vx = x(v.start);
+                let _ = write!(
+                    body,
+                    r#"<rect class="vacancy" data-row="{}" x="{vx:.1}" y="{by:.1}" width="{:.1}" height="{BAR}" fill="url(#vacant)"><title>vacant {} – {}</title></rect>"#,
+                    escape(&row_id),
+                    (x(v.end) - vx).max(0.5),
+                    v.start,
+                    v.end
+                );
+            }
+            for bar in &row.bars {
+                bar_svg(
+                    &mut body,
+                    bar,
+                    &row_id,
+                    &group.name,
+                    &row.label,
+                    x(bar.span.start),
+                    x(bar.span.end),
+                    by,
+                );
+            }
+            gy += ROW;
+        }
+        body.push_str("</g>");
+    }
+
+    // Meetings over everything, so they read as a grid of decisions.
+    let _ = write!(body, r##"<g class="meetings" font-size="11" fill="#333">"##);
+    for (m, lane) in t.meetings.iter().zip(meeting_lane) {
+        let mx = x(m.end);
+        let ly = meetings_top + (lane as f64 + 1.0) * LANE - 3.0;
+        let place = m
+            .location
+            .as_deref()
+            .map(|l| format!(", {l}"))
+            .unwrap_or_default();
+        let _ = write!(
+            body,
+            r##"<g class="meeting" data-meeting="{id}"><title>{id}: {} – {}{}</title><line x1="{mx:.1}" y1="{:.1}" x2="{mx:.1}" y2="{chart_bottom:.1}" stroke="#5f6b7a" stroke-width="0.8" stroke-opacity="0.7"/><text x="{mx:.1}" y="{ly:.1}" text-anchor="middle">{id}</text></g>"##,
+            m.start,
+            m.end,
+            escape(&place),
+            ly + 2.0,
+            id = escape(m.id.as_str()),
+        );
+    }
+    body.push_str("</g>");
+    if let Some(today) = t.today {
+        let tx = x(today);
+        let _ = write!(
+            body,
+            r##"<g class="today"><line x1="{tx:.1}" y1="{chart_top:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#d32f2f" stroke-width="1.5"/><text x="{tx:.1}" y="{:.1}" font-size="11" fill="#d32f2f" text-anchor="{anchor}">{today}</text></g>"##,
+            chart_bottom + 22.0,
+            chart_bottom + 34.0,
+            anchor = if tx > x1 - 40.0 { "end" } else { "middle" },
+        );
+    }
+
+    let mut out = String::new();
+    if options.standalone {
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    }
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="{FONT}" role="img"><title>{}</title><defs><pattern id="vacant" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fdecea"/><line x1="0" y1="0" x2="0" y2="6" stroke="#e57373" stroke-width="1.6"/></pattern></defs><rect width="100%" height="100%" fill="#ffffff"/>"##,
+        escape(
+            options
+                .title
+                .as_deref()
+                .unwrap_or("The machinery over time")
+        )
+    );
+    out.push_str(&body);
+    out.push_str("</svg>\n");
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bar_svg(
+    out: &mut String,
+    bar: &Bar,
+    row_id: &str,
+    body: &str,
+    row: &str,
+    bx: f64,
+    ex: f64,
+    by: f64,
+) {
+    // A hairline gap between consecutive bars so that a handover is visible.
+    let w = (ex - bx - 1.0).max(1.5);
+    let name = bar.state_name.as_deref().unwrap_or("(name not recorded)");
+    let person = bar
+        .person
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
+    let title = format!(
+        "{} — {name}{person}\n{body}, {row}\n{}\nelected at {}, entry {}",
+        bar.state,
+        ended_phrase(bar),
+        bar.decision,
+        bar.seq
+    );
+    let dash = if bar.running() {
+        r#" stroke-dasharray="4,2""#
+    } else {
+        ""
+    };
+    let _ = write!(
+        out,
+        r##"<g class="term"><title>{}</title><rect class="bar" data-row="{}" data-seq="{}" data-state="{}" x="{bx:.1}" y="{by:.1}" width="{w:.1}" height="{BAR}" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6"{dash}/>"##,
+        escape(&title),
+        escape(row_id),
+        bar.seq,
+        escape(bar.state.as_str()),
+        colour(bar.state.as_str()),
+    );
+    let code = bar.state.as_str();
+    if w >= text_width(code, 11.0) + 4.0 {
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#111">{}</text>"##,
+            bx + w / 2.0,
+            by + BAR - 4.0,
+            escape(code)
+        );
+    }
+    out.push_str("</g>");
+}
+
+fn legend(out: &mut String, x: f64, y: f64, today: bool) {
+    let mut lx = x;
+    let _ = write!(out, r##"<g class="legend" font-size="11" fill="#333">"##);
+    let item = |out: &mut String, swatch: &str, label: &str, lx: &mut f64| {
+        out.push_str(swatch);
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+            *lx + 22.0,
+            y + 1.0,
+            escape(label)
+        );
+        *lx += 22.0 + text_width(label, 11.0) + 18.0;
+    };
+    let s = format!(
+        r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6"/>"##,
+        y - 9.0,
+        PALETTE[0]
+    );
+    item(out, &s, "term (State code; hover for the name)", &mut lx);
+    let s = format!(
+        r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6" stroke-dasharray="4,2"/>"##,
+        y - 9.0,
+        PALETTE[4]
+    );
+    item(out, &s, "still running", &mut lx);
+    let s = format!(
+        r#"<rect x="{lx}" y="{:.1}" width="18" height="11" fill="url(#vacant)"/>"#,
+        y - 9.0
+    );
+    item(out, &s, "vacant seat", &mut lx);
+    let s = format!(
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#5f6b7a"/>"##,
+        lx + 9.0,
+        y - 10.0,
+        lx + 9.0,
+        y + 3.0
+    );
+    item(out, &s, "meeting (at its close)", &mut lx);
+    for kind in [
+        MarkKind::Established,
+        MarkKind::Renamed,
+        MarkKind::Amended,
+        MarkKind::Discontinued,
+    ] {
+        let mut s = String::new();
+        symbol(&mut s, kind, lx + 9.0, y - 4.0);
+        item(out, &s, mark_style(kind).1, &mut lx);
+    }
+    if today {
+        let s = format!(
+            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#d32f2f" stroke-width="1.5"/>"##,
+            lx + 9.0,
+            y - 10.0,
+            lx + 9.0,
+            y + 3.0
+        );
+        item(out, &s, "the --on date", &mut lx);
+    }
+    out.push_str("</g>");
+}
