@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod config;
 mod entry;
 pub mod journal;
+mod snapshot;
 pub mod sync;
 mod tree;
 mod verify;
@@ -30,7 +31,7 @@ pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
 use crate::store::MerkleNodes;
-use crate::store::{Absorbed, Snapshot, Store, StoreError, INDEX_STRIDE};
+use crate::store::{Absorbed, Store, StoreError, INDEX_STRIDE};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
 
 const LOCK_FILE: &str = "lock";
@@ -80,11 +81,16 @@ impl LedgerError {
 /// How a command uses the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Appends: takes the exclusive lock or fails with [`LedgerError::InUse`] at once.
+    /// Appends: takes the exclusive lock (waiting briefly for a reader to let go) or fails
+    /// with [`LedgerError::InUse`], and keeps the derived database up to date.
     Write,
-    /// Reads: takes the lock if it is free (and then keeps the derived database up to date);
-    /// if a writer holds it, reads the acknowledged journal directly, which never blocks.
+    /// Reads: no lock and no derived database, only the journal up to what the head file
+    /// acknowledges, and the projection snapshot file. Never waits, never blocks a writer.
     Read,
+    /// Reads what the derived database holds (the Merkle tree: `verify`, `prove`): takes the
+    /// lock if it is free, and then opens the database and brings it up to date; without the
+    /// lock, answers from the journal alone.
+    Inspect,
 }
 
 /// Who records, and when: pinned in tests so a fixture always yields the same hashes.
@@ -175,13 +181,14 @@ impl Ledger {
         if !journal_path.exists() {
             return Err(LedgerError::NotALedger(dir.to_owned()));
         }
-        let lock = match (lock_for(dir, access), access) {
-            (Ok(Some(lock)), _) => Some(lock),
-            (Ok(None), Access::Write) => return Err(LedgerError::InUse(dir.to_owned())),
-            (Ok(None), Access::Read) => None,
-            (Err(e), Access::Write) => return Err(e),
-            // A read-only directory cannot hold a lock file; reading needs none.
-            (Err(_), Access::Read) => None,
+        let lock = match access {
+            Access::Read => None,
+            Access::Write => match lock_for(dir, access)? {
+                Some(lock) => Some(lock),
+                None => return Err(LedgerError::InUse(dir.to_owned())),
+            },
+            // A read-only directory cannot hold a lock file; inspecting needs none.
+            Access::Inspect => lock_for(dir, access).ok().flatten(),
         };
         let mut ledger = Ledger {
             dir: dir.to_owned(),
@@ -413,15 +420,27 @@ impl Ledger {
         from: u64,
         to: u64,
     ) -> Result<impl Iterator<Item = Result<StoredEntry, LedgerError>> + '_, LedgerError> {
-        let to = to.min(self.head.entries);
-        let path = self.dir.join(JOURNAL_FILE);
-        let (mut seq, offset) = match &self.store {
+        let start = match &self.store {
             Some(store) if from > 0 => store
                 .nearest(from)
                 .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?
                 .unwrap_or((0, journal::MAGIC.len() as u64)),
             _ => (0, journal::MAGIC.len() as u64),
         };
+        self.entries_starting(start, from, to)
+    }
+
+    /// The entries with seq in `from..to`, reading the journal from `start`: a (seq, offset)
+    /// at which a frame begins, at or before `from`.
+    fn entries_starting(
+        &self,
+        start: (u64, u64),
+        from: u64,
+        to: u64,
+    ) -> Result<impl Iterator<Item = Result<StoredEntry, LedgerError>> + '_, LedgerError> {
+        let to = to.min(self.head.entries);
+        let path = self.dir.join(JOURNAL_FILE);
+        let (mut seq, offset) = start;
         let mut reader =
             FrameReader::open(&path, offset, self.head.bytes).map_err(LedgerError::io(&path))?;
         let mut failed = false;
@@ -542,9 +561,10 @@ impl Ledger {
         Ok(self.head)
     }
 
-    /// Folds the first `upto` entries into `P` (in batches, in order), starting from the stored snapshot named `key`
-    /// when there is a valid one, and refreshes the snapshot when the fold went far past it.
-    /// The answer is the same with or without a snapshot (tested): snapshots are derived.
+    /// Folds the first `upto` entries into `P` (in batches, in order), starting from the
+    /// snapshot file when it holds a valid one under `key`, and refreshes the snapshot when
+    /// the fold went far past it. The answer is the same with or without a snapshot (tested):
+    /// snapshots are derived.
     pub fn fold<P>(
         &mut self,
         key: &str,
@@ -556,19 +576,21 @@ impl Ledger {
     {
         let upto = upto.min(self.head.entries);
         let config = bincode::config::standard();
-        let (mut state, from) = match self.usable_snapshot(key, upto) {
-            Some(snapshot) => {
-                match bincode::serde::decode_from_slice::<P, _>(&snapshot.bytes, config) {
-                    Ok((state, _)) => (state, snapshot.entries),
-                    Err(_) => (P::default(), 0),
+        let start = (0, journal::MAGIC.len() as u64);
+        let (mut state, start) = match self.usable_snapshot(key, upto) {
+            Some(found) => {
+                match bincode::serde::decode_from_slice::<P, _>(&found.payload, config) {
+                    Ok((state, _)) => (state, (found.entries, found.journal_bytes)),
+                    Err(_) => (P::default(), start),
                 }
             }
-            None => (P::default(), 0),
+            None => (P::default(), start),
         };
+        let from = start.0;
         // In batches: a fold may do per-batch work (the projection recomputes each touched
         // view once per batch), while memory stays bounded on a large ledger.
         let mut batch = Vec::with_capacity(FOLD_BATCH.min((upto - from) as usize));
-        for stored in self.entries(from, upto)? {
+        for stored in self.entries_starting(start, from, upto)? {
             batch.push(stored?.entry);
             if batch.len() == FOLD_BATCH {
                 apply(&mut state, &batch);
@@ -581,49 +603,41 @@ impl Ledger {
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
         if refresh {
-            if let Some(store) = &self.store {
-                let bytes = bincode::serde::encode_to_vec(&state, config)
-                    .expect("derived state serializes");
-                let snapshot = Snapshot {
-                    entries: upto,
-                    hash: self.head.hash,
-                    bytes,
-                };
-                // A snapshot that cannot be stored is only a lost shortcut.
-                let _ = store.put_snapshot(key, &snapshot);
-            }
+            let payload =
+                bincode::serde::encode_to_vec(&state, config).expect("derived state serializes");
+            let fresh = snapshot::FileSnapshot {
+                key: key.to_owned(),
+                entries: upto,
+                journal_bytes: self.head.bytes,
+                last_frame: self.head.last_frame,
+                hash: self.head.hash,
+                payload,
+            };
+            // A snapshot that cannot be written (a read-only directory) is only a lost shortcut.
+            let _ = snapshot::write(&self.dir, &fresh);
         }
         Ok(state)
     }
 
-    fn usable_snapshot(&self, key: &str, upto: u64) -> Option<Snapshot> {
-        let store = self.store.as_ref()?;
-        let snapshot = store.snapshot(key).ok()??;
-        if snapshot.entries == 0 || snapshot.entries > upto {
+    /// The snapshot file, if it was made under `key` from this chain (its last entry's frame
+    /// is where it says, with the hash it says) and covers no more than `upto` entries.
+    fn usable_snapshot(&self, key: &str, upto: u64) -> Option<snapshot::FileSnapshot> {
+        let found = snapshot::read(&self.dir)?;
+        if found.key != key || found.entries == 0 || found.entries > upto {
             return None;
         }
-        // The snapshot must be of this chain: its last entry's hash must match the journal's.
-        let (indexed, offset) = store.nearest(snapshot.entries - 1).ok()??;
-        let mut reader =
-            FrameReader::open(&self.dir.join(JOURNAL_FILE), offset, self.head.bytes).ok()?;
-        let mut seq = indexed;
-        loop {
-            let frame = reader.next_frame()?.ok()?;
-            if seq == snapshot.entries - 1 {
-                return (frame.hash == snapshot.hash).then_some(snapshot);
-            }
-            seq += 1;
-        }
+        let frame = journal::read_frame_at(
+            &self.dir.join(JOURNAL_FILE),
+            found.last_frame,
+            self.head.bytes,
+        )
+        .ok()?;
+        (frame.hash == found.hash && frame.end() == found.journal_bytes).then_some(found)
     }
 
-    /// Drops the projection snapshots; the next query folds from zero and stores a new one.
+    /// Drops the projection snapshot; the next query folds from zero and writes a new one.
     pub fn drop_snapshots(&self) -> Result<(), LedgerError> {
-        if let Some(store) = &self.store {
-            store
-                .clear_snapshots()
-                .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?;
-        }
-        Ok(())
+        snapshot::remove(&self.dir).map_err(LedgerError::io(snapshot::path(&self.dir)))
     }
 }
 
@@ -692,7 +706,7 @@ fn lock_for(dir: &Path, access: Access) -> Result<Option<File>, LedgerError> {
     loop {
         match lock(dir)? {
             Some(file) => return Ok(Some(file)),
-            None if access == Access::Read || std::time::Instant::now() >= deadline => {
+            None if access != Access::Write || std::time::Instant::now() >= deadline => {
                 return Ok(None)
             }
             None => std::thread::sleep(std::time::Duration::from_millis(10)),

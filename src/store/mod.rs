@@ -1,5 +1,6 @@
-//! The sled database of what is derived from the journal: a sparse seq → offset index,
-//! projection snapshots and the nodes of the Merkle tree. Nothing here is canonical; everything can be deleted and rebuilt.
+//! The sled database of what is derived from the journal: a sparse seq → offset index and
+//! the nodes of the Merkle tree (projection snapshots live in a file: `ledger::snapshot`).
+//! Nothing here is canonical; everything can be deleted and rebuilt.
 //!
 //! **Invariant:** this is the only module that names sled.
 
@@ -52,15 +53,6 @@ impl Absorbed {
     }
 }
 
-/// A snapshot of some derived state, valid for the first `entries` entries of the chain whose
-/// last hash is `hash`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
-    pub entries: u64,
-    pub hash: EntryHash,
-    pub bytes: Vec<u8>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the index database cannot be opened: {0}")]
@@ -77,7 +69,6 @@ pub struct Store {
     db: sled::Db,
     index: sled::Tree,
     meta: sled::Tree,
-    snapshots: sled::Tree,
     merkle: sled::Tree,
 }
 
@@ -182,7 +173,6 @@ impl Store {
         Ok(Store {
             index: db.open_tree("index")?,
             meta: db.open_tree("meta")?,
-            snapshots: db.open_tree("snapshots")?,
             merkle: db.open_tree("merkle")?,
             db,
         })
@@ -234,35 +224,6 @@ impl Store {
     pub fn index_is_complete(&self, absorbed: &Absorbed) -> Result<bool, StoreError> {
         let expected = absorbed.entries.div_ceil(INDEX_STRIDE);
         Ok(self.index.len() as u64 == expected)
-    }
-
-    pub fn snapshot(&self, key: &str) -> Result<Option<Snapshot>, StoreError> {
-        let Some(v) = self.snapshots.get(key.as_bytes())? else {
-            return Ok(None);
-        };
-        if v.len() < 40 {
-            return Err(StoreError::Malformed("snapshots"));
-        }
-        Ok(Some(Snapshot {
-            entries: u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
-            hash: EntryHash(v[8..40].try_into().expect("32 bytes")),
-            bytes: v[40..].to_vec(),
-        }))
-    }
-
-    pub fn put_snapshot(&self, key: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
-        let mut v = Vec::with_capacity(40 + snapshot.bytes.len());
-        v.extend_from_slice(&snapshot.entries.to_be_bytes());
-        v.extend_from_slice(&snapshot.hash.0);
-        v.extend_from_slice(&snapshot.bytes);
-        self.snapshots.insert(key.as_bytes(), v)?;
-        Ok(())
-    }
-
-    /// Drops every snapshot (they are rebuilt on the next query).
-    pub fn clear_snapshots(&self) -> Result<(), StoreError> {
-        self.snapshots.clear()?;
-        Ok(())
     }
 
     /// The nodes of the Merkle tree, as a [`NodeStore`](crate::merkle::NodeStore).

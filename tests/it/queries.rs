@@ -326,6 +326,11 @@ fn deleting_the_snapshot_changes_no_answer() {
         &["committee", "--on", "2013-01-01", "--json"],
     ];
     let before: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    assert!(
+        env.ledger().join("projection.snapshot").exists(),
+        "the first query wrote it"
+    );
+    std::fs::remove_file(env.ledger().join("projection.snapshot")).unwrap();
     std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
     let after: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
     assert_eq!(before, after);

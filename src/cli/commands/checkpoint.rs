@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let ledger = ctx.open(Access::Read)?;
+    let ledger = ctx.open(Access::Inspect)?;
     let note = match &args.key {
         Some(key) => {
             let checkpoint = ledger.checkpoint_body(ledger.head().entries)?;

@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let ledger = ctx.open(Access::Read)?;
+    let ledger = ctx.open(Access::Inspect)?;
     let entries = ledger.head().entries;
     let too_big = |what: &str, n: u64| {
         CliError::Usage(format!("{what} {n}: the ledger holds {entries} entries"))

@@ -8,7 +8,7 @@ use super::verify_proof::{read_checkpoint, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
-use crate::ledger::{verify_dir, Access, Ledger, LedgerError, RootBuilder, TreeCheck};
+use crate::ledger::{verify_dir, Access, Ledger, LedgerError, RootBuilder};
 use crate::merkle::{Checkpoint, TreeHash};
 
 /// Recompute the whole hash chain and the Merkle root from the journal alone, or from an
@@ -189,13 +189,12 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
 
 /// The journal is the truth: a stored tree that disagrees is derived-data damage, rebuilt.
 fn check_stored_tree(dir: &Path, entries: u64, root: &TreeHash) {
-    match Ledger::open(dir, Access::Read) {
+    match Ledger::open(dir, Access::Inspect) {
         Ok(mut ledger) => {
-            let seen = ledger.notices().len();
-            if ledger.check_stored_tree(entries, root) == TreeCheck::Rebuilt {
-                for notice in &ledger.notices()[seen..] {
-                    eprintln!("note: {notice}");
-                }
+            // What opening repaired (a rebuilt index), then what checking the tree did.
+            ledger.check_stored_tree(entries, root);
+            for notice in ledger.notices() {
+                eprintln!("note: {notice}");
             }
         }
         Err(e) => eprintln!("note: the stored Merkle tree was not checked: {e}"),

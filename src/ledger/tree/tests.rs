@@ -72,7 +72,7 @@ fn a_ledger_opened_without_the_tree_catches_it_up_on_the_next_open() {
     assert_eq!(ledger.merkle_root(75).unwrap(), root);
     drop(ledger);
 
-    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let ledger = Ledger::open(dir.path(), Access::Inspect).unwrap();
     let tree = ledger.tree.as_ref().expect("caught up");
     assert_eq!((tree.size(), tree.root()), (75, root));
     assert!(ledger.notices().is_empty(), "{:?}", ledger.notices());
@@ -93,13 +93,13 @@ fn a_damaged_stored_node_is_derived_data_damage_rebuilt_by_verify() {
     drop(ledger);
 
     let (entries, root) = journal_root(dir.path());
-    let mut ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let mut ledger = Ledger::open(dir.path(), Access::Inspect).unwrap();
     assert_ne!(ledger.tree.as_ref().unwrap().root(), root);
     assert_eq!(ledger.check_stored_tree(entries, &root), TreeCheck::Rebuilt);
     assert!(ledger.notices().iter().any(|n| n.contains("derived data")));
     assert_eq!(ledger.check_stored_tree(entries, &root), TreeCheck::Agrees);
     drop(ledger);
-    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let ledger = Ledger::open(dir.path(), Access::Inspect).unwrap();
     assert_eq!(ledger.tree.as_ref().unwrap().root(), root);
 }
 
@@ -115,7 +115,7 @@ fn a_stored_tree_whose_last_leaf_is_not_the_journals_is_rebuilt_on_open() {
         nodes.save(9).unwrap();
     }
     drop(ledger);
-    let ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let ledger = Ledger::open(dir.path(), Access::Inspect).unwrap();
     assert!(
         ledger.notices().iter().any(|n| n.contains("Merkle tree")),
         "{:?}",
