@@ -26,7 +26,7 @@ const WORKERS: u64 = 5;
 const DEFAULT_TRIALS_PER_WORKER: u64 = 40;
 /// A fresh ledger every this many trials, so crashes while a ledger is created are covered.
 const TRIALS_PER_LEDGER: u64 = 20;
-/// The derived-data comparison (`log`/`export` with and without index.sled) every this many.
+/// The derived-data comparison (with and without index.sled and the snapshot) every this many.
 const DEEP_CHECK_EVERY: u64 = 20;
 
 /// A small, seedable generator (xorshift64*): no dependency, and a run can be replayed.
@@ -81,12 +81,14 @@ impl std::ops::AddAssign for Tally {
 }
 
 /// The institutions an import registers: unique codes, so every entry says which trial and
-/// line wrote it (and so the imports stay valid under duplicate checks).
+/// line wrote it (and so the imports stay valid under duplicate checks); every other one a
+/// member of the Coordination Committee by right, so the projection has something to show.
 fn lines_of(worker: u64, trial: u64, count: u64) -> String {
     (0..count)
         .map(|i| {
             format!(
-                "{{\"kind\":\"institution_registered\",\"institution\":\"W{worker}T{trial}L{i}\",\"name\":\"trial {trial} line {i}\",\"by_right\":false}}\n"
+                "{{\"kind\":\"institution_registered\",\"institution\":\"W{worker}T{trial}L{i}\",\"name\":\"trial {trial} line {i}\",\"by_right\":{}}}\n",
+                i % 2 == 0
             )
         })
         .collect()
@@ -241,8 +243,9 @@ fn worker(worker: u64, seed: u64, trials: u64, mut typical: Duration) -> Tally {
     tally
 }
 
-/// Through the binary: `verify` (a torn tail is cut by the writer first), then `log --json`
-/// and `export` with the index database as it is, and again after it is deleted.
+/// Through the binary: `verify` (a torn tail is cut by the writer first), then `log --json`,
+/// `export` and `committee --json` with the derived data as it is, and again after the index
+/// database and the projection snapshot are deleted.
 fn deep_check(env: &TestEnv, ledger: &Path, entries: usize, tally: &mut Tally) {
     let verify = env.run_on(ledger, &["verify", "--json"]);
     if verify.code == 3 {
@@ -263,12 +266,26 @@ fn deep_check(env: &TestEnv, ledger: &Path, entries: usize, tally: &mut Tally) {
             tally.index_rebuilds += 1;
         }
     }
+    // The projection as the snapshot file (written by earlier queries, possibly before the
+    // crash) and the tail give it, then as a fold from zero.
+    let state = env
+        .run_on(ledger, &["committee", "--on", "2030-01-01", "--json"])
+        .ok()
+        .stdout;
     let _ = std::fs::remove_dir_all(ledger.join("index.sled"));
+    let _ = std::fs::remove_file(ledger.join("projection.snapshot"));
     assert_eq!(
         env.run_on(ledger, &["log", "--json"]).ok().stdout,
         log.stdout
     );
     assert_eq!(env.run_on(ledger, &["export"]).ok().stdout, export.stdout);
+    assert_eq!(
+        env.run_on(ledger, &["committee", "--on", "2030-01-01", "--json"])
+            .ok()
+            .stdout,
+        state,
+        "the snapshot and the tail agree with a fold from zero"
+    );
     assert_eq!(log.json().as_array().map(Vec::len), Some(entries));
 }
 
