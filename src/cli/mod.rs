@@ -74,25 +74,25 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Demo(commands::demo::Args),
     Init(commands::init::Args),
     Import(commands::import::Args),
-    Export(commands::export::Args),
     Record(commands::record::Args),
+    Export(commands::export::Args),
+    Log(commands::log::Args),
+    Verify(commands::verify::Args),
     Who(commands::who::Args),
     History(commands::history::Args),
     State(commands::state::Args),
     Committee(commands::committee::Args),
     Check(commands::check::Args),
-    Log(commands::log::Args),
-    Verify(commands::verify::Args),
-    Demo(commands::demo::Args),
-    Completions(commands::completions::Args),
+    Timeline(commands::timeline::Args),
+    Report(commands::report::Args),
     Keygen(commands::keygen::Args),
     Checkpoint(commands::checkpoint::Args),
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
-    Timeline(commands::timeline::Args),
-    Report(commands::report::Args),
+    Completions(commands::completions::Args),
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.

@@ -3,8 +3,10 @@ use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
 use crate::ledger::Access;
 
-/// The whole machinery on a day: every body in force and its holders, the Presidency, and
-/// the size of the Coordination Committee.
+/// The whole machinery on a day: bodies, holders, the Presidency.
+///
+/// Every body in force and its holders (vacant seats shown), the President, the
+/// President-designate and the outgoing President, and the size of the Coordination Committee.
 ///
 /// Examples:
 ///   ccm-ledger state

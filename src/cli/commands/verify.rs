@@ -11,8 +11,9 @@ use crate::ledger::bundle::verify_bundle;
 use crate::ledger::{verify_dir, Access, Ledger, LedgerError, RootBuilder};
 use crate::merkle::{Checkpoint, TreeHash};
 
-/// Recompute the whole hash chain and the Merkle root from the journal alone, or from an
-/// export.
+/// Recompute the hash chain and the Merkle root: was anything altered?
+///
+/// From the journal alone, or (with --bundle) from an export.
 ///
 /// Reads every entry from entry 0 and checks its frame, its bytes, its seq, its link to its
 /// predecessor and its hash, and that the head file agrees with the journal. Needs neither the
