@@ -3,37 +3,9 @@
 
 use crate::support::*;
 
-/// Imports SMALL, then `bad` (as one file whose last line is the bad one), and checks the
-/// refusal: exit 1, the message mentions `line` and every one of `expected`, nothing changed.
 #[track_caller]
 fn refused(bad: &str, expected: &[&str]) -> String {
-    let env = TestEnv::new();
-    env.import(SMALL);
-    let before = env.canonical_bytes();
-    let export_before = env.run(&["export"]).ok().stdout;
-
-    let good = r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
-    let file = env.file("bad.jsonl", &format!("{good}\n{bad}\n"));
-    let run = env.run(&["import", file.to_str().unwrap()]).fails_with(1);
-    assert!(
-        run.stderr.contains("bad.jsonl:2:"),
-        "no file:line in: {}",
-        run.stderr
-    );
-    for needle in expected {
-        assert!(
-            run.stderr.contains(needle),
-            "{needle:?} not in: {}",
-            run.stderr
-        );
-    }
-    assert_eq!(
-        env.canonical_bytes(),
-        before,
-        "the journal or the head changed"
-    );
-    assert_eq!(env.run(&["export"]).ok().stdout, export_before);
-    run.stderr
+    assert_line_refused("bad.jsonl", bad.as_bytes(), expected)
 }
 
 #[test]

@@ -11,37 +11,9 @@ use crate::support::*;
 const GOOD: &str =
     r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
 
-/// Imports SMALL, then a file of one good line and `bad` as line 2: refused with exit 1, the
-/// message holds `name:2:` and each of `expected`, and nothing changed.
 #[track_caller]
 fn refused(bad: &[u8], expected: &[&str]) -> String {
-    let env = TestEnv::new();
-    env.import(SMALL);
-    let before = env.canonical_bytes();
-    let mut bytes = format!("{GOOD}\n").into_bytes();
-    bytes.extend_from_slice(bad);
-    bytes.push(b'\n');
-    let path = env.dir.path().join("hostile.jsonl");
-    std::fs::write(&path, bytes).unwrap();
-    let run = env.run(&["import", path.to_str().unwrap()]).fails_with(1);
-    assert!(
-        run.stderr.contains("hostile.jsonl:2:"),
-        "no file:line in: {}",
-        run.stderr
-    );
-    for needle in expected {
-        assert!(
-            run.stderr.contains(needle),
-            "{needle:?} not in: {}",
-            run.stderr
-        );
-    }
-    assert_eq!(
-        env.canonical_bytes(),
-        before,
-        "the journal or the head changed"
-    );
-    run.stderr
+    assert_line_refused("hostile.jsonl", bad, expected)
 }
 
 #[test]

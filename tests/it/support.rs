@@ -141,3 +141,41 @@ pub const SMALL: &str = r#"{"kind":"state_joined","state":"NOR","name":"Norway",
 {"kind":"meeting_held","meeting":"3MSP","type":"msp","start":"2012-09-11","end":"2012-09-14","location":"Oslo, Norway"}
 {"kind":"coordinator_elected","body":"wg-universalization","state":"CIV","start":"2012-09-14","end":"2014-09-05","decision":{"meeting":"3MSP","date":"2012-09-14"}}
 "#;
+
+/// Imports SMALL, then a file holding one good line and `bad` as line 2, and checks the
+/// refusal: exit 1, the message names `FILE:2:` and holds every one of `expected`, and the
+/// ledger (journal, head, export) is byte-for-byte unchanged. Returns the message.
+#[track_caller]
+pub fn assert_line_refused(file: &str, bad: &[u8], expected: &[&str]) -> String {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let before = env.canonical_bytes();
+    let export_before = env.run(&["export"]).ok().stdout;
+
+    let good = r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend_from_slice(bad);
+    bytes.push(b'\n');
+    let path = env.dir.path().join(file);
+    std::fs::write(&path, bytes).expect("write the bad file");
+    let run = env.run(&["import", path.to_str().unwrap()]).fails_with(1);
+    assert!(
+        run.stderr.contains(&format!("{file}:2:")),
+        "no file:line in: {}",
+        run.stderr
+    );
+    for needle in expected {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle:?} not in: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        env.canonical_bytes(),
+        before,
+        "the journal or the head changed"
+    );
+    assert_eq!(env.run(&["export"]).ok().stdout, export_before);
+    run.stderr
+}

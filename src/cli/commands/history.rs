@@ -28,6 +28,17 @@ pub struct Args {
     moment: MomentArgs,
 }
 
+/// The columns of a body's terms (a State's add the body first).
+const TERM_COLUMNS: [&str; 7] = [
+    "seat",
+    "state",
+    "from",
+    "until",
+    "how it ended",
+    "decision",
+    "seq",
+];
+
 fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
     for t in terms {
         let mut how = t.how_ended.to_owned();
@@ -128,28 +139,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
         text.push_str(&changes.render());
         text.push('\n');
-        let mut terms = Table::new(&[
-            "seat",
-            "state",
-            "from",
-            "until",
-            "how it ended",
-            "decision",
-            "seq",
-        ]);
+        let mut terms = Table::new(&TERM_COLUMNS);
         term_rows(&mut terms, &history.terms, false);
         text.push_str(&terms.render());
         if !history.corrected_terms.is_empty() {
             text.push_str("\nelections corrected or retracted:\n");
-            let mut corrected = Table::new(&[
-                "seat",
-                "state",
-                "from",
-                "until",
-                "how it ended",
-                "decision",
-                "seq",
-            ]);
+            let mut corrected = Table::new(&TERM_COLUMNS);
             term_rows(&mut corrected, &history.corrected_terms, false);
             text.push_str(&corrected.render());
         }

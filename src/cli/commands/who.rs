@@ -44,34 +44,29 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     text.push_str(&format!(" ({} seats)\n", holders.seats));
     let mut table = Table::new(&["seat", "state", "name", "from", "until", "decision", "seq"]);
-    for seat in 1..=holders.seats {
-        let held: Vec<_> = holders.holders.iter().filter(|h| h.seat == seat).collect();
-        if held.is_empty() {
-            table.row(vec![seat.to_string(), "—".into(), "vacant".into()]);
-        }
-        for h in held {
-            table.row(vec![
-                h.seat.to_string(),
-                h.state.to_string(),
-                h.name.clone().unwrap_or_default(),
-                h.start.to_string(),
-                h.end.to_string(),
-                h.decision.meeting.to_string(),
-                h.seq.to_string(),
-            ]);
-        }
-    }
-    // Holders beyond the seats (a broken R1) are shown too: the ledger records what was decided.
-    for h in holders.holders.iter().filter(|h| h.seat > holders.seats) {
-        table.row(vec![
-            format!("{} (over)", h.seat),
+    let row = |seat: String, h: &crate::projection::Holder| {
+        vec![
+            seat,
             h.state.to_string(),
             h.name.clone().unwrap_or_default(),
             h.start.to_string(),
             h.end.to_string(),
             h.decision.meeting.to_string(),
             h.seq.to_string(),
-        ]);
+        ]
+    };
+    for seat in 1..=holders.seats {
+        let held: Vec<_> = holders.holders.iter().filter(|h| h.seat == seat).collect();
+        if held.is_empty() {
+            table.row(vec![seat.to_string(), "—".into(), "vacant".into()]);
+        }
+        for h in held {
+            table.row(row(seat.to_string(), h));
+        }
+    }
+    // Holders beyond the seats (a broken R1) are shown too: the ledger records what was decided.
+    for h in holders.holders.iter().filter(|h| h.seat > holders.seats) {
+        table.row(row(format!("{} (over)", h.seat), h));
     }
     text.push_str(&table.render());
     output::text(&text)
