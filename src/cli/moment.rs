@@ -9,7 +9,7 @@ use super::CliError;
 
 /// Bumped whenever the projection's stored shape changes, so an old snapshot is never
 /// decoded as a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-1");
+const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-2");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {

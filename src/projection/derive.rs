@@ -267,9 +267,10 @@ struct SeatTail {
     free_from: Option<Date>,
 }
 
-/// Gives each term a seat, in order of start: the seat whose term ended latest on or before
-/// the new start (the one it directly succeeds; the same State's seat on a tie, then the
-/// lowest number), else a seat never used, else an overflow seat above the body's number of
+/// Gives each term a seat, in order of start: the seat of a departed holder whose term it
+/// completes (the same declared end), else the seat whose term ended latest on or before the
+/// new start (the one it directly succeeds; the same State's seat on a tie, then the lowest
+/// number), else a seat never used, else an overflow seat above the body's number of
 /// seats in force on the start (so that rule R1 can report it). Then links each seat's terms
 /// to their predecessor and successor, and names how an expired term was followed.
 fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
@@ -283,7 +284,15 @@ fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
             let tail = seats.get(&seat);
             let ended = tail.and_then(|t| t.free_from);
             let same_state = tail.is_some_and(|t| terms[t.last].state == terms[i].state);
-            (std::cmp::Reverse(ended), !same_state, seat)
+            // A replacement elected to complete a departed holder's term (the same declared
+            // end) takes that holder's seat.
+            let completes = tail.is_some_and(|t| {
+                let departed = &terms[t.last];
+                matches!(departed.how_ended, HowEnded::Left { .. })
+                    && departed.declared_end.is_some()
+                    && departed.declared_end == terms[i].declared_end
+            });
+            (!completes, std::cmp::Reverse(ended), !same_state, seat)
         };
         let seat = (1..=n)
             .filter(|s| is_free(seats.get(s)))

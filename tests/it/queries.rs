@@ -85,9 +85,10 @@ fn an_empty_seat_shows_as_vacant() {
 #[test]
 fn a_correction_changes_the_answer_and_known_at_shows_the_belief_before_it() {
     let env = env();
+    // Seat order: Ireland succeeds Mexico in seat 1; Ecuador completes Chile's term in seat 2.
     assert_eq!(
         holders(&env, "wg-general-status", "2012-09-14", &[]),
-        ["ECU", "IRL"]
+        ["IRL", "ECU"]
     );
     assert_eq!(
         holders(
@@ -96,7 +97,7 @@ fn a_correction_changes_the_answer_and_known_at_shows_the_belief_before_it() {
             "2012-09-14",
             &["--known-at", "28"]
         ),
-        ["ECU", "NOR"]
+        ["NOR", "ECU"]
     );
     // The record time of every entry is the pinned NOW: a moment before it knows nothing.
     let json = env.run(&[
@@ -179,6 +180,18 @@ fn history_of_a_body_tells_its_establishment_amendments_discontinuation_and_term
         (Some("CHL"), Some("left"))
     );
     assert_eq!(chile["reason"], "resignation");
+    // Its replacement, elected to complete the term, takes Chile's seat.
+    assert_eq!(chile["successor"], 24);
+    let ecuador = json["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["seq"] == 24)
+        .unwrap();
+    assert_eq!(
+        (ecuador["seat"].as_u64(), ecuador["predecessor"].as_u64()),
+        (chile["seat"].as_u64(), Some(17))
+    );
 
     let json = env
         .run(&["history", "--body", "wg-universalization", "--json"])
