@@ -7,8 +7,8 @@ use crate::projection::Projection;
 
 use super::CliError;
 
-/// Bumped whenever the projection's stored shape changes, so an old snapshot is never
-/// decoded as a new one (it is rebuilt instead).
+/// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
+/// never used for a new one (it is rebuilt instead).
 const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-2");
 
 #[derive(Debug, Clone, clap::Args)]
