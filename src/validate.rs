@@ -163,6 +163,16 @@ impl Refusal {
 
 /// Whether `event` may be appended as the next entry after those `projection` has folded.
 pub fn validate(projection: &Projection, event: &Event) -> Result<(), Refusal> {
+    validate_at(projection, event, true)
+}
+
+/// [`validate`]; with `check_replacement` false, a correction's replacement is not checked (the
+/// caller checks it against the projection with the target retracted).
+fn validate_at(
+    projection: &Projection,
+    event: &Event,
+    check_replacement: bool,
+) -> Result<(), Refusal> {
     if let Some(seq) = projection.recorded(event) {
         return Err(Refusal::Duplicate { seq });
     }
@@ -370,8 +380,10 @@ pub fn validate(projection: &Projection, event: &Event) -> Result<(), Refusal> {
                     });
                 }
                 // The replacement is checked as if it were recorded instead of the target.
-                validate(&projection.retracting(c.target), replacement)
-                    .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
+                if check_replacement {
+                    validate(&projection.retracting(c.target), replacement)
+                        .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
+                }
             }
         }
     }
@@ -388,7 +400,16 @@ pub fn validate_all<'a>(
     let mut unsettled = Unsettled::default();
     for (i, event) in events.into_iter().enumerate() {
         scratch.settle_for(event, &mut unsettled);
-        validate(&scratch, event).map_err(|r| (i, r))?;
+        validate_at(&scratch, event, false).map_err(|r| (i, r))?;
+        if let Event::EntryCorrected(c) = event {
+            if let Some(replacement) = c.replacement.as_deref() {
+                // Checked against the scratch projection with the target retracted in place
+                // (and put back), not against a copy of it.
+                scratch
+                    .with_retracted(c.target, |retracted| validate(retracted, replacement))
+                    .map_err(|r| (i, Refusal::InReplacement(Box::new(r))))?;
+            }
+        }
         scratch.apply_event_unsettled(event, &mut unsettled);
     }
     scratch.settle_all(&mut unsettled);

@@ -107,7 +107,8 @@ fn formal(y: i32) -> (MeetingId, MeetingType) {
 struct Body {
     id: BodyId,
     /// The holder of each of the two seats, and when their term ends.
-    holders: [Option<(StateCode, Option<TermEnd>)>; 2],
+    /// (state, end, the year in whose September the term ends).
+    holders: [Option<(StateCode, Option<TermEnd>, i32)>; 2],
     tasks: Vec<String>,
 }
 
@@ -119,7 +120,14 @@ struct Gen {
     bodies: Vec<Body>,
     next_body: usize,
     institutions: Vec<InstitutionCode>,
+    /// Institutions holding a standing invitation now.
+    invited: std::collections::BTreeSet<InstitutionCode>,
+    /// Entries already corrected (each is corrected at most once).
+    corrected: std::collections::BTreeSet<usize>,
 }
+
+/// The override reason on every synthetic event.
+pub const OVERRIDE: &str = "synthetic";
 
 /// `n` events, deterministic.
 pub fn ledger(n: usize) -> Vec<Draft> {
@@ -131,6 +139,8 @@ pub fn ledger(n: usize) -> Vec<Draft> {
         bodies: Vec::new(),
         next_body: 0,
         institutions: Vec::new(),
+        invited: Default::default(),
+        corrected: Default::default(),
     };
     let bodies = (n / 250).clamp(10, 5000);
     let states = (n / 100).clamp(150, 17_000);
@@ -141,7 +151,16 @@ pub fn ledger(n: usize) -> Vec<Draft> {
         y += 1;
     }
     g.events.truncate(n);
-    g.events.into_iter().map(Draft::new).collect()
+    // Every line carries an override: the generator elects and replaces at random, so some
+    // events break a continuity rule (a seat held twice, a term too long), which `import`
+    // refuses without one. The override is recorded in each entry, as it would be for real.
+    g.events
+        .into_iter()
+        .map(|event| Draft {
+            override_reason: Some(OVERRIDE.into()),
+            ..Draft::new(event)
+        })
+        .collect()
 }
 
 impl Gen {
@@ -150,8 +169,13 @@ impl Gen {
         self.events.push(event);
         if self.rng.chance(0.004) {
             let target = self.rng.below(self.events.len());
+            if !self.corrected.insert(target) {
+                return;
+            }
+            // Only corrections that `import` accepts and that leave every later event valid:
+            // a replacement that keeps what later events refer to, a retraction of what
+            // nothing refers to.
             let replacement = match &self.events[target] {
-                Event::EntryCorrected(_) => return,
                 Event::CoordinatorElected(e) => {
                     let mut e = e.clone();
                     e.start = e.start.add_days(1);
@@ -159,11 +183,16 @@ impl Gen {
                 }
                 Event::MeetingHeld(e) => {
                     let mut e = e.clone();
-                    e.location = Some("Lausanne".into());
+                    e.location = Some(format!("{} (corrected)", e.location.unwrap_or_default()));
                     Some(Box::new(Event::MeetingHeld(e)))
                 }
-                _ if self.rng.chance(0.5) => None,
-                other => Some(Box::new(other.clone())),
+                Event::PresidentElected(_)
+                | Event::PresidentDesignateElected(_)
+                | Event::BodyAmended(_) => None,
+                _ => {
+                    self.corrected.remove(&target);
+                    return;
+                }
             };
             let reason = if replacement.is_some() {
                 "transcription error in the record of the decision"
@@ -250,9 +279,13 @@ impl Gen {
             .collect::<Vec<_>>()
             .join("-");
         let id = BodyId::new(format!("wg-{slug}-{k}")).expect("a body id");
-        let tasks: Vec<String> = (0..2 + self.rng.below(3))
-            .map(|_| TASKS[self.rng.below(TASKS.len())].to_owned())
-            .collect();
+        let mut tasks: Vec<String> = Vec::new();
+        for _ in 0..2 + self.rng.below(3) {
+            let task = TASKS[self.rng.below(TASKS.len())].to_owned();
+            if !tasks.contains(&task) {
+                tasks.push(task);
+            }
+        }
         let decision = self.decision(y);
         self.push(Event::BodyEstablished(BodyEstablished {
             body: id.clone(),
@@ -282,7 +315,7 @@ impl Gen {
                 end: end.clone(),
                 decision,
             }));
-            body.holders[seat] = Some((state, end));
+            body.holders[seat] = Some((state, end, y + years));
         }
         self.bodies.push(body);
     }
@@ -358,7 +391,7 @@ impl Gen {
             self.push(Event::StateWithdrew(StateWithdrew {
                 state,
                 name: None,
-                effective: date(y, 6, 1),
+                effective: date(y, 12, 31),
             }));
         }
         self.meetings(y);
@@ -366,15 +399,18 @@ impl Gen {
         let institution = self.institutions[self.rng.below(self.institutions.len())].clone();
         let decision = self.decision(y);
         let invitation = StandingInvitation {
-            institution,
+            institution: institution.clone(),
             effective: date(y, 9, 6),
             decision,
         };
-        self.push(if y % 2 == 0 {
-            Event::StandingInvitationExtended(invitation)
-        } else {
+        // Withdrawn only if extended before.
+        let event = if self.invited.remove(&institution) {
             Event::StandingInvitationWithdrawn(invitation)
-        });
+        } else {
+            self.invited.insert(institution);
+            Event::StandingInvitationExtended(invitation)
+        };
+        self.push(event);
 
         let mut discontinued = 0;
         let mut i = 0;
@@ -396,12 +432,16 @@ impl Gen {
                 end: end.clone(),
                 decision,
             }));
-            self.bodies[i].holders[seat] = Some((state, end));
+            self.bodies[i].holders[seat] = Some((state, end, y + 2));
 
             // A departure, and a replacement who completes the term.
             if self.rng.chance(0.06) {
                 let other = 1 - seat;
-                if let Some((leaving, end)) = self.bodies[i].holders[other].clone() {
+                // Only a holder whose term runs past the departure (March of next year).
+                if let Some((leaving, end, until)) = self.bodies[i].holders[other]
+                    .clone()
+                    .filter(|h| h.2 > y + 1)
+                {
                     let effective = date(y + 1, 3, 1 + self.rng.below(28) as u8);
                     self.push(Event::CoordinatorLeft(CoordinatorLeft {
                         body: body.clone(),
@@ -410,7 +450,8 @@ impl Gen {
                         reason: "resignation".into(),
                     }));
                     let state = self.any_state();
-                    let decision = self.decision(y + 1);
+                    // Decided at this year's meeting (next year's is not recorded yet).
+                    let decision = self.decision(y);
                     self.push(Event::CoordinatorElected(CoordinatorElected {
                         body: body.clone(),
                         state: state.clone(),
@@ -418,24 +459,31 @@ impl Gen {
                         end: end.clone(),
                         decision,
                     }));
-                    self.bodies[i].holders[other] = Some((state, end));
+                    self.bodies[i].holders[other] = Some((state, end, until));
                 }
             }
             if self.rng.chance(0.03) {
-                let add = vec![TASKS[self.rng.below(TASKS.len())].to_owned()];
+                let task = TASKS[self.rng.below(TASKS.len())].to_owned();
+                let add = if self.bodies[i].tasks.contains(&task) {
+                    Vec::new()
+                } else {
+                    vec![task]
+                };
                 let remove = if self.bodies[i].tasks.len() > 2 {
                     vec![self.bodies[i].tasks.remove(0)]
                 } else {
                     Vec::new()
                 };
                 self.bodies[i].tasks.extend(add.iter().cloned());
-                let decision = self.decision(y);
-                self.push(Event::MandateAmended(MandateAmended {
-                    body: body.clone(),
-                    add,
-                    remove,
-                    decision,
-                }));
+                if !(add.is_empty() && remove.is_empty()) {
+                    let decision = self.decision(y);
+                    self.push(Event::MandateAmended(MandateAmended {
+                        body: body.clone(),
+                        add,
+                        remove,
+                        decision,
+                    }));
+                }
             }
             if self.rng.chance(0.01) {
                 let decision = self.decision(y);

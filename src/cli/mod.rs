@@ -115,6 +115,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
     }
 }
 
+/// `ccm-ledger import FILE` as a library call (output aside): parse, validate every line,
+/// check claims and continuity rules, then append all or nothing. Returns how many events
+/// were imported and the new head. What the benchmark measures as the import.
+pub fn import_file(
+    ctx: &Context,
+    file: &std::path::Path,
+) -> Result<(usize, crate::ledger::Head), CliError> {
+    commands::import::import_file(ctx, file)
+}
+
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::from_cli(&cli)?;
     match cli.command {

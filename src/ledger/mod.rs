@@ -652,9 +652,20 @@ impl Drop for Ledger {
 /// Encodes, hashes and frames `drafts` as the entries that would follow `head`, without
 /// writing anything (so an import can check a new ledger's hashes before creating it).
 pub fn prepare(head: Head, drafts: &[Draft], recorder: &Recorder) -> Prepared {
+    prepare_owned(head, drafts.iter().cloned(), recorder)
+}
+
+/// [`prepare`], taking the drafts by value: their events move into the entries instead of
+/// being copied (an import of 10^6 lines then holds one copy of its events, not two).
+pub fn prepare_owned(
+    head: Head,
+    drafts: impl IntoIterator<Item = Draft>,
+    recorder: &Recorder,
+) -> Prepared {
     let now = recorder.at.unwrap_or_else(Timestamp::now);
+    let drafts = drafts.into_iter();
     let mut head = head;
-    let mut entries = Vec::with_capacity(drafts.len());
+    let mut entries = Vec::with_capacity(drafts.size_hint().0);
     let mut frames = Vec::new();
     let mut index_keys = Vec::new();
     for draft in drafts {
@@ -662,13 +673,10 @@ pub fn prepare(head: Head, drafts: &[Draft], recorder: &Recorder) -> Prepared {
         let entry = Entry {
             seq,
             recorded_at: draft.recorded_at.unwrap_or(now),
-            recorded_by: draft
-                .recorded_by
-                .clone()
-                .unwrap_or_else(|| recorder.by.clone()),
-            override_reason: draft.override_reason.clone(),
+            recorded_by: draft.recorded_by.unwrap_or_else(|| recorder.by.clone()),
+            override_reason: draft.override_reason,
             prev_hash: head.hash,
-            event: draft.event.clone(),
+            event: draft.event,
         };
         let bytes = entry.encode();
         let hash = EntryHash::chain(&head.hash, seq, &bytes);

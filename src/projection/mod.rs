@@ -185,6 +185,54 @@ impl Projection {
         scratch
     }
 
+    /// Runs `f` on the projection as it would stand if entry `target` were retracted now
+    /// (what [`Self::retracting`] returns), then puts this projection back exactly as it was.
+    /// Same answer as `f(&self.retracting(target))`, without a copy of the whole projection:
+    /// validating a batch with corrections in it would otherwise copy it once per correction.
+    pub(crate) fn with_retracted<R>(&mut self, target: Seq, f: impl FnOnce(&Projection) -> R) -> R {
+        let seq = Seq(self.applied);
+        let retraction = Event::EntryCorrected(crate::domain::EntryCorrected {
+            target,
+            reason: "checking a replacement".into(),
+            replacement: None,
+        });
+        // Everything the retraction may change (see `record` and `take`), saved key by key;
+        // the views are derived from these and are recomputed afterwards.
+        let applied = self.applied;
+        let retraction_fp = event_fingerprint(&retraction);
+        let saved_retraction_fp = self.fingerprints.get(&retraction_fp).copied();
+        let saved_correction = self.corrections.get(&seq).copied();
+        let saved_event = self.effective.get(&target).cloned();
+        let target_fp = saved_event.as_ref().map(event_fingerprint);
+        let saved_target_fp = target_fp.and_then(|fp| self.fingerprints.get(&fp).copied());
+        let topic = saved_event.as_ref().and_then(Topic::of);
+        let saved_topic = topic.as_ref().and_then(|t| self.topics.get(t).cloned());
+        let saved_superseded = self.superseded.get(&target).cloned();
+        let saved_override = self.overrides.get(&target).cloned();
+
+        self.apply_event(&retraction);
+        let answer = f(self);
+
+        self.applied = applied;
+        restore(&mut self.fingerprints, retraction_fp, saved_retraction_fp);
+        if let Some(fp) = target_fp {
+            restore(&mut self.fingerprints, fp, saved_target_fp);
+        }
+        restore(&mut self.corrections, seq, saved_correction);
+        restore(&mut self.effective, target, saved_event);
+        restore(&mut self.superseded, target, saved_superseded);
+        restore(&mut self.overrides, target, saved_override);
+        let mut touched = Touched::default();
+        if let Some(topic) = topic {
+            restore(&mut self.topics, topic.clone(), saved_topic);
+            touched.0.insert(topic);
+        }
+        // The views of that topic (and, if it is a meeting, of the bodies and the Presidency)
+        // are a function of the restored events: recomputing them restores them.
+        self.recompute(touched);
+        answer
+    }
+
     /// How many entries have been folded.
     pub fn entries_applied(&self) -> u64 {
         self.applied
@@ -408,6 +456,18 @@ impl Projection {
     /// Every President's and President-designate's term, in order of start.
     pub fn presidency_terms(&self) -> &[PresidencyTerm] {
         &self.presidency
+    }
+}
+
+/// Puts back what `map` held at `key` (`None`: nothing).
+fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, saved: Option<V>) {
+    match saved {
+        Some(v) => {
+            map.insert(key, v);
+        }
+        None => {
+            map.remove(&key);
+        }
     }
 }
 

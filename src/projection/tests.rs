@@ -1009,3 +1009,35 @@ fn an_override_belongs_to_the_entry_that_supplied_the_effective_event() {
     assert_eq!(p.override_reason(Seq(19)), None);
     assert_eq!(p.override_reason(Seq(0)), None);
 }
+
+#[test]
+fn a_retraction_in_place_answers_as_a_copy_and_puts_everything_back() {
+    // Every entry of the story and of the fixture, retracted in place: what is seen inside is
+    // `retracting`'s copy, and afterwards the projection is what it was.
+    let fixture: Vec<Entry> = {
+        let lines = crate::domain::jsonl::read_lines(std::io::Cursor::new(include_str!(
+            "../../fixtures/ccm-machinery.jsonl"
+        )))
+        .expect("the fixture parses");
+        let drafts: Vec<_> = lines.into_iter().map(|(_, l)| l.draft).collect();
+        let recorder = crate::ledger::Recorder {
+            by: "test".into(),
+            at: Some(crate::domain::Timestamp::parse("2026-01-01T00:00:00Z").expect("a time")),
+        };
+        crate::ledger::prepare(crate::ledger::Head::empty(), &drafts, &recorder)
+            .entries
+            .into_iter()
+            .map(|s| s.entry)
+            .collect()
+    };
+    for entries in [story(), fixture] {
+        let p = Projection::fold(&entries);
+        for target in 0..=p.entries_applied() {
+            let target = Seq(target);
+            let mut q = p.clone();
+            let inside = q.with_retracted(target, |r| r.clone());
+            assert_eq!(inside, p.retracting(target), "entry {target}");
+            assert_eq!(q, p, "entry {target} put back");
+        }
+    }
+}

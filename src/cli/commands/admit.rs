@@ -42,17 +42,16 @@ pub fn validate_lines(
 
 /// Refuses the append if its entries would add a continuity-rule finding of severity error
 /// that no override on its line excuses: the findings are printed, each with the line that
-/// causes it, and the exit code is 4.
+/// causes it, and the exit code is 4. `line_numbers[i]` is the line of the i-th entry.
 pub fn keep_rules(
     base: &Projection,
     source: &str,
-    lines: &[(usize, Line)],
+    line_numbers: &[usize],
     prepared: &Prepared,
 ) -> Result<(), CliError> {
     let tolerances = Tolerances::default();
-    let entries: Vec<_> = prepared.entries.iter().map(|s| s.entry.clone()).collect();
     let mut after = base.clone();
-    after.apply_all(&entries);
+    after.apply_all(prepared.entries.iter().map(|s| &s.entry));
     let added = rules::new_findings(
         &rules::check(base, &tolerances),
         &rules::check(&after, &tolerances),
@@ -70,8 +69,8 @@ pub fn keep_rules(
             .iter()
             .rev()
             .find(|s| s.0 >= first_new)
-            .and_then(|s| lines.get((s.0 - first_new) as usize))
-            .map(|(n, _)| format!("{source}:{n}: "))
+            .and_then(|s| line_numbers.get((s.0 - first_new) as usize))
+            .map(|n| format!("{source}:{n}: "))
             .unwrap_or_else(|| format!("{source}: "));
         message.push(format!("{line}{f}"));
     }

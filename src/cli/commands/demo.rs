@@ -223,7 +223,8 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
     let base = super::admit::head_projection(Some(&mut ledger))?;
     super::admit::validate_lines(&base, source, &lines)?;
     let prepared = ledger.prepare(&drafts, &recorder);
-    super::admit::keep_rules(&base, source, &lines, &prepared)?;
+    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    super::admit::keep_rules(&base, source, &numbers, &prepared)?;
     let head = ledger.commit(prepared)?;
     Ok(Built::Created(head.entries))
 }

@@ -1,13 +1,13 @@
 use std::fs::File;
 use std::io::{self, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
-use crate::domain::Draft;
-use crate::ledger::{prepare, Access, Head, Ledger, LedgerError, Prepared};
+use crate::domain::{Draft, Seq};
+use crate::ledger::{prepare_owned, Access, Head, Ledger, LedgerError, Prepared};
 
 /// Append the events of a JSON Lines file, all or nothing.
 ///
@@ -37,7 +37,7 @@ struct Answer {
 }
 
 /// Reads and parses a JSON Lines file (or stdin for `-`); every error names FILE:LINE.
-pub fn read_file(file: &PathBuf) -> Result<Vec<(usize, Line)>, CliError> {
+pub fn read_file(file: &Path) -> Result<Vec<(usize, Line)>, CliError> {
     let name = file.display().to_string();
     let parsed = if name == "-" {
         jsonl::read_lines(io::stdin().lock())
@@ -64,10 +64,9 @@ pub fn read_file(file: &PathBuf) -> Result<Vec<(usize, Line)>, CliError> {
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let name = args.file.display().to_string();
-    let lines = read_file(&args.file)?;
-    let head = append(ctx, &name, &lines)?;
+    let (imported, head) = import_file(ctx, &args.file)?;
     let answer = Answer {
-        imported: lines.len(),
+        imported,
         entries: head.entries,
         head: head.hash.to_hex(),
     };
@@ -81,9 +80,27 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
 }
 
+/// What `ccm-ledger import FILE` does, printing aside: reads and parses FILE, validates every
+/// line, checks claims and continuity rules, and appends all or nothing. Returns how many
+/// events were imported and the new head.
+pub fn import_file(ctx: &Context, file: &Path) -> Result<(usize, Head), CliError> {
+    let name = file.display().to_string();
+    let lines = read_file(file)?;
+    let count = lines.len();
+    Ok((count, append(ctx, &name, lines)?))
+}
+
+/// What `check_claims` needs of a line once its draft has moved into an entry.
+struct Claim {
+    number: usize,
+    seq: Option<Seq>,
+    hash: Option<String>,
+}
+
 /// Validates `lines` (from `source`) and appends them all, or nothing: what `import` and
-/// `record` share.
-pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head, CliError> {
+/// `record` share. The lines are consumed: their drafts move into the entries, so the events
+/// are held once, not once per stage.
+pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<Head, CliError> {
     // A missing ledger is created only once the whole file has passed, so a bad file
     // creates nothing.
     let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
@@ -95,12 +112,25 @@ pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head
         ctx.tell(ledger);
     }
     let base = super::admit::head_projection(existing.as_mut())?;
-    super::admit::validate_lines(&base, name, lines)?;
+    // The projection with every line applied is not kept: the rules are checked on the
+    // entries (which carry the overrides) below.
+    drop(super::admit::validate_lines(&base, name, &lines)?);
     let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
-    let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
-    let prepared = prepare(head, &drafts, &ctx.recorder);
-    check_claims(name, lines, &prepared)?;
-    super::admit::keep_rules(&base, name, lines, &prepared)?;
+    let mut claims = Vec::with_capacity(lines.len());
+    let mut drafts: Vec<Draft> = Vec::with_capacity(lines.len());
+    for (number, line) in lines {
+        claims.push(Claim {
+            number,
+            seq: line.claimed_seq,
+            hash: line.claimed_hash,
+        });
+        drafts.push(line.draft);
+    }
+    let prepared = prepare_owned(head, drafts, &ctx.recorder);
+    check_claims(name, &claims, &prepared)?;
+    let numbers: Vec<usize> = claims.into_iter().map(|c| c.number).collect();
+    super::admit::keep_rules(&base, name, &numbers, &prepared)?;
+    drop(base);
     let mut ledger = match existing {
         Some(ledger) => ledger,
         None => Ledger::init(&ctx.ledger_dir)?,
@@ -117,10 +147,11 @@ pub fn append(ctx: &Context, name: &str, lines: &[(usize, Line)]) -> Result<Head
 
 /// Lines from `export` carry the seq and hash they had; an import must reproduce both, or the
 /// line was altered (or the export belongs in an empty ledger).
-fn check_claims(name: &str, lines: &[(usize, Line)], prepared: &Prepared) -> Result<(), CliError> {
+fn check_claims(name: &str, claims: &[Claim], prepared: &Prepared) -> Result<(), CliError> {
     let mut errors = Vec::new();
-    for ((number, line), stored) in lines.iter().zip(&prepared.entries) {
-        if let Some(claimed) = line.claimed_seq {
+    for (claim, stored) in claims.iter().zip(&prepared.entries) {
+        let number = claim.number;
+        if let Some(claimed) = claim.seq {
             if claimed != stored.entry.seq {
                 errors.push(format!(
                     "{name}:{number}: field `seq`: the line is entry {claimed} of the ledger it was exported from, but would be entry {} here (import an export into an empty ledger)",
@@ -129,7 +160,7 @@ fn check_claims(name: &str, lines: &[(usize, Line)], prepared: &Prepared) -> Res
                 continue;
             }
         }
-        if let Some(claimed) = &line.claimed_hash {
+        if let Some(claimed) = &claim.hash {
             if *claimed != stored.hash.to_hex() {
                 errors.push(format!(
                     "{name}:{number}: field `hash`: the line says {claimed} but the entry hashes to {} (the line was altered after export)",

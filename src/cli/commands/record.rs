@@ -488,7 +488,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let line = jsonl::parse_line(&object.to_string())
         .map_err(|e| CliError::input(format!("record: {e}")))?;
     let summary = line.draft.event.to_string();
-    let head = super::import::append(ctx, "record", &[(1, line)])?;
+    let head = super::import::append(ctx, "record", vec![(1, line)])?;
     if ctx.json {
         output::json(&serde_json::json!({
             "seq": head.entries - 1,
