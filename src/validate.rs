@@ -411,6 +411,11 @@ pub fn validate_all<'a>(
             }
         }
         scratch.apply_event_unsettled(event, &mut unsettled);
+        if let Event::EntryCorrected(_) = event {
+            // What the correction changed (its target's body, State, Presidency, …) is
+            // settled at once: a later line may ask whether it still exists.
+            scratch.settle_for(event, &mut unsettled);
+        }
     }
     scratch.settle_all(&mut unsettled);
     Ok(scratch)

@@ -160,7 +160,22 @@ impl Projection {
             Event::BodyDiscontinued(e) => {
                 bodies.extend([&e.body].into_iter().chain(&e.transfer_to))
             }
-            Event::EntryCorrected(_) => return self.settle_all(unsettled),
+            Event::EntryCorrected(c) => {
+                // A correction reads what its target (as it stands, and as it stood before
+                // earlier corrections) and its replacement concern, nothing else: settling
+                // every stale body for each correction made a batch quadratic.
+                let mut wanted: Vec<Topic> = self
+                    .effective_event(c.target)
+                    .into_iter()
+                    .chain(self.superseded(c.target).iter().map(|s| &s.event))
+                    .chain(c.replacement.as_deref())
+                    .filter_map(Topic::of)
+                    .collect();
+                if let Some(Event::BodyDiscontinued(d)) = c.replacement.as_deref() {
+                    wanted.extend(d.transfer_to.iter().map(|to| Topic::Body(to.clone())));
+                }
+                return self.settle(&mut unsettled.0, |t| wanted.contains(t));
+            }
             _ => {}
         }
         self.settle(
