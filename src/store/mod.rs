@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::ledger::EntryHash;
-use crate::merkle::{node_key, TreeHash};
+use crate::merkle::TreeHash;
 
 /// One index key per this many entries: the journal is read forward from the nearest key,
 /// so the index costs one sled insert per block instead of one per entry.
@@ -75,15 +75,44 @@ pub struct Store {
 const ABSORBED: &[u8] = b"absorbed";
 const MERKLE_SIZE: &[u8] = b"merkle-size";
 
-/// The Merkle tree's nodes in the `merkle` tree of the database, keyed by
-/// [`node_key`](crate::merkle::node_key): `level ‖ index as u64 big-endian`.
+/// The Merkle tree's nodes in the `merkle` tree of the database, in blocks of
+/// [`NODES_PER_BLOCK`] neighbours of one level: key `level ‖ (index / 64) as u64 big-endian`,
+/// value a presence bitmap (u64 little-endian) and 64 slots of 32 bytes.
 ///
+/// Blocks, not one key per node: sled spends well over a hundred bytes on each key, which
+/// made the tree cost ~500 bytes per entry on disk; a block spreads that over 64 nodes.
 /// Puts are buffered and written as one sled batch by [`MerkleNodes::save`], together with
-/// the tree's size: an append of many entries costs one batch, not one insert per node.
+/// the tree's size: an append of many entries rewrites each block it touches once.
 pub struct MerkleNodes {
     nodes: sled::Tree,
     meta: sled::Tree,
-    pending: Mutex<Vec<([u8; 9], TreeHash)>>,
+    pending: Mutex<Vec<(u8, u64, TreeHash)>>,
+}
+
+/// Nodes of one level kept under one key.
+pub const NODES_PER_BLOCK: u64 = 64;
+const BLOCK_BYTES: usize = 8 + 32 * NODES_PER_BLOCK as usize;
+
+fn block_key(level: u8, index: u64) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[0] = level;
+    key[1..].copy_from_slice(&(index / NODES_PER_BLOCK).to_be_bytes());
+    key
+}
+
+/// The node in `slot` of a block, if the block holds one there.
+fn slot_of(block: &[u8], slot: usize) -> Result<Option<TreeHash>, StoreError> {
+    if block.len() != BLOCK_BYTES {
+        return Err(StoreError::Malformed("merkle"));
+    }
+    let present = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
+    if present & (1 << slot) == 0 {
+        return Ok(None);
+    }
+    let at = 8 + 32 * slot;
+    Ok(Some(TreeHash(
+        block[at..at + 32].try_into().expect("32 bytes"),
+    )))
 }
 
 impl std::fmt::Debug for MerkleNodes {
@@ -97,9 +126,28 @@ impl MerkleNodes {
     /// between the two leaves the size behind; catching up puts the same nodes again.
     pub fn save(&self, size: u64) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut *self.pending.lock().expect("not poisoned"));
+        let mut blocks: std::collections::BTreeMap<[u8; 9], Vec<u8>> = Default::default();
+        for (level, index, hash) in pending {
+            let key = block_key(level, index);
+            let block = match blocks.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let stored = match self.nodes.get(key)? {
+                        Some(v) if v.len() == BLOCK_BYTES => v.to_vec(),
+                        Some(_) => return Err(StoreError::Malformed("merkle")),
+                        None => vec![0u8; BLOCK_BYTES],
+                    };
+                    e.insert(stored)
+                }
+            };
+            let slot = (index % NODES_PER_BLOCK) as usize;
+            let present = u64::from_le_bytes(block[..8].try_into().expect("8 bytes")) | (1 << slot);
+            block[..8].copy_from_slice(&present.to_le_bytes());
+            block[8 + 32 * slot..8 + 32 * slot + 32].copy_from_slice(&hash.0);
+        }
         let mut batch = sled::Batch::default();
-        for (key, hash) in pending {
-            batch.insert(&key, &hash.0);
+        for (key, block) in blocks {
+            batch.insert(&key, block);
         }
         self.nodes.apply_batch(batch)?;
         self.meta.insert(MERKLE_SIZE, &size.to_be_bytes())?;
@@ -116,17 +164,18 @@ impl crate::merkle::NodeStore for MerkleNodes {
     type Error = StoreError;
 
     fn get(&self, level: u8, index: u64) -> Result<Option<TreeHash>, StoreError> {
-        let key = node_key(level, index);
         let pending = self.pending.lock().expect("not poisoned");
-        if let Some((_, hash)) = pending.iter().rev().find(|(k, _)| *k == key) {
+        if let Some((_, _, hash)) = pending
+            .iter()
+            .rev()
+            .find(|(l, i, _)| *l == level && *i == index)
+        {
             return Ok(Some(*hash));
         }
         drop(pending);
-        match self.nodes.get(key)? {
+        match self.nodes.get(block_key(level, index))? {
             None => Ok(None),
-            Some(v) => <[u8; 32]>::try_from(v.as_ref())
-                .map(|b| Some(TreeHash(b)))
-                .map_err(|_| StoreError::Malformed("merkle")),
+            Some(block) => slot_of(&block, (index % NODES_PER_BLOCK) as usize),
         }
     }
 
@@ -134,7 +183,7 @@ impl crate::merkle::NodeStore for MerkleNodes {
         self.pending
             .get_mut()
             .expect("not poisoned")
-            .push((node_key(level, index), hash));
+            .push((level, index, hash));
         Ok(())
     }
 }
