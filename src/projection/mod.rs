@@ -96,6 +96,14 @@ pub struct Projection {
 #[derive(Default)]
 struct Touched(BTreeSet<Topic>);
 
+/// Which stale views of bodies and of the Presidency [`Projection::settle`] recomputes.
+enum Due {
+    All,
+    Nothing,
+    /// These topics, where stale (looked up, not searched for).
+    Only(Vec<Topic>),
+}
+
 /// Views of bodies and of the Presidency not yet recomputed after
 /// [`Projection::apply_event_unsettled`].
 #[derive(Default)]
@@ -142,7 +150,7 @@ impl Projection {
     /// recomputation of each body, not one per election.
     pub(crate) fn apply_event_unsettled(&mut self, event: &Event, unsettled: &mut Unsettled) {
         self.record(Seq(self.applied), event, None, &mut unsettled.0);
-        self.settle(&mut unsettled.0, |_| false);
+        self.settle(&mut unsettled.0, Due::Nothing);
     }
 
     /// Recomputes what validating `event` reads. An election reads only whether its body
@@ -174,18 +182,19 @@ impl Projection {
                 if let Some(Event::BodyDiscontinued(d)) = c.replacement.as_deref() {
                     wanted.extend(d.transfer_to.iter().map(|to| Topic::Body(to.clone())));
                 }
-                return self.settle(&mut unsettled.0, |t| wanted.contains(t));
+                return self.settle(&mut unsettled.0, Due::Only(wanted));
             }
             _ => {}
         }
-        self.settle(
-            &mut unsettled.0,
-            |t| matches!(t, Topic::Body(id) if bodies.contains(&id)),
-        );
+        let wanted = bodies
+            .into_iter()
+            .map(|id| Topic::Body(id.clone()))
+            .collect();
+        self.settle(&mut unsettled.0, Due::Only(wanted));
     }
 
     pub(crate) fn settle_all(&mut self, unsettled: &mut Unsettled) {
-        self.settle(&mut unsettled.0, |_| true);
+        self.settle(&mut unsettled.0, Due::All);
     }
 
     /// The projection as it would stand if entry `target` were retracted now: what a
@@ -338,18 +347,20 @@ impl Projection {
     }
 
     fn recompute(&mut self, mut touched: Touched) {
-        self.settle(&mut touched, |_| true);
+        self.settle(&mut touched, Due::All);
     }
 
     /// Recomputes the touched views: States, institutions and meetings always (they are
     /// small, and bodies depend on meetings), bodies and the Presidency where `wanted` says
     /// so; the others stay in `touched` for later.
-    fn settle(&mut self, touched: &mut Touched, wanted: impl Fn(&Topic) -> bool) {
+    fn settle(&mut self, touched: &mut Touched, due: Due) {
         let mut meetings_changed = false;
+        // States, institutions and meetings sort first (the variants' order), so they are
+        // found without walking the stale bodies: a batch calls this once per event.
         let small: Vec<Topic> = touched
             .0
             .iter()
-            .filter(|t| {
+            .take_while(|t| {
                 matches!(
                     t,
                     Topic::State(_) | Topic::Institution(_) | Topic::Meeting(_)
@@ -381,7 +392,14 @@ impl Projection {
             touched.0.extend(bodies.cloned());
             touched.0.insert(Topic::Presidency);
         }
-        let due: Vec<Topic> = touched.0.iter().filter(|t| wanted(t)).cloned().collect();
+        let due: Vec<Topic> = match due {
+            Due::All => touched.0.iter().cloned().collect(),
+            Due::Nothing => Vec::new(),
+            Due::Only(wanted) => wanted
+                .into_iter()
+                .filter(|t| touched.0.contains(t))
+                .collect(),
+        };
         for topic in due {
             touched.0.remove(&topic);
             match &topic {
