@@ -634,11 +634,6 @@ impl Ledger {
         .ok()?;
         (frame.hash == found.hash && frame.end() == found.journal_bytes).then_some(found)
     }
-
-    /// Drops the projection snapshot; the next query folds from zero and writes a new one.
-    pub fn drop_snapshots(&self) -> Result<(), LedgerError> {
-        snapshot::remove(&self.dir).map_err(LedgerError::io(snapshot::path(&self.dir)))
-    }
 }
 
 impl Drop for Ledger {

@@ -103,14 +103,6 @@ pub fn write(dir: &Path, snapshot: &FileSnapshot) -> std::io::Result<()> {
     })
 }
 
-/// Removes the snapshot; the next query folds from zero.
-pub fn remove(dir: &Path) -> std::io::Result<()> {
-    match fs::remove_file(path(dir)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
