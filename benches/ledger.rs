@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use ccm_ledger::domain::jsonl::event_to_value;
 use ccm_ledger::domain::{Draft, Event, MeetingHeld, MeetingId, MeetingType, Timestamp};
-use ccm_ledger::ledger::{verify_dir_with, Access, Head, Ledger, Recorder, HASH_CONTEXT};
+use ccm_ledger::ledger::{verify_dir_with, Access, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT};
 use ccm_ledger::projection::Projection;
 
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -379,9 +379,12 @@ fn measure(n: usize, dir: &Path) -> Vec<Row> {
     let mut reader = Ledger::open(&lib, Access::Read).expect("the ledger opens");
     let t = Instant::now();
     let projection: Projection = reader
-        .fold("bench-rebuild", u64::MAX, |p: &mut Projection, batch| {
-            p.apply_all(batch)
-        })
+        .fold(
+            "bench-rebuild",
+            u64::MAX,
+            FoldFor::Extending,
+            |p: &mut Projection, batch| p.apply_all(batch),
+        )
         .expect("the ledger folds");
     let rebuild = t.elapsed();
     assert_eq!(projection.entries_applied(), total as u64);

@@ -2,14 +2,14 @@
 //! (record time), turned into domain values in one step.
 
 use crate::domain::{Date, Timestamp};
-use crate::ledger::Ledger;
+use crate::ledger::{FoldFor, Ledger};
 use crate::projection::Projection;
 
 use super::CliError;
 
 /// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
 /// never used for a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-2");
+const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-3");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {
@@ -73,9 +73,30 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
     })
 }
 
-/// The projection of the ledger's first `known.entries` entries: from the stored snapshot
-/// and the entries after it when reading at the head.
+/// The projection of the ledger's first `known.entries` entries, to answer a question: from
+/// the stored snapshot (only its views, when nothing follows it) and the entries after it.
 pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
-    let fold = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-    Ok(ledger.fold(SNAPSHOT_KEY, known.entries, fold)?)
+    fold(ledger, known, FoldFor::Reading)
+}
+
+/// The projection at the head, whole, to validate what would be appended to it.
+pub fn projection_to_extend(ledger: &mut Ledger) -> Result<Projection, CliError> {
+    let known = KnownAt {
+        entries: ledger.head().entries,
+    };
+    fold(ledger, known, FoldFor::Extending)
+}
+
+/// The projection of the first `known.entries` entries, for `purpose`.
+pub fn projection_for(
+    ledger: &mut Ledger,
+    known: KnownAt,
+    purpose: FoldFor,
+) -> Result<Projection, CliError> {
+    fold(ledger, known, purpose)
+}
+
+fn fold(ledger: &mut Ledger, known: KnownAt, purpose: FoldFor) -> Result<Projection, CliError> {
+    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.fold(SNAPSHOT_KEY, known.entries, purpose, apply)?)
 }

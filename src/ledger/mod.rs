@@ -9,7 +9,7 @@ pub mod bundle;
 pub mod config;
 mod entry;
 pub mod journal;
-mod snapshot;
+pub mod snapshot;
 pub mod sync;
 mod tree;
 mod verify;
@@ -18,13 +18,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 pub use entry::{
     event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
+pub use snapshot::{FoldFor, Snapshotted};
 pub use tree::{Options, RootBuilder, TreeCheck};
 pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 
@@ -569,19 +567,21 @@ impl Ledger {
         &mut self,
         key: &str,
         upto: u64,
+        purpose: FoldFor,
         mut apply: impl FnMut(&mut P, &[Entry]),
     ) -> Result<P, LedgerError>
     where
-        P: Default + Serialize + DeserializeOwned,
+        P: Default + Snapshotted,
     {
         let upto = upto.min(self.head.entries);
-        let config = bincode::config::standard();
         let start = (0, journal::MAGIC.len() as u64);
         let (mut state, start) = match self.usable_snapshot(key, upto) {
             Some(found) => {
-                match bincode::serde::decode_from_slice::<P, _>(&found.payload, config) {
-                    Ok((state, _)) => (state, (found.entries, found.journal_bytes)),
-                    Err(_) => (P::default(), start),
+                // Nothing to fold after it and only reading to do: the snapshot's views suffice.
+                let reading_only = purpose == FoldFor::Reading && found.entries == upto;
+                match P::decode(&found.payload, reading_only) {
+                    Some(state) => (state, (found.entries, found.journal_bytes)),
+                    None => (P::default(), start),
                 }
             }
             None => (P::default(), start),
@@ -603,8 +603,7 @@ impl Ledger {
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
         if refresh {
-            let payload =
-                bincode::serde::encode_to_vec(&state, config).expect("derived state serializes");
+            let payload = state.encode();
             let fresh = snapshot::FileSnapshot {
                 key: key.to_owned(),
                 entries: upto,

@@ -17,6 +17,20 @@ use std::path::{Path, PathBuf};
 use super::entry::EntryHash;
 
 const MAGIC: &[u8; 8] = b"CCMSNAP1";
+
+/// Derived state that can be kept in a snapshot. `decode(bytes, true)` may leave out what
+/// only further folding needs (the answer can then be read but not extended).
+pub trait Snapshotted: Sized {
+    fn encode(&self) -> Vec<u8>;
+    fn decode(bytes: &[u8], reading_only: bool) -> Option<Self>;
+}
+
+/// What a fold is for: reading the answer at once, or extending it (validating an append).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldFor {
+    Reading,
+    Extending,
+}
 pub const SNAPSHOT_FILE: &str = "projection.snapshot";
 
 /// A snapshot valid for the first `entries` entries of a chain whose last hash is `hash`,

@@ -257,3 +257,32 @@ fn an_override_naming_rules_excuses_only_those() {
     assert!(!excuses("R2: the term ran to the second part", Rule::R7));
     assert!(excuses("decided by the 9MSP as an exception", Rule::R7));
 }
+
+#[test]
+fn a_snapshot_read_for_its_views_only_answers_every_query_as_the_whole_projection() {
+    use crate::ledger::Snapshotted;
+    let whole = Projection::fold(&ledger(&[FIXTURE]));
+    let bytes = whole.encode();
+    assert_eq!(Projection::decode(&bytes, false).as_ref(), Some(&whole));
+    let views = Projection::decode(&bytes, true).expect("the views decode");
+    let tol = Tolerances::default();
+    assert_eq!(check(&views, &tol), check(&whole, &tol));
+    for on in ["2012-12-01", "2019-06-01", "2026-11-30"] {
+        let on = Date::parse(on).unwrap();
+        assert_eq!(views.state_on(on), whole.state_on(on));
+        assert_eq!(views.committee_on(on), whole.committee_on(on));
+    }
+    for body in whole.bodies() {
+        assert_eq!(views.body_history(&body.id), whole.body_history(&body.id));
+    }
+    for state in whole.states() {
+        assert_eq!(
+            views.state_history(&state.code),
+            whole.state_history(&state.code)
+        );
+    }
+    assert_eq!(
+        views.resolve_body("universalization"),
+        whole.resolve_body("universalization")
+    );
+}

@@ -1,7 +1,7 @@
 //! Whether events may be appended: the step between reading input and writing entries
 //! ("handle decides, apply only applies").
 
-use crate::cli::moment::{self, KnownAt};
+use crate::cli::moment;
 use crate::cli::CliError;
 use crate::domain::jsonl::Line;
 use crate::ledger::{Ledger, Prepared};
@@ -13,12 +13,7 @@ use crate::validate::validate_all;
 pub fn head_projection(ledger: Option<&mut Ledger>) -> Result<Projection, CliError> {
     match ledger {
         None => Ok(Projection::default()),
-        Some(ledger) => {
-            let known = KnownAt {
-                entries: ledger.head().entries,
-            };
-            moment::projection(ledger, known)
-        }
+        Some(ledger) => moment::projection_to_extend(ledger),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::cli::moment::{self, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
 use crate::domain::Draft;
-use crate::ledger::{prepare, Access};
+use crate::ledger::{prepare, Access, FoldFor};
 use crate::projection::Projection;
 use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLERANCE_DAYS};
 
@@ -69,7 +69,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .transpose()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let base = moment::projection(&mut ledger, known)?;
+    // A proposal is applied to the projection, which then needs its events, not only views.
+    let purpose = match args.proposed {
+        Some(_) => FoldFor::Extending,
+        None => FoldFor::Reading,
+    };
+    let base = moment::projection_for(&mut ledger, known, purpose)?;
     let findings_of = |p: &Projection| match on {
         Some(on) => rules::check_on(p, &tolerances, on),
         None => rules::check(p, &tolerances),
