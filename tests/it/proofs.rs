@@ -19,6 +19,19 @@ fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
+/// `verify --bundle BUNDLE --checkpoint CHECKPOINT --key KEY`: what an outsider runs.
+fn verify_bundle(env: &TestEnv, bundle: &Path, checkpoint: &Path, key: &Path) -> Run {
+    env.run(&[
+        "verify",
+        "--bundle",
+        s(bundle),
+        "--checkpoint",
+        s(checkpoint),
+        "--key",
+        s(key),
+    ])
+}
+
 /// The first `n` lines of SMALL.
 fn small(n: usize) -> String {
     SMALL.lines().take(n).map(|l| format!("{l}\n")).collect()
@@ -80,17 +93,7 @@ fn an_export_verifies_against_its_signed_checkpoint_without_the_ledger() {
     // No ledger at all: the verifier has the export, the checkpoint and the public key.
     std::fs::remove_dir_all(&ledger).unwrap();
 
-    let run = env
-        .run(&[
-            "verify",
-            "--bundle",
-            s(&bundle),
-            "--checkpoint",
-            s(&cp),
-            "--key",
-            s(&public),
-        ])
-        .ok();
+    let run = verify_bundle(&env, &bundle, &cp, &public).ok();
     assert!(
         run.stdout.contains("ok: bundle of 10 entries")
             && run
@@ -135,17 +138,7 @@ fn a_tampered_export_line_fails_naming_its_entry_and_line() {
     // A forger who recomputes every exported hash is caught by the signed root.
     let forged = rehash(&env, &tampered);
     let bundle = env.file("forged.jsonl", &forged);
-    let run = env
-        .run(&[
-            "verify",
-            "--bundle",
-            s(&bundle),
-            "--checkpoint",
-            s(&cp),
-            "--key",
-            s(&public),
-        ])
-        .fails_with(3);
+    let run = verify_bundle(&env, &bundle, &cp, &public).fails_with(3);
     assert!(
         run.stderr.contains("differs from what was signed"),
         "{}",
@@ -190,17 +183,7 @@ fn a_longer_export_extends_the_checkpoint_and_a_shorter_one_fails() {
     env.run(&["import", s(&rest)]).ok();
     let export = env.run(&["export"]).ok().stdout;
     let bundle = env.file("all.jsonl", &export);
-    let run = env
-        .run(&[
-            "verify",
-            "--bundle",
-            s(&bundle),
-            "--checkpoint",
-            s(&cp),
-            "--key",
-            s(&public),
-        ])
-        .ok();
+    let run = verify_bundle(&env, &bundle, &cp, &public).ok();
     assert!(
         run.stdout.contains("at size 6 and extends it by 4 entries"),
         "{}",
@@ -212,17 +195,7 @@ fn a_longer_export_extends_the_checkpoint_and_a_shorter_one_fails() {
 
     let short: String = export.lines().take(5).map(|l| format!("{l}\n")).collect();
     let bundle = env.file("short.jsonl", &short);
-    let run = env
-        .run(&[
-            "verify",
-            "--bundle",
-            s(&bundle),
-            "--checkpoint",
-            s(&cp),
-            "--key",
-            s(&public),
-        ])
-        .fails_with(3);
+    let run = verify_bundle(&env, &bundle, &cp, &public).fails_with(3);
     assert!(run.stderr.contains("are missing"), "{}", run.stderr);
 }
 
