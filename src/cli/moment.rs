@@ -28,7 +28,25 @@ pub struct KnownAt {
     pub entries: u64,
 }
 
+/// A question on both axes, resolved: the day asked about, and the projection as the ledger
+/// stood at the record time asked about.
+pub struct Asked {
+    pub on: Date,
+    pub projection: Projection,
+}
+
 impl MomentArgs {
+    /// Turns the flags into the day and the projection, reading the ledger of `ctx`.
+    pub fn ask(&self, ctx: &super::Context) -> Result<Asked, CliError> {
+        let on = self.on()?;
+        let mut ledger = ctx.open(crate::ledger::Access::Read)?;
+        let known = self.known_at(&ledger)?;
+        Ok(Asked {
+            on,
+            projection: projection(&mut ledger, known)?,
+        })
+    }
+
     pub fn on(&self) -> Result<Date, CliError> {
         match &self.on {
             None => Ok(Date::today()),

@@ -1,7 +1,6 @@
-use crate::cli::moment::{self, MomentArgs};
+use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
-use crate::ledger::Access;
 
 /// The Coordination Committee on a day, each member with the reason it sits.
 ///
@@ -20,10 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
-    let mut ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    let Asked { on, projection } = args.moment.ask(ctx)?;
     let members = projection.committee_on(on);
     if ctx.json {
         return output::json(&serde_json::json!({ "on": on, "members": members }));

@@ -1,7 +1,6 @@
-use crate::cli::moment::{self, MomentArgs};
+use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
-use crate::ledger::Access;
 use crate::projection::TermView;
 
 /// Every term of a body or of a State, in order, with how each ended.
@@ -66,9 +65,7 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let mut ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    let Asked { projection, .. } = args.moment.ask(ctx)?;
     if let Some(query) = &args.body {
         let body = projection
             .resolve_body(query)

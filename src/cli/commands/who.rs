@@ -1,7 +1,6 @@
-use crate::cli::moment::{self, MomentArgs};
+use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
-use crate::ledger::Access;
 
 /// Who held a body's seats on a day.
 ///
@@ -24,10 +23,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
-    let mut ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    let Asked { on, projection } = args.moment.ask(ctx)?;
     let body = projection
         .resolve_body(&args.body)
         .map_err(|e| CliError::input(e.to_string()))?;
