@@ -13,8 +13,14 @@ fn the_fixture_holds_no_error_that_is_not_overridden() {
     let env = TestEnv::new();
     env.import(FIXTURE);
     let json = env.run(&["check", "--json"]).ok().json();
-    assert_eq!(json["errors"], 0);
-    for f in json["findings"].as_array().unwrap() {
+    let errors = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error" && f["overridden"].is_null())
+        .count();
+    assert_eq!(errors, 0);
+    for f in json.as_array().unwrap() {
         let explained = !f["overridden"].is_null() || f["rule"] == "R7";
         assert!(explained, "a finding neither overridden nor a vacancy: {f}");
     }
@@ -28,7 +34,7 @@ fn check_on_a_day_lists_the_findings_in_force_then() {
         .run(&["check", "--on", "2019-06-01", "--json"])
         .ok()
         .json();
-    let rules: Vec<&str> = json["findings"]
+    let rules: Vec<&str> = json
         .as_array()
         .unwrap()
         .iter()
@@ -38,7 +44,7 @@ fn check_on_a_day_lists_the_findings_in_force_then() {
         rules.contains(&"R7"),
         "the vacancies of 2018-19 are in force: {rules:?}"
     );
-    for f in json["findings"].as_array().unwrap() {
+    for f in json.as_array().unwrap() {
         let (from, until) = (
             f["period"]["from"].as_str().unwrap(),
             f["period"]["until"].as_str(),
@@ -60,7 +66,7 @@ fn a_proposal_is_checked_without_appending_anything() {
         .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
         .fails_with(4);
     let json = run.json();
-    let findings = json["findings"].as_array().unwrap();
+    let findings = json.as_array().unwrap();
     assert_eq!(
         findings.len(),
         1,
@@ -90,7 +96,7 @@ fn a_proposal_is_checked_without_appending_anything() {
         let run = env
             .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
             .ok();
-        assert_eq!(run.json()["findings"], serde_json::json!([]), "{name}");
+        assert_eq!(run.json(), serde_json::json!([]), "{name}");
     }
 }
 
@@ -123,7 +129,7 @@ fn an_override_is_recorded_in_the_hashed_entry_and_survives_export() {
     env.import(&format!("{overridden}\n"));
 
     let check = env.run(&["check", "--json"]).ok().json();
-    let r1 = check["findings"]
+    let r1 = check
         .as_array()
         .unwrap()
         .iter()
@@ -133,7 +139,11 @@ fn an_override_is_recorded_in_the_hashed_entry_and_survives_export() {
         r1["overridden"],
         "R1, R3: the 3MSP decided a third coordinator for one year"
     );
-    assert_eq!(check["errors"], 0);
+    assert!(check
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] != "error" || !f["overridden"].is_null()));
 
     let log = env.run(&["log", "--json", "--from", "10"]).ok().json();
     assert_eq!(
@@ -203,8 +213,7 @@ fn tolerances_can_be_widened_from_the_command_line() {
         .ok()
         .json();
     let vacancies = |j: &serde_json::Value| {
-        j["findings"]
-            .as_array()
+        j.as_array()
             .unwrap()
             .iter()
             .filter(|f| f["rule"] == "R7")

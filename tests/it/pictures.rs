@@ -320,7 +320,7 @@ fn the_html_report_is_well_formed_self_contained_and_verifiable() {
         .descendants()
         .filter(|n| n.tag_name().name() == "td" && n.text() == Some("R7"))
         .count();
-    let vacancies = findings["findings"]
+    let vacancies = findings
         .as_array()
         .unwrap()
         .iter()

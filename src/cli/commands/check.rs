@@ -1,7 +1,5 @@
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::cli::moment::{self, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
@@ -46,16 +44,6 @@ pub struct Args {
     brief: bool,
 }
 
-#[derive(Serialize)]
-struct Answer<'a> {
-    on: Option<String>,
-    proposed: Option<String>,
-    errors: usize,
-    overridden: usize,
-    warnings: usize,
-    findings: &'a [Finding],
-}
-
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let tolerances = Tolerances {
         term_days: args.term_tolerance,
@@ -91,13 +79,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             rules::new_findings(&findings_of(&base), &findings_of(&after))
         }
     };
-    report(
-        ctx,
-        &findings,
-        on.map(|d| d.to_string()),
-        args.proposed.as_ref(),
-        args.brief,
-    )
+    report(ctx, &findings, args.proposed.as_ref(), args.brief)
 }
 
 /// `base` with `drafts` appended as entries, overrides included.
@@ -117,22 +99,13 @@ pub fn with_appended(
 fn report(
     ctx: &Context,
     findings: &[Finding],
-    on: Option<String>,
     proposed: Option<&PathBuf>,
     brief: bool,
 ) -> Result<(), CliError> {
     let errors = findings.iter().filter(|f| f.is_error()).count();
-    let overridden = findings.iter().filter(|f| f.overridden.is_some()).count();
-    let warnings = findings.len() - errors - overridden;
     if ctx.json {
-        output::json(&Answer {
-            on,
-            proposed: proposed.map(|p| p.display().to_string()),
-            errors,
-            overridden,
-            warnings,
-            findings,
-        })?;
+        // DESIGN.md's contract: the findings, as an array (an override shows in `overridden`).
+        output::json(&findings)?;
     } else if proposed.is_some() && findings.is_empty() {
         output::text("no new findings: the proposal keeps every continuity rule")?;
     } else {
