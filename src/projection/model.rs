@@ -179,6 +179,18 @@ impl Body {
             .fold(self.established.seats, |seats, c| c.seats.unwrap_or(seats))
     }
 
+    /// The most seats the body ever had, counting overflow seats a term was put in (R1): how
+    /// many seat rows a picture or an export of its whole history needs.
+    pub fn seats_ever(&self) -> u32 {
+        self.changes
+            .iter()
+            .filter_map(|c| c.seats)
+            .chain([self.established.seats])
+            .chain(self.terms.iter().map(|t| t.seat))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Name, parameters and mandate with every recorded change applied.
     pub fn latest(&self) -> Parameters {
         self.parameters_with(|_| true)

@@ -142,14 +142,7 @@ pub fn popolo(projection: &Projection) -> Value {
         }
         organizations.push(Value::Object(org));
 
-        let seats = body
-            .changes
-            .iter()
-            .filter_map(|c| c.seats)
-            .chain([body.established.seats])
-            .chain(body.terms.iter().map(|t| t.seat))
-            .max()
-            .unwrap_or(0);
+        let seats = body.seats_ever();
         let label = |seat: u32| {
             if latest.name.starts_with("Coordinator") {
                 format!("{}, seat {seat}", latest.name)

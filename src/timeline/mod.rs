@@ -186,14 +186,7 @@ pub fn layout(projection: &Projection, window: &Window) -> Timeline {
         };
         let name_day = life.end.add_days(-1).max(life.start);
         let name = body.parameters_on(name_day).name;
-        let seats = body
-            .changes
-            .iter()
-            .filter_map(|c| c.seats)
-            .chain([body.established.seats])
-            .chain(body.terms.iter().map(|t| t.seat))
-            .max()
-            .unwrap_or(0);
+        let seats = body.seats_ever();
         let mut rows: Vec<Row> = (1..=seats)
             .map(|seat| Row {
                 label: format!("seat {seat}"),
