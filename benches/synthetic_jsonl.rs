@@ -1,0 +1,41 @@
+//! Writes the benchmark's synthetic ledger as JSON Lines, for measuring one command by hand
+//! (a profile, a memory figure) without running the whole benchmark:
+//!
+//!   cargo bench --bench synthetic_jsonl -- 100000 /tmp/s100k.jsonl
+//!   ccm-ledger --ledger /tmp/l100k import /tmp/s100k.jsonl
+//!
+//! The lines are the ones `cargo bench --bench ledger` imports at the same size (each carries
+//! `"override": "synthetic"`, see BENCHMARKS.md).
+
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+use std::fs::File;
+use std::io::Write;
+
+use ccm_ledger::domain::jsonl::event_to_value;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let (Some(n), Some(path)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: cargo bench --bench synthetic_jsonl -- N FILE");
+        std::process::exit(2);
+    };
+    let n: usize = n.parse().expect("N: a number of events");
+    let drafts = synthetic::ledger(n);
+    let mut out = std::io::BufWriter::new(File::create(path).expect("FILE: writable"));
+    for draft in &drafts {
+        let mut value = event_to_value(&draft.event);
+        if let (Some(reason), serde_json::Value::Object(map)) = (&draft.override_reason, &mut value)
+        {
+            map.insert("override".into(), reason.clone().into());
+        }
+        serde_json::to_writer(&mut out, &value).expect("JSON");
+        out.write_all(b"\n").expect("write");
+    }
+    out.flush().expect("flush");
+    eprintln!("{} events written to {path}", drafts.len());
+}
