@@ -1,6 +1,6 @@
 //! What the Merkle tree costs an append: N durable single-event appends (each its own commit:
-//! journal fdatasync, atomic head replacement, derived data) with the tree kept in the derived
-//! database, and with it switched off (`ledger::Options { merkle_tree: false }`); and, for
+//! journal fdatasync, then the head file's slot and its fdatasync, derived data) with the tree
+//! kept in the derived database, and with it switched off (`ledger::Options { merkle_tree: false }`); and, for
 //! information, with a checkpoint signed after every append. Prints the median per append, and
 //! its ratio to the floor measured in the same rounds: a raw 200-byte append + `fdatasync`.
 //!

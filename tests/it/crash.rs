@@ -51,7 +51,7 @@ struct Tally {
     trials: u64,
     /// Exited 0 before the kill: acknowledged.
     completed: u64,
-    /// Killed; the import turned out wholly present (the head was replaced before the kill).
+    /// Killed; the import turned out wholly present (its head was synced before the kill).
     killed_present: u64,
     /// Killed; the import turned out wholly absent.
     killed_absent: u64,
