@@ -572,18 +572,8 @@ impl Ledger {
                 head: self.head.entries,
             });
         }
-        let path = self.dir.join(JOURNAL_FILE);
-        (&appender.journal)
-            .write_all(&prepared.frames)
-            .map_err(LedgerError::io(&path))?;
-        journal::sync_and_acknowledge(&mut appender.head_file, &appender.journal, &prepared.head)
-            .map_err(|e| match e {
-            journal::AcknowledgeError::Journal(source) => LedgerError::Io { path, source },
-            journal::AcknowledgeError::Head(source) => LedgerError::Io {
-                path: self.dir.join(HEAD_FILE),
-                source,
-            },
-        })?;
+        self.write_frames(&prepared.frames)?;
+        self.acknowledge(&prepared.head)?;
         self.head = prepared.head;
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
@@ -606,6 +596,33 @@ impl Ledger {
         self.extend_tree(&prepared.entries);
         self.sign_after_commit();
         Ok(self.head)
+    }
+
+    /// Writes frames at the end of the journal: neither durable nor acknowledged yet.
+    fn write_frames(&mut self, frames: &[u8]) -> Result<(), LedgerError> {
+        let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
+        let path = self.dir.join(JOURNAL_FILE);
+        (&appender.journal)
+            .write_all(frames)
+            .map_err(LedgerError::io(path))
+    }
+
+    /// Makes the frames written so far durable and acknowledges them as `head`, through
+    /// [`journal::sync_and_acknowledge`]: once this returns, the append is done.
+    fn acknowledge(&mut self, head: &Head) -> Result<(), LedgerError> {
+        let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
+        journal::sync_and_acknowledge(&mut appender.head_file, &appender.journal, head).map_err(
+            |e| match e {
+                journal::AcknowledgeError::Journal(source) => LedgerError::Io {
+                    path: self.dir.join(JOURNAL_FILE),
+                    source,
+                },
+                journal::AcknowledgeError::Head(source) => LedgerError::Io {
+                    path: self.dir.join(HEAD_FILE),
+                    source,
+                },
+            },
+        )
     }
 
     /// Folds the first `upto` entries into `P` (in batches, in order), starting from the
