@@ -303,9 +303,11 @@ impl Ledger {
                 }
             }
         }
-        if len > head.bytes && read.other_slot_unreadable {
-            // A crash while an append rewrote its slot leaves exactly this; so does damage to
-            // the newest slot. Either way the other slot's head is the last one synced whole.
+        // A crash while an append rewrote its slot leaves exactly this; so does damage to the
+        // newest slot. Either way the other slot's head is the last one synced whole. But a
+        // reader can also catch a writer's slot half written: no note while one is at work.
+        let no_writer_at_work = || self.lock.is_some() || !matches!(lock(&self.dir), Ok(None));
+        if len > head.bytes && read.other_slot_unreadable && no_writer_at_work() {
             self.notices.push(format!(
                 "one slot of the head file is unreadable (an append torn by a crash, or damage); the ledger is read at the other slot's head, {} entries, and the {} journal bytes past it are not acknowledged; run `ccm-ledger verify`",
                 head.entries,
