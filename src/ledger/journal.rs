@@ -468,3 +468,80 @@ pub fn check_magic(path: &Path) -> io::Result<bool> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(entries: u64) -> Head {
+        Head {
+            entries,
+            bytes: 8 + 100 * entries,
+            hash: EntryHash([entries as u8; 32]),
+            last_frame: 8 + 100 * entries.saturating_sub(1),
+        }
+    }
+
+    fn file(first: Slot, second: Slot) -> Vec<u8> {
+        [first.encode(), second.encode()].concat()
+    }
+
+    #[test]
+    fn the_head_is_the_valid_slot_of_the_higher_generation_wherever_it_is() {
+        let older = Slot {
+            generation: 6,
+            head: head(3),
+        };
+        let newer = Slot {
+            generation: 7,
+            head: head(4),
+        };
+        assert_eq!(HeadRead::parse(&file(older, newer)).unwrap().head, head(4));
+        assert_eq!(HeadRead::parse(&file(newer, older)).unwrap().head, head(4));
+    }
+
+    #[test]
+    fn a_torn_slot_leaves_the_other_one_to_read() {
+        let older = Slot {
+            generation: 6,
+            head: head(3),
+        };
+        let newer = Slot {
+            generation: 7,
+            head: head(4),
+        };
+        let mut bytes = file(older, newer);
+        // The newer slot's last bytes never reached the disk.
+        bytes[SLOT_BYTES + 300..].fill(0);
+        let read = HeadRead::parse(&bytes).unwrap();
+        assert_eq!(read.head, head(3));
+        assert!(read.other_slot_unreadable);
+    }
+
+    #[test]
+    fn no_valid_slot_a_wrong_size_or_two_heads_of_one_generation_is_no_head_file() {
+        let one = Slot {
+            generation: 7,
+            head: head(3),
+        };
+        let other = Slot {
+            generation: 7,
+            head: head(4),
+        };
+        assert_eq!(HeadRead::parse(&[0u8; HEAD_FILE_BYTES]), None);
+        assert_eq!(HeadRead::parse(&file(one, one)[..SLOT_BYTES]), None);
+        assert_eq!(HeadRead::parse(&file(one, other)), None);
+        assert_eq!(HeadRead::parse(&file(one, one)).unwrap().head, head(3));
+    }
+
+    #[test]
+    fn the_text_head_of_older_ledgers_is_still_read() {
+        let text = format!(
+            "ccm-ledger head v1\nentries 4\nbytes 408\nlast-frame 308\nhash {}\n",
+            head(4).hash.to_hex()
+        );
+        let read = HeadRead::parse(text.as_bytes()).unwrap();
+        assert_eq!(read.head, head(4));
+        assert!(read.is_text());
+    }
+}
