@@ -432,6 +432,13 @@ impl Ledger {
             )));
         }
         if absorbed.entries == self.head.entries {
+            if from_zero {
+                // A new database says at once what it holds: appends only insert into sled's
+                // buffer (see `Store::absorb`), and a writer killed before closing must not
+                // leave a database that looks emptied.
+                store.absorb(&[], absorbed)?;
+                store.flush()?;
+            }
             return Ok((store, from_zero));
         }
         let mut reader = FrameReader::open(&journal, absorbed.bytes, self.head.bytes)
@@ -457,6 +464,8 @@ impl Ledger {
             }
         }
         store.absorb(&keys, last)?;
+        // Written out now: this work is done once, not again after a writer is killed.
+        store.flush()?;
         Ok((store, from_zero))
     }
 
