@@ -296,6 +296,14 @@ pub fn sync_and_acknowledge(
     head_file.write(head).map_err(AcknowledgeError::Head)
 }
 
+/// Makes the frames of a ledger being created durable, then creates its head file whole
+/// ([`write_head`]): for a journal written as `journal.tmp` and renamed into place only after
+/// this, there is no head file to rewrite in place yet.
+pub fn sync_and_create_head(dir: &Path, journal: &File, head: &Head) -> io::Result<()> {
+    sync::data(journal)?;
+    write_head(dir, head)
+}
+
 /// Which half of an acknowledgement failed. Either way the append is not reported as done;
 /// unless the head's slot reached the disk, its frames are a torn tail for the next writer.
 #[derive(Debug, thiserror::Error)]
@@ -532,6 +540,24 @@ mod tests {
         assert_eq!(HeadRead::parse(&file(one, one)[..SLOT_BYTES]), None);
         assert_eq!(HeadRead::parse(&file(one, other)), None);
         assert_eq!(HeadRead::parse(&file(one, one)).unwrap().head, head(3));
+    }
+
+    #[test]
+    fn a_new_ledgers_head_file_is_created_whole_after_its_frames_are_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = File::create(dir.path().join("journal.tmp")).unwrap();
+        sync::trace_start();
+        sync_and_create_head(dir.path(), &journal, &head(4)).unwrap();
+        let barriers = sync::trace_take();
+        assert_eq!(
+            barriers,
+            [
+                sync::Barrier::Data("journal.tmp".into()),
+                sync::Barrier::Data("HEAD.tmp".into()),
+                sync::Barrier::Directory(dir.path().display().to_string()),
+            ]
+        );
+        assert_eq!(read_head(dir.path()).unwrap(), head(4));
     }
 
     #[test]
