@@ -134,6 +134,15 @@ pub struct Ledger {
     config: config::Config,
     /// The Merkle tree kept in the store (see `tree.rs`); `None` without a store.
     tree: Option<MerkleTree<MerkleNodes>>,
+    /// The journal and the head file, held open by a writer between appends.
+    appender: Option<Appender>,
+}
+
+/// What a writer keeps open between appends, so an append opens no file: the journal (for
+/// appending) and the head file (rewritten in place).
+struct Appender {
+    journal: File,
+    head_file: journal::HeadFile,
 }
 
 impl Ledger {
@@ -198,12 +207,39 @@ impl Ledger {
             options,
             config: config::Config::read(dir)?,
             tree: None,
+            appender: None,
         };
-        ledger.head = ledger.check_journal()?;
+        let read = ledger.check_journal()?;
+        ledger.head = read.head;
+        if ledger.access == Access::Write {
+            ledger.appender = Some(ledger.open_appender(&read)?);
+        }
         if ledger.lock.is_some() {
             ledger.open_store()?;
         }
         Ok(ledger)
+    }
+
+    /// Opens the journal and the head file for appends, under the lock. A text head file (a
+    /// ledger made before the slotted one) is first replaced by a slotted one holding the same
+    /// head, atomically: a crash leaves one or the other, and both read the same.
+    fn open_appender(&self, read: &journal::HeadRead) -> Result<Appender, LedgerError> {
+        let head_path = self.dir.join(HEAD_FILE);
+        let read = if read.is_text() {
+            journal::write_head(&self.dir, &read.head).map_err(LedgerError::io(&head_path))?;
+            journal::read_head_file(&self.dir)
+                .map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?
+        } else {
+            *read
+        };
+        let head_file =
+            journal::HeadFile::open(&self.dir, &read).map_err(LedgerError::io(&head_path))?;
+        let path = self.dir.join(JOURNAL_FILE);
+        let journal = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(LedgerError::io(&path))?;
+        Ok(Appender { journal, head_file })
     }
 
     pub fn dir(&self) -> &Path {
@@ -228,10 +264,11 @@ impl Ledger {
 
     /// Reads the head file and checks the journal against it: the magic, the length, and the
     /// last acknowledged frame. A full check of every entry is `verify`'s job.
-    fn check_journal(&mut self) -> Result<Head, LedgerError> {
+    fn check_journal(&mut self) -> Result<journal::HeadRead, LedgerError> {
         let path = self.dir.join(JOURNAL_FILE);
-        let head = journal::read_head(&self.dir)
+        let read = journal::read_head_file(&self.dir)
             .map_err(|e| self.corrupted(HEAD_FILE, format!("{e}; run `ccm-ledger verify`")))?;
+        let head = read.head;
         if !journal::check_magic(&path).map_err(LedgerError::io(&path))? {
             return Err(self.corrupted(JOURNAL_FILE, "not a ccm-ledger journal (overwritten?)"));
         }
@@ -266,10 +303,21 @@ impl Ledger {
                 }
             }
         }
+        // A crash while an append rewrote its slot leaves exactly this; so does damage to the
+        // newest slot. Either way the other slot's head is the last one synced whole. But a
+        // reader can also catch a writer's slot half written: no note while one is at work.
+        let no_writer_at_work = || self.lock.is_some() || !matches!(lock(&self.dir), Ok(None));
+        if len > head.bytes && read.other_slot_unreadable && no_writer_at_work() {
+            self.notices.push(format!(
+                "one slot of the head file is unreadable (an append torn by a crash, or damage); the ledger is read at the other slot's head, {} entries, and the {} journal bytes past it are not acknowledged; run `ccm-ledger verify`",
+                head.entries,
+                len - head.bytes
+            ));
+        }
         if len > head.bytes && self.access == Access::Write {
             self.cut_torn_tail(&path, &head, len)?;
         }
-        Ok(head)
+        Ok(read)
     }
 
     /// Frames past the acknowledged size were never acknowledged to anyone: a crash hit
@@ -384,6 +432,13 @@ impl Ledger {
             )));
         }
         if absorbed.entries == self.head.entries {
+            if from_zero {
+                // A new database says at once what it holds: appends only insert into sled's
+                // buffer (see `Store::absorb`), and a writer killed before closing must not
+                // leave a database that looks emptied.
+                store.absorb(&[], absorbed)?;
+                store.flush()?;
+            }
             return Ok((store, from_zero));
         }
         let mut reader = FrameReader::open(&journal, absorbed.bytes, self.head.bytes)
@@ -409,6 +464,8 @@ impl Ledger {
             }
         }
         store.absorb(&keys, last)?;
+        // Written out now: this work is done once, not again after a writer is killed.
+        store.flush()?;
         Ok((store, from_zero))
     }
 
@@ -501,21 +558,20 @@ impl Ledger {
         prepare(self.head, drafts, recorder)
     }
 
-    /// Appends prepared entries: writes their frames, syncs the journal once, then replaces
-    /// the head file atomically. Only then is the append acknowledged; the derived database
-    /// is brought along afterwards and is rebuilt if that fails.
+    /// Appends prepared entries: writes their frames, syncs the journal once, then rewrites
+    /// the head file's older slot and syncs it. Only then is the append acknowledged; the
+    /// derived database is brought along afterwards and is rebuilt if that fails.
     pub fn commit(&mut self, prepared: Prepared) -> Result<Head, LedgerError> {
-        if self.lock.is_none() || self.access != Access::Write {
+        let Some(appender) = &mut self.appender else {
             return Err(LedgerError::ReadOnly);
-        }
-        let path = self.dir.join(JOURNAL_FILE);
-        // The next seq is the journal's length, checked again under the lock.
-        let on_disk =
-            journal::read_head(&self.dir).map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
+        };
+        // The next seq is the journal's length, checked again under the lock: through the
+        // open head file, one read and no open.
+        let on_disk = appender.head_file.reread();
         if prepared.entries.is_empty() {
             return Ok(self.head);
         }
-        if on_disk != self.head {
+        if !matches!(on_disk, Ok(Some(head)) if head == self.head) {
             return Err(self.corrupted(
                 HEAD_FILE,
                 "the head file changed while this process held the lock; nothing was appended",
@@ -527,14 +583,8 @@ impl Ledger {
                 head: self.head.entries,
             });
         }
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(LedgerError::io(&path))?;
-        file.write_all(&prepared.frames)
-            .map_err(LedgerError::io(&path))?;
-        journal::sync_and_acknowledge(&self.dir, &file, &prepared.head)
-            .map_err(LedgerError::io(&path))?;
+        self.write_frames(&prepared.frames)?;
+        self.acknowledge(&prepared.head)?;
         self.head = prepared.head;
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
@@ -557,6 +607,33 @@ impl Ledger {
         self.extend_tree(&prepared.entries);
         self.sign_after_commit();
         Ok(self.head)
+    }
+
+    /// Writes frames at the end of the journal: neither durable nor acknowledged yet.
+    fn write_frames(&mut self, frames: &[u8]) -> Result<(), LedgerError> {
+        let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
+        let path = self.dir.join(JOURNAL_FILE);
+        (&appender.journal)
+            .write_all(frames)
+            .map_err(LedgerError::io(path))
+    }
+
+    /// Makes the frames written so far durable and acknowledges them as `head`, through
+    /// [`journal::sync_and_acknowledge`]: once this returns, the append is done.
+    fn acknowledge(&mut self, head: &Head) -> Result<(), LedgerError> {
+        let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
+        journal::sync_and_acknowledge(&mut appender.head_file, &appender.journal, head).map_err(
+            |e| match e {
+                journal::AcknowledgeError::Journal(source) => LedgerError::Io {
+                    path: self.dir.join(JOURNAL_FILE),
+                    source,
+                },
+                journal::AcknowledgeError::Head(source) => LedgerError::Io {
+                    path: self.dir.join(HEAD_FILE),
+                    source,
+                },
+            },
+        )
     }
 
     /// Folds the first `upto` entries into `P` (in batches, in order), starting from the

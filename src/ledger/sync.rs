@@ -47,22 +47,6 @@ pub fn data(file: &File) -> io::Result<()> {
     Ok(())
 }
 
-/// `fdatasync` of two files at once, on two threads: one wait instead of two when the
-/// filesystem commits them together. Both are synced when this returns `Ok`; the barriers are
-/// noted in argument order.
-pub fn data_both(first: &File, second: &File) -> io::Result<()> {
-    let (a, b) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| second.sync_data());
-        let a = first.sync_data();
-        (a, other.join().expect("fdatasync does not panic"))
-    });
-    a?;
-    b?;
-    note(|| Barrier::Data(file_name(first)));
-    note(|| Barrier::Data(file_name(second)));
-    Ok(())
-}
-
 /// `fsync` of a directory, so a rename or a new file in it survives a crash.
 pub fn directory(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()?;

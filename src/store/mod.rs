@@ -81,8 +81,9 @@ const MERKLE_SIZE: &[u8] = b"merkle-size";
 ///
 /// Blocks, not one key per node: sled spends well over a hundred bytes on each key, which
 /// made the tree cost ~500 bytes per entry on disk; a block spreads that over 64 nodes.
-/// Puts are buffered and written as one sled batch by [`MerkleNodes::save`], together with
-/// the tree's size: an append of many entries rewrites each block it touches once.
+/// Puts are buffered and written by [`MerkleNodes::save`], block by block, then the tree's
+/// size: an append of many entries rewrites each block it touches once. (Plain inserts, not a
+/// sled batch: see [`Store::absorb`].)
 pub struct MerkleNodes {
     nodes: sled::Tree,
     meta: sled::Tree,
@@ -145,11 +146,9 @@ impl MerkleNodes {
             block[..8].copy_from_slice(&present.to_le_bytes());
             block[8 + 32 * slot..8 + 32 * slot + 32].copy_from_slice(&hash.0);
         }
-        let mut batch = sled::Batch::default();
         for (key, block) in blocks {
-            batch.insert(&key, block);
+            self.nodes.insert(key, block)?;
         }
-        self.nodes.apply_batch(batch)?;
         self.meta.insert(MERKLE_SIZE, &size.to_be_bytes())?;
         Ok(())
     }
@@ -239,12 +238,18 @@ impl Store {
     /// Records the index keys of newly absorbed entries, then how far the journal is absorbed.
     /// The keys go first: a crash between the two leaves the mark behind, and catching up
     /// again rewrites the same keys.
+    ///
+    /// Plain inserts, never `apply_batch`: a sled batch rolls sled's log buffer, which sled's
+    /// threads then write and `sync_file_range` at once. Two batches per append put two disk
+    /// writes in front of the next append's `fdatasync` (measured: ~300 µs a durable append with
+    /// them, ~180 µs without). Inserts stay in sled's buffer until it fills, a flush, or the
+    /// ledger is closed; a killed process loses them, and the next open catches up from the
+    /// journal. (sled recovers a prefix of its log, so the order above still holds.)
     pub fn absorb(&self, keys: &[(u64, u64)], absorbed: Absorbed) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
         for (seq, offset) in keys {
-            batch.insert(&seq.to_be_bytes(), &offset.to_be_bytes());
+            self.index
+                .insert(seq.to_be_bytes(), &offset.to_be_bytes())?;
         }
-        self.index.apply_batch(batch)?;
         self.meta.insert(ABSORBED, absorbed.encode())?;
         Ok(())
     }

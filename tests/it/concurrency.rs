@@ -126,7 +126,7 @@ fn readers_beside_a_writing_process_see_whole_acknowledged_imports_and_never_han
 }
 
 /// Regression (issue 8): `verify` read the journal to its end, so beside a writer that had
-/// synced its frames but not yet replaced the head file it failed with "not acknowledged"
+/// synced its frames but not yet written its head it failed with "not acknowledged"
 /// (exit 3) — a false alarm on every concurrent append. It now verifies the journal up to the
 /// head it read, and reports bytes past it only when no writer holds the lock.
 #[test]

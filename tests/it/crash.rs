@@ -51,7 +51,7 @@ struct Tally {
     trials: u64,
     /// Exited 0 before the kill: acknowledged.
     completed: u64,
-    /// Killed; the import turned out wholly present (the head was replaced before the kill).
+    /// Killed; the import turned out wholly present (its head was synced before the kill).
     killed_present: u64,
     /// Killed; the import turned out wholly absent.
     killed_absent: u64,
@@ -343,4 +343,66 @@ fn a_crash_while_the_ledger_is_created_leaves_no_half_made_ledger() {
     assert!(run.stderr.contains("is not a ledger"), "{}", run.stderr);
     env.import(SMALL);
     assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 10);
+}
+
+/// The moment the two-slot head file exists for: the append's frames are synced, and the crash
+/// comes while the head's slot is rewritten, so that slot is torn. The other slot holds the head
+/// before the append, and the frames past it are an unacknowledged torn tail, as after a crash
+/// before the head file was touched: readers do not see them, `verify` reports them, the next
+/// writer cuts them (keeping the bytes) and its own append rewrites the torn slot.
+#[test]
+fn a_head_slot_torn_by_a_crash_leaves_the_previous_head_and_an_unacknowledged_tail() {
+    let env = TestEnv::new();
+    let ledger = env.ledger();
+    let lines: Vec<String> = SMALL.lines().map(|l| format!("{l}\n")).collect();
+    env.import(&lines[..7].concat());
+    // The derived database as the crash leaves it: it is written only once the head is synced.
+    let index = env.dir.path().join("index-before");
+    crate::damage::copy_dir(&ledger.join("index.sled"), &index);
+    env.import(&lines[7..].concat());
+    let mut head = std::fs::read(ledger.join("HEAD")).unwrap();
+    let generation = |head: &[u8], slot: usize| {
+        u64::from_le_bytes(head[slot * 512 + 8..][..8].try_into().unwrap())
+    };
+    let newest = if generation(&head, 1) > generation(&head, 0) {
+        1
+    } else {
+        0
+    };
+    // The second half of the slot never reached the disk.
+    head[newest * 512 + 256..newest * 512 + 512].fill(0);
+    std::fs::write(ledger.join("HEAD"), &head).unwrap();
+    std::fs::remove_dir_all(ledger.join("index.sled")).unwrap();
+    crate::damage::copy_dir(&index, &ledger.join("index.sled"));
+
+    let log = env.run(&["log", "--json"]).ok();
+    assert_eq!(log.json().as_array().map(Vec::len), Some(7));
+    assert!(
+        log.stderr.contains("head file is unreadable"),
+        "{}",
+        log.stderr
+    );
+    let verify = env.run(&["verify", "--json"]).fails_with(3);
+    assert_eq!(verify.json()["seq"], 7);
+    assert!(
+        verify.stderr.contains("not acknowledged"),
+        "{}",
+        verify.stderr
+    );
+
+    let next = env.import(&lines[7]);
+    assert!(
+        next.stderr.contains("unacknowledged bytes"),
+        "{}",
+        next.stderr
+    );
+    assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 8);
+    let head = journal::read_head(&ledger).unwrap();
+    assert_eq!(head.entries, 8);
+    let rewritten = std::fs::read(ledger.join("HEAD")).unwrap();
+    assert_eq!(
+        generation(&rewritten, newest),
+        generation(&rewritten, 1 - newest) + 1,
+        "the torn slot holds the newest head again"
+    );
 }

@@ -1,19 +1,20 @@
 //! Durability, through the library: an append reports success only after the journal reached
-//! `fdatasync` and the head file was replaced atomically (data sync of `HEAD.tmp`, rename,
-//! directory sync), in that order.
+//! `fdatasync` and then the head file's older slot was rewritten in place and reached
+//! `fdatasync`, in that order: two data syncs of files that exist, no rename, no directory
+//! sync (docs/FORMAT.md, "The head file").
 //!
 //! Nothing canonical depends on sled's `flush()`: sled 0.34's flush ends in
 //! `sync_file_range`, which makes no promise about metadata or the disk cache, so the journal
 //! and the head file never wait for it. The index database is written after the head file is
-//! replaced and only ever holds what can be rebuilt from the journal: if its writes are lost,
+//! synced and only ever holds what can be rebuilt from the journal: if its writes are lost,
 //! the next open catches up or rebuilds. The tests below show both halves: the barriers an
 //! append passes (none of them sled's), and an acknowledged append read back with sled's
 //! buffers never flushed and its files deleted.
 //!
 //! To watch the same from outside (an experiment for ARCHITECTURE.md):
-//! `strace -f -e trace=fdatasync,fsync,rename,sync_file_range ccm-ledger import one.jsonl`
-//! shows `fdatasync(journal)`, `fdatasync(HEAD.tmp)`, `rename(HEAD.tmp, HEAD)`, `fsync(dir)`
-//! from the main thread, and sled's `sync_file_range` calls only after them.
+//! `strace -f -e trace=fdatasync,fsync,rename,pwrite64,sync_file_range ccm-ledger import one.jsonl`
+//! shows `fdatasync(journal)`, `pwrite64(HEAD, 512 bytes)`, `fdatasync(HEAD)` from the main
+//! thread, and sled's `sync_file_range` calls only after them.
 
 use ccm_ledger::domain::jsonl::parse_line;
 use ccm_ledger::domain::{Draft, Timestamp};
@@ -40,9 +41,11 @@ fn dir_name(env: &TestEnv) -> String {
 }
 
 #[test]
-fn an_append_syncs_the_journal_then_replaces_the_head_atomically_before_it_returns() {
+fn an_append_syncs_the_journal_then_rewrites_the_head_file_in_place_before_it_returns() {
+    use std::os::unix::fs::MetadataExt;
     let env = TestEnv::new();
     let mut ledger = Ledger::init(&env.ledger()).unwrap();
+    let before = std::fs::metadata(env.ledger().join("HEAD")).unwrap();
     let prepared = ledger.prepare(&drafts(SMALL), &recorder());
     let expected = prepared.head();
 
@@ -55,14 +58,36 @@ fn an_append_syncs_the_journal_then_replaces_the_head_atomically_before_it_retur
         barriers,
         vec![
             Barrier::Data("journal".into()),
-            Barrier::Data("HEAD.tmp".into()),
-            Barrier::Directory(dir_name(&env)),
+            Barrier::Data("HEAD".into()),
         ],
-        "one sync for all ten entries, then the head file's atomic replacement"
+        "one sync for all ten entries, then one for the head file's slot: nothing else"
     );
     // What the barriers made durable is what the head file now says.
     assert_eq!(journal::read_head(&env.ledger()).unwrap(), head);
-    assert!(!env.ledger().join("HEAD.tmp").exists(), "renamed over HEAD");
+    // The same file, the same size: a slot rewritten, no new file renamed into place.
+    let after = std::fs::metadata(env.ledger().join("HEAD")).unwrap();
+    assert_eq!((after.ino(), after.len()), (before.ino(), 1024));
+    assert!(!env.ledger().join("HEAD.tmp").exists());
+}
+
+#[test]
+fn appends_take_turns_between_the_two_slots_of_the_head_file() {
+    let env = TestEnv::new();
+    let mut ledger = Ledger::init(&env.ledger()).unwrap();
+    let mut newest_slots = Vec::new();
+    for line in SMALL.lines().take(3) {
+        let head = ledger
+            .commit(ledger.prepare(&drafts(line), &recorder()))
+            .unwrap();
+        let file = std::fs::read(env.ledger().join("HEAD")).unwrap();
+        let entries =
+            |slot: usize| u64::from_le_bytes(file[slot * 512 + 16..][..8].try_into().unwrap());
+        newest_slots.push((0..2).find(|&slot| entries(slot) == head.entries).unwrap());
+        // The other slot still holds the head before this append: a crash while this slot
+        // was written would have left that one to read.
+        assert_eq!(entries(1 - newest_slots.last().unwrap()), head.entries - 1);
+    }
+    assert_eq!(newest_slots, [1, 0, 1]);
 }
 
 #[test]
@@ -76,6 +101,7 @@ fn a_new_ledger_has_its_head_file_before_its_journal_appears() {
         vec![
             // The config (origin, signing) first: without a journal it is no ledger yet.
             Barrier::Data("config.tmp".into()),
+            // Made whole, then renamed: a new file's name needs the directory synced.
             Barrier::Data("HEAD.tmp".into()),
             Barrier::Directory(dir_name(&env)),
             Barrier::Data("journal.tmp".into()),
@@ -102,4 +128,37 @@ fn an_acknowledged_append_does_not_depend_on_the_index_database_being_flushed() 
     let reader = Ledger::open(&env.ledger(), Access::Read).unwrap();
     assert_eq!(reader.head(), head);
     assert_eq!(reader.entries(0, u64::MAX).unwrap().count(), 10);
+}
+
+/// Ledgers made before the two-slot head file have a text one (`ccm-ledger head v1`). Readers
+/// read it as it is and change nothing; the first writer to open the ledger replaces it,
+/// atomically (a new file renamed into place), by a slotted one holding the same head.
+#[test]
+fn a_text_head_file_of_an_older_ledger_is_read_and_converted_by_the_first_writer() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let head = journal::read_head(&env.ledger()).unwrap();
+    let text = format!(
+        "ccm-ledger head v1\nentries {}\nbytes {}\nlast-frame {}\nhash {}\n",
+        head.entries,
+        head.bytes,
+        head.last_frame,
+        head.hash.to_hex()
+    );
+    std::fs::write(env.ledger().join("HEAD"), &text).unwrap();
+
+    assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 10);
+    let log = env.run(&["log", "--json"]).ok();
+    assert_eq!(log.json().as_array().map(Vec::len), Some(10));
+    assert_eq!(
+        std::fs::read_to_string(env.ledger().join("HEAD")).unwrap(),
+        text
+    );
+
+    env.import(r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#);
+    assert_eq!(
+        std::fs::metadata(env.ledger().join("HEAD")).unwrap().len(),
+        1024
+    );
+    assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 11);
 }

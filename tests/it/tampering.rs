@@ -137,3 +137,27 @@ fn a_clean_ledger_says_its_size_and_head() {
     assert!(run.stdout.contains("\nhead "), "{}", run.stdout);
     assert!(run.stdout.starts_with("ok: 10 entries"), "{}", run.stdout);
 }
+
+#[test]
+fn a_head_file_from_another_ledger_is_found_at_the_last_entry_it_names() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    // The same events with one letter changed: the same sizes, other hashes.
+    let other = TestEnv::new();
+    other.import(&SMALL.replacen("Norway", "Norwey", 1));
+    std::fs::copy(other.ledger().join("HEAD"), env.ledger().join("HEAD")).unwrap();
+
+    let run = env.run(&["verify", "--json"]).fails_with(3);
+    assert_eq!(run.json()["seq"], 9);
+    assert!(run.stderr.contains("replaced"), "{}", run.stderr);
+    let before = env.canonical_bytes();
+    let line = env.file(
+        "more.jsonl",
+        r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
+    );
+    for args in [&["log"][..], &["import", line.to_str().unwrap()][..]] {
+        let run = env.run(args).fails_with(3);
+        assert!(run.stderr.contains("entry 9"), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(env.canonical_bytes(), before);
+}
