@@ -136,11 +136,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
 impl Projection {
     /// A body by its id or any name it has had, in any case.
     pub fn resolve_body(&self, query: &str) -> Result<BodyId, Unknown> {
-        let candidates = self.bodies.values().map(|b| Candidate {
-            id: b.id.as_str(),
-            names: b.names().collect(),
-        });
-        let id = resolve("body", query, candidates)?;
+        // Read in part, the projection holds a few bodies and the catalogue of all of them.
+        let id = match &self.part {
+            Some(part) => {
+                let candidates = part.catalogue.iter().map(|c| Candidate {
+                    id: c.id.as_str(),
+                    names: c.names.iter().map(String::as_str).collect(),
+                });
+                resolve("body", query, candidates)?
+            }
+            None => {
+                let candidates = self.bodies.values().map(|b| Candidate {
+                    id: b.id.as_str(),
+                    names: b.names().collect(),
+                });
+                resolve("body", query, candidates)?
+            }
+        };
         Ok(BodyId::new(id).expect("a stored body id is valid"))
     }
 

@@ -1,6 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
+use crate::projection::Question;
 
 /// Who held a body's seats on a day.
 ///
@@ -23,10 +24,14 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask(ctx)?;
-    let body = projection
-        .resolve_body(&args.body)
-        .map_err(|e| CliError::input(e.to_string()))?;
+    let resolve = |p: &crate::projection::Projection| {
+        p.resolve_body(&args.body)
+            .map_err(|e| CliError::input(e.to_string()))
+    };
+    let Asked { on, projection } = args
+        .moment
+        .ask_about(ctx, |p, _| Ok(Question::Holders(resolve(p)?)))?;
+    let body = resolve(&projection)?;
     let holders = projection
         .holders_on(&body, on)
         .ok_or_else(|| CliError::input(format!("unknown body '{}'", args.body)))?;
