@@ -120,6 +120,14 @@ pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, Cli
     fold(ledger, known, FoldFor::Reading)
 }
 
+/// Keeps `projection` (the whole projection at the head of `ledger`, as a writer holds it
+/// after a commit: the one it validated against, with the new entries applied) as the
+/// snapshot, so that the next query reads it instead of folding the ledger. Says whether it
+/// was kept (a projection of another length is not).
+pub fn keep_snapshot(ledger: &Ledger, projection: &Projection) -> bool {
+    ledger.keep_snapshot(SNAPSHOT_KEY, projection)
+}
+
 /// The projection at the head, whole, to validate what would be appended to it.
 pub fn projection_to_extend(ledger: &mut Ledger) -> Result<Projection, CliError> {
     let known = KnownAt {

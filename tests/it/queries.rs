@@ -476,3 +476,39 @@ fn a_damaged_section_makes_the_query_fold_and_answer_the_same() {
         assert!(rebuilt.section(section).is_some(), "{section} whole again");
     }
 }
+
+#[test]
+fn record_leaves_a_snapshot_of_the_new_head_for_the_next_query() {
+    use ccm_ledger::ledger::snapshot;
+    let env = env();
+    let entries = |env: &TestEnv| {
+        env.run(&["log", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    env.run(&[
+        "record",
+        "state-joined",
+        "--state",
+        "ISL",
+        "--name",
+        "Iceland",
+        "--effective",
+        "2015-12-01",
+    ])
+    .ok();
+    let kept = snapshot::open(&env.ledger()).expect("record kept a snapshot");
+    assert_eq!(kept.tie.entries as usize, entries(&env));
+    let asks: [&[&str]; 2] = [
+        &["history", "--state", "Iceland", "--json"],
+        &["state", "--on", "2016-01-01", "--json"],
+    ];
+    let read_in_part: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    std::fs::remove_file(snapshot::path(&env.ledger())).unwrap();
+    let folded: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    assert_eq!(read_in_part, folded);
+    assert_eq!(read_in_part[0]["memberships"][0]["joined"], "2015-12-01");
+}
