@@ -36,32 +36,24 @@ pub struct Asked {
 }
 
 impl MomentArgs {
-    /// Turns the flags into the day and a projection that answers one question, reading the
-    /// ledger of `ctx`. `question` says, on a projection that can resolve names (the shared
-    /// part of the snapshot), what the command will ask. When the snapshot covers exactly the
-    /// entries asked about, only what that question needs is read from it (a query then costs
-    /// little more than opening the ledger, however large it is); that projection answers the
-    /// question, and only it, as the whole one does. Otherwise (`--known-at` before the
-    /// snapshot, entries past it), or if a section it needs is damaged, the whole projection is
-    /// folded.
+    /// Turns the flags into the day and a projection that answers `question` (given the day),
+    /// reading the ledger of `ctx`. When the snapshot covers exactly the entries asked about,
+    /// only what that question needs is read from it (a query then costs little more than
+    /// opening the ledger, however large it is); that projection answers the question, and
+    /// only it, as the whole one does. Otherwise (`--known-at` before the snapshot, entries
+    /// past it), or if a section it needs is damaged, the whole projection is folded.
     pub fn ask_about(
         &self,
         ctx: &super::Context,
-        question: impl FnOnce(&Projection, Date) -> Result<Question, CliError>,
+        question: impl FnOnce(Date) -> Question,
     ) -> Result<Asked, CliError> {
         let on = self.on()?;
         let mut ledger = ctx.open(crate::ledger::Access::Read)?;
         let known = self.known_at(&ledger)?;
         if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
             let mut section = |name: &str| snapshot.section(name);
-            if let Some(mut part) = Projection::read_shared(&mut section) {
-                let asked = question(&part, on)?;
-                if part.read_for(&asked, &mut section).is_some() {
-                    return Ok(Asked {
-                        on,
-                        projection: part,
-                    });
-                }
+            if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
+                return Ok(Asked { on, projection });
             }
         }
         Ok(Asked {

@@ -19,7 +19,6 @@
 //! length u64 LE ‖ blake3 of the section (32). Sections follow the head in that order, with
 //! nothing between them.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
@@ -71,9 +70,10 @@ pub struct Tie {
     pub hash: EntryHash,
 }
 
-/// Where a section lies and what it hashes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a section lies and what it hashes to; its name is `name` in the head's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Place {
+    name: std::ops::Range<usize>,
     offset: u64,
     length: u64,
     sum: [u8; 32],
@@ -84,7 +84,11 @@ struct Place {
 pub struct Snapshot {
     pub tie: Tie,
     file: File,
-    directory: BTreeMap<String, Place>,
+    /// The head's bytes, which hold the names of the sections.
+    head: Vec<u8>,
+    /// In order of name (a reader finds a section by binary search, and a directory of many
+    /// thousand sections costs one allocation).
+    directory: Vec<Place>,
 }
 
 pub fn path(dir: &Path) -> PathBuf {
@@ -107,23 +111,34 @@ pub fn open(dir: &Path) -> Option<Snapshot> {
     } else {
         read_at(&file, 0, whole)?
     };
-    let (tie, directory) = decode_head(bytes.get(..whole)?, size)?;
+    let mut head = bytes;
+    head.truncate(whole);
+    let (tie, directory) = decode_head(&head, size)?;
     Some(Snapshot {
         tie,
         file,
+        head,
         directory,
     })
 }
 
 impl Snapshot {
+    fn place(&self, name: &str) -> Option<&Place> {
+        let at = self
+            .directory
+            .binary_search_by(|p| self.head[p.name.clone()].cmp(name.as_bytes()))
+            .ok()?;
+        self.directory.get(at)
+    }
+
     /// Where the section called `name` lies in the file: its offset and length.
     pub fn span(&self, name: &str) -> Option<(u64, u64)> {
-        self.directory.get(name).map(|p| (p.offset, p.length))
+        self.place(name).map(|p| (p.offset, p.length))
     }
 
     /// The section called `name`, if the snapshot has it and it is whole.
     pub fn section(&self, name: &str) -> Option<Vec<u8>> {
-        let place = self.directory.get(name)?;
+        let place = self.place(name)?;
         let bytes = read_at(
             &self.file,
             place.offset,
@@ -141,52 +156,51 @@ fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
 
 /// The tie and the directory, from the head (`bytes`: magic to checksum, nothing after) of a
 /// file of `size` bytes.
-fn decode_head(bytes: &[u8], size: u64) -> Option<(Tie, BTreeMap<String, Place>)> {
+fn decode_head(bytes: &[u8], size: u64) -> Option<(Tie, Vec<Place>)> {
     let body_len = bytes.len().checked_sub(32)?;
     let (body, sum) = bytes.split_at(body_len);
     if blake3::hash(body).as_bytes() != sum || !body.starts_with(MAGIC) {
         return None;
     }
     let mut at = MAGIC.len() + 4;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let slice = body.get(at..at.checked_add(n)?)?;
-        at += n;
-        Some(slice)
+    let mut take = |n: usize| -> Option<std::ops::Range<usize>> {
+        let end = at.checked_add(n).filter(|end| *end <= body.len())?;
+        let range = at..end;
+        at = end;
+        Some(range)
     };
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
-    let key_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
-    let key = String::from_utf8(take(key_len)?.to_vec()).ok()?;
+    let word = |r: std::ops::Range<usize>| u64::from_le_bytes(body[r].try_into().expect("8"));
+    let short = |r: std::ops::Range<usize>| u16::from_le_bytes(body[r].try_into().expect("2"));
+    let key_len = short(take(2)?) as usize;
+    let key = String::from_utf8(body[take(key_len)?].to_vec()).ok()?;
     let entries = word(take(8)?);
     let journal_bytes = word(take(8)?);
     let last_frame = word(take(8)?);
-    let hash = EntryHash(take(32)?.try_into().ok()?);
-    let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
-    let mut directory = BTreeMap::new();
-    // Sections follow the head one after another, in the order listed.
+    let hash = EntryHash(body[take(32)?].try_into().ok()?);
+    let count = u32::from_le_bytes(body[take(4)?].try_into().ok()?);
+    let mut directory: Vec<Place> = Vec::new();
+    // Sections follow the head one after another, in the order listed, which is by name.
     let mut next = bytes.len() as u64;
     for _ in 0..count {
-        let name_len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
-        let name = String::from_utf8(take(name_len)?.to_vec()).ok()?;
+        let name_len = short(take(2)?) as usize;
+        let name = take(name_len)?;
+        std::str::from_utf8(&body[name.clone()]).ok()?;
         let offset = word(take(8)?);
         let length = word(take(8)?);
-        let sum: [u8; 32] = take(32)?.try_into().ok()?;
-        if offset != next {
+        let sum: [u8; 32] = body[take(32)?].try_into().ok()?;
+        let in_order = directory
+            .last()
+            .is_none_or(|last| body[last.name.clone()] < body[name.clone()]);
+        if offset != next || !in_order {
             return None;
         }
         next = offset.checked_add(length)?;
-        if directory
-            .insert(
-                name,
-                Place {
-                    offset,
-                    length,
-                    sum,
-                },
-            )
-            .is_some()
-        {
-            return None;
-        }
+        directory.push(Place {
+            name,
+            offset,
+            length,
+            sum,
+        });
     }
     let tie = Tie {
         key,

@@ -96,8 +96,8 @@ pub struct Projection {
     /// every query answers, but no entry can be applied. Never stored.
     #[serde(skip)]
     views_only: bool,
-    /// Read in part from a snapshot, for one question (`read_shared`, `read_for`): only the
-    /// bodies it needs are here, and the catalogue of every body. Never stored.
+    /// Read in part from a snapshot, for one question (`read_part`): only the bodies and
+    /// States its answer needs are here, and the names it resolved. Never stored.
     #[serde(skip)]
     part: Option<Box<sections::Part>>,
 }

@@ -74,21 +74,15 @@ pub(crate) fn read_whole(
     Projection::from_sections(&mut |name| sections.get(name).cloned(), purpose)
 }
 
-/// The projection read in part from its sections, for the question `ask` picks.
-fn read_part(
-    sections: &BTreeMap<String, Vec<u8>>,
-    ask: impl FnOnce(&Projection) -> Question,
-) -> Option<Projection> {
-    let mut section = |name: &str| sections.get(name).cloned();
-    let mut part = Projection::read_shared(&mut section)?;
-    let question = ask(&part);
-    part.read_for(&question, &mut section)?;
-    Some(part)
+/// The projection read in part from its sections, for `question`.
+fn read_part(sections: &BTreeMap<String, Vec<u8>>, question: &Question) -> Option<Projection> {
+    Projection::read_part(&mut |name| sections.get(name).cloned(), question)
 }
 
 /// Every question of `who`, `history --body`, `history --state`, `state` and `committee`, on
-/// `days`, for `bodies` and `states` (by id or code, and by name), answered by the projection
-/// read in part for it exactly as by the whole: `Err` names the first that differs.
+/// `days`, for `bodies` and `states` (by id or code, by name, and by names nothing has),
+/// answered by the projection read in part for it exactly as by the whole: `Err` names the
+/// first that differs.
 fn parts_answer_as_the_whole(
     whole: &Projection,
     days: &[Date],
@@ -98,48 +92,64 @@ fn parts_answer_as_the_whole(
     let sections = kept(whole);
     let differ = |what: String| Err(format!("read in part, {what} differs"));
     for &on in days {
-        let p = read_part(&sections, |_| Question::InForceOn(on)).ok_or("in force")?;
+        let p = read_part(&sections, &Question::InForceOn(on)).ok_or("in force")?;
         if p.state_on(on) != whole.state_on(on) {
             return differ(format!("state --on {on}"));
         }
         if p.committee_on(on) != whole.committee_on(on) {
             return differ(format!("committee --on {on}"));
         }
+        if p.presidency_on(on) != whole.presidency_on(on) {
+            return differ(format!("the Presidency on {on}"));
+        }
     }
+    let mut typed_bodies: Vec<String> = vec!["universalisation".into(), "".into(), "wg".into()];
     for b in bodies {
-        let names: Vec<String> = whole.body(b).map_or_else(Vec::new, |found| {
-            found.names().map(str::to_lowercase).collect()
-        });
-        for typed in std::iter::once(b.to_string()).chain(names) {
-            let resolved = whole.resolve_body(&typed);
-            let p = read_part(&sections, |p| {
-                Question::Holders(p.resolve_body(&typed).unwrap_or_else(|_| b.clone()))
-            })
-            .ok_or("holders")?;
-            if p.resolve_body(&typed) != resolved {
-                return differ(format!("who {typed}"));
-            }
+        typed_bodies.push(b.to_string());
+        typed_bodies.push(b.as_str().to_uppercase());
+        if let Some(found) = whole.body(b) {
+            typed_bodies.extend(found.names().map(|n| format!(" {} ", n.to_lowercase())));
+        }
+    }
+    for typed in &typed_bodies {
+        let resolved = whole.resolve_body(typed);
+        let p = read_part(&sections, &Question::Holders(typed.clone())).ok_or("holders")?;
+        if p.resolve_body(typed) != resolved {
+            return differ(format!("who {typed:?}"));
+        }
+        if let Ok(id) = &resolved {
             for &on in days {
-                if p.holders_on(b, on) != whole.holders_on(b, on) {
-                    return differ(format!("who {b} --on {on}"));
+                if p.holders_on(id, on) != whole.holders_on(id, on) {
+                    return differ(format!("who {id} --on {on}"));
                 }
             }
-            let p = read_part(&sections, |_| Question::BodyHistory(b.clone())).ok_or("body")?;
-            if p.body_history(b) != whole.body_history(b) {
-                return differ(format!("history --body {b}"));
+        }
+        let p = read_part(&sections, &Question::BodyHistory(typed.clone())).ok_or("body")?;
+        if p.resolve_body(typed) != resolved {
+            return differ(format!("history --body {typed:?}"));
+        }
+        if let Ok(id) = &resolved {
+            if p.body_history(id) != whole.body_history(id) {
+                return differ(format!("history --body {id}"));
             }
         }
     }
+    let mut typed_states: Vec<String> = vec!["Atlantis".into(), "".into(), "nor way".into()];
     for code in states {
-        let p = read_part(&sections, |_| Question::StateHistory(code.clone())).ok_or("state")?;
-        if p.state_history(code) != whole.state_history(code) {
-            return differ(format!("history --state {code}"));
+        typed_states.push(code.to_string());
+        typed_states.push(code.as_str().to_lowercase());
+        typed_states.extend(whole.state(code).map(|s| s.name.to_uppercase()));
+    }
+    for typed in &typed_states {
+        let resolved = whole.resolve_state(typed);
+        let p = read_part(&sections, &Question::StateHistory(typed.clone())).ok_or("state")?;
+        if p.resolve_state(typed) != resolved {
+            return differ(format!("history --state {typed:?}"));
         }
-        let typed = whole
-            .state(code)
-            .map_or(code.to_string(), |s| s.name.clone());
-        if p.resolve_state(&typed) != whole.resolve_state(&typed) {
-            return differ(format!("history --state {typed}"));
+        if let Ok(code) = &resolved {
+            if p.state_history(code) != whole.state_history(code) {
+                return differ(format!("history --state {code}"));
+            }
         }
     }
     Ok(())
@@ -254,19 +264,44 @@ fn a_missing_or_damaged_section_is_refused_not_misread() {
         {
             damaged.insert(name.clone(), sections["body/wg-clearance"].clone());
             assert!(read_whole(&damaged, FoldFor::Reading).is_none(), "{name}");
-            let id = BodyId::new(id).unwrap();
-            assert!(read_part(&damaged, |_| Question::Holders(id)).is_none());
+            let ask = Question::Holders(id.to_owned());
+            assert!(read_part(&damaged, &ask).is_none(), "{name}");
         }
     }
-    let ask = |p: &Projection| Question::Holders(p.resolve_body("wg-clearance").unwrap());
-    assert!(read_part(&sections, ask).is_some());
-    let mut without_shared = sections.clone();
-    without_shared.remove("shared");
-    assert!(read_part(&without_shared, ask).is_none());
-    let mut without_index = sections.clone();
-    without_index.remove("seats-by-state");
-    let ask = |_: &Projection| Question::StateHistory(state("NOR"));
-    assert!(read_part(&without_index, ask).is_none());
+    // What each question reads, it needs whole; what it does not read, it does without.
+    let needs = [
+        (Question::Holders("wg-clearance".into()), "body-names"),
+        (
+            Question::Holders("wg-clearance".into()),
+            "body/wg-clearance",
+        ),
+        (Question::Holders("wg-clearance".into()), "states"),
+        (Question::Holders("wg-clearance".into()), "shared"),
+        (Question::Holders("clearence".into()), "catalogue"),
+        (Question::StateHistory("NOR".into()), "seats-by-state"),
+        (Question::StateHistory("NOR".into()), "state-names"),
+        (Question::InForceOn(date("2019-06-01")), "catalogue"),
+    ];
+    for (question, name) in needs {
+        assert!(read_part(&sections, &question).is_some(), "{question:?}");
+        let mut without = sections.clone();
+        without.remove(name);
+        assert!(
+            read_part(&without, &question).is_none(),
+            "{question:?} without {name}"
+        );
+    }
+    let mut lean = sections.clone();
+    for name in [
+        "events",
+        "overrides",
+        "superseded",
+        "seats-by-state",
+        "catalogue",
+    ] {
+        lean.remove(name);
+    }
+    assert!(read_part(&lean, &Question::Holders("wg-clearance".into())).is_some());
 }
 
 #[test]
@@ -274,7 +309,7 @@ fn a_missing_or_damaged_section_is_refused_not_misread() {
 fn a_projection_read_in_part_takes_no_entries() {
     let entries = fixture();
     let sections = kept(&Projection::fold(&entries[..100]));
-    let mut part = read_part(&sections, |_| Question::InForceOn(date("2012-01-01"))).unwrap();
+    let mut part = read_part(&sections, &Question::InForceOn(date("2012-01-01"))).unwrap();
     part.apply(&entries[100]);
 }
 

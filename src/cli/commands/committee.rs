@@ -20,9 +20,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args
-        .moment
-        .ask_about(ctx, |_, on| Ok(Question::InForceOn(on)))?;
+    let Asked { on, projection } = args.moment.ask_about(ctx, Question::InForceOn)?;
     let members = projection.committee_on(on);
     if ctx.json {
         return output::json(&serde_json::json!({ "on": on, "members": members }));

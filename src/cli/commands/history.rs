@@ -1,7 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
-use crate::projection::{Projection, Question, TermView};
+use crate::projection::{Question, TermView};
 
 /// Every term of a body or of a State, in order, with how each ended.
 ///
@@ -65,23 +65,15 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let body = |p: &Projection, query: &str| {
-        p.resolve_body(query)
-            .map_err(|e| CliError::input(e.to_string()))
+    let question = match (&args.body, &args.state) {
+        (Some(body), _) => Question::BodyHistory(body.clone()),
+        (None, state) => Question::StateHistory(state.clone().unwrap_or_default()),
     };
-    let state = |p: &Projection, query: &str| {
-        p.resolve_state(query)
-            .map_err(|e| CliError::input(e.to_string()))
-    };
-    let Asked { projection, .. } = args.moment.ask_about(ctx, |p, _| match &args.body {
-        Some(query) => Ok(Question::BodyHistory(body(p, query)?)),
-        None => Ok(Question::StateHistory(state(
-            p,
-            args.state.as_deref().unwrap_or_default(),
-        )?)),
-    })?;
+    let Asked { projection, .. } = args.moment.ask_about(ctx, |_| question)?;
     if let Some(query) = &args.body {
-        let body = body(&projection, query)?;
+        let body = projection
+            .resolve_body(query)
+            .map_err(|e| CliError::input(e.to_string()))?;
         let history = projection
             .body_history(&body)
             .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?;
@@ -160,7 +152,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         return output::text(&text);
     }
     let query = args.state.as_deref().unwrap_or_default();
-    let state = state(&projection, query)?;
+    let state = projection
+        .resolve_state(query)
+        .map_err(|e| CliError::input(e.to_string()))?;
     let history = projection
         .state_history(&state)
         .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?;

@@ -24,14 +24,12 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let resolve = |p: &crate::projection::Projection| {
-        p.resolve_body(&args.body)
-            .map_err(|e| CliError::input(e.to_string()))
-    };
     let Asked { on, projection } = args
         .moment
-        .ask_about(ctx, |p, _| Ok(Question::Holders(resolve(p)?)))?;
-    let body = resolve(&projection)?;
+        .ask_about(ctx, |_| Question::Holders(args.body.clone()))?;
+    let body = projection
+        .resolve_body(&args.body)
+        .map_err(|e| CliError::input(e.to_string()))?;
     let holders = projection
         .holders_on(&body, on)
         .ok_or_else(|| CliError::input(format!("unknown body '{}'", args.body)))?;
