@@ -12,8 +12,9 @@
 //! - `catalogue`: every body's id, names, and the days it came into and went out of force (to
 //!   pick the bodies in force on a day, and to suggest near names);
 //! - `seats-by-state`: the bodies in which each State held a seat, by code;
-//! - `body/ID`: one per body, its view, the elections to it that corrections replaced or
-//!   retracted, and the bodies whose mandate moved to it;
+//! - `body/ID`: one per body, its view (each term encoded apart, after the days it holds, so
+//!   that a question about one day decodes only the terms that hold then), the elections to it
+//!   that corrections replaced or retracted, and the bodies whose mandate moved to it;
 //! - `overrides`, `superseded`, `events`: what only whole-ledger commands and validation read.
 //!
 //! A section of records by key (`states`, the names, `seats-by-state`) is `count u32 LE ‖
@@ -130,9 +131,18 @@ struct SharedIn {
 /// kept with the body, for its history.
 type Corrected = Vec<(Seq, Superseded)>;
 
-/// A body's section: its view, its corrected elections, the bodies whose mandate moved to it.
-type BodyOut<'a> = (&'a Body, Corrected, Vec<&'a BodyId>);
-type BodyIn = (Body, Corrected, Vec<BodyId>);
+/// A body's section: its view without its terms, its corrected elections, the bodies whose
+/// mandate moved to it, then each term's start and end (to pick the terms that hold on a day)
+/// and the term itself, encoded apart.
+type BodyOut<'a> = (
+    Body,
+    Corrected,
+    Vec<&'a BodyId>,
+    Vec<TermDays>,
+    Vec<Vec<u8>>,
+);
+type BodyIn<'a> = (Body, Corrected, Vec<BodyId>, Vec<TermDays>, Vec<&'a [u8]>);
+type TermDays = (Date, Option<Date>);
 
 /// What validation and further folding need, and queries do not.
 type EventStore = (
@@ -151,6 +161,13 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     let (value, read) =
         bincode::serde::decode_from_slice(bytes, bincode::config::standard()).ok()?;
+    (read == bytes.len()).then_some(value)
+}
+
+/// [`decode`], for a value that borrows from the bytes.
+fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    let (value, read) =
+        bincode::serde::borrow_decode_from_slice(bytes, bincode::config::standard()).ok()?;
     (read == bytes.len()).then_some(value)
 }
 
@@ -332,9 +349,14 @@ impl crate::ledger::Snapshotted for Projection {
         ];
         for (id, body) in &self.bodies {
             let section: BodyOut<'_> = (
-                body,
+                Body {
+                    terms: Vec::new(),
+                    ..body.clone()
+                },
                 corrected.remove(id).unwrap_or_default(),
                 received.remove(id).unwrap_or_default(),
+                body.terms.iter().map(|t| (t.start, t.end)).collect(),
+                body.terms.iter().map(encode).collect(),
             );
             sections.push((body_section(id), encode(&section)));
         }
@@ -354,11 +376,7 @@ impl crate::ledger::Snapshotted for Projection {
         }
         let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
         for card in &catalogue {
-            let (body, _, _): BodyIn = decode(&section(&body_section(&card.id))?)?;
-            if body.id != card.id {
-                return None;
-            }
-            projection.bodies.insert(card.id.clone(), body);
+            projection.read_body(section, &card.id, None)?;
         }
         // Not needed whole, but checked: a damaged index sends its question here, and only a
         // snapshot refused here is rebuilt.
@@ -366,6 +384,7 @@ impl crate::ledger::Snapshotted for Projection {
             Keyed::open(&section(index)?)?;
         }
         projection.overrides = decode(&section(OVERRIDES)?)?;
+        // Every superseded event, not only the elections kept with their bodies.
         projection.superseded = decode(&section(SUPERSEDED)?)?;
         if purpose == crate::ledger::FoldFor::Extending {
             let events: EventStore = decode(&section(EVENTS)?)?;
@@ -412,10 +431,10 @@ impl Projection {
                 let resolved = find_body(section, query)?;
                 part.bodies.push((query.clone(), resolved.clone()));
                 if let Ok(id) = resolved {
-                    let received = p.read_body(section, &id)?;
+                    let received = p.read_body(section, &id, None)?;
                     if matches!(question, Question::BodyHistory(_)) {
                         for from in received {
-                            p.read_body(section, &from)?;
+                            p.read_body(section, &from, None)?;
                         }
                     }
                     let body = p.bodies.get(&id)?;
@@ -439,7 +458,7 @@ impl Projection {
                     if let Some(held) = Keyed::open(&index)?.get(code.as_str().as_bytes()) {
                         let bodies: Vec<BodyId> = decode(held)?;
                         for id in &bodies {
-                            p.read_body(section, id)?;
+                            p.read_body(section, id, None)?;
                         }
                     }
                     named = Some(BTreeSet::from([code]));
@@ -447,8 +466,10 @@ impl Projection {
             }
             Question::InForceOn(on) => {
                 let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
+                // Of each body in force, the terms that hold that day: what its holders, its
+                // parameters and the committee are made of.
                 for card in catalogue.iter().filter(|c| c.in_force_on(*on)) {
-                    p.read_body(section, &card.id)?;
+                    p.read_body(section, &card.id, Some(*on))?;
                 }
                 named = None;
             }
@@ -472,12 +493,31 @@ impl Projection {
         Some(p)
     }
 
-    /// Adds a body from its section, with its corrected elections; returns the bodies whose
-    /// mandate moved to it.
-    fn read_body(&mut self, section: &mut Sections<'_>, id: &BodyId) -> Option<Vec<BodyId>> {
-        let (body, corrected, received): BodyIn = decode(&section(&body_section(id))?)?;
-        if body.id != *id {
+    /// Adds a body from its section, with its corrected elections (`on`: and only the terms
+    /// that hold that day); returns the bodies whose mandate moved to it.
+    fn read_body(
+        &mut self,
+        section: &mut Sections<'_>,
+        id: &BodyId,
+        on: Option<Date>,
+    ) -> Option<Vec<BodyId>> {
+        // Once only (a body may have handed its mandate to itself): its corrected elections
+        // would otherwise count twice.
+        if self.bodies.contains_key(id) {
+            return Some(Vec::new());
+        }
+        let bytes = section(&body_section(id))?;
+        let (mut body, corrected, received, days, terms): BodyIn<'_> = decode_borrowed(&bytes)?;
+        if body.id != *id || days.len() != terms.len() || !body.terms.is_empty() {
             return None;
+        }
+        let holds = |(start, end): &TermDays| {
+            on.is_none_or(|on| *start <= on && end.is_none_or(|end| on < end))
+        };
+        for (span, term) in days.iter().zip(terms) {
+            if holds(span) {
+                body.terms.push(decode(term)?);
+            }
         }
         for (seq, s) in corrected {
             self.superseded.entry(seq).or_default().push(s);
