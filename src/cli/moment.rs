@@ -3,13 +3,13 @@
 
 use crate::domain::{Date, Timestamp};
 use crate::ledger::{FoldFor, Ledger};
-use crate::projection::Projection;
+use crate::projection::{Projection, Question};
 
 use super::CliError;
 
 /// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
 /// never used for a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-3");
+const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-6");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {
@@ -36,11 +36,26 @@ pub struct Asked {
 }
 
 impl MomentArgs {
-    /// Turns the flags into the day and the projection, reading the ledger of `ctx`.
-    pub fn ask(&self, ctx: &super::Context) -> Result<Asked, CliError> {
+    /// Turns the flags into the day and a projection that answers `question` (given the day),
+    /// reading the ledger of `ctx`. When the snapshot covers exactly the entries asked about,
+    /// only what that question needs is read from it (a query then costs little more than
+    /// opening the ledger, however large it is); that projection answers the question, and
+    /// only it, as the whole one does. Otherwise (`--known-at` before the snapshot, entries
+    /// past it), or if a section it needs is damaged, the whole projection is folded.
+    pub fn ask_about(
+        &self,
+        ctx: &super::Context,
+        question: impl FnOnce(Date) -> Question,
+    ) -> Result<Asked, CliError> {
         let on = self.on()?;
         let mut ledger = ctx.open(crate::ledger::Access::Read)?;
         let known = self.known_at(&ledger)?;
+        if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
+            let mut section = |name: &str| snapshot.section(name);
+            if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
+                return Ok(Asked { on, projection });
+            }
+        }
         Ok(Asked {
             on,
             projection: projection(&mut ledger, known)?,
@@ -95,6 +110,14 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
 /// the stored snapshot (only its views, when nothing follows it) and the entries after it.
 pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
     fold(ledger, known, FoldFor::Reading)
+}
+
+/// Keeps `projection` (the whole projection at the head of `ledger`, as a writer holds it
+/// after a commit: the one it validated against, with the new entries applied) as the
+/// snapshot, so that the next query reads it instead of folding the ledger. Says whether it
+/// was kept (a projection of another length is not).
+pub fn keep_snapshot(ledger: &Ledger, projection: &Projection) -> bool {
+    ledger.keep_snapshot(SNAPSHOT_KEY, projection)
 }
 
 /// The projection at the head, whole, to validate what would be appended to it.

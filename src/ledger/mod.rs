@@ -654,10 +654,13 @@ impl Ledger {
         let start = (0, journal::MAGIC.len() as u64);
         let (mut state, start) = match self.usable_snapshot(key, upto) {
             Some(found) => {
-                // Nothing to fold after it and only reading to do: the snapshot's views suffice.
-                let reading_only = purpose == FoldFor::Reading && found.entries == upto;
-                match P::decode(&found.payload, reading_only) {
-                    Some(state) => (state, (found.entries, found.journal_bytes)),
+                // Nothing to fold after it and only reading to do: the views suffice.
+                let purpose = match purpose {
+                    FoldFor::Reading if found.tie.entries == upto => FoldFor::Reading,
+                    _ => FoldFor::Extending,
+                };
+                match P::from_sections(&mut |name| found.section(name), purpose) {
+                    Some(state) => (state, (found.tie.entries, found.tie.journal_bytes)),
                     None => (P::default(), start),
                 }
             }
@@ -680,35 +683,55 @@ impl Ledger {
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
         if refresh {
-            let payload = state.encode();
-            let fresh = snapshot::FileSnapshot {
-                key: key.to_owned(),
-                entries: upto,
-                journal_bytes: self.head.bytes,
-                last_frame: self.head.last_frame,
-                hash: self.head.hash,
-                payload,
-            };
-            // A snapshot that cannot be written (a read-only directory) is only a lost shortcut.
-            let _ = snapshot::write(&self.dir, &fresh);
+            self.keep_snapshot(key, &state);
         }
         Ok(state)
     }
 
+    /// Keeps `state` (the fold of every entry the ledger holds, made under `key`) as the
+    /// snapshot, so the next query at the head reads it instead of folding: what a writer
+    /// calls after a commit with the projection it validated against, the new entries applied.
+    /// Says whether it was written; a state of any other length is refused (it would tie the
+    /// wrong answer to this head), and a snapshot that cannot be written (a read-only
+    /// directory) is only a lost shortcut.
+    pub fn keep_snapshot<P: Snapshotted>(&self, key: &str, state: &P) -> bool {
+        let entries = self.head.entries;
+        if entries == 0 || state.entries_applied() != entries {
+            return false;
+        }
+        let tie = snapshot::Tie {
+            key: key.to_owned(),
+            entries,
+            journal_bytes: self.head.bytes,
+            last_frame: self.head.last_frame,
+            hash: self.head.hash,
+        };
+        snapshot::write(&self.dir, &tie, state.sections()).is_ok()
+    }
+
+    /// The snapshot made under `key` of exactly the first `entries` entries of this chain, to
+    /// be read in part (a query that needs a few sections of it). `None`: there is none, and
+    /// the answer must be folded ([`Self::fold`]).
+    pub fn snapshot_of(&self, key: &str, entries: u64) -> Option<snapshot::Snapshot> {
+        self.usable_snapshot(key, entries)
+            .filter(|found| found.tie.entries == entries)
+    }
+
     /// The snapshot file, if it was made under `key` from this chain (its last entry's frame
     /// is where it says, with the hash it says) and covers no more than `upto` entries.
-    fn usable_snapshot(&self, key: &str, upto: u64) -> Option<snapshot::FileSnapshot> {
-        let found = snapshot::read(&self.dir)?;
-        if found.key != key || found.entries == 0 || found.entries > upto {
+    fn usable_snapshot(&self, key: &str, upto: u64) -> Option<snapshot::Snapshot> {
+        let found = snapshot::open(&self.dir)?;
+        let tie = &found.tie;
+        if tie.key != key || tie.entries == 0 || tie.entries > upto {
             return None;
         }
         let frame = journal::read_frame_at(
             &self.dir.join(JOURNAL_FILE),
-            found.last_frame,
+            tie.last_frame,
             self.head.bytes,
         )
         .ok()?;
-        (frame.hash == found.hash && frame.end() == found.journal_bytes).then_some(found)
+        (frame.hash == tie.hash && frame.end() == tie.journal_bytes).then_some(found)
     }
 }
 

@@ -17,6 +17,7 @@ mod derive;
 mod model;
 mod query;
 mod resolve;
+mod sections;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +37,7 @@ pub use query::{
     TermView,
 };
 pub use resolve::{Suggestion, Unknown};
+pub use sections::{Question, Sections};
 
 /// What an event concerns: the view it feeds.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -90,93 +92,14 @@ pub struct Projection {
     /// The override reason ("record despite a rule finding") of the entry that supplied each
     /// effective event: the entry's own, or, once corrected, the latest correction's.
     overrides: BTreeMap<Seq, String>,
-    /// Decoded from a snapshot without the events (`Snapshotted::decode` for reading): every
-    /// query answers, but no entry can be applied. Never stored.
+    /// Decoded from a snapshot without the events (`Snapshotted::from_sections` for reading):
+    /// every query answers, but no entry can be applied. Never stored.
     #[serde(skip)]
     views_only: bool,
-}
-
-/// What validation and further folding need, and queries do not: the effective event of every
-/// entry and the indexes over them. Stored apart in a snapshot, so a query decodes only the
-/// views (the larger part of a snapshot of a large ledger).
-#[derive(Serialize, Deserialize)]
-struct EventStore {
-    effective: BTreeMap<Seq, Event>,
-    topics: BTreeMap<Topic, BTreeSet<Seq>>,
-    fingerprints: BTreeMap<[u8; 32], Seq>,
-    corrections: BTreeMap<Seq, Seq>,
-}
-
-/// What queries read.
-#[derive(Serialize, Deserialize)]
-struct Views {
-    applied: u64,
-    superseded: BTreeMap<Seq, Vec<Superseded>>,
-    states: BTreeMap<StateCode, StateParty>,
-    institutions: BTreeMap<InstitutionCode, Institution>,
-    meetings: BTreeMap<MeetingId, Meeting>,
-    bodies: BTreeMap<BodyId, Body>,
-    presidency: Vec<PresidencyTerm>,
-    overrides: BTreeMap<Seq, String>,
-}
-
-impl crate::ledger::Snapshotted for Projection {
-    /// `views length u64 LE ‖ views ‖ events`, each in bincode's standard configuration.
-    fn encode(&self) -> Vec<u8> {
-        let config = bincode::config::standard();
-        let views = Views {
-            applied: self.applied,
-            superseded: self.superseded.clone(),
-            states: self.states.clone(),
-            institutions: self.institutions.clone(),
-            meetings: self.meetings.clone(),
-            bodies: self.bodies.clone(),
-            presidency: self.presidency.clone(),
-            overrides: self.overrides.clone(),
-        };
-        let store = EventStore {
-            effective: self.effective.clone(),
-            topics: self.topics.clone(),
-            fingerprints: self.fingerprints.clone(),
-            corrections: self.corrections.clone(),
-        };
-        let views = bincode::serde::encode_to_vec(&views, config).expect("views serialize");
-        let store = bincode::serde::encode_to_vec(&store, config).expect("events serialize");
-        let mut out = Vec::with_capacity(8 + views.len() + store.len());
-        out.extend_from_slice(&(views.len() as u64).to_le_bytes());
-        out.extend_from_slice(&views);
-        out.extend_from_slice(&store);
-        out
-    }
-
-    fn decode(bytes: &[u8], reading_only: bool) -> Option<Projection> {
-        let config = bincode::config::standard();
-        let len = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
-        let views_bytes = bytes.get(8..8usize.checked_add(len)?)?;
-        let (views, _): (Views, usize) =
-            bincode::serde::decode_from_slice(views_bytes, config).ok()?;
-        let mut projection = Projection {
-            applied: views.applied,
-            superseded: views.superseded,
-            states: views.states,
-            institutions: views.institutions,
-            meetings: views.meetings,
-            bodies: views.bodies,
-            presidency: views.presidency,
-            overrides: views.overrides,
-            views_only: reading_only,
-            ..Projection::default()
-        };
-        if !reading_only {
-            let (store, _): (EventStore, usize) =
-                bincode::serde::decode_from_slice(&bytes[8 + len..], config).ok()?;
-            projection.effective = store.effective;
-            projection.topics = store.topics;
-            projection.fingerprints = store.fingerprints;
-            projection.corrections = store.corrections;
-        }
-        Some(projection)
-    }
+    /// Read in part from a snapshot, for one question (`read_part`): only the bodies and
+    /// States its answer needs are here, and the names it resolved. Never stored.
+    #[serde(skip)]
+    part: Option<Box<sections::Part>>,
 }
 
 /// The views an applied batch has touched.

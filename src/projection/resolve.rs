@@ -55,7 +55,7 @@ fn resolve<'a>(
     query: &str,
     candidates: impl Iterator<Item = Candidate<'a>> + Clone,
 ) -> Result<&'a str, Unknown> {
-    let wanted = query.trim().to_lowercase();
+    let wanted = folded(query);
     let exact = candidates.clone().find(|c| {
         c.id.to_lowercase() == wanted || c.names.iter().any(|n| n.to_lowercase() == wanted)
     });
@@ -133,24 +133,54 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// What a person typed, as names are compared: trimmed, in lower case.
+pub(super) fn folded(query: &str) -> String {
+    query.trim().to_lowercase()
+}
+
 impl Projection {
     /// A body by its id or any name it has had, in any case.
     pub fn resolve_body(&self, query: &str) -> Result<BodyId, Unknown> {
-        let candidates = self.bodies.values().map(|b| Candidate {
-            id: b.id.as_str(),
-            names: b.names().collect(),
-        });
-        let id = resolve("body", query, candidates)?;
-        Ok(BodyId::new(id).expect("a stored body id is valid"))
+        // Read in part, the projection knows the answer to the name its question gave.
+        if let Some(part) = &self.part {
+            return part.resolved_body(query);
+        }
+        resolve_body_among(
+            self.bodies
+                .values()
+                .map(|b| (b.id.as_str(), b.names().collect())),
+            query,
+        )
     }
 
     /// A State by its code or its name, in any case.
     pub fn resolve_state(&self, query: &str) -> Result<StateCode, Unknown> {
-        let candidates = self.states.values().map(|s| Candidate {
-            id: s.code.as_str(),
-            names: vec![s.name.as_str()],
-        });
-        let code = resolve("State", query, candidates)?;
-        Ok(StateCode::new(code).expect("a stored State code is valid"))
+        if let Some(part) = &self.part {
+            return part.resolved_state(query);
+        }
+        resolve_state_among(self.states.values(), query)
     }
+}
+
+/// A body among `bodies` (each: id, every name it has had, the first first; in order of id).
+pub(super) fn resolve_body_among<'a>(
+    bodies: impl Iterator<Item = (&'a str, Vec<&'a str>)> + Clone,
+    query: &str,
+) -> Result<BodyId, Unknown> {
+    let candidates = bodies.map(|(id, names)| Candidate { id, names });
+    let id = resolve("body", query, candidates)?;
+    Ok(BodyId::new(id).expect("a stored body id is valid"))
+}
+
+/// A State among `states` (in order of code).
+pub(super) fn resolve_state_among<'a>(
+    states: impl Iterator<Item = &'a crate::projection::StateParty> + Clone,
+    query: &str,
+) -> Result<StateCode, Unknown> {
+    let candidates = states.map(|s| Candidate {
+        id: s.code.as_str(),
+        names: vec![s.name.as_str()],
+    });
+    let code = resolve("State", query, candidates)?;
+    Ok(StateCode::new(code).expect("a stored State code is valid"))
 }

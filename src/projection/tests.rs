@@ -53,6 +53,266 @@ pub(crate) fn date(s: &str) -> Date {
     Date::parse(s).expect("a valid date in the test")
 }
 
+// ---- the projection kept in a snapshot ---------------------------------------------------
+
+use crate::ledger::{FoldFor, Snapshotted};
+
+/// The projection kept as snapshot sections, by name.
+pub(crate) fn kept(p: &Projection) -> BTreeMap<String, Vec<u8>> {
+    let sections = p.sections();
+    let count = sections.len();
+    let kept: BTreeMap<String, Vec<u8>> = sections.into_iter().collect();
+    assert_eq!(kept.len(), count, "every section has a name of its own");
+    kept
+}
+
+/// The projection read back whole from its sections, for `purpose`.
+pub(crate) fn read_whole(
+    sections: &BTreeMap<String, Vec<u8>>,
+    purpose: FoldFor,
+) -> Option<Projection> {
+    Projection::from_sections(&mut |name| sections.get(name).cloned(), purpose)
+}
+
+/// The projection read in part from its sections, for `question`.
+fn read_part(sections: &BTreeMap<String, Vec<u8>>, question: &Question) -> Option<Projection> {
+    Projection::read_part(&mut |name| sections.get(name).cloned(), question)
+}
+
+/// Every question of `who`, `history --body`, `history --state`, `state` and `committee`, on
+/// `days`, for `bodies` and `states` (by id or code, by name, and by names nothing has),
+/// answered by the projection read in part for it exactly as by the whole: `Err` names the
+/// first that differs.
+fn parts_answer_as_the_whole(
+    whole: &Projection,
+    days: &[Date],
+    bodies: &[BodyId],
+    states: &[StateCode],
+) -> Result<(), String> {
+    let sections = kept(whole);
+    let differ = |what: String| Err(format!("read in part, {what} differs"));
+    for &on in days {
+        let p = read_part(&sections, &Question::InForceOn(on)).ok_or("in force")?;
+        if p.state_on(on) != whole.state_on(on) {
+            return differ(format!("state --on {on}"));
+        }
+        if p.committee_on(on) != whole.committee_on(on) {
+            return differ(format!("committee --on {on}"));
+        }
+        if p.presidency_on(on) != whole.presidency_on(on) {
+            return differ(format!("the Presidency on {on}"));
+        }
+    }
+    let mut typed_bodies: Vec<String> = vec!["universalisation".into(), "".into(), "wg".into()];
+    for b in bodies {
+        typed_bodies.push(b.to_string());
+        typed_bodies.push(b.as_str().to_uppercase());
+        if let Some(found) = whole.body(b) {
+            typed_bodies.extend(found.names().map(|n| format!(" {} ", n.to_lowercase())));
+        }
+    }
+    for typed in &typed_bodies {
+        let resolved = whole.resolve_body(typed);
+        let p = read_part(&sections, &Question::Holders(typed.clone())).ok_or("holders")?;
+        if p.resolve_body(typed) != resolved {
+            return differ(format!("who {typed:?}"));
+        }
+        if let Ok(id) = &resolved {
+            for &on in days {
+                if p.holders_on(id, on) != whole.holders_on(id, on) {
+                    return differ(format!("who {id} --on {on}"));
+                }
+            }
+        }
+        let p = read_part(&sections, &Question::BodyHistory(typed.clone())).ok_or("body")?;
+        if p.resolve_body(typed) != resolved {
+            return differ(format!("history --body {typed:?}"));
+        }
+        if let Ok(id) = &resolved {
+            if p.body_history(id) != whole.body_history(id) {
+                return differ(format!("history --body {id}"));
+            }
+        }
+    }
+    let mut typed_states: Vec<String> = vec!["Atlantis".into(), "".into(), "nor way".into()];
+    for code in states {
+        typed_states.push(code.to_string());
+        typed_states.push(code.as_str().to_lowercase());
+        typed_states.extend(whole.state(code).map(|s| s.name.to_uppercase()));
+    }
+    for typed in &typed_states {
+        let resolved = whole.resolve_state(typed);
+        let p = read_part(&sections, &Question::StateHistory(typed.clone())).ok_or("state")?;
+        if p.resolve_state(typed) != resolved {
+            return differ(format!("history --state {typed:?}"));
+        }
+        if let Ok(code) = &resolved {
+            if p.state_history(code) != whole.state_history(code) {
+                return differ(format!("history --state {code}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every day something begins or ends in `p`, the day before it, and the day after the last.
+fn every_boundary(p: &Projection) -> Vec<Date> {
+    let mut days = BTreeSet::new();
+    for b in p.bodies() {
+        days.insert(b.established.effective);
+        days.extend(b.discontinued.as_ref().map(|d| d.effective));
+        days.extend(b.changes.iter().map(|c| c.effective));
+        for t in &b.terms {
+            days.insert(t.start);
+            days.extend(t.end);
+        }
+    }
+    for t in p.presidency_terms() {
+        days.insert(t.start);
+        days.extend(t.end);
+    }
+    let last = days.last().map(|d| d.add_days(1));
+    let before: Vec<Date> = days.iter().map(|d| d.add_days(-1)).collect();
+    days.extend(before);
+    days.extend(last);
+    days.into_iter().collect()
+}
+
+fn parts_answer_as_the_whole_on(entries: &[Entry]) {
+    let whole = Projection::fold(entries);
+    let bodies: Vec<BodyId> = whole.bodies().map(|b| b.id.clone()).collect();
+    let mut states: Vec<StateCode> = whole.states().map(|s| s.code.clone()).collect();
+    for b in whole.bodies() {
+        states.extend(b.terms.iter().map(|t| t.state.clone()));
+    }
+    states.extend(whole.presidency_terms().iter().map(|t| t.state.clone()));
+    states.sort();
+    states.dedup();
+    let days = every_boundary(&whole);
+    assert!(!bodies.is_empty() && !states.is_empty() && days.len() > 10);
+    parts_answer_as_the_whole(&whole, &days, &bodies, &states).unwrap();
+}
+
+/// The fixture's entries, as `import` would record them.
+pub(crate) fn fixture() -> Vec<Entry> {
+    recorded(include_str!("../../fixtures/ccm-machinery.jsonl"))
+}
+
+fn recorded(jsonl: &str) -> Vec<Entry> {
+    let lines =
+        crate::domain::jsonl::read_lines(std::io::Cursor::new(jsonl)).expect("the file parses");
+    let drafts: Vec<_> = lines.into_iter().map(|(_, l)| l.draft).collect();
+    let recorder = crate::ledger::Recorder {
+        by: "test".into(),
+        at: Some(Timestamp::parse("2026-01-01T00:00:00Z").expect("a time")),
+    };
+    crate::ledger::prepare(crate::ledger::Head::empty(), &drafts, &recorder)
+        .entries
+        .into_iter()
+        .map(|s| s.entry)
+        .collect()
+}
+
+#[test]
+fn a_projection_kept_in_sections_reads_back_whole() {
+    for entries in [story(), corrected_story(), fixture()] {
+        let whole = Projection::fold(&entries);
+        let sections = kept(&whole);
+        assert_eq!(
+            read_whole(&sections, FoldFor::Extending),
+            Some(whole.clone())
+        );
+        // Read for reading only, it lacks the events (and says so by refusing entries).
+        let views = read_whole(&sections, FoldFor::Reading).expect("the views read back");
+        assert_eq!(views.bodies, whole.bodies);
+        assert_eq!(views.overrides, whole.overrides);
+        assert_eq!(views.superseded, whole.superseded);
+        assert!(views.effective.is_empty());
+    }
+}
+
+#[test]
+fn read_in_part_the_fixture_answers_every_query_as_the_whole_projection() {
+    parts_answer_as_the_whole_on(&fixture());
+}
+
+#[test]
+fn read_in_part_the_queries_ledger_answers_every_query_as_the_whole_projection() {
+    parts_answer_as_the_whole_on(&recorded(include_str!("../../tests/data/queries.jsonl")));
+}
+
+#[test]
+fn read_in_part_a_story_with_corrections_answers_every_query_as_the_whole_projection() {
+    parts_answer_as_the_whole_on(&corrected_story());
+}
+
+#[test]
+fn a_missing_or_damaged_section_is_refused_not_misread() {
+    let whole = Projection::fold(&fixture());
+    let sections = kept(&whole);
+    for name in sections.keys() {
+        let mut damaged = sections.clone();
+        damaged.remove(name);
+        assert!(
+            read_whole(&damaged, FoldFor::Extending).is_none(),
+            "without {name}"
+        );
+        // A section taken for another (a directory pointing at the wrong bytes).
+        if let Some(id) = name
+            .strip_prefix("body/")
+            .filter(|id| *id != "wg-clearance")
+        {
+            damaged.insert(name.clone(), sections["body/wg-clearance"].clone());
+            assert!(read_whole(&damaged, FoldFor::Reading).is_none(), "{name}");
+            let ask = Question::Holders(id.to_owned());
+            assert!(read_part(&damaged, &ask).is_none(), "{name}");
+        }
+    }
+    // What each question reads, it needs whole; what it does not read, it does without.
+    let needs = [
+        (Question::Holders("wg-clearance".into()), "body-names"),
+        (
+            Question::Holders("wg-clearance".into()),
+            "body/wg-clearance",
+        ),
+        (Question::Holders("wg-clearance".into()), "states"),
+        (Question::Holders("wg-clearance".into()), "shared"),
+        (Question::Holders("clearence".into()), "catalogue"),
+        (Question::StateHistory("NOR".into()), "seats-by-state"),
+        (Question::StateHistory("NOR".into()), "state-names"),
+        (Question::InForceOn(date("2019-06-01")), "catalogue"),
+    ];
+    for (question, name) in needs {
+        assert!(read_part(&sections, &question).is_some(), "{question:?}");
+        let mut without = sections.clone();
+        without.remove(name);
+        assert!(
+            read_part(&without, &question).is_none(),
+            "{question:?} without {name}"
+        );
+    }
+    let mut lean = sections.clone();
+    for name in [
+        "events",
+        "overrides",
+        "superseded",
+        "seats-by-state",
+        "catalogue",
+    ] {
+        lean.remove(name);
+    }
+    assert!(read_part(&lean, &Question::Holders("wg-clearance".into())).is_some());
+}
+
+#[test]
+#[should_panic(expected = "cannot take more entries")]
+fn a_projection_read_in_part_takes_no_entries() {
+    let entries = fixture();
+    let sections = kept(&Projection::fold(&entries[..100]));
+    let mut part = read_part(&sections, &Question::InForceOn(date("2012-01-01"))).unwrap();
+    part.apply(&entries[100]);
+}
+
 fn body(s: &str) -> BodyId {
     BodyId::new(s).expect("a valid body id in the test")
 }
@@ -829,13 +1089,9 @@ mod properties {
         prop::collection::vec(an_entry_event(), 0..50).prop_map(ledger)
     }
 
+    /// The projection kept as snapshot sections and read back whole, to be extended.
     fn snapshot(p: &Projection) -> Projection {
-        let config = bincode::config::standard();
-        let bytes = bincode::serde::encode_to_vec(p, config).expect("a projection encodes");
-        let (back, read): (Projection, usize) =
-            bincode::serde::decode_from_slice(&bytes, config).expect("a snapshot decodes");
-        assert_eq!(read, bytes.len());
-        back
+        read_whole(&kept(p), FoldFor::Extending).expect("a snapshot reads back")
     }
 
     /// Asks every question on a few days, so that a panic anywhere shows.
@@ -912,6 +1168,10 @@ mod properties {
             prop_assert_eq!(&resumed, &whole);
             prop_assert_eq!(answers(&resumed), answers(&whole));
             prop_assert_eq!(whole.entries_applied(), entries.len() as u64);
+            let days = ["2010-06-01", "2012-01-01", "2014-09-05", "2017-03-01"].map(date);
+            let bodies = BODIES.map(body);
+            let states = STATES.map(state);
+            prop_assert_eq!(parts_answer_as_the_whole(&whole, &days, &bodies, &states), Ok(()));
         }
 
         #[test]
@@ -1014,23 +1274,7 @@ fn an_override_belongs_to_the_entry_that_supplied_the_effective_event() {
 fn a_retraction_in_place_answers_as_a_copy_and_puts_everything_back() {
     // Every entry of the story and of the fixture, retracted in place: what is seen inside is
     // `retracting`'s copy, and afterwards the projection is what it was.
-    let fixture: Vec<Entry> = {
-        let lines = crate::domain::jsonl::read_lines(std::io::Cursor::new(include_str!(
-            "../../fixtures/ccm-machinery.jsonl"
-        )))
-        .expect("the fixture parses");
-        let drafts: Vec<_> = lines.into_iter().map(|(_, l)| l.draft).collect();
-        let recorder = crate::ledger::Recorder {
-            by: "test".into(),
-            at: Some(crate::domain::Timestamp::parse("2026-01-01T00:00:00Z").expect("a time")),
-        };
-        crate::ledger::prepare(crate::ledger::Head::empty(), &drafts, &recorder)
-            .entries
-            .into_iter()
-            .map(|s| s.entry)
-            .collect()
-    };
-    for entries in [story(), fixture] {
+    for entries in [story(), fixture()] {
         let p = Projection::fold(&entries);
         for target in 0..=p.entries_applied() {
             let target = Seq(target);

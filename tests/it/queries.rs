@@ -363,3 +363,152 @@ fn bad_dates_on_the_command_line_are_usage_errors() {
     env.run(&["who", "wg-universalization", "--known-at", "999"])
         .fails_with(2);
 }
+
+/// Everything the query commands ask, on a few days, of the bodies and States named.
+fn questions(bodies: &[&str], states: &[&str], days: &[&str]) -> Vec<Vec<String>> {
+    let mut asks: Vec<Vec<String>> = Vec::new();
+    let mut ask = |words: &[&str]| asks.push(words.iter().map(|w| w.to_string()).collect());
+    for on in days {
+        ask(&["state", "--on", on, "--json"]);
+        ask(&["committee", "--on", on, "--json"]);
+        ask(&["state", "--on", on]);
+        for body in bodies {
+            ask(&["who", body, "--on", on, "--json"]);
+        }
+    }
+    for body in bodies {
+        ask(&["history", "--body", body, "--json"]);
+        ask(&["history", "--body", body]);
+    }
+    for state in states {
+        ask(&["history", "--state", state, "--json"]);
+    }
+    ask(&["who", "universalisation"]);
+    ask(&["history", "--state", "Atlantis"]);
+    asks
+}
+
+/// What the binary answers: its exit code, what it printed and what it said on stderr.
+fn answer(env: &TestEnv, ask: &[String]) -> (i32, String, String) {
+    let words: Vec<&str> = ask.iter().map(String::as_str).collect();
+    let run = env.run(&words);
+    (run.code, run.stdout, run.stderr)
+}
+
+/// Each question asked twice: first with no snapshot (the ledger is folded, and the fold
+/// leaves a snapshot), then of the snapshot read in part.
+fn folded_and_read_in_part_answer_alike(env: &TestEnv, asks: &[Vec<String>]) {
+    let snapshot = env.ledger().join("projection.snapshot");
+    for ask in asks {
+        let _ = std::fs::remove_file(&snapshot);
+        let folded = answer(env, ask);
+        assert!(snapshot.exists(), "the fold left a snapshot ({ask:?})");
+        let written = std::fs::read(&snapshot).unwrap();
+        assert_eq!(answer(env, ask), folded, "{ask:?}");
+        assert_eq!(
+            std::fs::read(&snapshot).unwrap(),
+            written,
+            "read in part, the snapshot is left as it is"
+        );
+    }
+}
+
+#[test]
+fn a_query_read_in_part_from_the_snapshot_answers_as_the_folded_ledger() {
+    let env = env();
+    let asks = questions(
+        &[
+            "wg-universalization",
+            "wg-general-status",
+            "Working Group on Universalization",
+            "coord-reporting",
+        ],
+        &["NOR", "ECU", "Chile", "MEX", "IRL"],
+        &[
+            "2011-09-15",
+            "2012-09-14",
+            "2013-01-01",
+            "2013-10-01",
+            "2015-01-01",
+        ],
+    );
+    folded_and_read_in_part_answer_alike(&env, &asks);
+}
+
+#[test]
+fn on_the_fixture_a_query_read_in_part_answers_as_the_folded_ledger() {
+    let env = TestEnv::new();
+    env.import(include_str!("../../fixtures/ccm-machinery.jsonl"));
+    let asks = questions(
+        &[
+            "wg-clearance",
+            "wg-victim-assistance",
+            "coord-nim",
+            "coord-reporting",
+        ],
+        &["NOR", "IRL", "MEX", "Germany", "CHE"],
+        &["2012-12-01", "2019-06-01", "2021-09-21", "2026-11-30"],
+    );
+    folded_and_read_in_part_answer_alike(&env, &asks);
+}
+
+#[test]
+fn a_damaged_section_makes_the_query_fold_and_answer_the_same() {
+    use ccm_ledger::ledger::snapshot;
+    let env = env();
+    let asks: [&[&str]; 3] = [
+        &["who", "wg-universalization", "--on", "2013-01-01", "--json"],
+        &["history", "--state", "NOR", "--json"],
+        &["committee", "--on", "2013-01-01", "--json"],
+    ];
+    let before: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    for section in ["shared", "body/wg-universalization", "seats-by-state"] {
+        let found = snapshot::open(&env.ledger()).expect("a query left a whole snapshot");
+        let (offset, length) = found.span(section).expect("the section is there");
+        drop(found);
+        let path = snapshot::path(&env.ledger());
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(offset + length / 2) as usize] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+        let after: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+        assert_eq!(after, before, "{section} damaged");
+        let rebuilt = snapshot::open(&env.ledger()).expect("the fold wrote a new snapshot");
+        assert!(rebuilt.section(section).is_some(), "{section} whole again");
+    }
+}
+
+#[test]
+fn record_leaves_a_snapshot_of_the_new_head_for_the_next_query() {
+    use ccm_ledger::ledger::snapshot;
+    let env = env();
+    let entries = |env: &TestEnv| {
+        env.run(&["log", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    env.run(&[
+        "record",
+        "state-joined",
+        "--state",
+        "ISL",
+        "--name",
+        "Iceland",
+        "--effective",
+        "2015-12-01",
+    ])
+    .ok();
+    let kept = snapshot::open(&env.ledger()).expect("record kept a snapshot");
+    assert_eq!(kept.tie.entries as usize, entries(&env));
+    let asks: [&[&str]; 2] = [
+        &["history", "--state", "Iceland", "--json"],
+        &["state", "--on", "2016-01-01", "--json"],
+    ];
+    let read_in_part: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    std::fs::remove_file(snapshot::path(&env.ledger())).unwrap();
+    let folded: Vec<Value> = asks.iter().map(|a| env.run(a).ok().json()).collect();
+    assert_eq!(read_in_part, folded);
+    assert_eq!(read_in_part[0]["memberships"][0]["joined"], "2015-12-01");
+}

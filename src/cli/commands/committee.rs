@@ -1,6 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
+use crate::projection::Question;
 
 /// The Coordination Committee on a day, each member with the reason it sits.
 ///
@@ -19,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask(ctx)?;
+    let Asked { on, projection } = args.moment.ask_about(ctx, Question::InForceOn)?;
     let members = projection.committee_on(on);
     if ctx.json {
         return output::json(&serde_json::json!({ "on": on, "members": members }));

@@ -220,12 +220,15 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         )));
     }
     let source = "fixtures/ccm-machinery.jsonl";
-    let base = super::admit::head_projection(Some(&mut ledger))?;
-    super::admit::validate_lines(&base, source, &lines)?;
+    let mut projection = super::admit::head_projection(Some(&mut ledger))?;
+    super::admit::validate_lines(&projection, source, &lines)?;
     let prepared = ledger.prepare(&drafts, &recorder);
     let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
-    super::admit::keep_rules(&base, source, &numbers, &prepared)?;
+    super::admit::keep_rules(&projection, source, &numbers, &prepared)?;
+    projection.apply_all(prepared.entries.iter().map(|s| &s.entry));
     let head = ledger.commit(prepared)?;
+    // The tour's queries then read the snapshot instead of folding the fixture.
+    crate::cli::moment::keep_snapshot(&ledger, &projection);
     Ok(Built::Created(head.entries))
 }
 

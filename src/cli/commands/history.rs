@@ -1,7 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
-use crate::projection::TermView;
+use crate::projection::{Question, TermView};
 
 /// Every term of a body or of a State, in order, with how each ended.
 ///
@@ -65,7 +65,11 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { projection, .. } = args.moment.ask(ctx)?;
+    let question = match (&args.body, &args.state) {
+        (Some(body), _) => Question::BodyHistory(body.clone()),
+        (None, state) => Question::StateHistory(state.clone().unwrap_or_default()),
+    };
+    let Asked { projection, .. } = args.moment.ask_about(ctx, |_| question)?;
     if let Some(query) = &args.body {
         let body = projection
             .resolve_body(query)

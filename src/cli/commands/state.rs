@@ -1,6 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
+use crate::projection::Question;
 
 /// The whole machinery on a day: bodies, holders, the Presidency.
 ///
@@ -19,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask(ctx)?;
+    let Asked { on, projection } = args.moment.ask_about(ctx, Question::InForceOn)?;
     let state = projection.state_on(on);
     if ctx.json {
         return output::json(&state);

@@ -1,6 +1,7 @@
 use crate::cli::moment::{Asked, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::{CliError, Context};
+use crate::projection::Question;
 
 /// Who held a body's seats on a day.
 ///
@@ -23,7 +24,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask(ctx)?;
+    let Asked { on, projection } = args
+        .moment
+        .ask_about(ctx, |_| Question::Holders(args.body.clone()))?;
     let body = projection
         .resolve_body(&args.body)
         .map_err(|e| CliError::input(e.to_string()))?;

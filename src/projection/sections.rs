@@ -1,0 +1,556 @@
+//! The projection kept as snapshot sections, and read back whole or in part.
+//!
+//! A query about one body, one State or one day needs a small part of the projection of a
+//! large ledger; the snapshot is cut so that it can read just that part, and look up what it
+//! needs in a section without decoding the rest of it:
+//!
+//! - `shared`: the small views every question reads (entries applied, institutions, meetings,
+//!   the Presidency);
+//! - `states`: every State, by code (a lookup reads one);
+//! - `body-names`, `state-names`: every id, code and name in lower case → the body or State
+//!   it finds exactly (what `resolve_body` and `resolve_state` would find first);
+//! - `catalogue`: every body's id, names, and the days it came into and went out of force (to
+//!   pick the bodies in force on a day, and to suggest near names);
+//! - `seats-by-state`: the bodies in which each State held a seat, by code;
+//! - `body/ID`: one per body, its view (each term encoded apart, after the days it holds, so
+//!   that a question about one day decodes only the terms that hold then), the elections to it
+//!   that corrections replaced or retracted, and the bodies whose mandate moved to it;
+//! - `overrides`, `superseded`, `events`: what only whole-ledger commands and validation read.
+//!
+//! A section of records by key (`states`, the names, `seats-by-state`) is `count u32 LE ‖
+//! offset u32 LE of each record ‖ records`, each `key length u32 LE ‖ key ‖ value`, in order
+//! of key: a reader finds one by binary search. Everything else is bincode (standard).
+
+use serde::{Deserialize, Serialize};
+
+use super::resolve::{folded, resolve_body_among, resolve_state_among};
+use super::*;
+
+const SHARED: &str = "shared";
+const STATES: &str = "states";
+const BODY_NAMES: &str = "body-names";
+const STATE_NAMES: &str = "state-names";
+const CATALOGUE: &str = "catalogue";
+const SEATS_BY_STATE: &str = "seats-by-state";
+const OVERRIDES: &str = "overrides";
+const SUPERSEDED: &str = "superseded";
+const EVENTS: &str = "events";
+
+fn body_section(id: &BodyId) -> String {
+    format!("body/{id}")
+}
+
+/// Reads a named section of a snapshot: its bytes, checked, or `None`.
+pub type Sections<'a> = dyn FnMut(&str) -> Option<Vec<u8>> + 'a;
+
+/// Enough of a body to pick it for a day and to suggest it for a name, without its terms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct BodyCard {
+    id: BodyId,
+    /// Every name it has had, the first first (as [`Body::names`]).
+    names: Vec<String>,
+    established: Date,
+    discontinued: Option<Date>,
+}
+
+impl BodyCard {
+    fn of(body: &Body) -> BodyCard {
+        BodyCard {
+            id: body.id.clone(),
+            names: body.names().map(str::to_owned).collect(),
+            established: body.established.effective,
+            discontinued: body.discontinued.as_ref().map(|d| d.effective),
+        }
+    }
+
+    /// As [`Body::in_force_on`].
+    fn in_force_on(&self, on: Date) -> bool {
+        self.established <= on && self.discontinued.is_none_or(|d| d > on)
+    }
+}
+
+/// What a projection read in part knows besides its views: how it resolved the names its
+/// question gave.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Part {
+    bodies: Vec<(String, Result<BodyId, Unknown>)>,
+    states: Vec<(String, Result<StateCode, Unknown>)>,
+}
+
+impl Part {
+    pub(super) fn resolved_body(&self, query: &str) -> Result<BodyId, Unknown> {
+        let found = self.bodies.iter().find(|(asked, _)| asked == query);
+        found
+            .expect("a projection read in part resolves only the body its question named")
+            .1
+            .clone()
+    }
+
+    pub(super) fn resolved_state(&self, query: &str) -> Result<StateCode, Unknown> {
+        let found = self.states.iter().find(|(asked, _)| asked == query);
+        found
+            .expect("a projection read in part resolves only the State its question named")
+            .1
+            .clone()
+    }
+}
+
+/// A question, by what it needs of the projection. A projection read for a question
+/// ([`Projection::read_part`]) answers it exactly as the whole projection does, and nothing
+/// else is promised of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Question {
+    /// `who BODY`: `resolve_body(BODY)`, then `holders_on` that body on any day.
+    Holders(String),
+    /// `history --body BODY`: `resolve_body(BODY)`, then `body_history`.
+    BodyHistory(String),
+    /// `history --state STATE`: `resolve_state(STATE)`, then `state_history`.
+    StateHistory(String),
+    /// `state --on DAY`, `committee --on DAY`: `state_on(DAY)`, `committee_on(DAY)`,
+    /// `presidency_on(DAY)`.
+    InForceOn(Date),
+}
+
+#[derive(Serialize)]
+struct SharedOut<'a> {
+    applied: u64,
+    institutions: &'a BTreeMap<InstitutionCode, Institution>,
+    meetings: &'a BTreeMap<MeetingId, Meeting>,
+    presidency: &'a Vec<PresidencyTerm>,
+}
+
+#[derive(Deserialize)]
+struct SharedIn {
+    applied: u64,
+    institutions: BTreeMap<InstitutionCode, Institution>,
+    meetings: BTreeMap<MeetingId, Meeting>,
+    presidency: Vec<PresidencyTerm>,
+}
+
+/// The elections to a body that corrections replaced or retracted, by the entry corrected:
+/// kept with the body, for its history.
+type Corrected = Vec<(Seq, Superseded)>;
+
+/// A body's section: its view without its terms, its corrected elections, the bodies whose
+/// mandate moved to it, then each term's start and end (to pick the terms that hold on a day)
+/// and the term itself, encoded apart.
+type BodyOut<'a> = (
+    Body,
+    Corrected,
+    Vec<&'a BodyId>,
+    Vec<TermDays>,
+    Vec<Vec<u8>>,
+);
+type BodyIn<'a> = (Body, Corrected, Vec<BodyId>, Vec<TermDays>, Vec<&'a [u8]>);
+type TermDays = (Date, Option<Date>);
+
+/// What validation and further folding need, and queries do not.
+type EventStore = (
+    BTreeMap<Seq, Event>,
+    BTreeMap<Topic, BTreeSet<Seq>>,
+    BTreeMap<[u8; 32], Seq>,
+    BTreeMap<Seq, Seq>,
+);
+
+fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .expect("the projection serializes")
+}
+
+/// The value a whole section (or record) holds: trailing bytes mean it is not one.
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let (value, read) =
+        bincode::serde::decode_from_slice(bytes, bincode::config::standard()).ok()?;
+    (read == bytes.len()).then_some(value)
+}
+
+/// [`decode`], for a value that borrows from the bytes.
+fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    let (value, read) =
+        bincode::serde::borrow_decode_from_slice(bytes, bincode::config::standard()).ok()?;
+    (read == bytes.len()).then_some(value)
+}
+
+/// Records by key, in order of key, as a keyed section.
+fn keyed(records: BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
+    let mut offsets = Vec::with_capacity(4 + records.len() * 4);
+    let mut body = Vec::new();
+    offsets.extend_from_slice(&(records.len() as u32).to_le_bytes());
+    for (key, value) in &records {
+        offsets.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        body.extend_from_slice(key);
+        body.extend_from_slice(value);
+    }
+    offsets.extend_from_slice(&body);
+    offsets
+}
+
+/// A keyed section, checked whole when opened: its records can then be taken by index.
+struct Keyed<'a> {
+    offsets: &'a [u8],
+    records: &'a [u8],
+    count: usize,
+}
+
+impl<'a> Keyed<'a> {
+    fn open(bytes: &'a [u8]) -> Option<Keyed<'a>> {
+        let count = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let records_at = count.checked_mul(4)?.checked_add(4)?;
+        let keyed = Keyed {
+            offsets: bytes.get(4..records_at)?,
+            records: bytes.get(records_at..)?,
+            count,
+        };
+        let mut previous: Option<&[u8]> = None;
+        for i in 0..count {
+            let (start, end) = keyed.bounds(i);
+            let record = keyed.records.get(start..end)?;
+            let key_len = u32::from_le_bytes(record.get(..4)?.try_into().ok()?) as usize;
+            let key = record.get(4..4usize.checked_add(key_len)?)?;
+            if previous.is_some_and(|p| p >= key) {
+                return None;
+            }
+            previous = Some(key);
+        }
+        Some(keyed)
+    }
+
+    fn bounds(&self, i: usize) -> (usize, usize) {
+        let at = |i: usize| {
+            let word = &self.offsets[i * 4..i * 4 + 4];
+            u32::from_le_bytes(word.try_into().expect("4 bytes")) as usize
+        };
+        let end = if i + 1 < self.count {
+            at(i + 1)
+        } else {
+            self.records.len()
+        };
+        (at(i), end)
+    }
+
+    /// Record `i` (below `count`, checked by `open`): its key and value.
+    fn record(&self, i: usize) -> (&'a [u8], &'a [u8]) {
+        let (start, end) = self.bounds(i);
+        let record = &self.records[start..end];
+        let key_len = u32::from_le_bytes(record[..4].try_into().expect("4 bytes")) as usize;
+        (&record[4..4 + key_len], &record[4 + key_len..])
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&'a [u8]> {
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let (found, value) = self.record(middle);
+            match found.cmp(key) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Some(value),
+            }
+        }
+        None
+    }
+
+    fn values(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.count).map(|i| self.record(i).1)
+    }
+}
+
+/// Every lower-case id (or code) and name → the first candidate, in order, that has it: what
+/// `resolve` finds exactly for a query that folds to that key.
+fn names_index<'a>(candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Vec<u8> {
+    let mut index: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for (id, names) in candidates {
+        for name in std::iter::once(id).chain(names) {
+            index
+                .entry(name.to_lowercase().into_bytes())
+                .or_insert_with(|| id.as_bytes().to_vec());
+        }
+    }
+    keyed(index)
+}
+
+impl crate::ledger::Snapshotted for Projection {
+    fn entries_applied(&self) -> u64 {
+        self.applied
+    }
+
+    fn sections(&self) -> Vec<(String, Vec<u8>)> {
+        assert!(
+            self.part.is_none() && !self.views_only,
+            "only a whole projection is kept"
+        );
+        let mut corrected: BTreeMap<&BodyId, Corrected> = BTreeMap::new();
+        for (seq, list) in &self.superseded {
+            for s in list {
+                if let Event::CoordinatorElected(e) = &s.event {
+                    corrected
+                        .entry(&e.body)
+                        .or_default()
+                        .push((*seq, s.clone()));
+                }
+            }
+        }
+        let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
+        let mut seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = BTreeMap::new();
+        for body in self.bodies.values() {
+            if let Some(to) = body
+                .discontinued
+                .as_ref()
+                .and_then(|d| d.transfer_to.as_ref())
+            {
+                received.entry(to).or_default().push(&body.id);
+            }
+            for term in &body.terms {
+                let bodies = seats_by_state.entry(&term.state).or_default();
+                if bodies.last() != Some(&&body.id) {
+                    bodies.push(&body.id);
+                }
+            }
+        }
+        let by_code = |code: &StateCode, value: Vec<u8>| (code.as_str().as_bytes().to_vec(), value);
+        let states = self.states.iter().map(|(code, s)| by_code(code, encode(s)));
+        let seats_by_state = seats_by_state
+            .into_iter()
+            .map(|(code, bodies)| by_code(code, encode(&bodies)));
+        let body_names = names_index(
+            self.bodies
+                .values()
+                .map(|b| (b.id.as_str(), b.names().collect())),
+        );
+        let state_names = names_index(
+            self.states
+                .values()
+                .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
+        );
+        let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
+        let shared = SharedOut {
+            applied: self.applied,
+            institutions: &self.institutions,
+            meetings: &self.meetings,
+            presidency: &self.presidency,
+        };
+        let events = (
+            &self.effective,
+            &self.topics,
+            &self.fingerprints,
+            &self.corrections,
+        );
+        let mut sections = vec![
+            (SHARED.to_owned(), encode(&shared)),
+            (STATES.to_owned(), keyed(states.collect())),
+            (BODY_NAMES.to_owned(), body_names),
+            (STATE_NAMES.to_owned(), state_names),
+            (CATALOGUE.to_owned(), encode(&catalogue)),
+            (SEATS_BY_STATE.to_owned(), keyed(seats_by_state.collect())),
+            (OVERRIDES.to_owned(), encode(&self.overrides)),
+            (SUPERSEDED.to_owned(), encode(&self.superseded)),
+            (EVENTS.to_owned(), encode(&events)),
+        ];
+        for (id, body) in &self.bodies {
+            let section: BodyOut<'_> = (
+                Body {
+                    terms: Vec::new(),
+                    ..body.clone()
+                },
+                corrected.remove(id).unwrap_or_default(),
+                received.remove(id).unwrap_or_default(),
+                body.terms.iter().map(|t| (t.start, t.end)).collect(),
+                body.terms.iter().map(encode).collect(),
+            );
+            sections.push((body_section(id), encode(&section)));
+        }
+        sections
+    }
+
+    fn from_sections(
+        section: &mut Sections<'_>,
+        purpose: crate::ledger::FoldFor,
+    ) -> Option<Projection> {
+        let mut projection = Projection::shared(section)?;
+        projection.part = None;
+        let states = section(STATES)?;
+        for value in Keyed::open(&states)?.values() {
+            let state: StateParty = decode(value)?;
+            projection.states.insert(state.code.clone(), state);
+        }
+        let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
+        for card in &catalogue {
+            projection.read_body(section, &card.id, None)?;
+        }
+        // Not needed whole, but checked: a damaged index sends its question here, and only a
+        // snapshot refused here is rebuilt.
+        for index in [BODY_NAMES, STATE_NAMES, SEATS_BY_STATE] {
+            Keyed::open(&section(index)?)?;
+        }
+        projection.overrides = decode(&section(OVERRIDES)?)?;
+        // Every superseded event, not only the elections kept with their bodies.
+        projection.superseded = decode(&section(SUPERSEDED)?)?;
+        if purpose == crate::ledger::FoldFor::Extending {
+            let events: EventStore = decode(&section(EVENTS)?)?;
+            (
+                projection.effective,
+                projection.topics,
+                projection.fingerprints,
+                projection.corrections,
+            ) = events;
+            projection.views_only = false;
+        }
+        Some(projection)
+    }
+}
+
+impl Projection {
+    /// The shared views, and nothing else yet: cannot take entries.
+    fn shared(section: &mut Sections<'_>) -> Option<Projection> {
+        let shared: SharedIn = decode(&section(SHARED)?)?;
+        Some(Projection {
+            applied: shared.applied,
+            institutions: shared.institutions,
+            meetings: shared.meetings,
+            presidency: shared.presidency,
+            part: Some(Box::default()),
+            views_only: true,
+            ..Projection::default()
+        })
+    }
+
+    /// The projection, read from a snapshot's sections, that answers `question` exactly as the
+    /// whole projection does: the shared views, the bodies the question needs, and the States
+    /// their answers name. Nothing else is promised of it, and it takes no entries. `None`: a
+    /// section it needs is missing or damaged.
+    pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Projection> {
+        let mut p = Projection::shared(section)?;
+        let mut part = Part::default();
+        let states = section(STATES)?;
+        let states = Keyed::open(&states)?;
+        // The States whose names the answer shows (`None`: every State).
+        let mut named: Option<BTreeSet<StateCode>> = Some(BTreeSet::new());
+        match question {
+            Question::Holders(query) | Question::BodyHistory(query) => {
+                let resolved = find_body(section, query)?;
+                part.bodies.push((query.clone(), resolved.clone()));
+                if let Ok(id) = resolved {
+                    let received = p.read_body(section, &id, None)?;
+                    if matches!(question, Question::BodyHistory(_)) {
+                        for from in received {
+                            p.read_body(section, &from, None)?;
+                        }
+                    }
+                    let body = p.bodies.get(&id)?;
+                    let elected = body.terms.iter().map(|t| t.state.clone());
+                    let corrected =
+                        p.superseded
+                            .values()
+                            .flatten()
+                            .filter_map(|s| match &s.event {
+                                Event::CoordinatorElected(e) => Some(e.state.clone()),
+                                _ => None,
+                            });
+                    named = Some(elected.chain(corrected).collect());
+                }
+            }
+            Question::StateHistory(query) => {
+                let resolved = find_state(section, &states, query)?;
+                part.states.push((query.clone(), resolved.clone()));
+                if let Ok(code) = resolved {
+                    let index = section(SEATS_BY_STATE)?;
+                    if let Some(held) = Keyed::open(&index)?.get(code.as_str().as_bytes()) {
+                        let bodies: Vec<BodyId> = decode(held)?;
+                        for id in &bodies {
+                            p.read_body(section, id, None)?;
+                        }
+                    }
+                    named = Some(BTreeSet::from([code]));
+                }
+            }
+            Question::InForceOn(on) => {
+                let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
+                // Of each body in force, the terms that hold that day: what its holders, its
+                // parameters and the committee are made of.
+                for card in catalogue.iter().filter(|c| c.in_force_on(*on)) {
+                    p.read_body(section, &card.id, Some(*on))?;
+                }
+                named = None;
+            }
+        }
+        match named {
+            None => {
+                for value in states.values() {
+                    let state: StateParty = decode(value)?;
+                    p.states.insert(state.code.clone(), state);
+                }
+            }
+            Some(codes) => {
+                for code in codes {
+                    if let Some(value) = states.get(code.as_str().as_bytes()) {
+                        p.states.insert(code, decode(value)?);
+                    }
+                }
+            }
+        }
+        p.part = Some(Box::new(part));
+        Some(p)
+    }
+
+    /// Adds a body from its section, with its corrected elections (`on`: and only the terms
+    /// that hold that day); returns the bodies whose mandate moved to it.
+    fn read_body(
+        &mut self,
+        section: &mut Sections<'_>,
+        id: &BodyId,
+        on: Option<Date>,
+    ) -> Option<Vec<BodyId>> {
+        // Once only (a body may have handed its mandate to itself): its corrected elections
+        // would otherwise count twice.
+        if self.bodies.contains_key(id) {
+            return Some(Vec::new());
+        }
+        let bytes = section(&body_section(id))?;
+        let (mut body, corrected, received, days, terms): BodyIn<'_> = decode_borrowed(&bytes)?;
+        if body.id != *id || days.len() != terms.len() || !body.terms.is_empty() {
+            return None;
+        }
+        let holds = |(start, end): &TermDays| {
+            on.is_none_or(|on| *start <= on && end.is_none_or(|end| on < end))
+        };
+        for (span, term) in days.iter().zip(terms) {
+            if holds(span) {
+                body.terms.push(decode(term)?);
+            }
+        }
+        for (seq, s) in corrected {
+            self.superseded.entry(seq).or_default().push(s);
+        }
+        self.bodies.insert(id.clone(), body);
+        Some(received)
+    }
+}
+
+/// `resolve_body(query)` as the whole projection answers it: by the index of names, or, for a
+/// name no body has (to suggest near ones), among every body of the catalogue.
+fn find_body(section: &mut Sections<'_>, query: &str) -> Option<Result<BodyId, Unknown>> {
+    let index = section(BODY_NAMES)?;
+    if let Some(id) = Keyed::open(&index)?.get(folded(query).as_bytes()) {
+        return Some(Ok(BodyId::new(std::str::from_utf8(id).ok()?).ok()?));
+    }
+    let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
+    let bodies = catalogue
+        .iter()
+        .map(|c| (c.id.as_str(), c.names.iter().map(String::as_str).collect()));
+    Some(resolve_body_among(bodies, query))
+}
+
+/// `resolve_state(query)` as the whole projection answers it.
+fn find_state(
+    section: &mut Sections<'_>,
+    states: &Keyed<'_>,
+    query: &str,
+) -> Option<Result<StateCode, Unknown>> {
+    let index = section(STATE_NAMES)?;
+    if let Some(code) = Keyed::open(&index)?.get(folded(query).as_bytes()) {
+        return Some(Ok(StateCode::new(std::str::from_utf8(code).ok()?).ok()?));
+    }
+    let every: Vec<StateParty> = states.values().map(decode).collect::<Option<_>>()?;
+    Some(resolve_state_among(every.iter(), query))
+}
