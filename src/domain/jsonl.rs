@@ -73,65 +73,132 @@ pub struct LineError {
 /// Reads every line of a JSON Lines input (blank lines are skipped). Returns the parsed lines
 /// with their numbers, or every bad line (up to [`MAX_REPORTED_ERRORS`]). Never reads more
 /// than [`MAX_LINE_BYTES`] of one line into memory.
-pub fn read_lines(mut reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, Vec<LineError>> {
+pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, Vec<LineError>> {
+    let mut reader = LineReader::new(reader);
     let mut lines = Vec::new();
-    let mut errors = Vec::new();
-    let mut buf = Vec::new();
-    let mut number = 0;
     loop {
-        number += 1;
-        buf.clear();
-        let (read, too_long) = match read_bounded_line(&mut reader, &mut buf) {
+        let chunk = reader.next_chunk(usize::MAX);
+        if chunk.is_empty() {
+            break;
+        }
+        lines.extend(chunk);
+    }
+    let errors = reader.into_errors();
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A JSON Lines input read a chunk of lines at a time, so an import holds one chunk of parsed
+/// lines, not the whole file. Bad lines are kept aside (up to [`MAX_REPORTED_ERRORS`]; reading
+/// stops there) and the good lines around them are still handed out: the caller decides
+/// what a bad line means for the lines it already has. The same lines and errors as
+/// [`read_lines`], which is this read to the end.
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The number of the last line read (from 1).
+    number: usize,
+    events: usize,
+    errors: Vec<LineError>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> LineReader<R> {
+    pub fn new(reader: R) -> LineReader<R> {
+        LineReader {
+            reader,
+            buf: Vec::new(),
+            number: 0,
+            events: 0,
+            errors: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The bad lines found so far.
+    pub fn errors(&self) -> &[LineError] {
+        &self.errors
+    }
+
+    pub fn into_errors(self) -> Vec<LineError> {
+        self.errors
+    }
+
+    /// The next good lines, at most `max` of them; empty at the end of the input (or once
+    /// reading stopped: too many bad lines, too many events, a read error).
+    pub fn next_chunk(&mut self, max: usize) -> Vec<(usize, Line)> {
+        let mut lines = Vec::new();
+        while !self.done && lines.len() < max {
+            if let Some(line) = self.next_line() {
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    /// Reads one line: `Some` if it is a good one, `None` if it was blank, bad, or not there.
+    fn next_line(&mut self) -> Option<(usize, Line)> {
+        self.number += 1;
+        let number = self.number;
+        self.buf.clear();
+        let (read, too_long) = match read_bounded_line(&mut self.reader, &mut self.buf) {
             Ok(r) => r,
             Err(e) => {
-                errors.push(LineError {
+                self.errors.push(LineError {
                     line: number,
                     problem: FieldError::whole(format!("cannot read: {e}")),
                 });
-                break;
+                self.done = true;
+                return None;
             }
         };
         if read == 0 {
-            break;
+            self.done = true;
+            return None;
         }
         let fail = |reason: String| LineError {
             line: number,
             problem: FieldError::whole(reason),
         };
+        let mut good = None;
         if too_long {
-            errors.push(fail(format!(
+            self.errors.push(fail(format!(
                 "longer than the limit of {MAX_LINE_BYTES} bytes"
             )));
         } else {
-            match std::str::from_utf8(&buf) {
-                Err(e) => errors.push(fail(format!(
+            match std::str::from_utf8(&self.buf) {
+                Err(e) => self.errors.push(fail(format!(
                     "not UTF-8 text (invalid byte at column {})",
                     e.valid_up_to() + 1
                 ))),
                 Ok(text) if text.trim().is_empty() => {}
                 Ok(text) => match parse_line(text.trim_end_matches(['\n', '\r'])) {
-                    Ok(line) => lines.push((number, line)),
-                    Err(problem) => errors.push(LineError {
+                    Ok(line) => {
+                        self.events += 1;
+                        good = Some((number, line));
+                    }
+                    Err(problem) => self.errors.push(LineError {
                         line: number,
                         problem,
                     }),
                 },
             }
         }
-        if errors.len() >= MAX_REPORTED_ERRORS {
-            break;
+        if self.errors.len() >= MAX_REPORTED_ERRORS {
+            self.done = true;
         }
-        if lines.len() > MAX_EVENTS {
-            errors.push(fail(format!(
+        if self.events > MAX_EVENTS {
+            self.errors.push(fail(format!(
                 "more than {MAX_EVENTS} events in one import; split the file"
             )));
-            break;
+            self.done = true;
+            // Not handed out: the input is refused as a whole.
+            return None;
         }
-    }
-    if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(errors)
+        good
     }
 }
 
