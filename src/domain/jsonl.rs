@@ -251,7 +251,10 @@ pub fn parse_line(text: &str) -> Result<Line, FieldError> {
             "expected a JSON object, one event per line",
         ));
     };
-    check_shape(&Value::Object(map.clone()), "", 1)?;
+    // The line itself is depth 1; its fields are checked in place, not on a copy.
+    map.iter()
+        .try_for_each(|(key, value)| check_shape(value, 2).map_err(|e| e.within_field(key)))
+        .map_err(ShapeError::into_field_error)?;
 
     let override_reason = take_string(&mut map, "override")?;
     if override_reason
@@ -389,27 +392,53 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
 }
 
 /// Refuses input that no event has the shape of: texts beyond [`MAX_TEXT_CHARS`], nesting
-/// beyond [`MAX_DEPTH`].
-fn check_shape(value: &Value, path: &str, depth: usize) -> Result<(), FieldError> {
+/// beyond [`MAX_DEPTH`]. Every line passes through here, so the path to the offending value
+/// is spelled out only on the way back from one, not for every field of every line.
+fn check_shape(value: &Value, depth: usize) -> Result<(), ShapeError> {
     if depth > MAX_DEPTH {
-        return Err(FieldError::at(
-            path.trim_start_matches('.'),
-            format!("JSON nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(ShapeError::at(format!(
+            "JSON nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     match value {
-        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(FieldError::at(
-            path.trim_start_matches('.'),
-            format!("text longer than {MAX_TEXT_CHARS} characters"),
-        )),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, v)| check_shape(v, &format!("{path}[{i}]"), depth + 1)),
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(ShapeError::at(format!(
+            "text longer than {MAX_TEXT_CHARS} characters"
+        ))),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
+            check_shape(v, depth + 1).map_err(|mut e| {
+                e.path.insert_str(0, &format!("[{i}]"));
+                e
+            })
+        }),
         Value::Object(map) => map
             .iter()
-            .try_for_each(|(k, v)| check_shape(v, &format!("{path}.{k}"), depth + 1)),
+            .try_for_each(|(k, v)| check_shape(v, depth + 1).map_err(|e| e.within_field(k))),
         _ => Ok(()),
+    }
+}
+
+/// What [`check_shape`] found, and where: the path from the value it was asked about
+/// (`.decision.document`, `.add[2]`).
+struct ShapeError {
+    path: String,
+    reason: String,
+}
+
+impl ShapeError {
+    fn at(reason: String) -> ShapeError {
+        ShapeError {
+            path: String::new(),
+            reason,
+        }
+    }
+
+    fn within_field(mut self, key: &str) -> ShapeError {
+        self.path.insert_str(0, &format!(".{key}"));
+        self
+    }
+
+    fn into_field_error(self) -> FieldError {
+        FieldError::at(self.path.trim_start_matches('.'), self.reason)
     }
 }
 
