@@ -167,8 +167,9 @@ pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<He
 /// and its frames written past the acknowledged head; then its lines, entries and frames are
 /// dropped. Once every piece has passed, the continuity rules are checked on the projection
 /// validation built, against the findings taken before the first piece, and only then is the
-/// whole append synced and acknowledged. Any refusal cuts what was written (see
-/// [`Appending`](crate::ledger::Appending)): the ledger is byte for byte what it was, and a new ledger is not created.
+/// whole append synced and acknowledged. Any refusal cuts what was written
+/// ([`crate::ledger::Appending`]): the ledger is byte for byte what it was, and a new ledger
+/// is not created.
 ///
 /// The errors reported are those the file would get read whole: bad lines (all of them, up to
 /// the limit) before the first refused line, before wrong claims, before rule findings. So a
