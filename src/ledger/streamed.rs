@@ -155,6 +155,8 @@ impl Appending<'_> {
     /// Makes every piece durable and acknowledges them, all at once; then brings the derived
     /// data along (for an existing ledger; a new one builds it when next opened).
     pub fn acknowledge(mut self) -> Result<Head, LedgerError> {
+        // Never cut back from here on: a failure part-way may already have acknowledged the
+        // pieces (the head file renamed into place), and then they are the ledger.
         self.finished = true;
         let head = self.head;
         let file = &self.file;
