@@ -396,29 +396,62 @@ pub fn validate_all<'a>(
     projection: &Projection,
     events: impl IntoIterator<Item = &'a Event>,
 ) -> Result<Projection, (usize, Refusal)> {
-    let mut scratch = projection.clone();
-    let mut unsettled = Unsettled::default();
+    let mut batch = Batch::onto(projection.clone());
     for (i, event) in events.into_iter().enumerate() {
-        scratch.settle_for(event, &mut unsettled);
-        validate_at(&scratch, event, false).map_err(|r| (i, r))?;
+        batch.admit(event, None).map_err(|r| (i, r))?;
+    }
+    Ok(batch.finish())
+}
+
+/// A batch being validated event by event onto a projection that it extends in place: what
+/// an import streams its lines through. Each event is checked against the projection with
+/// the earlier ones applied, so a line may name what an earlier line recorded; an accepted
+/// event is applied with its override reason, so [`Batch::finish`] gives exactly the fold of
+/// the entries the batch becomes, the projection the rules judge "after" (no second fold).
+pub struct Batch {
+    scratch: Projection,
+    unsettled: Unsettled,
+}
+
+impl Batch {
+    /// Starts a batch after the entries `projection` has folded. It takes the projection by
+    /// value: a caller that needs "before" afterwards keeps what it needs of it first.
+    pub fn onto(projection: Projection) -> Batch {
+        Batch {
+            scratch: projection,
+            unsettled: Unsettled::default(),
+        }
+    }
+
+    /// Checks `event` as the next entry and, if it may be appended, applies it. A refused
+    /// event is not applied (and the batch is to be abandoned: later lines may depend on it).
+    pub fn admit(&mut self, event: &Event, override_reason: Option<&str>) -> Result<(), Refusal> {
+        let scratch = &mut self.scratch;
+        scratch.settle_for(event, &mut self.unsettled);
+        validate_at(scratch, event, false)?;
         if let Event::EntryCorrected(c) = event {
             if let Some(replacement) = c.replacement.as_deref() {
                 // Checked against the scratch projection with the target retracted in place
                 // (and put back), not against a copy of it.
                 scratch
                     .with_retracted(c.target, |retracted| validate(retracted, replacement))
-                    .map_err(|r| (i, Refusal::InReplacement(Box::new(r))))?;
+                    .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
             }
         }
-        scratch.apply_event_unsettled(event, &mut unsettled);
+        scratch.apply_event_unsettled(event, override_reason, &mut self.unsettled);
         if let Event::EntryCorrected(_) = event {
             // What the correction changed (its target's body, State, Presidency, …) is
             // settled at once: a later line may ask whether it still exists.
-            scratch.settle_for(event, &mut unsettled);
+            scratch.settle_for(event, &mut self.unsettled);
         }
+        Ok(())
     }
-    scratch.settle_all(&mut unsettled);
-    Ok(scratch)
+
+    /// The projection with every admitted event applied, every view settled.
+    pub fn finish(mut self) -> Projection {
+        self.scratch.settle_all(&mut self.unsettled);
+        self.scratch
+    }
 }
 
 fn state(p: &Projection, field: &'static str, code: &StateCode) -> Result<(), Refusal> {

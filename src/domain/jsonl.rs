@@ -73,65 +73,132 @@ pub struct LineError {
 /// Reads every line of a JSON Lines input (blank lines are skipped). Returns the parsed lines
 /// with their numbers, or every bad line (up to [`MAX_REPORTED_ERRORS`]). Never reads more
 /// than [`MAX_LINE_BYTES`] of one line into memory.
-pub fn read_lines(mut reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, Vec<LineError>> {
+pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, Vec<LineError>> {
+    let mut reader = LineReader::new(reader);
     let mut lines = Vec::new();
-    let mut errors = Vec::new();
-    let mut buf = Vec::new();
-    let mut number = 0;
     loop {
-        number += 1;
-        buf.clear();
-        let (read, too_long) = match read_bounded_line(&mut reader, &mut buf) {
+        let chunk = reader.next_chunk(usize::MAX);
+        if chunk.is_empty() {
+            break;
+        }
+        lines.extend(chunk);
+    }
+    let errors = reader.into_errors();
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A JSON Lines input read a chunk of lines at a time, so an import holds one chunk of parsed
+/// lines, not the whole file. Bad lines are kept aside (up to [`MAX_REPORTED_ERRORS`]; reading
+/// stops there) and the good lines around them are still handed out: the caller decides
+/// what a bad line means for the lines it already has. The same lines and errors as
+/// [`read_lines`], which is this read to the end.
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The number of the last line read (from 1).
+    number: usize,
+    events: usize,
+    errors: Vec<LineError>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> LineReader<R> {
+    pub fn new(reader: R) -> LineReader<R> {
+        LineReader {
+            reader,
+            buf: Vec::new(),
+            number: 0,
+            events: 0,
+            errors: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The bad lines found so far.
+    pub fn errors(&self) -> &[LineError] {
+        &self.errors
+    }
+
+    pub fn into_errors(self) -> Vec<LineError> {
+        self.errors
+    }
+
+    /// The next good lines, at most `max` of them; empty at the end of the input (or once
+    /// reading stopped: too many bad lines, too many events, a read error).
+    pub fn next_chunk(&mut self, max: usize) -> Vec<(usize, Line)> {
+        let mut lines = Vec::new();
+        while !self.done && lines.len() < max {
+            if let Some(line) = self.next_line() {
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    /// Reads one line: `Some` if it is a good one, `None` if it was blank, bad, or not there.
+    fn next_line(&mut self) -> Option<(usize, Line)> {
+        self.number += 1;
+        let number = self.number;
+        self.buf.clear();
+        let (read, too_long) = match read_bounded_line(&mut self.reader, &mut self.buf) {
             Ok(r) => r,
             Err(e) => {
-                errors.push(LineError {
+                self.errors.push(LineError {
                     line: number,
                     problem: FieldError::whole(format!("cannot read: {e}")),
                 });
-                break;
+                self.done = true;
+                return None;
             }
         };
         if read == 0 {
-            break;
+            self.done = true;
+            return None;
         }
         let fail = |reason: String| LineError {
             line: number,
             problem: FieldError::whole(reason),
         };
+        let mut good = None;
         if too_long {
-            errors.push(fail(format!(
+            self.errors.push(fail(format!(
                 "longer than the limit of {MAX_LINE_BYTES} bytes"
             )));
         } else {
-            match std::str::from_utf8(&buf) {
-                Err(e) => errors.push(fail(format!(
+            match std::str::from_utf8(&self.buf) {
+                Err(e) => self.errors.push(fail(format!(
                     "not UTF-8 text (invalid byte at column {})",
                     e.valid_up_to() + 1
                 ))),
                 Ok(text) if text.trim().is_empty() => {}
                 Ok(text) => match parse_line(text.trim_end_matches(['\n', '\r'])) {
-                    Ok(line) => lines.push((number, line)),
-                    Err(problem) => errors.push(LineError {
+                    Ok(line) => {
+                        self.events += 1;
+                        good = Some((number, line));
+                    }
+                    Err(problem) => self.errors.push(LineError {
                         line: number,
                         problem,
                     }),
                 },
             }
         }
-        if errors.len() >= MAX_REPORTED_ERRORS {
-            break;
+        if self.errors.len() >= MAX_REPORTED_ERRORS {
+            self.done = true;
         }
-        if lines.len() > MAX_EVENTS {
-            errors.push(fail(format!(
+        if self.events > MAX_EVENTS {
+            self.errors.push(fail(format!(
                 "more than {MAX_EVENTS} events in one import; split the file"
             )));
-            break;
+            self.done = true;
+            // Not handed out: the input is refused as a whole.
+            return None;
         }
-    }
-    if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(errors)
+        good
     }
 }
 
@@ -184,7 +251,10 @@ pub fn parse_line(text: &str) -> Result<Line, FieldError> {
             "expected a JSON object, one event per line",
         ));
     };
-    check_shape(&Value::Object(map.clone()), "", 1)?;
+    // The line itself is depth 1; its fields are checked in place, not on a copy.
+    map.iter()
+        .try_for_each(|(key, value)| check_shape(value, 2).map_err(|e| e.within_field(key)))
+        .map_err(ShapeError::into_field_error)?;
 
     let override_reason = take_string(&mut map, "override")?;
     if override_reason
@@ -322,27 +392,53 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
 }
 
 /// Refuses input that no event has the shape of: texts beyond [`MAX_TEXT_CHARS`], nesting
-/// beyond [`MAX_DEPTH`].
-fn check_shape(value: &Value, path: &str, depth: usize) -> Result<(), FieldError> {
+/// beyond [`MAX_DEPTH`]. Every line passes through here, so the path to the offending value
+/// is spelled out only on the way back from one, not for every field of every line.
+fn check_shape(value: &Value, depth: usize) -> Result<(), ShapeError> {
     if depth > MAX_DEPTH {
-        return Err(FieldError::at(
-            path.trim_start_matches('.'),
-            format!("JSON nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(ShapeError::at(format!(
+            "JSON nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     match value {
-        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(FieldError::at(
-            path.trim_start_matches('.'),
-            format!("text longer than {MAX_TEXT_CHARS} characters"),
-        )),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, v)| check_shape(v, &format!("{path}[{i}]"), depth + 1)),
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(ShapeError::at(format!(
+            "text longer than {MAX_TEXT_CHARS} characters"
+        ))),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
+            check_shape(v, depth + 1).map_err(|mut e| {
+                e.path.insert_str(0, &format!("[{i}]"));
+                e
+            })
+        }),
         Value::Object(map) => map
             .iter()
-            .try_for_each(|(k, v)| check_shape(v, &format!("{path}.{k}"), depth + 1)),
+            .try_for_each(|(k, v)| check_shape(v, depth + 1).map_err(|e| e.within_field(k))),
         _ => Ok(()),
+    }
+}
+
+/// What [`check_shape`] found, and where: the path from the value it was asked about
+/// (`.decision.document`, `.add[2]`).
+struct ShapeError {
+    path: String,
+    reason: String,
+}
+
+impl ShapeError {
+    fn at(reason: String) -> ShapeError {
+        ShapeError {
+            path: String::new(),
+            reason,
+        }
+    }
+
+    fn within_field(mut self, key: &str) -> ShapeError {
+        self.path.insert_str(0, &format!(".{key}"));
+        self
+    }
+
+    fn into_field_error(self) -> FieldError {
+        FieldError::at(self.path.trim_start_matches('.'), self.reason)
     }
 }
 

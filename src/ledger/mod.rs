@@ -10,6 +10,7 @@ pub mod config;
 mod entry;
 pub mod journal;
 pub mod snapshot;
+mod streamed;
 pub mod sync;
 mod tree;
 mod verify;
@@ -23,6 +24,7 @@ pub use entry::{
 };
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, Snapshotted};
+pub use streamed::Appending;
 pub use tree::{Options, RootBuilder, TreeCheck};
 pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
 

@@ -158,8 +158,15 @@ impl Projection {
     /// of the Presidency it touches to be recomputed by [`Self::settle_for`] or
     /// [`Self::settle_all`]: checking a long batch of elections one by one then costs one
     /// recomputation of each body, not one per election.
-    pub(crate) fn apply_event_unsettled(&mut self, event: &Event, unsettled: &mut Unsettled) {
-        self.record(Seq(self.applied), event, None, &mut unsettled.0);
+    /// `override_reason` is the line's, so the projection a batch was validated on is the
+    /// one the rules then judge (they read which findings an override excuses).
+    pub(crate) fn apply_event_unsettled(
+        &mut self,
+        event: &Event,
+        override_reason: Option<&str>,
+        unsettled: &mut Unsettled,
+    ) {
+        self.record(Seq(self.applied), event, override_reason, &mut unsettled.0);
         self.settle(&mut unsettled.0, Due::Nothing);
     }
 

@@ -30,6 +30,24 @@ fn the_story_itself_is_valid_line_by_line() {
 }
 
 #[test]
+fn a_batch_validated_with_its_overrides_is_the_projection_the_rules_judge_after() {
+    // An import folds its lines once: the projection validation builds must be the fold of
+    // the entries the lines become, override reasons included (the rules read them).
+    let mut entries = story();
+    for entry in entries.iter_mut().step_by(5) {
+        entry.override_reason = Some(format!("R2: recorded knowingly, entry {}", entry.seq));
+    }
+    let (before, tail) = entries.split_at(12);
+    let mut batch = Batch::onto(Projection::fold(before));
+    for entry in tail {
+        batch
+            .admit(&entry.event, entry.override_reason.as_deref())
+            .expect("every line of the story is valid");
+    }
+    assert_eq!(batch.finish(), Projection::fold(&entries));
+}
+
+#[test]
 fn a_line_may_name_what_an_earlier_line_of_the_batch_recorded() {
     let joined = event(
         r#"{"kind":"state_joined","state":"COL","name":"Colombia","effective":"2015-03-01"}"#,

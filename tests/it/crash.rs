@@ -406,3 +406,93 @@ fn a_head_slot_torn_by_a_crash_leaves_the_previous_head_and_an_unacknowledged_ta
         "the torn slot holds the newest head again"
     );
 }
+
+/// An import of many pieces, each written past the head before the next is read, killed at
+/// random moments (from before it starts to after it would end), into a new ledger and into
+/// one that holds entries: afterwards the ledger holds all of it or none of it; what was
+/// written past the head is a torn tail the next writer cuts; a new ledger killed before its
+/// journal was renamed into place is no ledger, and the next import creates it.
+#[test]
+fn a_big_import_killed_while_its_pieces_are_written_is_all_or_nothing() {
+    const LINES: u64 = 10_000;
+    const TRIALS: u64 = 8;
+    let env = TestEnv::new();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    eprintln!("big import kills: seed {seed}");
+    let mut rng = Rng(seed | 1);
+    let file = env.file("big.jsonl", &lines_of(0, 0, LINES));
+    let imported: Vec<String> = (0..LINES).map(|i| format!("W0T0L{i}")).collect();
+
+    let started = Instant::now();
+    let whole = env.dir.path().join("whole");
+    assert!(spawn_import(&env, &whole, &file).wait().unwrap().success());
+    let takes = started.elapsed();
+
+    // (no ledger yet, absent, present, torn tails cut): what the kills hit, for the log.
+    let mut outcomes = [0u32; 4];
+    for trial in 0..TRIALS {
+        let ledger = env.dir.path().join(format!("ledger-{trial}"));
+        let mut earlier = Vec::new();
+        if trial % 2 == 1 {
+            let small = env.file("small.jsonl", &lines_of(1, trial, 3));
+            assert!(spawn_import(&env, &ledger, &small)
+                .wait()
+                .unwrap()
+                .success());
+            earlier = (0..3).map(|i| format!("W1T{trial}L{i}")).collect();
+        }
+        let delay = Duration::from_micros(rng.below(takes.as_micros() as u64 * 5 / 4));
+        let mut child = spawn_import(&env, &ledger, &file);
+        std::thread::sleep(delay);
+        if child.try_wait().expect("try_wait").is_none() {
+            child.kill().expect("SIGKILL");
+        }
+        let completed = child.wait().expect("wait").success();
+
+        if !ledger.join("journal").exists() {
+            assert!(
+                !completed && earlier.is_empty(),
+                "trial {trial}: no journal"
+            );
+            let small = env.file("small.jsonl", &lines_of(2, trial, 1));
+            assert!(spawn_import(&env, &ledger, &small)
+                .wait()
+                .unwrap()
+                .success());
+            assert_eq!(acknowledged(&ledger), (vec![format!("W2T{trial}L0")], None));
+            outcomes[0] += 1;
+            continue;
+        }
+        let (codes, problem) = acknowledged(&ledger);
+        let mut whole = earlier.clone();
+        whole.extend(imported.iter().cloned());
+        assert!(
+            codes == earlier || codes == whole,
+            "trial {trial} (killed after {delay:?}): {} entries acknowledged, neither {} nor {}",
+            codes.len(),
+            earlier.len(),
+            whole.len()
+        );
+        if completed {
+            assert_eq!(
+                codes, whole,
+                "trial {trial}: exit 0 but not all acknowledged"
+            );
+        }
+        outcomes[if codes == earlier { 1 } else { 2 }] += 1;
+        match problem {
+            None => {}
+            Some(Tampering::Unacknowledged { .. }) => outcomes[3] += 1,
+            Some(other) => panic!("trial {trial} (killed after {delay:?}): verify found {other}"),
+        }
+        drop(Ledger::open(&ledger, Access::Write).expect("a writer opens and cuts the tail"));
+        assert_eq!(acknowledged(&ledger), (codes, None), "trial {trial}");
+    }
+    eprintln!(
+        "big import kills: {} before the ledger existed, {} absent, {} present, {} torn tails",
+        outcomes[0], outcomes[1], outcomes[2], outcomes[3]
+    );
+}

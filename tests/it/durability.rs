@@ -19,7 +19,7 @@
 use ccm_ledger::domain::jsonl::parse_line;
 use ccm_ledger::domain::{Draft, Timestamp};
 use ccm_ledger::ledger::sync::{trace_start, trace_take, Barrier};
-use ccm_ledger::ledger::{journal, verify_dir, Access, Ledger, Recorder};
+use ccm_ledger::ledger::{journal, prepare, verify_dir, Access, Ledger, LedgerError, Recorder};
 
 use crate::support::*;
 
@@ -161,4 +161,140 @@ fn a_text_head_file_of_an_older_ledger_is_read_and_converted_by_the_first_writer
         1024
     );
     assert_eq!(env.run(&["verify", "--json"]).ok().json()["entries"], 11);
+}
+
+#[test]
+fn an_append_written_in_pieces_is_invisible_until_acknowledged_with_one_sync() {
+    let env = TestEnv::new();
+    let mut ledger = Ledger::init(&env.ledger()).unwrap();
+    let lines: Vec<&str> = SMALL.lines().collect();
+    let journal_path = env.ledger().join("journal");
+    let empty = std::fs::read(&journal_path).unwrap();
+
+    trace_start();
+    let mut appending = ledger.append_in_pieces().unwrap();
+    for piece in lines.chunks(4) {
+        let prepared = prepare(appending.head(), &drafts(&piece.join("\n")), &recorder());
+        appending.write(&prepared).unwrap();
+    }
+    let written = appending.head();
+    // Written, not acknowledged: the bytes are past the head, and a reader sees nothing.
+    assert!(std::fs::read(&journal_path).unwrap().len() > empty.len());
+    let reader = Ledger::open(&env.ledger(), Access::Read).unwrap();
+    assert_eq!(reader.head().entries, 0);
+    assert_eq!(
+        trace_take(),
+        vec![],
+        "no barrier while the pieces are written"
+    );
+
+    trace_start();
+    let head = appending.acknowledge().unwrap();
+    assert_eq!(
+        trace_take(),
+        vec![
+            Barrier::Data("journal".into()),
+            Barrier::Data("HEAD.tmp".into()),
+            Barrier::Directory(dir_name(&env)),
+        ],
+        "one sync for every piece, then the head file's atomic replacement"
+    );
+    assert_eq!(head, written);
+    assert_eq!(journal::read_head(&env.ledger()).unwrap(), head);
+    // The same entries as one commit of the whole batch would have made.
+    assert_eq!(
+        head,
+        prepare(
+            ccm_ledger::ledger::Head::empty(),
+            &drafts(SMALL),
+            &recorder()
+        )
+        .head()
+    );
+    assert_eq!(ledger.head(), head);
+    assert_eq!(ledger.merkle_root(10).unwrap(), {
+        let mut root = ccm_ledger::ledger::RootBuilder::new();
+        for stored in ledger.entries(0, 10).unwrap() {
+            root.push(&stored.unwrap().hash);
+        }
+        root.root()
+    });
+}
+
+#[test]
+fn an_abandoned_append_is_cut_back_to_the_acknowledged_bytes() {
+    let env = TestEnv::new();
+    let mut ledger = Ledger::init(&env.ledger()).unwrap();
+    ledger
+        .commit(ledger.prepare(&drafts(SMALL), &recorder()))
+        .unwrap();
+    let journal_path = env.ledger().join("journal");
+    let before = std::fs::read(&journal_path).unwrap();
+
+    let mut appending = ledger.append_in_pieces().unwrap();
+    let more = r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#;
+    appending
+        .write(&prepare(appending.head(), &drafts(more), &recorder()))
+        .unwrap();
+    assert!(std::fs::read(&journal_path).unwrap().len() > before.len());
+    trace_start();
+    appending.abandon().unwrap();
+    assert_eq!(
+        trace_take(),
+        vec![Barrier::Data("journal".into())],
+        "the cut is synced: a crash cannot bring the bytes back"
+    );
+    assert_eq!(std::fs::read(&journal_path).unwrap(), before);
+
+    // Dropped without a word (an early return): cut all the same.
+    let mut appending = ledger.append_in_pieces().unwrap();
+    appending
+        .write(&prepare(appending.head(), &drafts(more), &recorder()))
+        .unwrap();
+    drop(appending);
+    assert_eq!(std::fs::read(&journal_path).unwrap(), before);
+    assert_eq!(verify_dir(&env.ledger(), |_| {}).unwrap().entries, 10);
+}
+
+#[test]
+fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_place() {
+    let env = TestEnv::new();
+    let mut appending = Ledger::create_in_pieces(&env.ledger()).unwrap();
+    appending
+        .write(&prepare(appending.head(), &drafts(SMALL), &recorder()))
+        .unwrap();
+    // A crash now: the process dies without cleaning up.
+    std::mem::forget(appending);
+    assert!(matches!(
+        Ledger::open(&env.ledger(), Access::Read),
+        Err(LedgerError::NotALedger(_))
+    ));
+    // The lock died with the process; the next import starts over.
+    release_leaked_lock(&env);
+    let mut appending = Ledger::create_in_pieces(&env.ledger()).unwrap();
+    appending
+        .write(&prepare(appending.head(), &drafts(SMALL), &recorder()))
+        .unwrap();
+    trace_start();
+    let head = appending.acknowledge().unwrap();
+    assert_eq!(
+        trace_take(),
+        vec![
+            Barrier::Data("config.tmp".into()),
+            Barrier::Data("journal.tmp".into()),
+            Barrier::Data("HEAD.tmp".into()),
+            Barrier::Directory(dir_name(&env)),
+            Barrier::Directory(dir_name(&env)),
+        ],
+        "config, then the journal and the head file synced at once, then the journal renamed"
+    );
+    assert!(!env.ledger().join("journal.tmp").exists());
+    let verified = verify_dir(&env.ledger(), |_| {}).unwrap();
+    assert_eq!((verified.entries, verified.head), (10, head.hash));
+}
+
+/// A leaked `Ledger`'s lock is an open file description this process still holds; a crashed
+/// process's is released by the kernel. Taking the lock file away has the same effect here.
+fn release_leaked_lock(env: &TestEnv) {
+    std::fs::remove_file(env.ledger().join("lock")).unwrap();
 }

@@ -512,3 +512,28 @@ fn record_leaves_a_snapshot_of_the_new_head_for_the_next_query() {
     assert_eq!(read_in_part, folded);
     assert_eq!(read_in_part[0]["memberships"][0]["joined"], "2015-12-01");
 }
+
+/// An import keeps, as the snapshot, the projection its rules judged: byte for byte the one a
+/// fold of the whole journal writes, into a new ledger and into one that holds entries. So the
+/// first query after an import is warm, and answers as a fold from zero would.
+#[test]
+fn an_import_leaves_the_snapshot_a_fold_from_zero_writes() {
+    use ccm_ledger::ledger::snapshot;
+    let fixture = include_str!("../../fixtures/ccm-machinery.jsonl");
+    let lines: Vec<&str> = fixture.lines().collect();
+    let env = TestEnv::new();
+    let halves = [lines[..100].join("\n"), lines[100..].join("\n")];
+    for (i, half) in halves.iter().enumerate() {
+        env.import(half).ok();
+        let path = snapshot::path(&env.ledger());
+        let kept = std::fs::read(&path).expect("the import kept a snapshot");
+        std::fs::remove_file(&path).unwrap();
+        env.run(&["who", "wg-universalization", "--on", "2013-01-15"])
+            .ok();
+        let folded = std::fs::read(&path).expect("the fold wrote a snapshot");
+        assert!(
+            kept == folded,
+            "import {i}: the kept snapshot differs from the fold's"
+        );
+    }
+}

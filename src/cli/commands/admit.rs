@@ -6,7 +6,7 @@ use crate::cli::CliError;
 use crate::domain::jsonl::Line;
 use crate::ledger::{Ledger, Prepared};
 use crate::projection::Projection;
-use crate::rules::{self, Tolerances};
+use crate::rules::{self, Finding, Tolerances};
 use crate::validate::validate_all;
 
 /// The projection at the head of `ledger` (None: an empty ledger).
@@ -47,15 +47,31 @@ pub fn keep_rules(
     let tolerances = Tolerances::default();
     let mut after = base.clone();
     after.apply_all(prepared.entries.iter().map(|s| &s.entry));
-    let added = rules::new_findings(
+    refuse_added_errors(
         &rules::check(base, &tolerances),
-        &rules::check(&after, &tolerances),
-    );
+        base.entries_applied(),
+        &after,
+        source,
+        &line_numbers.iter().copied().collect(),
+    )
+}
+
+/// [`keep_rules`] for an append whose "after" projection is already built (an import's
+/// validation folds the lines onto it) and whose "before" findings were taken before it was:
+/// `first_new` is the seq of the append's first entry, `numbers` the line of each entry.
+pub fn refuse_added_errors(
+    before: &[Finding],
+    first_new: u64,
+    after: &Projection,
+    source: &str,
+    numbers: &LineNumbers,
+) -> Result<(), CliError> {
+    let tolerances = Tolerances::default();
+    let added = rules::new_findings(before, &rules::check(after, &tolerances));
     let errors: Vec<_> = added.into_iter().filter(|f| f.is_error()).collect();
     if errors.is_empty() {
         return Ok(());
     }
-    let first_new = base.entries_applied();
     let mut message = Vec::new();
     for f in &errors {
         // The newest entry involved is the one this append brings (seqs are sorted).
@@ -64,7 +80,7 @@ pub fn keep_rules(
             .iter()
             .rev()
             .find(|s| s.0 >= first_new)
-            .and_then(|s| line_numbers.get((s.0 - first_new) as usize))
+            .and_then(|s| numbers.get((s.0 - first_new) as usize))
             .map(|n| format!("{source}:{n}: "))
             .unwrap_or_else(|| format!("{source}: "));
         message.push(format!("{line}{f}"));
@@ -74,4 +90,64 @@ pub fn keep_rules(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",
         message.join("\n")
     )))
+}
+
+/// The line each entry of an append came from, for messages. Lines are numbered from 1 and
+/// blank lines are skipped, so the numbers run in long consecutive stretches: a stretch is
+/// kept, not a number per entry (an import of 10^6 lines keeps a few).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LineNumbers {
+    /// (index of an entry, its line), where a stretch of consecutive lines starts.
+    stretches: Vec<(usize, usize)>,
+    len: usize,
+}
+
+impl LineNumbers {
+    /// The line of the next entry.
+    pub fn push(&mut self, line: usize) {
+        let continues = self
+            .stretches
+            .last()
+            .is_some_and(|&(index, first)| first + (self.len - index) == line);
+        if !continues {
+            self.stretches.push((self.len, line));
+        }
+        self.len += 1;
+    }
+
+    /// The line of entry `index` of the append.
+    pub fn get(&self, index: usize) -> Option<usize> {
+        if index >= self.len {
+            return None;
+        }
+        let after = self.stretches.partition_point(|&(start, _)| start <= index);
+        let (start, first) = self.stretches[after - 1];
+        Some(first + (index - start))
+    }
+}
+
+impl FromIterator<usize> for LineNumbers {
+    fn from_iter<I: IntoIterator<Item = usize>>(lines: I) -> LineNumbers {
+        let mut numbers = LineNumbers::default();
+        for line in lines {
+            numbers.push(line);
+        }
+        numbers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineNumbers;
+
+    #[test]
+    fn line_numbers_skip_blank_lines_and_keep_only_where_a_stretch_starts() {
+        let lines = [1, 2, 3, 5, 6, 9, 10, 11, 12];
+        let numbers: LineNumbers = lines.into_iter().collect();
+        assert_eq!(numbers.stretches.len(), 3);
+        for (index, line) in lines.into_iter().enumerate() {
+            assert_eq!(numbers.get(index), Some(line));
+        }
+        assert_eq!(numbers.get(lines.len()), None);
+    }
 }

@@ -1,13 +1,16 @@
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::commands::admit::LineNumbers;
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
-use crate::domain::{Draft, Seq};
+use crate::domain::Seq;
 use crate::ledger::{prepare_owned, Access, Head, Ledger, LedgerError, Prepared};
+use crate::rules::{self, Tolerances};
+use crate::validate::Batch;
 
 /// Append the events of a JSON Lines file, all or nothing.
 ///
@@ -80,14 +83,66 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
 }
 
+/// How many lines an import reads, validates and writes at a time. Big enough that the
+/// per-piece costs (a channel message, a write call) vanish, small enough that the lines,
+/// entries and frames in flight are a few megabytes whatever the size of the file.
+const PIECE_LINES: usize = 4096;
+
+/// Parsed pieces waiting for the validating thread: the parser runs at most this far ahead.
+const PIECES_AHEAD: usize = 2;
+
 /// What `ccm-ledger import FILE` does, printing aside: reads and parses FILE, validates every
 /// line, checks claims and continuity rules, and appends all or nothing. Returns how many
 /// events were imported and the new head.
+///
+/// The file is streamed: a second thread parses it a piece at a time (lines are independent
+/// until validation) while this one validates each piece onto the projection, prepares its
+/// entries and writes their frames past the acknowledged head (see [`append_pieces`]).
 pub fn import_file(ctx: &Context, file: &Path) -> Result<(usize, Head), CliError> {
     let name = file.display().to_string();
-    let lines = read_file(file)?;
-    let count = lines.len();
-    Ok((count, append(ctx, &name, lines)?))
+    let input: Box<dyn BufRead + Send> = if name == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        let handle =
+            File::open(file).map_err(|e| CliError::input(format!("{name}: cannot read: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 20, handle))
+    };
+    let mut reader = jsonl::LineReader::new(input);
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(PIECES_AHEAD);
+        let parser = scope.spawn(move || {
+            loop {
+                let lines = reader.next_chunk(PIECE_LINES);
+                if lines.is_empty() {
+                    break;
+                }
+                let piece = Piece {
+                    lines,
+                    bad_line_seen: !reader.errors().is_empty(),
+                };
+                // The importer stopped listening: it failed for another reason.
+                if send.send(piece).is_err() {
+                    break;
+                }
+            }
+            reader.into_errors()
+        });
+        let bad_lines = || {
+            let errors = parser.join().expect("the parser does not panic");
+            errors
+                .iter()
+                .map(|e| format!("{name}:{}: {}", e.line, e.problem))
+                .collect()
+        };
+        append_pieces(ctx, &name, receive, bad_lines)
+    })
+}
+
+/// Some lines of the input as parsed, and whether a bad line was met by then (the lines
+/// after it are still parsed, for the report, but no longer imported).
+struct Piece {
+    lines: Vec<(usize, Line)>,
+    bad_line_seen: bool,
 }
 
 /// What `check_claims` needs of a line once its draft has moved into an entry.
@@ -97,12 +152,35 @@ struct Claim {
     hash: Option<String>,
 }
 
-/// Validates `lines` (from `source`) and appends them all, or nothing: what `import` and
-/// `record` share. The lines are consumed: their drafts move into the entries, so the events
-/// are held once, not once per stage.
+/// Validates `lines` (from `name`) and appends them all, or nothing, then keeps the snapshot:
+/// what `record` does with its one line, as `import` does with a file.
 pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<Head, CliError> {
-    // A missing ledger is created only once the whole file has passed, so a bad file
-    // creates nothing.
+    let piece = Piece {
+        lines,
+        bad_line_seen: false,
+    };
+    Ok(append_pieces(ctx, name, std::iter::once(piece), Vec::new)?.1)
+}
+
+/// The import, all or nothing, a piece at a time. Each piece is validated onto the
+/// projection (which then holds it), prepared (encoded, hashed, framed), its claims checked,
+/// and its frames written past the acknowledged head; then its lines, entries and frames are
+/// dropped. Once every piece has passed, the continuity rules are checked on the projection
+/// validation built, against the findings taken before the first piece, and only then is the
+/// whole append synced and acknowledged. Any refusal cuts what was written
+/// ([`crate::ledger::Appending`]): the ledger is byte for byte what it was, and a new ledger
+/// is not created.
+///
+/// The errors reported are those the file would get read whole: bad lines (all of them, up to
+/// the limit) before the first refused line, before wrong claims, before rule findings. So a
+/// refusal does not stop the reading: the rest is still parsed, and still validated and
+/// checked for claims while nothing worse was found.
+fn append_pieces(
+    ctx: &Context,
+    name: &str,
+    pieces: impl IntoIterator<Item = Piece>,
+    bad_lines: impl FnOnce() -> Vec<String>,
+) -> Result<(usize, Head), CliError> {
     let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
         Ok(ledger) => Some(ledger),
         Err(LedgerError::NotALedger(_)) => None,
@@ -112,44 +190,141 @@ pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<He
         ctx.tell(ledger);
     }
     let base = super::admit::head_projection(existing.as_mut())?;
-    // The projection with every line applied is not kept: the rules are checked on the
-    // entries (which carry the overrides) below.
-    drop(super::admit::validate_lines(&base, name, &lines)?);
-    let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
-    let mut claims = Vec::with_capacity(lines.len());
-    let mut drafts: Vec<Draft> = Vec::with_capacity(lines.len());
-    for (number, line) in lines {
-        claims.push(Claim {
-            number,
-            seq: line.claimed_seq,
-            hash: line.claimed_hash,
-        });
-        drafts.push(line.draft);
-    }
-    let prepared = prepare_owned(head, drafts, &ctx.recorder);
-    check_claims(name, &claims, &prepared)?;
-    let numbers: Vec<usize> = claims.into_iter().map(|c| c.number).collect();
-    super::admit::keep_rules(&base, name, &numbers, &prepared)?;
-    drop(base);
-    let mut ledger = match existing {
-        Some(ledger) => ledger,
-        None => Ledger::init(&ctx.ledger_dir)?,
+    // "Before" is kept as its findings: the projection itself becomes "after".
+    let before = rules::check(&base, &Tolerances::default());
+    let first_new = base.entries_applied();
+    let mut batch = Batch::onto(base);
+    let mut appending = match existing.as_mut() {
+        Some(ledger) => ledger.append_in_pieces()?,
+        None => Ledger::create_in_pieces(&ctx.ledger_dir)?,
     };
-    let seen = ledger.notices().len();
-    let head = ledger.commit(prepared)?;
+
+    let mut imported = 0;
+    let mut numbers = LineNumbers::default();
+    let mut refused: Option<CliError> = None;
+    let mut wrong_claims: Vec<String> = Vec::new();
+    let mut parse_failed = false;
+    for piece in pieces {
+        parse_failed |= piece.bad_line_seen;
+        if parse_failed || refused.is_some() {
+            continue;
+        }
+        if let Err(e) = validate_piece(&mut batch, name, &piece.lines) {
+            refused = Some(e);
+            continue;
+        }
+        imported += piece.lines.len();
+        let mut claims = Vec::with_capacity(piece.lines.len());
+        let mut drafts = Vec::with_capacity(piece.lines.len());
+        for (number, line) in piece.lines {
+            numbers.push(number);
+            claims.push(Claim {
+                number,
+                seq: line.claimed_seq,
+                hash: line.claimed_hash,
+            });
+            drafts.push(line.draft);
+        }
+        let prepared = prepare_owned(appending.head(), drafts, &ctx.recorder);
+        if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
+            check_claims(name, &claims, &prepared, &mut wrong_claims);
+        }
+        // Once a claim is wrong nothing more is written; the rest is still checked.
+        if wrong_claims.is_empty() {
+            if let Err(e) = appending.write(&prepared) {
+                refused = Some(e.into());
+            }
+        }
+    }
+    let failure = {
+        let bad = bad_lines();
+        if !bad.is_empty() {
+            Some(CliError::Input(bad))
+        } else if let Some(refusal) = refused {
+            Some(refusal)
+        } else if imported == 0 {
+            Some(CliError::input(format!(
+                "{name}: no events to import (the file is empty)"
+            )))
+        } else if !wrong_claims.is_empty() {
+            Some(CliError::Input(wrong_claims))
+        } else {
+            None
+        }
+    };
+    let (judged, after) = match failure {
+        Some(e) => (Err(e), None),
+        None => {
+            let after = batch.finish();
+            let judged =
+                super::admit::refuse_added_errors(&before, first_new, &after, name, &numbers);
+            (judged, Some(after))
+        }
+    };
+    if let Err(e) = judged {
+        if let Err(undo) = appending.abandon() {
+            // What was written stays past the head: a torn tail the next writer cuts.
+            eprintln!("warning: could not cut the refused entries back off: {undo}");
+        }
+        return Err(e);
+    }
+    drop(before);
+    let head = appending.acknowledge()?;
+    let ledger = match existing {
+        Some(ledger) => Some(ledger),
+        // The new ledger's derived data (index, Merkle tree) is built from its journal; the
+        // import is durable already, so a failure here is only a warning.
+        None => match Ledger::open(&ctx.ledger_dir, Access::Write) {
+            Ok(ledger) => Some(ledger),
+            Err(e) => {
+                eprintln!("warning: the import is durable, but its index was not built: {e}");
+                None
+            }
+        },
+    };
     // What went wrong with derived data after the append was durable (a checkpoint that
     // could not be signed, say): the append stands.
-    for notice in &ledger.notices()[seen..] {
+    for notice in ledger.iter().flat_map(Ledger::notices) {
         eprintln!("warning: {notice}");
     }
-    Ok(head)
+    // The projection the rules judged is the ledger's at the new head: kept as the snapshot,
+    // the first query after an import reads it instead of folding the whole journal.
+    if let (Some(ledger), Some(after)) = (&ledger, &after) {
+        crate::cli::moment::keep_snapshot(ledger, after);
+    }
+    Ok((imported, head))
+}
+
+/// Validates a piece onto `batch`: the first refusal names the source, the line and the
+/// field (later lines may depend on the refused one, so they are not judged).
+fn validate_piece(
+    batch: &mut Batch,
+    source: &str,
+    lines: &[(usize, Line)],
+) -> Result<(), CliError> {
+    for (number, line) in lines {
+        let draft = &line.draft;
+        batch
+            .admit(&draft.event, draft.override_reason.as_deref())
+            .map_err(|refusal| {
+                let field = refusal
+                    .field()
+                    .map(|f| format!("field `{f}`: "))
+                    .unwrap_or_default();
+                CliError::input(format!("{source}:{number}: {field}{refusal}"))
+            })?;
+    }
+    Ok(())
 }
 
 /// Lines from `export` carry the seq and hash they had; an import must reproduce both, or the
-/// line was altered (or the export belongs in an empty ledger).
-fn check_claims(name: &str, claims: &[Claim], prepared: &Prepared) -> Result<(), CliError> {
-    let mut errors = Vec::new();
+/// line was altered (or the export belongs in an empty ledger). Adds what is wrong to
+/// `errors`, up to the limit.
+fn check_claims(name: &str, claims: &[Claim], prepared: &Prepared, errors: &mut Vec<String>) {
     for (claim, stored) in claims.iter().zip(&prepared.entries) {
+        if errors.len() >= jsonl::MAX_REPORTED_ERRORS {
+            break;
+        }
         let number = claim.number;
         if let Some(claimed) = claim.seq {
             if claimed != stored.entry.seq {
@@ -168,13 +343,5 @@ fn check_claims(name: &str, claims: &[Claim], prepared: &Prepared) -> Result<(),
                 ));
             }
         }
-        if errors.len() >= jsonl::MAX_REPORTED_ERRORS {
-            break;
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Input(errors))
     }
 }

@@ -1,9 +1,8 @@
 use serde_json::{Map, Value};
 
-use crate::cli::commands::admit;
-use crate::cli::{moment, output, CliError, Context};
+use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
-use crate::ledger::{prepare_owned, Access, Head, Ledger, LedgerError};
+use crate::ledger::Head;
 
 /// Append one event, typed as flags (for people at a terminal).
 ///
@@ -507,37 +506,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
 }
 
 /// Validates the line as `import` does (references, duplicates, continuity rules) and appends
-/// it, creating the ledger if there is none; then keeps the projection it was validated
-/// against, with the new entry applied, as the snapshot: the next query at the head reads it
-/// instead of folding the whole ledger.
+/// it, creating the ledger if there is none, through the same path (which then keeps the
+/// snapshot, so the next query at the head reads it instead of folding the whole ledger).
 fn append(ctx: &Context, line: Line) -> Result<Head, CliError> {
-    const SOURCE: &str = "record";
-    let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
-        Ok(ledger) => Some(ledger),
-        Err(LedgerError::NotALedger(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(ledger) = &existing {
-        ctx.tell(ledger);
-    }
-    let mut projection = admit::head_projection(existing.as_mut())?;
-    let lines = vec![(1, line)];
-    admit::validate_lines(&projection, SOURCE, &lines)?;
-    let head = existing.as_ref().map_or_else(Head::empty, Ledger::head);
-    let drafts = lines.into_iter().map(|(_, line)| line.draft);
-    let prepared = prepare_owned(head, drafts, &ctx.recorder);
-    admit::keep_rules(&projection, SOURCE, &[1], &prepared)?;
-    let mut ledger = match existing {
-        Some(ledger) => ledger,
-        None => Ledger::init(&ctx.ledger_dir)?,
-    };
-    projection.apply_all(prepared.entries.iter().map(|s| &s.entry));
-    let seen = ledger.notices().len();
-    let head = ledger.commit(prepared)?;
-    // What went wrong with derived data after the append was durable: the append stands.
-    for notice in &ledger.notices()[seen..] {
-        eprintln!("warning: {notice}");
-    }
-    moment::keep_snapshot(&ledger, &projection);
-    Ok(head)
+    super::import::append(ctx, "record", vec![(1, line)])
 }

@@ -108,4 +108,20 @@ fn deep_nesting_and_long_texts_are_refused() {
         "a".repeat(MAX_TEXT_CHARS + 1)
     );
     assert_eq!(err(&long).field.as_deref(), Some("name"));
+    let long_task = format!(
+        r#"{{"kind":"mandate_amended","body":"wg-x","add":["ok","{}"],"remove":[],"decision":{{"meeting":"2MSP","date":"2011-09-16"}}}}"#,
+        "a".repeat(MAX_TEXT_CHARS + 1)
+    );
+    assert_eq!(err(&long_task).field.as_deref(), Some("add[1]"));
+    let deep_field = format!(
+        r#"{{"kind":"state_joined","x":{{"y":{}1{}}}}}"#,
+        "[".repeat(7),
+        "]".repeat(7)
+    );
+    let refused = err(&deep_field);
+    assert_eq!(refused.field.as_deref(), Some("x.y[0][0][0][0][0][0]"));
+    assert!(
+        refused.reason.contains("nested deeper than 8"),
+        "{refused:?}"
+    );
 }

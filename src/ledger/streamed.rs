@@ -1,0 +1,262 @@
+//! An append too large to hold in memory (an import of 10^6 lines), written a piece at a time
+//! past the acknowledged head and acknowledged once, at the end.
+//!
+//! The frames of each piece go to the journal as soon as the piece is prepared, so the
+//! importer drops its lines, entries and frames piece by piece. Until [`Appending::acknowledge`]
+//! they are bytes past the head file: readers and `verify` ignore them while this writer holds
+//! the lock, a crash leaves them as a torn tail that the next writer cuts (and keeps aside),
+//! and [`Appending::abandon`] (or dropping an `Appending`) cuts them at once, leaving the
+//! journal byte for byte as it was. The one acknowledgement is still
+//! [`journal::sync_and_acknowledge`]: one `fdatasync` for all the pieces, then the head file.
+//!
+//! A ledger that does not exist yet is built the same way under its final name, but its
+//! journal is written as `journal.tmp` and renamed into place only after the head file
+//! acknowledges it: a directory is a ledger only once its journal exists, so a crash (or a
+//! refusal) at any point leaves no ledger, never a partial one, and a completed import
+//! appears whole.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::journal::{self, Head, HEAD_FILE, JOURNAL_FILE};
+use super::{config, lock, sync, Access, Ledger, LedgerError, Prepared, INDEX_DIR};
+
+/// Where the pieces go.
+enum Target<'l> {
+    /// An open ledger, whose lock is held for the whole append.
+    Ledger(&'l mut Ledger),
+    /// A ledger made by this append: its journal is `journal.tmp` until acknowledged.
+    New {
+        dir: PathBuf,
+        /// Held until the journal is in place.
+        _lock: File,
+        config: config::Config,
+        /// What to remove if the append is abandoned, so a refused import leaves no trace:
+        /// the directories it created (deepest last) and whether it created the lock file.
+        made_dirs: Vec<PathBuf>,
+        made_lock: bool,
+    },
+}
+
+/// An append in progress: frames written past the acknowledged head, not yet acknowledged.
+pub struct Appending<'l> {
+    target: Target<'l>,
+    /// The journal (or `journal.tmp` for a new ledger), open for appending.
+    file: File,
+    path: PathBuf,
+    /// What the head file acknowledges: where an abandoned append cuts the journal back to.
+    acknowledged: Head,
+    /// The head after the pieces written so far.
+    head: Head,
+    finished: bool,
+}
+
+impl Ledger {
+    /// Starts an append to be written in pieces ([`Appending::write`]) and acknowledged once.
+    pub fn append_in_pieces(&mut self) -> Result<Appending<'_>, LedgerError> {
+        if self.lock.is_none() || self.access != Access::Write {
+            return Err(LedgerError::ReadOnly);
+        }
+        let on_disk =
+            journal::read_head(&self.dir).map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
+        if on_disk != self.head {
+            return Err(self.corrupted(
+                HEAD_FILE,
+                "the head file changed while this process held the lock; nothing was appended",
+            ));
+        }
+        let path = self.dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(LedgerError::io(&path))?;
+        let head = self.head;
+        Ok(Appending {
+            target: Target::Ledger(self),
+            file,
+            path,
+            acknowledged: head,
+            head,
+            finished: false,
+        })
+    }
+
+    /// Starts an append that creates the ledger in `dir` (which must hold none) when it is
+    /// acknowledged; until then `dir` holds no ledger (see the module's documentation).
+    pub fn create_in_pieces(dir: &Path) -> Result<Appending<'static>, LedgerError> {
+        if dir.is_file() {
+            return Err(LedgerError::NotADirectory(dir.to_owned()));
+        }
+        let config = config::Config::default_for(dir);
+        let mut made_dirs = Vec::new();
+        let mut missing = dir.to_owned();
+        while !missing.as_os_str().is_empty() && !missing.exists() {
+            made_dirs.push(missing.clone());
+            match missing.parent() {
+                Some(parent) => missing = parent.to_owned(),
+                None => break,
+            }
+        }
+        fs::create_dir_all(dir).map_err(LedgerError::io(dir))?;
+        let made_lock = !dir.join(super::LOCK_FILE).exists();
+        let lock = lock(dir)?.ok_or_else(|| LedgerError::InUse(dir.to_owned()))?;
+        if dir.join(JOURNAL_FILE).exists() {
+            return Err(LedgerError::AlreadyExists(dir.to_owned()));
+        }
+        // A `journal.tmp` left by a crash is an import that was never acknowledged.
+        let path = dir.join(format!("{JOURNAL_FILE}.tmp"));
+        let mut file = File::create(&path).map_err(LedgerError::io(&path))?;
+        file.write_all(journal::MAGIC)
+            .map_err(LedgerError::io(&path))?;
+        let head = Head::empty();
+        Ok(Appending {
+            target: Target::New {
+                dir: dir.to_owned(),
+                _lock: lock,
+                config,
+                made_dirs,
+                made_lock,
+            },
+            file,
+            path,
+            acknowledged: head,
+            head,
+            finished: false,
+        })
+    }
+}
+
+impl Appending<'_> {
+    /// The head after the pieces written so far: what the next piece is prepared to follow.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// Writes a piece's frames past the acknowledged head. The piece must have been prepared
+    /// to follow [`Self::head`].
+    pub fn write(&mut self, piece: &Prepared) -> Result<(), LedgerError> {
+        let Some(first) = piece.entries.first() else {
+            return Ok(());
+        };
+        if first.entry.seq.0 != self.head.entries {
+            return Err(LedgerError::Stale {
+                prepared_for: first.entry.seq.0,
+                head: self.head.entries,
+            });
+        }
+        self.file
+            .write_all(&piece.frames)
+            .map_err(LedgerError::io(&self.path))?;
+        self.head = piece.head;
+        Ok(())
+    }
+
+    /// Makes every piece durable and acknowledges them, all at once; then brings the derived
+    /// data along (for an existing ledger; a new one builds it when next opened).
+    pub fn acknowledge(mut self) -> Result<Head, LedgerError> {
+        // Never cut back from here on: a failure part-way may already have acknowledged the
+        // pieces (the head file renamed into place), and then they are the ledger.
+        self.finished = true;
+        let head = self.head;
+        match &mut self.target {
+            Target::Ledger(ledger) => {
+                if head == self.acknowledged {
+                    return Ok(head);
+                }
+                // Through the ledger's own descriptors: a sync is of the file, whichever
+                // descriptor asks, and the head's slot is written through its open head file.
+                ledger.acknowledge(&head)?;
+                ledger.head = head;
+                ledger.absorb_acknowledged();
+                ledger.sign_after_commit();
+            }
+            Target::New { dir, config, .. } => {
+                // Config, then the head file, then the journal: as `Ledger::init`, with the
+                // entries already in the journal when it appears.
+                config.write(dir)?;
+                journal::sync_and_create_head(dir, &self.file, &head)
+                    .map_err(LedgerError::io(&self.path))?;
+                let journal_path = dir.join(JOURNAL_FILE);
+                fs::rename(&self.path, &journal_path).map_err(LedgerError::io(&journal_path))?;
+                sync::directory(dir).map_err(LedgerError::io(dir.as_path()))?;
+            }
+        }
+        Ok(head)
+    }
+
+    /// Cuts what was written back off: the journal is again byte for byte what the head file
+    /// acknowledges (synced, so a crash cannot bring the cut bytes back as a torn tail), or, for
+    /// a new ledger, everything this append created is removed.
+    pub fn abandon(mut self) -> Result<(), LedgerError> {
+        self.undo()
+    }
+
+    fn undo(&mut self) -> Result<(), LedgerError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        match &self.target {
+            Target::Ledger(_) => {
+                if self.head != self.acknowledged {
+                    self.file
+                        .set_len(self.acknowledged.bytes)
+                        .map_err(LedgerError::io(&self.path))?;
+                    sync::data(&self.file).map_err(LedgerError::io(&self.path))?;
+                }
+            }
+            Target::New {
+                dir,
+                made_dirs,
+                made_lock,
+                ..
+            } => {
+                fs::remove_file(&self.path).map_err(LedgerError::io(&self.path))?;
+                if *made_lock {
+                    let lock = dir.join(super::LOCK_FILE);
+                    fs::remove_file(&lock).map_err(LedgerError::io(&lock))?;
+                }
+                // Deepest first; a directory something else was put in meanwhile stays.
+                for made in made_dirs {
+                    if fs::remove_dir(made).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Appending<'_> {
+    /// An append neither acknowledged nor abandoned (an error returned early, a panic) is
+    /// abandoned: best effort, since what is left is a torn tail the next writer cuts anyway.
+    fn drop(&mut self) {
+        let _ = self.undo();
+    }
+}
+
+impl Ledger {
+    /// After an acknowledged append whose entries this process no longer holds: the index
+    /// and the Merkle tree catch up from the journal, in batches, as they do on open.
+    fn absorb_acknowledged(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        // The tree's nodes are saved after every append; it is reopened from the store.
+        self.tree = None;
+        match self.catch_up_with_tree(store) {
+            Ok((store, _, tree)) => {
+                self.store = Some(store);
+                self.tree = tree;
+            }
+            Err(e) => {
+                self.notices.push(format!(
+                    "the index database could not be updated ({e}); it is rebuilt on the next open"
+                ));
+                let _ = fs::remove_dir_all(self.dir.join(INDEX_DIR));
+            }
+        }
+    }
+}
