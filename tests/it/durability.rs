@@ -192,7 +192,10 @@ fn an_append_written_in_pieces_is_invisible_until_acknowledged_with_one_sync() {
     let head = appending.acknowledge().unwrap();
     assert_eq!(
         trace_take(),
-        vec![Barrier::Data("journal".into()), Barrier::Data("HEAD".into())],
+        vec![
+            Barrier::Data("journal".into()),
+            Barrier::Data("HEAD".into())
+        ],
         "one sync for every piece, then the head file's older slot"
     );
     assert_eq!(head, written);
