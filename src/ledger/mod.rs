@@ -19,7 +19,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use entry::{
-    event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
+    event_fingerprint, DecodeError, Entry, EntryHash, Links, HASH_CONTEXT, MAX_ENTRY_BYTES,
+    SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, Snapshotted};
