@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use ccm_ledger::domain::jsonl::event_to_value;
 use ccm_ledger::domain::{Draft, Event, MeetingHeld, MeetingId, MeetingType, Timestamp};
-use ccm_ledger::ledger::{verify_dir_with, Access, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT};
+use ccm_ledger::ledger::{
+    verify_dir_with, Access, Decoding, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT,
+};
 use ccm_ledger::projection::Projection;
 
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -340,10 +342,10 @@ fn measure(n: usize, dir: &Path) -> Vec<Row> {
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    let v1 = verify_dir_with(&lib, 1, |_| {}).expect("the ledger verifies");
+    let v1 = verify_dir_with(&lib, 1, Decoding::Check, |_| {}).expect("the ledger verifies");
     let verify1 = t.elapsed();
     let t = Instant::now();
-    let vn = verify_dir_with(&lib, threads, |_| {}).expect("the ledger verifies");
+    let vn = verify_dir_with(&lib, threads, Decoding::Check, |_| {}).expect("the ledger verifies");
     let verify_n = t.elapsed();
     assert_eq!(v1, vn);
     rows.push(

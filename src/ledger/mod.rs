@@ -25,7 +25,7 @@ pub use entry::{
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, Snapshotted};
 pub use tree::{Options, RootBuilder, TreeCheck};
-pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
+pub use verify::{verify_dir, verify_dir_with, Checked, Decoding, Tampering, Verified};
 
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};

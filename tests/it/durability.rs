@@ -18,7 +18,7 @@
 use ccm_ledger::domain::jsonl::parse_line;
 use ccm_ledger::domain::{Draft, Timestamp};
 use ccm_ledger::ledger::sync::{trace_start, trace_take, Barrier};
-use ccm_ledger::ledger::{journal, verify_dir, Access, Ledger, Recorder};
+use ccm_ledger::ledger::{journal, verify_dir, Access, Decoding, Ledger, Recorder};
 
 use crate::support::*;
 
@@ -97,7 +97,7 @@ fn an_acknowledged_append_does_not_depend_on_the_index_database_being_flushed() 
     std::mem::forget(ledger);
     std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
 
-    let verified = verify_dir(&env.ledger(), |_| {}).unwrap();
+    let verified = verify_dir(&env.ledger(), Decoding::Check, |_| {}).unwrap();
     assert_eq!((verified.entries, verified.head), (head.entries, head.hash));
     let reader = Ledger::open(&env.ledger(), Access::Read).unwrap();
     assert_eq!(reader.head(), head);

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use crate::domain::{Date, Draft, Event, StateCode, StateJoined};
 use crate::ledger::{
-    verify_dir, Access, EntryHash, Ledger, Options, Recorder, RootBuilder, TreeCheck,
+    verify_dir, Access, Decoding, EntryHash, Ledger, Options, Recorder, RootBuilder, TreeCheck,
 };
 use crate::merkle::{root_of, NodeStore, TreeHash};
 
@@ -36,7 +36,7 @@ fn append(ledger: &mut Ledger, n: u64) {
 /// The root recomputed from the journal, as `verify` does.
 fn journal_root(dir: &Path) -> (u64, TreeHash) {
     let mut roots = RootBuilder::new();
-    let verified = verify_dir(dir, |c| roots.push(&c.hash)).unwrap();
+    let verified = verify_dir(dir, Decoding::Links, |c| roots.push(&c.hash)).unwrap();
     (verified.entries, roots.root())
 }
 
