@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod config;
 mod entry;
 pub mod journal;
+mod offsets;
 pub mod snapshot;
 pub mod sync;
 mod tree;
@@ -84,7 +85,8 @@ pub enum Access {
     /// with [`LedgerError::InUse`], and keeps the derived database up to date.
     Write,
     /// Reads: no lock and no derived database, only the journal up to what the head file
-    /// acknowledges, and the projection snapshot file. Never waits, never blocks a writer.
+    /// acknowledges, the projection snapshot file, and the offsets file (each checked against
+    /// the journal before use). Never waits, never blocks a writer.
     Read,
     /// Reads what the derived database holds (the Merkle tree: `verify`, `prove`): takes the
     /// lock if it is free, and then opens the database and brings it up to date; without the
@@ -203,6 +205,8 @@ impl Ledger {
         ledger.head = ledger.check_journal()?;
         if ledger.lock.is_some() {
             ledger.open_store()?;
+            let repaired = offsets::refresh(&ledger.dir, &ledger.head);
+            ledger.notices.extend(repaired);
         }
         Ok(ledger)
     }
@@ -424,7 +428,9 @@ impl Ledger {
                 .nearest(from)
                 .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?
                 .unwrap_or((0, journal::MAGIC.len() as u64)),
-            _ => (0, journal::MAGIC.len() as u64),
+            // A reader has no database: the offsets file, if it checks out.
+            _ => offsets::nearest(&self.dir, from, &self.head)
+                .unwrap_or((0, journal::MAGIC.len() as u64)),
         };
         self.entries_starting(start, from, to)
     }
@@ -537,6 +543,7 @@ impl Ledger {
         journal::sync_and_acknowledge(&self.dir, &file, &prepared.head)
             .map_err(LedgerError::io(&path))?;
         self.head = prepared.head;
+        offsets::record(&self.dir, &prepared.index_keys);
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
                 entries: prepared.head.entries,
