@@ -437,12 +437,13 @@ fn hash_frame(frame: &[u8], offset: u64, seq: u64, decoding: Decoding) -> Hashed
     let (bytes, stored) = covered[4..].split_at(covered.len() - 4 - 32);
     let decoded = match decoding {
         Decoding::Links => Links::read(bytes).map(|links| (links, None)),
-        Decoding::Check | Decoding::Keep => Entry::decode(bytes).map(|entry| {
+        Decoding::Check => Entry::check(bytes).map(|links| (links, None)),
+        Decoding::Keep => Entry::decode(bytes).map(|entry| {
             let links = Links {
                 seq: entry.seq,
                 prev_hash: entry.prev_hash,
             };
-            (links, (decoding == Decoding::Keep).then(|| Box::new(entry)))
+            (links, Some(Box::new(entry)))
         }),
     };
     match decoded {
