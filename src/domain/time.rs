@@ -173,7 +173,7 @@ impl Timestamp {
         (self.0.unix_timestamp(), self.0.nanosecond())
     }
 
-    fn from_parts(secs: i64, nanos: u32) -> Option<Timestamp> {
+    pub(crate) fn from_parts(secs: i64, nanos: u32) -> Option<Timestamp> {
         let nanos = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
         let t = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
         YEARS.contains(&t.year()).then_some(Timestamp(t))

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod config;
 mod entry;
 pub mod journal;
+mod offsets;
 pub mod snapshot;
 mod streamed;
 pub mod sync;
@@ -20,13 +21,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use entry::{
-    event_fingerprint, DecodeError, Entry, EntryHash, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
+    event_fingerprint, DecodeError, Entry, EntryHash, Links, HASH_CONTEXT, MAX_ENTRY_BYTES,
+    SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{Options, RootBuilder, TreeCheck};
-pub use verify::{verify_dir, verify_dir_with, Checked, Tampering, Verified};
+pub use verify::{verify_dir, verify_dir_with, Checked, Decoding, Tampering, Verified};
 
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
@@ -85,7 +87,8 @@ pub enum Access {
     /// with [`LedgerError::InUse`], and keeps the derived database up to date.
     Write,
     /// Reads: no lock and no derived database, only the journal up to what the head file
-    /// acknowledges, and the projection snapshot file. Never waits, never blocks a writer.
+    /// acknowledges, the projection snapshot file, and the offsets file (each checked against
+    /// the journal before use). Never waits, never blocks a writer.
     Read,
     /// Reads what the derived database holds (the Merkle tree: `verify`, `prove`): takes the
     /// lock if it is free, and then opens the database and brings it up to date; without the
@@ -218,6 +221,8 @@ impl Ledger {
         }
         if ledger.lock.is_some() {
             ledger.open_store()?;
+            let repaired = offsets::refresh(&ledger.dir, &ledger.head);
+            ledger.notices.extend(repaired);
         }
         Ok(ledger)
     }
@@ -482,7 +487,9 @@ impl Ledger {
                 .nearest(from)
                 .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?
                 .unwrap_or((0, journal::MAGIC.len() as u64)),
-            _ => (0, journal::MAGIC.len() as u64),
+            // A reader has no database: the offsets file, if it checks out.
+            _ => offsets::nearest(&self.dir, from, &self.head)
+                .unwrap_or((0, journal::MAGIC.len() as u64)),
         };
         self.entries_starting(start, from, to)
     }
@@ -588,6 +595,7 @@ impl Ledger {
         self.write_frames(&prepared.frames)?;
         self.acknowledge(&prepared.head)?;
         self.head = prepared.head;
+        offsets::record(&self.dir, &prepared.index_keys);
         if let Some(store) = &self.store {
             let absorbed = Absorbed {
                 entries: prepared.head.entries,

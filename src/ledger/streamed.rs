@@ -241,6 +241,9 @@ impl Ledger {
     /// After an acknowledged append whose entries this process no longer holds: the index
     /// and the Merkle tree catch up from the journal, in batches, as they do on open.
     fn absorb_acknowledged(&mut self) {
+        // The readers' sparse index, extended from the journal past what it held.
+        let repaired = super::offsets::refresh(&self.dir, &self.head);
+        self.notices.extend(repaired);
         let Some(store) = self.store.take() else {
             return;
         };

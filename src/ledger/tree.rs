@@ -6,11 +6,9 @@
 //! damaged or disagrees with the journal, the answer is computed from the journal and the
 //! stored tree is rebuilt.
 
-use std::convert::Infallible;
-
 use crate::merkle::{
-    leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryNodeStore, MerkleTree,
-    NodeStore, TreeError, TreeHash,
+    empty_root, leaf_hash, node_hash, Checkpoint, ConsistencyProof, InclusionProof,
+    MemoryNodeStore, MerkleTree, TreeError, TreeHash,
 };
 use crate::store::{MerkleNodes, Store, StoreError};
 
@@ -49,54 +47,48 @@ pub enum TreeCheck {
     Unavailable,
 }
 
-/// A node store that keeps nothing: enough for a tree that is only appended to and asked
-/// for its current root, which needs only the frontier it holds in memory.
+/// The root of a ledger computed from its entry hashes in one pass, in O(log n) memory: the
+/// frontier of complete subtrees, as [`MerkleTree`] keeps it, and nothing else.
+///
+/// Not a `MerkleTree` over a store that keeps nothing: its `append` returns the new root, a
+/// fold over the whole frontier (~log2 n node hashes), which for a root wanted only at the end
+/// made `verify` spend more on the tree than on the chain. Here a push hashes the leaf and
+/// the subtrees it completes (two node hashes on average), and the fold happens in `root`.
 #[derive(Debug, Default)]
-struct NoNodes;
-
-impl NodeStore for NoNodes {
-    type Error = Infallible;
-
-    fn get(&self, _: u8, _: u64) -> Result<Option<TreeHash>, Infallible> {
-        Ok(None)
-    }
-
-    fn put(&mut self, _: u8, _: u64, _: TreeHash) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-/// The root of a ledger computed from its entry hashes in one pass, in O(log n) memory.
-#[derive(Debug)]
 pub struct RootBuilder {
-    tree: MerkleTree<NoNodes>,
-}
-
-impl Default for RootBuilder {
-    fn default() -> RootBuilder {
-        RootBuilder::new()
-    }
+    /// The roots of the complete subtrees, largest (leftmost) first.
+    frontier: Vec<TreeHash>,
+    size: u64,
 }
 
 impl RootBuilder {
     pub fn new() -> RootBuilder {
-        RootBuilder {
-            tree: MerkleTree::new(NoNodes),
-        }
+        RootBuilder::default()
     }
 
     pub fn push(&mut self, entry: &EntryHash) {
-        self.tree
-            .append(entry)
-            .expect("a tree of fewer than 2^64 leaves over a store that cannot fail");
+        let mut hash = leaf_hash(entry);
+        // Each trailing one bit of the index is a frontier subtree the new leaf completes.
+        let mut at = self.size;
+        while at & 1 == 1 {
+            let left = self.frontier.pop().expect("a one bit is a subtree");
+            hash = node_hash(&left, &hash);
+            at >>= 1;
+        }
+        self.frontier.push(hash);
+        self.size += 1;
     }
 
     pub fn size(&self) -> u64 {
-        self.tree.size()
+        self.size
     }
 
     pub fn root(&self) -> TreeHash {
-        self.tree.root()
+        let mut from_the_right = self.frontier.iter().rev();
+        match from_the_right.next() {
+            None => empty_root(),
+            Some(&last) => from_the_right.fold(last, |right, left| node_hash(left, &right)),
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! Verification from the journal and the head file alone: no sled, no lock, no trust in
 //! anything derived. What an auditor (or an outside verifier) runs.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::domain::Seq;
 
-use super::entry::{DecodeError, Entry, EntryHash};
-use super::journal::{self, Frame, FrameError, FrameReader, HeadError, JOURNAL_FILE};
+use super::entry::{DecodeError, Entry, EntryHash, Links, MAX_ENTRY_BYTES};
+use super::journal::{self, FrameError, HeadError, FRAME_OVERHEAD, JOURNAL_FILE};
 
 /// A clean ledger: its size and head hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,42 +89,82 @@ impl Tampering {
     }
 }
 
+/// How much of each entry verification decodes. The chain itself needs only an entry's seq
+/// and the hash it links to ([`Links::read`]); decoding the rest (strings, the event) costs
+/// more than hashing, so it is done on the worker threads and only as far as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// The links alone: the chain, the frames and the head are proven, not that every event
+    /// decodes. For callers that need only hashes and will decode anything they use.
+    Links,
+    /// Every entry decoded in full, then dropped: the ledger is also proven readable (an entry
+    /// that does not decode is [`Tampering::Undecodable`], as `ccm-ledger verify` reports it).
+    Check,
+    /// As `Check`, and each decoded entry is handed to `each` in [`Checked::entry`].
+    Keep,
+}
+
 /// One entry as verification read it.
 pub struct Checked {
-    pub entry: Entry,
+    pub seq: Seq,
     pub hash: EntryHash,
+    /// The decoded entry with [`Decoding::Keep`]; `None` otherwise.
+    pub entry: Option<Entry>,
 }
 
 /// Recomputes the whole chain from entry 0, checks every frame, seq, link and hash, and the
-/// head file's agreement with the journal. `each` sees every good entry in order (the export
-/// and the Merkle tree are built from the same pass). Uses every core: see [`verify_dir_with`].
+/// head file's agreement with the journal; decodes each entry as far as `decoding` says.
+/// `each` sees every good entry in order (the Merkle root is built from the same pass). Uses
+/// every core: see [`verify_dir_with`].
 ///
 /// What is verified is the acknowledged ledger: the journal up to the size the head file
 /// records, as read at the start. Bytes past it are an append in flight when a writer holds
 /// the lock (never reported: this runs beside writers), and otherwise the torn tail of a
 /// crashed write — or a rolled-back head file, or bytes appended to the journal, which the
 /// journal alone cannot tell apart from it — reported as [`Tampering::Unacknowledged`].
-pub fn verify_dir(dir: &Path, each: impl FnMut(&Checked)) -> Result<Verified, Tampering> {
+pub fn verify_dir(
+    dir: &Path,
+    decoding: Decoding,
+    each: impl FnMut(&Checked),
+) -> Result<Verified, Tampering> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-    verify_dir_with(dir, threads, each)
+    verify_dir_with(dir, threads, decoding, each)
 }
 
 /// More threads than this gain nothing: reading the journal is then the bottleneck.
 const MAX_THREADS: usize = 8;
-/// Frames read, then decoded and hashed in parallel, per step.
-const BATCH: usize = 8192;
+/// The journal is read in chunks of about this many bytes (whole frames: a frame cut by the
+/// end of a read is carried into the next chunk). A chunk is one worker's unit of work.
+const CHUNK_BYTES: usize = 1 << 20;
 
-/// [`verify_dir`] on `threads` threads (1: everything on the calling thread).
+/// [`verify_dir`] on `threads` worker threads (1: everything on the calling thread).
 ///
 /// Each entry carries its predecessor's hash, so every entry's hash can be recomputed on its
-/// own, in parallel: `chain(entry.prev_hash, seq, bytes)`. The links are then confirmed in
-/// order on the calling thread (`entry.prev_hash` equals the hash recomputed for the entry
-/// before), and where a link holds, the hash computed in parallel is exactly the sequential
-/// chain's. So the answer, and the first bad entry reported, are the same as a sequential pass.
-/// One thread reads the journal ahead while the others decode and hash.
+/// own, in parallel: `chain(links.prev_hash, seq, bytes)`. The links are then confirmed in
+/// order on the calling thread (`prev_hash` equals the hash recomputed for the entry before),
+/// and where a link holds, the hash computed in parallel is exactly the sequential chain's.
+/// So the answer, and the first bad entry reported, are the same as a sequential pass.
+///
+/// One thread reads the journal in large chunks and splits them into frames by their length
+/// fields (no copy per frame); `threads` workers, started once, each take every
+/// `threads`-th chunk and check its checksums, read or decode its entries and hash them; the
+/// calling thread takes the results back in the same round-robin order, so in journal order.
 pub fn verify_dir_with(
     dir: &Path,
     threads: usize,
+    decoding: Decoding,
+    each: impl FnMut(&Checked),
+) -> Result<Verified, Tampering> {
+    verify_in_chunks(dir, threads, CHUNK_BYTES, decoding, each)
+}
+
+/// [`verify_dir_with`] reading chunks of `chunk_bytes`: small in tests, so that a small
+/// ledger spans many chunks and every worker.
+fn verify_in_chunks(
+    dir: &Path,
+    threads: usize,
+    chunk_bytes: usize,
+    decoding: Decoding,
     mut each: impl FnMut(&Checked),
 ) -> Result<Verified, Tampering> {
     let path = dir.join(JOURNAL_FILE);
@@ -141,7 +183,7 @@ pub fn verify_dir_with(
     let len = std::fs::metadata(&path)
         .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?
         .len();
-    let mut reader = FrameReader::open(&path, journal::MAGIC.len() as u64, head.bytes)
+    let mut reader = ChunkReader::open(&path, journal::MAGIC.len() as u64, head.bytes, chunk_bytes)
         .map_err(|e| Tampering::NoJournal(e.to_string()))?;
     let threads = threads.max(1);
     let mut chain = Chain {
@@ -151,29 +193,57 @@ pub fn verify_dir_with(
         seq: 0,
     };
     if threads == 1 {
-        loop {
-            let batch = read_batch(&mut reader);
-            let done = batch.problem.is_some() || batch.frames.len() < BATCH;
-            let hashed = hash_frames(batch.frames, chain.seq, 1);
-            if chain.check(hashed, batch.problem, &mut each)? || done {
+        let mut spare = Vec::new();
+        while let Some(chunk) = reader.next_chunk(spare) {
+            let hashed = hash_chunk(&chunk, decoding);
+            if chain.check(hashed, chunk.problem, &mut each)? {
                 break;
             }
+            spare = chunk.buf;
         }
     } else {
+        use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
         std::thread::scope(|scope| -> Result<(), Tampering> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-            scope.spawn(move || loop {
-                let batch = read_batch(&mut reader);
-                let done = batch.problem.is_some() || batch.frames.len() < BATCH;
-                if tx.send(batch).is_err() || done {
-                    break;
+            // Buffers come back from the checker to the reader: no fresh megabyte (and its
+            // page faults) per chunk.
+            let (give_back, take_back) = channel::<Vec<u8>>();
+            let mut to_workers: Vec<SyncSender<Chunk>> = Vec::with_capacity(threads);
+            let mut from_workers: Vec<Receiver<(Vec<Hashed>, Chunk)>> = Vec::with_capacity(threads);
+            for _ in 0..threads {
+                let (tx, rx) = sync_channel::<Chunk>(2);
+                let (done_tx, done_rx) = sync_channel(2);
+                scope.spawn(move || {
+                    for chunk in rx {
+                        let hashed = hash_chunk(&chunk, decoding);
+                        if done_tx.send((hashed, chunk)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                to_workers.push(tx);
+                from_workers.push(done_rx);
+            }
+            scope.spawn(move || {
+                for worker in to_workers.iter().cycle() {
+                    let spare = take_back.try_recv().unwrap_or_default();
+                    let Some(chunk) = reader.next_chunk(spare) else {
+                        break;
+                    };
+                    if worker.send(chunk).is_err() {
+                        break;
+                    }
                 }
             });
-            for batch in rx {
-                let hashed = hash_frames(batch.frames, chain.seq, threads);
-                if chain.check(hashed, batch.problem, &mut each)? {
+            // A worker that has hung up has no chunk left, and it was the next one's turn:
+            // every chunk has been checked.
+            for worker in from_workers.iter().cycle() {
+                let Ok((hashed, chunk)) = worker.recv() else {
+                    break;
+                };
+                if chain.check(hashed, chunk.problem, &mut each)? {
                     break;
                 }
+                let _ = give_back.send(chunk.buf);
             }
             Ok(())
         })?;
@@ -185,82 +255,207 @@ pub fn verify_dir_with(
     Ok(verified)
 }
 
-/// Frames read in one step, and the problem that stopped the reading, if any.
-struct Batch {
-    frames: Vec<Frame>,
+/// Whole frames read in one step, and the problem that stopped the reading, if any.
+struct Chunk {
+    /// The bytes of the frames, back to back.
+    buf: Vec<u8>,
+    /// Where `buf` starts in the journal.
+    offset: u64,
+    /// Where each frame starts in `buf`.
+    frames: Vec<usize>,
+    /// The seq of the first frame.
+    first: u64,
     problem: Option<FrameError>,
 }
 
-fn read_batch(reader: &mut FrameReader) -> Batch {
-    let mut frames = Vec::with_capacity(BATCH);
-    while frames.len() < BATCH {
-        match reader.next_frame() {
-            None => break,
-            Some(Ok(frame)) => frames.push(frame),
-            Some(Err(problem)) => {
-                return Batch {
-                    frames,
-                    problem: Some(problem),
+/// Reads the journal from `offset` up to `limit` in chunks of whole frames.
+struct ChunkReader {
+    file: File,
+    /// The journal offset of the next byte to read.
+    pos: u64,
+    limit: u64,
+    chunk_bytes: usize,
+    /// The start of a frame that the last read cut, and where it is in the journal.
+    carry: Vec<u8>,
+    carry_offset: u64,
+    seq: u64,
+    done: bool,
+}
+
+impl ChunkReader {
+    fn open(
+        path: &Path,
+        offset: u64,
+        limit: u64,
+        chunk_bytes: usize,
+    ) -> std::io::Result<ChunkReader> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(ChunkReader {
+            file,
+            pos: offset,
+            limit,
+            chunk_bytes,
+            carry: Vec::new(),
+            carry_offset: offset,
+            seq: 0,
+            done: false,
+        })
+    }
+
+    /// The next chunk (in `buf`, reused), or `None` once the last has been given out.
+    fn next_chunk(&mut self, mut buf: Vec<u8>) -> Option<Chunk> {
+        if self.done {
+            return None;
+        }
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        let offset = self.carry_offset;
+        let mut frames = Vec::with_capacity(self.chunk_bytes / 128);
+        let mut at = 0;
+        let mut want = self.chunk_bytes;
+        let problem = loop {
+            let ended = match self.fill(&mut buf, want) {
+                Ok(ended) => ended,
+                Err(e) => break Some(FrameError::Io(e.to_string())),
+            };
+            // Split what was read into frames by their length fields.
+            let mut short = None;
+            let mut too_long = None;
+            while at < buf.len() {
+                if buf.len() - at < 4 {
+                    short = Some(4);
+                    break;
+                }
+                let len = u32::from_le_bytes(buf[at..at + 4].try_into().expect("4 bytes"));
+                if len as usize > MAX_ENTRY_BYTES {
+                    too_long = Some(len);
+                    break;
+                }
+                let whole = FRAME_OVERHEAD as usize + len as usize;
+                if buf.len() - at < whole {
+                    short = Some(whole);
+                    break;
+                }
+                frames.push(at);
+                at += whole;
+            }
+            if let Some(len) = too_long {
+                break Some(FrameError::TooLong {
+                    offset: offset + at as u64,
+                    len: len.into(),
+                });
+            }
+            match short {
+                // The journal (or the acknowledged part) ends inside this frame.
+                Some(_) if ended => {
+                    break Some(FrameError::Truncated {
+                        offset: offset + at as u64,
+                    })
+                }
+                // A frame longer than a chunk: read on until it is whole.
+                Some(whole) if frames.is_empty() => want = whole - (buf.len() - at),
+                _ if ended && at == buf.len() => break None,
+                _ => {
+                    self.carry.clear();
+                    self.carry.extend_from_slice(&buf[at..]);
+                    self.carry_offset = offset + at as u64;
+                    buf.truncate(at);
+                    let first = self.seq;
+                    self.seq += frames.len() as u64;
+                    return Some(Chunk {
+                        buf,
+                        offset,
+                        frames,
+                        first,
+                        problem: None,
+                    });
                 }
             }
-        }
+        };
+        self.done = true;
+        buf.truncate(at);
+        let first = self.seq;
+        self.seq += frames.len() as u64;
+        Some(Chunk {
+            buf,
+            offset,
+            frames,
+            first,
+            problem,
+        })
     }
-    Batch {
-        frames,
-        problem: None,
+
+    /// Appends up to `want` more bytes (never past `limit`); says whether reading has ended
+    /// (the limit or the end of the file reached).
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+        let want = want.min(usize::try_from(self.limit - self.pos).unwrap_or(usize::MAX));
+        // Into the buffer's spare capacity: a recycled buffer is not zeroed again first.
+        buf.reserve(want);
+        let got = (&mut self.file).take(want as u64).read_to_end(buf)?;
+        self.pos += got as u64;
+        Ok(got < want || self.pos == self.limit)
     }
 }
 
-/// An entry decoded, and its hash recomputed from the predecessor's hash it carries.
-struct Hashed {
-    decoded: Result<(Entry, EntryHash), DecodeError>,
-    stored: EntryHash,
-    end: u64,
+/// An entry checked on a worker: its frame's checksum, its links (or its full decoding), and
+/// its hash recomputed from the predecessor's hash it carries.
+enum Hashed {
+    Damaged(FrameError),
+    Undecodable(DecodeError),
+    Linked {
+        links: Links,
+        /// Boxed: a result is moved twice, and most are `None`.
+        entry: Option<Box<Entry>>,
+        computed: EntryHash,
+        stored: EntryHash,
+        end: u64,
+    },
 }
 
-fn hash_one(frame: Frame, seq: u64) -> Hashed {
-    let decoded = Entry::decode(&frame.bytes).map(|entry| {
-        let computed = EntryHash::chain(&entry.prev_hash, Seq(seq), &frame.bytes);
-        (entry, computed)
-    });
-    Hashed {
-        decoded,
-        stored: frame.hash,
-        end: frame.end(),
-    }
+/// Checks and hashes the frames of `chunk`, in order.
+fn hash_chunk(chunk: &Chunk, decoding: Decoding) -> Vec<Hashed> {
+    chunk
+        .frames
+        .iter()
+        .zip(chunk.first..)
+        .map(|(&at, seq)| {
+            let offset = chunk.offset + at as u64;
+            let len = u32::from_le_bytes(chunk.buf[at..at + 4].try_into().expect("4 bytes"));
+            let frame = &chunk.buf[at..at + FRAME_OVERHEAD as usize + len as usize];
+            hash_frame(frame, offset, seq, decoding)
+        })
+        .collect()
 }
 
-/// Decodes and hashes `frames` (the first is entry `first`) on `threads` threads, in order.
-fn hash_frames(frames: Vec<Frame>, first: u64, threads: usize) -> Vec<Hashed> {
-    if threads <= 1 || frames.len() < 2 * threads {
-        return frames
-            .into_iter()
-            .zip(first..)
-            .map(|(frame, seq)| hash_one(frame, seq))
-            .collect();
+/// `frame`: one whole frame (length, bytes, hash, checksum) that starts at `offset`.
+fn hash_frame(frame: &[u8], offset: u64, seq: u64, decoding: Decoding) -> Hashed {
+    let (covered, crc) = frame.split_at(frame.len() - 4);
+    if crc32fast::hash(covered) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+        return Hashed::Damaged(FrameError::Checksum { offset });
     }
-    let per = frames.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    let mut rest = frames;
-    let mut at = first;
-    while !rest.is_empty() {
-        let tail = rest.split_off(per.min(rest.len()));
-        let n = rest.len() as u64;
-        parts.push((std::mem::replace(&mut rest, tail), at));
-        at += n;
+    let (bytes, stored) = covered[4..].split_at(covered.len() - 4 - 32);
+    let decoded = match decoding {
+        Decoding::Links => Links::read(bytes).map(|links| (links, None)),
+        Decoding::Check => Entry::check(bytes).map(|links| (links, None)),
+        Decoding::Keep => Entry::decode(bytes).map(|entry| {
+            let links = Links {
+                seq: entry.seq,
+                prev_hash: entry.prev_hash,
+            };
+            (links, Some(Box::new(entry)))
+        }),
+    };
+    match decoded {
+        Err(problem) => Hashed::Undecodable(problem),
+        Ok((links, entry)) => Hashed::Linked {
+            computed: EntryHash::chain(&links.prev_hash, Seq(seq), bytes),
+            links,
+            entry,
+            stored: EntryHash(stored.try_into().expect("32 bytes")),
+            end: offset + frame.len() as u64,
+        },
     }
-    std::thread::scope(|scope| {
-        let mut parts = parts.into_iter();
-        let (mine, mine_at) = parts.next().expect("at least one part");
-        let handles: Vec<_> = parts
-            .map(|(part, at)| scope.spawn(move || hash_frames(part, at, 1)))
-            .collect();
-        let mut out = hash_frames(mine, mine_at, 1);
-        for handle in handles {
-            out.extend(handle.join().expect("hashing does not panic"));
-        }
-        out
-    })
 }
 
 /// The sequential part of verification: links, seqs, hashes and the head, in order.
@@ -298,27 +493,37 @@ impl Chain {
 
     fn entry(&mut self, h: Hashed, each: &mut impl FnMut(&Checked)) -> Result<(), Tampering> {
         let at = Seq(self.seq);
-        let (entry, computed) = h
-            .decoded
-            .map_err(|problem| Tampering::Undecodable { seq: at, problem })?;
-        if entry.seq != at {
+        let (links, entry, computed, stored, end) = match h {
+            Hashed::Damaged(problem) => return Err(Tampering::Frame { seq: at, problem }),
+            Hashed::Undecodable(problem) => {
+                return Err(Tampering::Undecodable { seq: at, problem })
+            }
+            Hashed::Linked {
+                links,
+                entry,
+                computed,
+                stored,
+                end,
+            } => (links, entry, computed, stored, end),
+        };
+        if links.seq != at {
             return Err(Tampering::WrongSeq {
                 seq: at,
-                found: entry.seq,
+                found: links.seq,
             });
         }
-        if entry.prev_hash != self.prev {
+        if links.prev_hash != self.prev {
             return Err(Tampering::BrokenLink {
                 seq: at,
                 expected: self.prev,
-                found: entry.prev_hash,
+                found: links.prev_hash,
             });
         }
         // The link holds, so `computed` is chain(prev, seq, bytes): the sequential hash.
-        if computed != h.stored {
+        if computed != stored {
             return Err(Tampering::HashMismatch {
                 seq: at,
-                stored: h.stored,
+                stored,
                 computed,
             });
         }
@@ -330,15 +535,16 @@ impl Chain {
                 journal: computed,
             });
         }
-        if self.seq + 1 == head.entries && h.end != head.bytes {
+        if self.seq + 1 == head.entries && end != head.bytes {
             return Err(Tampering::HeadBytes {
                 acknowledged: head.bytes,
-                found: h.end,
+                found: end,
             });
         }
         each(&Checked {
-            entry,
+            seq: at,
             hash: computed,
+            entry: entry.map(|entry| *entry),
         });
         self.prev = computed;
         self.seq += 1;
@@ -397,4 +603,142 @@ fn check_tail(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::{Date, Draft, Event, StateCode, StateJoined, Timestamp};
+    use crate::ledger::{Ledger, Recorder};
+
+    /// A ledger of `n` entries of different lengths, appended in a few commits.
+    fn ledger(dir: &Path, n: u64) {
+        let mut ledger = Ledger::init(dir).unwrap();
+        let recorder = Recorder {
+            by: "test".into(),
+            at: Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
+        };
+        let drafts: Vec<Draft> = (0..n)
+            .map(|i| {
+                Draft::new(Event::StateJoined(StateJoined {
+                    state: StateCode::new("NOR").unwrap(),
+                    name: "Norway".repeat(1 + i as usize % 7),
+                    effective: Date::parse("2010-08-01").unwrap(),
+                }))
+            })
+            .collect();
+        for batch in drafts.chunks(40) {
+            let prepared = ledger.prepare(batch, &recorder);
+            ledger.commit(prepared).unwrap();
+        }
+    }
+
+    /// Every way of reading: one thread and one chunk (a plain sequential pass), then chunks
+    /// smaller than a frame, a few frames, many frames, on one to three threads.
+    const WAYS: [(usize, usize); 6] =
+        [(1, 1 << 20), (1, 1), (1, 500), (2, 97), (2, 4000), (3, 300)];
+
+    fn every_way(dir: &Path, decoding: Decoding) -> Vec<Result<(Verified, Vec<u64>), Tampering>> {
+        WAYS.iter()
+            .map(|&(threads, chunk)| {
+                let mut seen = Vec::new();
+                verify_in_chunks(dir, threads, chunk, decoding, |c| seen.push(c.seq.0))
+                    .map(|v| (v, seen))
+            })
+            .collect()
+    }
+
+    fn all_same<T: PartialEq + std::fmt::Debug>(answers: &[T]) {
+        for (answer, way) in answers.iter().zip(WAYS) {
+            assert_eq!(answer, &answers[0], "read {way:?}");
+        }
+    }
+
+    #[test]
+    fn a_clean_ledger_verifies_the_same_every_way_and_shows_every_entry_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger(dir.path(), 150);
+        for decoding in [Decoding::Links, Decoding::Check, Decoding::Keep] {
+            let answers = every_way(dir.path(), decoding);
+            all_same(&answers);
+            let (verified, seen) = answers[0].as_ref().unwrap();
+            assert_eq!(verified.entries, 150);
+            assert_eq!(seen, &(0..150).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_first_bad_entry_is_the_same_every_way_whatever_byte_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger(dir.path(), 60);
+        let journal = dir.path().join(JOURNAL_FILE);
+        let clean = std::fs::read(&journal).unwrap();
+        for at in (journal::MAGIC.len()..clean.len()).step_by(17) {
+            let mut damaged = clean.clone();
+            damaged[at] ^= 0x41;
+            std::fs::write(&journal, &damaged).unwrap();
+            let answers = every_way(dir.path(), Decoding::Check);
+            all_same(&answers);
+            assert!(answers[0].is_err(), "byte {at} damaged, yet verified");
+        }
+        for cut in (journal::MAGIC.len()..clean.len()).step_by(37) {
+            std::fs::write(&journal, &clean[..cut]).unwrap();
+            let answers = every_way(dir.path(), Decoding::Links);
+            all_same(&answers);
+            assert!(answers[0].is_err(), "cut at {cut}, yet verified");
+        }
+    }
+
+    #[test]
+    fn an_entry_that_does_not_decode_is_found_only_by_decoding() {
+        // Entry 3 carries a byte after its event, and is hashed and framed with it: a chain
+        // whose every link and checksum holds, as only a faulty writer could leave it.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path()).unwrap();
+        let mut journal = journal::MAGIC.to_vec();
+        let mut head = journal::Head::empty();
+        for seq in 0..10u64 {
+            let entry = Entry {
+                seq: Seq(seq),
+                recorded_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+                recorded_by: "test".into(),
+                override_reason: None,
+                prev_hash: head.hash,
+                event: Event::StateJoined(StateJoined {
+                    state: StateCode::new("NOR").unwrap(),
+                    name: "Norway".into(),
+                    effective: Date::parse("2010-08-01").unwrap(),
+                }),
+            };
+            let mut bytes = entry.encode();
+            if seq == 3 {
+                bytes.push(0);
+            }
+            let hash = EntryHash::chain(&head.hash, Seq(seq), &bytes);
+            let frame = journal::frame(&bytes, &hash);
+            head = journal::Head {
+                entries: seq + 1,
+                bytes: journal.len() as u64 + frame.len() as u64,
+                hash,
+                last_frame: journal.len() as u64,
+            };
+            journal.extend_from_slice(&frame);
+        }
+        std::fs::write(dir.path().join(JOURNAL_FILE), &journal).unwrap();
+        journal::write_head(dir.path(), &head).unwrap();
+
+        let links = every_way(dir.path(), Decoding::Links);
+        all_same(&links);
+        assert_eq!(links[0].as_ref().unwrap().0.entries, 10);
+        for decoding in [Decoding::Check, Decoding::Keep] {
+            let decoded = every_way(dir.path(), decoding);
+            all_same(&decoded);
+            assert!(matches!(
+                decoded[0],
+                Err(Tampering::Undecodable { seq: Seq(3), .. })
+            ));
+        }
+    }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use ccm_ledger::ledger::{journal, verify_dir, Access, Ledger, Tampering};
+use ccm_ledger::ledger::{journal, verify_dir, Access, Decoding, Ledger, Tampering};
 
 use crate::support::*;
 
@@ -104,9 +104,11 @@ fn acknowledged(ledger: &Path) -> (Vec<String>, Option<Tampering>) {
         );
     };
     let mut codes = Vec::new();
-    let result = verify_dir(ledger, |checked| {
+    let result = verify_dir(ledger, Decoding::Keep, |checked| {
         if (codes.len() as u64) < head.entries {
-            let value = ccm_ledger::domain::jsonl::event_to_value(&checked.entry.event);
+            let value = ccm_ledger::domain::jsonl::event_to_value(
+                &checked.entry.as_ref().expect("kept").event,
+            );
             codes.push(value["institution"].as_str().unwrap_or("?").to_owned());
         }
     });

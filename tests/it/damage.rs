@@ -10,6 +10,8 @@
 //! - The index database (every file under `index.sled/`) is derived: whatever is done to it,
 //!   the answers (`log --json`, `export`) are the same as before, and `verify` passes; when
 //!   the damage is noticed it is set aside and rebuilt, with a note on stderr.
+//! - `index.offsets` (the readers' sparse index) is derived too: readers check every offset
+//!   they use against the journal, so whatever is done to it, `log` prints the same.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -334,4 +336,52 @@ fn a_ledger_created_by_an_import_loses_nothing_to_a_damaged_head_slot() {
         let log = env.run(&["log", "--json"]).ok();
         assert_eq!(log.json().as_array().map(Vec::len), Some(10), "slot {slot}");
     }
+}
+
+#[test]
+fn whatever_is_done_to_the_offsets_file_log_prints_the_same() {
+    use ccm_ledger::domain::{Date, Draft, Event, StateCode, StateJoined};
+    use ccm_ledger::ledger::{Ledger, Recorder};
+
+    let env = TestEnv::new();
+    let mut ledger = Ledger::init(&env.ledger()).unwrap();
+    let drafts: Vec<Draft> = (0..300)
+        .map(|i| {
+            Draft::new(Event::StateJoined(StateJoined {
+                state: StateCode::new("NOR").unwrap(),
+                name: format!("Norway {i}"),
+                effective: Date::parse("2010-08-01").unwrap(),
+            }))
+        })
+        .collect();
+    let recorder = Recorder {
+        by: "test".into(),
+        at: None,
+    };
+    for batch in drafts.chunks(70) {
+        let prepared = ledger.prepare(batch, &recorder);
+        ledger.commit(prepared).unwrap();
+    }
+    drop(ledger);
+    let offsets = env.ledger().join("index.offsets");
+    let logs = |env: &TestEnv| -> Vec<String> {
+        ["0", "63", "64", "200", "299"]
+            .iter()
+            .map(|from| {
+                let run = env.run(&["log", "--from", from, "--limit", "3", "--json"]);
+                no_panic(&run);
+                run.ok().stdout
+            })
+            .collect()
+    };
+    let before = logs(&env);
+    assert!(before[3].contains("Norway 200"), "{}", before[3]);
+    let good = std::fs::read(&offsets).unwrap();
+    for how in DAMAGES {
+        std::fs::write(&offsets, &good).unwrap();
+        damage(&offsets, how);
+        assert_eq!(logs(&env), before, "index.offsets: {how:?}");
+    }
+    std::fs::remove_file(&offsets).unwrap();
+    assert_eq!(logs(&env), before, "index.offsets deleted");
 }

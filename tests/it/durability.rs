@@ -19,7 +19,9 @@
 use ccm_ledger::domain::jsonl::parse_line;
 use ccm_ledger::domain::{Draft, Timestamp};
 use ccm_ledger::ledger::sync::{trace_start, trace_take, Barrier};
-use ccm_ledger::ledger::{journal, prepare, verify_dir, Access, Ledger, LedgerError, Recorder};
+use ccm_ledger::ledger::{
+    journal, prepare, verify_dir, Access, Decoding, Ledger, LedgerError, Recorder,
+};
 
 use crate::support::*;
 
@@ -123,7 +125,7 @@ fn an_acknowledged_append_does_not_depend_on_the_index_database_being_flushed() 
     std::mem::forget(ledger);
     std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
 
-    let verified = verify_dir(&env.ledger(), |_| {}).unwrap();
+    let verified = verify_dir(&env.ledger(), Decoding::Check, |_| {}).unwrap();
     assert_eq!((verified.entries, verified.head), (head.entries, head.hash));
     let reader = Ledger::open(&env.ledger(), Access::Read).unwrap();
     assert_eq!(reader.head(), head);
@@ -252,7 +254,12 @@ fn an_abandoned_append_is_cut_back_to_the_acknowledged_bytes() {
         .unwrap();
     drop(appending);
     assert_eq!(std::fs::read(&journal_path).unwrap(), before);
-    assert_eq!(verify_dir(&env.ledger(), |_| {}).unwrap().entries, 10);
+    assert_eq!(
+        verify_dir(&env.ledger(), Decoding::Check, |_| {})
+            .unwrap()
+            .entries,
+        10
+    );
 }
 
 #[test]
@@ -288,7 +295,7 @@ fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_p
         "config, then the journal and the head file synced at once, then the journal renamed"
     );
     assert!(!env.ledger().join("journal.tmp").exists());
-    let verified = verify_dir(&env.ledger(), |_| {}).unwrap();
+    let verified = verify_dir(&env.ledger(), Decoding::Check, |_| {}).unwrap();
     assert_eq!((verified.entries, verified.head), (10, head.hash));
 }
 

@@ -537,3 +537,17 @@ fn an_import_leaves_the_snapshot_a_fold_from_zero_writes() {
         );
     }
 }
+
+/// An import into a ledger that holds entries extends the readers' sparse index at once: the
+/// offsets file covers every 64th entry of the new head.
+#[test]
+fn an_import_into_a_ledger_extends_the_readers_offsets() {
+    let env = TestEnv::new();
+    let fixture = include_str!("../../fixtures/ccm-machinery.jsonl");
+    let lines: Vec<&str> = fixture.lines().collect();
+    env.import(&lines[..10].join("\n")).ok();
+    env.import(&lines[10..].join("\n")).ok();
+    let offsets = std::fs::read(env.ledger().join("index.offsets")).unwrap();
+    let entries = lines.len() as u64;
+    assert_eq!((offsets.len() as u64 - 8) / 8, entries.div_ceil(64));
+}

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ccm_ledger::domain::jsonl::event_to_value;
-use ccm_ledger::ledger::{verify_dir, Access, Ledger, LedgerError};
+use ccm_ledger::ledger::{verify_dir, Access, Decoding, Ledger, LedgerError};
 
 use crate::durability::{drafts, recorder};
 use crate::support::*;
@@ -47,8 +47,8 @@ fn threads_sharing_one_ledger_append_a_consistent_chain_with_nothing_lost_or_dou
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut order: Vec<Vec<usize>> = vec![Vec::new(); THREADS];
-    let verified = verify_dir(&env.ledger(), |checked| {
-        let code = event_to_value(&checked.entry.event)["institution"]
+    let verified = verify_dir(&env.ledger(), Decoding::Keep, |checked| {
+        let code = event_to_value(&checked.entry.as_ref().expect("kept").event)["institution"]
             .as_str()
             .unwrap()
             .to_owned();

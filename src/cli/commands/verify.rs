@@ -8,7 +8,7 @@ use super::verify_proof::{read_checkpoint, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
-use crate::ledger::{verify_dir, Access, Ledger, LedgerError, RootBuilder};
+use crate::ledger::{verify_dir, Access, Decoding, Ledger, LedgerError, RootBuilder};
 use crate::merkle::{Checkpoint, TreeHash};
 
 /// Recompute the hash chain and the Merkle root: was anything altered?
@@ -158,7 +158,8 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
     }
     let mut roots = RootBuilder::new();
     let mut root_at = (want == Some(0)).then(|| roots.root());
-    let verified = verify_dir(&ctx.ledger_dir, |checked| {
+    // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
+    let verified = verify_dir(&ctx.ledger_dir, Decoding::Check, |checked| {
         roots.push(&checked.hash);
         if want == Some(roots.size()) {
             root_at = Some(roots.root());

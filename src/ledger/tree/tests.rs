@@ -1,7 +1,9 @@
 use std::path::Path;
 
 use crate::domain::{Date, Draft, Event, StateCode, StateJoined};
-use crate::ledger::{verify_dir, Access, Ledger, Options, Recorder, RootBuilder, TreeCheck};
+use crate::ledger::{
+    verify_dir, Access, Decoding, EntryHash, Ledger, Options, Recorder, RootBuilder, TreeCheck,
+};
 use crate::merkle::{root_of, NodeStore, TreeHash};
 
 fn drafts(n: u64) -> Vec<Draft> {
@@ -34,7 +36,7 @@ fn append(ledger: &mut Ledger, n: u64) {
 /// The root recomputed from the journal, as `verify` does.
 fn journal_root(dir: &Path) -> (u64, TreeHash) {
     let mut roots = RootBuilder::new();
-    let verified = verify_dir(dir, |c| roots.push(&c.hash)).unwrap();
+    let verified = verify_dir(dir, Decoding::Links, |c| roots.push(&c.hash)).unwrap();
     (verified.entries, roots.root())
 }
 
@@ -125,4 +127,18 @@ fn a_stored_tree_whose_last_leaf_is_not_the_journals_is_rebuilt_on_open() {
         ledger.tree.as_ref().unwrap().root(),
         journal_root(dir.path()).1
     );
+}
+
+#[test]
+fn the_root_builder_has_the_reference_root_at_every_size() {
+    let hashes: Vec<EntryHash> = (0..300u32)
+        .map(|i| EntryHash(*blake3::hash(&i.to_le_bytes()).as_bytes()))
+        .collect();
+    let mut roots = RootBuilder::new();
+    assert_eq!(roots.root(), root_of(&[]));
+    for (i, hash) in hashes.iter().enumerate() {
+        roots.push(hash);
+        assert_eq!(roots.size(), i as u64 + 1);
+        assert_eq!(roots.root(), root_of(&hashes[..=i]), "at size {}", i + 1);
+    }
 }
