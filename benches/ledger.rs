@@ -888,8 +888,14 @@ impl Entries {
     }
 }
 
+/// One link of the chain, as the ledger computes it (`EntryHash::chain`): the key derived from
+/// the context once, its hasher cloned per entry, so the limit and the SQLite peer do no more
+/// hashing than the ledger.
 fn link(prev: &[u8; 32], seq: u64, bytes: &[u8]) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key(HASH_CONTEXT);
+    static KEYED: std::sync::OnceLock<blake3::Hasher> = std::sync::OnceLock::new();
+    let mut h = KEYED
+        .get_or_init(|| blake3::Hasher::new_derive_key(HASH_CONTEXT))
+        .clone();
     h.update(prev);
     h.update(&seq.to_le_bytes());
     h.update(bytes);
