@@ -10,6 +10,7 @@ pub mod config;
 mod entry;
 pub mod journal;
 mod offsets;
+mod readable;
 pub mod snapshot;
 mod streamed;
 pub mod sync;
