@@ -39,13 +39,17 @@ impl EntryHash {
     /// `hash(n) = blake3_derive_key(HASH_CONTEXT, hash(n-1) ‖ seq as u64 LE ‖ entry bytes)`.
     pub fn chain(prev: &EntryHash, seq: Seq, bytes: &[u8]) -> EntryHash {
         // Deriving the key from the context is a compression of its own, the same for every
-        // entry: done once, the hasher it leaves is cloned (a third of `verify`'s hashing).
-        static KEYED: std::sync::OnceLock<blake3::Hasher> = std::sync::OnceLock::new();
-        let mut hasher = KEYED
-            .get_or_init(|| blake3::Hasher::new_derive_key(HASH_CONTEXT))
-            .clone();
-        hasher.update(&prev.0);
-        hasher.update(&seq.0.to_le_bytes());
+        // entry: done once (a third of `verify`'s hashing). A hasher is made from that key
+        // for each entry rather than cloned: a `Hasher` is ~1.9 KB, copied whole by a clone.
+        use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt};
+        static CONTEXT_KEY: std::sync::OnceLock<ContextKey> = std::sync::OnceLock::new();
+        let key = CONTEXT_KEY.get_or_init(|| hash_derive_key_context(HASH_CONTEXT));
+        let mut hasher = blake3::Hasher::new_from_context_key(key);
+        // The predecessor's hash and the seq in one update: one copy into the block buffer.
+        let mut links = [0u8; 40];
+        links[..32].copy_from_slice(&prev.0);
+        links[32..].copy_from_slice(&seq.0.to_le_bytes());
+        hasher.update(&links);
         hasher.update(bytes);
         EntryHash(*hasher.finalize().as_bytes())
     }

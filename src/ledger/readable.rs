@@ -136,15 +136,18 @@ impl<'a> Walk<'a> {
         (self.u8()? <= 1).then_some(())
     }
 
-    /// A string: its length (a u64), then that many bytes of UTF-8.
-    fn str(&mut self) -> Option<&'a str> {
+    /// A string's bytes: its length (a u64), then that many bytes, not yet checked to be
+    /// UTF-8.
+    fn string_bytes(&mut self) -> Option<&'a [u8]> {
         let len = self.u64()?;
         self.claim(len)?;
-        std::str::from_utf8(self.take(usize::try_from(len).ok()?)?).ok()
+        self.take(usize::try_from(len).ok()?)
     }
 
+    /// A string: its bytes, UTF-8. Most are ASCII, which a word-at-a-time test proves at once.
     fn string(&mut self) -> Option<()> {
-        self.str().map(|_| ())
+        let bytes = self.string_bytes()?;
+        (bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()).then_some(())
     }
 
     /// A sequence of strings: its length as a usize (claimed as 8 bytes), then each.
@@ -174,7 +177,7 @@ impl<'a> Walk<'a> {
     }
 
     fn id(&mut self, valid: fn(&str) -> bool) -> Option<()> {
-        valid(self.str()?).then_some(())
+        valid(std::str::from_utf8(self.string_bytes()?).ok()?).then_some(())
     }
 
     fn state(&mut self) -> Option<()> {
