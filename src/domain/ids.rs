@@ -35,6 +35,13 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether `value` is a valid identifier of this kind, without making one: for
+            /// checking that stored bytes decode without allocating.
+            pub fn is_valid(value: &str) -> bool {
+                let check: fn(&str) -> bool = $check;
+                check(value)
+            }
         }
 
         impl TryFrom<String> for $name {

@@ -95,6 +95,12 @@ impl Date {
         self.0.to_julian_day()
     }
 
+    /// Whether the journal's form of a date (its julian day) decodes: the check of the
+    /// decoder, without the date.
+    pub(crate) fn is_valid_julian_day(day: i32) -> bool {
+        Date::from_julian_day(day).is_some()
+    }
+
     fn from_julian_day(day: i32) -> Option<Date> {
         time::Date::from_julian_day(day)
             .ok()

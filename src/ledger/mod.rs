@@ -10,6 +10,7 @@ pub mod config;
 mod entry;
 pub mod journal;
 mod offsets;
+mod readable;
 pub mod snapshot;
 mod streamed;
 pub mod sync;
@@ -28,7 +29,9 @@ pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{Options, RootBuilder, TreeCheck};
-pub use verify::{verify_dir, verify_dir_with, Checked, Decoding, Tampering, Verified};
+pub use verify::{
+    verify_dir, verify_dir_rooted, verify_dir_with, Checked, Decoding, Rooted, Tampering, Verified,
+};
 
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};

@@ -79,6 +79,23 @@ impl RootBuilder {
         self.size += 1;
     }
 
+    /// Pushes a complete subtree of `2^level` leaves whose root is `hash`, as pushing its
+    /// leaves one by one would. The size must be a multiple of `2^level` (the subtree is
+    /// aligned), as [`aligned_subtrees`] gives them: then the subtrees it completes are the
+    /// frontier's, smallest first.
+    pub fn push_subtree(&mut self, level: u32, hash: TreeHash) {
+        debug_assert!(self.size.is_multiple_of(1 << level), "an unaligned subtree");
+        let mut hash = hash;
+        let mut at = self.size >> level;
+        while at & 1 == 1 {
+            let left = self.frontier.pop().expect("a one bit is a subtree");
+            hash = node_hash(&left, &hash);
+            at >>= 1;
+        }
+        self.frontier.push(hash);
+        self.size += 1 << level;
+    }
+
     pub fn size(&self) -> u64 {
         self.size
     }
@@ -89,6 +106,50 @@ impl RootBuilder {
             None => empty_root(),
             Some(&last) => from_the_right.fold(last, |right, left| node_hash(left, &right)),
         }
+    }
+}
+
+/// The entries `first..first + entries.len()` as complete subtrees, each of `2^level` leaves
+/// aligned on a multiple of `2^level`, as large as can be, none crossing `cut`: their roots
+/// in order, as `(level, root)`, into `out`. Pushed with [`RootBuilder::push_subtree`] onto a
+/// builder of `first` leaves, they give the tree of the entries pushed one by one — and the
+/// builder passes through the size `cut`, so the root there can be taken.
+///
+/// Why: the hashing of the tree (a leaf and about one node per entry) can then be done where
+/// the entries are hashed, on `verify`'s worker threads, each on its own chunk; only the
+/// O(log n) subtrees of each chunk are combined in order.
+pub(crate) fn aligned_subtrees(
+    first: u64,
+    entries: &[EntryHash],
+    cut: Option<u64>,
+    out: &mut Vec<(u32, TreeHash)>,
+) {
+    let end = first + entries.len() as u64;
+    let mut scratch: Vec<TreeHash> = Vec::new();
+    let mut start = first;
+    while start < end {
+        let stop = match cut {
+            Some(cut) if start < cut && cut < end => cut,
+            _ => end,
+        };
+        // The largest power of two that `start` is a multiple of (any, at 0) and that fits.
+        let mut level = start.trailing_zeros().min(63);
+        while start + (1u64 << level) > stop {
+            level -= 1;
+        }
+        let from = (start - first) as usize;
+        let width = 1usize << level;
+        scratch.clear();
+        scratch.extend(entries[from..from + width].iter().map(leaf_hash));
+        let mut len = width;
+        while len > 1 {
+            for i in 0..len / 2 {
+                scratch[i] = node_hash(&scratch[2 * i], &scratch[2 * i + 1]);
+            }
+            len /= 2;
+        }
+        out.push((level, scratch[0]));
+        start += width as u64;
     }
 }
 

@@ -6,9 +6,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::domain::Seq;
+use crate::merkle::{empty_root, TreeHash};
 
 use super::entry::{DecodeError, Entry, EntryHash, Links, MAX_ENTRY_BYTES};
 use super::journal::{self, FrameError, HeadError, FRAME_OVERHEAD, JOURNAL_FILE};
+use super::tree::{aligned_subtrees, RootBuilder};
 
 /// A clean ledger: its size and head hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +91,17 @@ impl Tampering {
     }
 }
 
+/// A clean ledger and its Merkle root, computed with the chain on the worker threads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rooted {
+    pub verified: Verified,
+    /// The root of the tree of every entry.
+    pub root: TreeHash,
+    /// The root of the tree of the first `root_at` entries asked for (a checkpoint's size);
+    /// `None` when none was asked or the ledger is smaller.
+    pub root_at: Option<TreeHash>,
+}
+
 /// How much of each entry verification decodes. The chain itself needs only an entry's seq
 /// and the hash it links to ([`Links::read`]); decoding the rest (strings, the event) costs
 /// more than hashing, so it is done on the worker threads and only as far as asked.
@@ -131,6 +144,68 @@ pub fn verify_dir(
     verify_dir_with(dir, threads, decoding, each)
 }
 
+/// [`verify_dir`], and the Merkle root of the entries (and the root at the size `root_at`, if
+/// given), as [`RootBuilder`] would compute it from every entry's hash, in order.
+///
+/// The tree is hashed on the worker threads: each worker hashes the leaves of its chunk and
+/// folds them into complete subtrees aligned on their size ([`aligned_subtrees`]), so the
+/// calling thread, which checks the chain in order, only combines a few subtree roots per
+/// chunk. A root is only given for a ledger that verified, so the hashes it was built from
+/// are the chain's.
+pub fn verify_dir_rooted(
+    dir: &Path,
+    decoding: Decoding,
+    root_at: Option<u64>,
+) -> Result<Rooted, Tampering> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
+    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, root_at)
+}
+
+fn verify_rooted_in_chunks(
+    dir: &Path,
+    threads: usize,
+    chunk_bytes: usize,
+    decoding: Decoding,
+    root_at: Option<u64>,
+) -> Result<Rooted, Tampering> {
+    let mut roots = Roots {
+        builder: RootBuilder::new(),
+        cut: root_at,
+        at_cut: (root_at == Some(0)).then(empty_root),
+    };
+    let verified = verify_chunks(
+        dir,
+        threads,
+        chunk_bytes,
+        decoding,
+        Some(&mut roots),
+        |_| {},
+    )?;
+    Ok(Rooted {
+        verified,
+        root: roots.builder.root(),
+        root_at: roots.at_cut,
+    })
+}
+
+/// The Merkle tree as the calling thread builds it from the workers' subtrees.
+struct Roots {
+    builder: RootBuilder,
+    cut: Option<u64>,
+    at_cut: Option<TreeHash>,
+}
+
+impl Roots {
+    fn push(&mut self, subtrees: &[(u32, TreeHash)]) {
+        for &(level, hash) in subtrees {
+            self.builder.push_subtree(level, hash);
+            if Some(self.builder.size()) == self.cut {
+                self.at_cut = Some(self.builder.root());
+            }
+        }
+    }
+}
+
 /// More threads than this gain nothing: reading the journal is then the bottleneck.
 const MAX_THREADS: usize = 8;
 /// The journal is read in chunks of about this many bytes (whole frames: a frame cut by the
@@ -165,6 +240,18 @@ fn verify_in_chunks(
     threads: usize,
     chunk_bytes: usize,
     decoding: Decoding,
+    each: impl FnMut(&Checked),
+) -> Result<Verified, Tampering> {
+    verify_chunks(dir, threads, chunk_bytes, decoding, None, each)
+}
+
+/// The pass itself; the workers also hash the Merkle tree when `roots` are asked for.
+fn verify_chunks(
+    dir: &Path,
+    threads: usize,
+    chunk_bytes: usize,
+    decoding: Decoding,
+    mut roots: Option<&mut Roots>,
     mut each: impl FnMut(&Checked),
 ) -> Result<Verified, Tampering> {
     let path = dir.join(JOURNAL_FILE);
@@ -192,11 +279,20 @@ fn verify_in_chunks(
         prev: EntryHash::GENESIS,
         seq: 0,
     };
+    let cut = roots.as_ref().map(|roots| roots.cut);
+    // The chain in order, then the chunk's subtrees (once its every entry has been checked).
+    let mut take = |worked: Worked, problem: Option<FrameError>| {
+        let ended = chain.check(worked.hashed, problem, &mut each)?;
+        if let Some(roots) = roots.as_deref_mut() {
+            roots.push(&worked.subtrees);
+        }
+        Ok::<bool, Tampering>(ended)
+    };
     if threads == 1 {
         let mut spare = Vec::new();
         while let Some(chunk) = reader.next_chunk(spare) {
-            let hashed = hash_chunk(&chunk, decoding);
-            if chain.check(hashed, chunk.problem, &mut each)? {
+            let worked = hash_chunk(&chunk, decoding, cut);
+            if take(worked, chunk.problem)? {
                 break;
             }
             spare = chunk.buf;
@@ -208,14 +304,14 @@ fn verify_in_chunks(
             // page faults) per chunk.
             let (give_back, take_back) = channel::<Vec<u8>>();
             let mut to_workers: Vec<SyncSender<Chunk>> = Vec::with_capacity(threads);
-            let mut from_workers: Vec<Receiver<(Vec<Hashed>, Chunk)>> = Vec::with_capacity(threads);
+            let mut from_workers: Vec<Receiver<(Worked, Chunk)>> = Vec::with_capacity(threads);
             for _ in 0..threads {
                 let (tx, rx) = sync_channel::<Chunk>(2);
                 let (done_tx, done_rx) = sync_channel(2);
                 scope.spawn(move || {
                     for chunk in rx {
-                        let hashed = hash_chunk(&chunk, decoding);
-                        if done_tx.send((hashed, chunk)).is_err() {
+                        let worked = hash_chunk(&chunk, decoding, cut);
+                        if done_tx.send((worked, chunk)).is_err() {
                             break;
                         }
                     }
@@ -237,10 +333,10 @@ fn verify_in_chunks(
             // A worker that has hung up has no chunk left, and it was the next one's turn:
             // every chunk has been checked.
             for worker in from_workers.iter().cycle() {
-                let Ok((hashed, chunk)) = worker.recv() else {
+                let Ok((worked, chunk)) = worker.recv() else {
                     break;
                 };
-                if chain.check(hashed, chunk.problem, &mut each)? {
+                if take(worked, chunk.problem)? {
                     break;
                 }
                 let _ = give_back.send(chunk.buf);
@@ -413,9 +509,19 @@ enum Hashed {
     },
 }
 
-/// Checks and hashes the frames of `chunk`, in order.
-fn hash_chunk(chunk: &Chunk, decoding: Decoding) -> Vec<Hashed> {
-    chunk
+/// What a worker made of a chunk.
+struct Worked {
+    /// Each frame, in order.
+    hashed: Vec<Hashed>,
+    /// The roots of the chunk's aligned subtrees of the Merkle tree, when asked for and
+    /// every entry was hashed (otherwise the chain fails at this chunk and no root is given).
+    subtrees: Vec<(u32, TreeHash)>,
+}
+
+/// Checks and hashes the frames of `chunk`, in order, and, when the tree is asked for (`cut`
+/// is `Some`: the size of an earlier root wanted, if any), its subtrees.
+fn hash_chunk(chunk: &Chunk, decoding: Decoding, cut: Option<Option<u64>>) -> Worked {
+    let hashed: Vec<Hashed> = chunk
         .frames
         .iter()
         .zip(chunk.first..)
@@ -425,7 +531,21 @@ fn hash_chunk(chunk: &Chunk, decoding: Decoding) -> Vec<Hashed> {
             let frame = &chunk.buf[at..at + FRAME_OVERHEAD as usize + len as usize];
             hash_frame(frame, offset, seq, decoding)
         })
-        .collect()
+        .collect();
+    let mut subtrees = Vec::new();
+    if let Some(cut) = cut {
+        let hashes: Option<Vec<EntryHash>> = hashed
+            .iter()
+            .map(|h| match h {
+                Hashed::Linked { computed, .. } => Some(*computed),
+                Hashed::Damaged(_) | Hashed::Undecodable(_) => None,
+            })
+            .collect();
+        if let Some(hashes) = hashes {
+            aligned_subtrees(chunk.first, &hashes, cut, &mut subtrees);
+        }
+    }
+    Worked { hashed, subtrees }
 }
 
 /// `frame`: one whole frame (length, bytes, hash, checksum) that starts at `offset`.
@@ -666,6 +786,61 @@ mod tests {
             let (verified, seen) = answers[0].as_ref().unwrap();
             assert_eq!(verified.entries, 150);
             assert_eq!(seen, &(0..150).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_root_hashed_on_the_workers_is_the_root_of_every_entry_pushed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger(dir.path(), 150);
+        let mut one_by_one = RootBuilder::new();
+        let mut roots = vec![one_by_one.root()];
+        verify_in_chunks(dir.path(), 1, 1 << 20, Decoding::Links, |c| {
+            one_by_one.push(&c.hash);
+            roots.push(one_by_one.root());
+        })
+        .unwrap();
+        for (threads, chunk) in WAYS {
+            for cut in [
+                None,
+                Some(0),
+                Some(1),
+                Some(64),
+                Some(99),
+                Some(150),
+                Some(151),
+            ] {
+                let rooted =
+                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, cut)
+                        .unwrap();
+                let way = format!("{threads} threads, chunks of {chunk}, cut {cut:?}");
+                assert_eq!(rooted.verified.entries, 150, "{way}");
+                assert_eq!(rooted.root, roots[150], "{way}");
+                assert_eq!(
+                    rooted.root_at,
+                    cut.and_then(|cut| roots.get(cut as usize).copied()),
+                    "{way}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_ledger_that_fails_has_no_root_and_fails_as_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger(dir.path(), 60);
+        let journal = dir.path().join(JOURNAL_FILE);
+        let clean = std::fs::read(&journal).unwrap();
+        for at in (journal::MAGIC.len()..clean.len()).step_by(53) {
+            let mut damaged = clean.clone();
+            damaged[at] ^= 0x41;
+            std::fs::write(&journal, &damaged).unwrap();
+            for (threads, chunk) in WAYS {
+                let without = verify_in_chunks(dir.path(), threads, chunk, Decoding::Check, |_| {});
+                let rooted =
+                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, Some(7));
+                assert_eq!(rooted.map(|r| r.verified), without, "byte {at} damaged");
+            }
         }
     }
 

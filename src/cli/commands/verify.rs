@@ -8,7 +8,7 @@ use super::verify_proof::{read_checkpoint, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
-use crate::ledger::{verify_dir, Access, Decoding, Ledger, LedgerError, RootBuilder};
+use crate::ledger::{verify_dir_rooted, Access, Decoding, Ledger, LedgerError};
 use crate::merkle::{Checkpoint, TreeHash};
 
 /// Recompute the hash chain and the Merkle root: was anything altered?
@@ -156,27 +156,21 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             e.into(),
         )));
     }
-    let mut roots = RootBuilder::new();
-    let mut root_at = (want == Some(0)).then(|| roots.root());
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
-    let verified = verify_dir(&ctx.ledger_dir, Decoding::Check, |checked| {
-        roots.push(&checked.hash);
-        if want == Some(roots.size()) {
-            root_at = Some(roots.root());
-        }
-    })
-    .map_err(|tampering| {
-        Box::new((
-            Failure {
-                ok: false,
-                seq: tampering.seq().map(|s| s.0),
-                line: None,
-                problem: tampering.to_string(),
-            },
-            CliError::Tampered(tampering),
-        ))
-    })?;
-    let root = roots.root();
+    // The Merkle root is hashed there as well, with the root at the checkpoint's size.
+    let rooted =
+        verify_dir_rooted(&ctx.ledger_dir, Decoding::Check, want).map_err(|tampering| {
+            Box::new((
+                Failure {
+                    ok: false,
+                    seq: tampering.seq().map(|s| s.0),
+                    line: None,
+                    problem: tampering.to_string(),
+                },
+                CliError::Tampered(tampering),
+            ))
+        })?;
+    let (verified, root, root_at) = (rooted.verified, rooted.root, rooted.root_at);
     check_stored_tree(&ctx.ledger_dir, verified.entries, &root);
     Ok((
         Answer {
