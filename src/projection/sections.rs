@@ -206,6 +206,8 @@ type EventStore = (
     BTreeMap<Seq, Seq>,
 );
 
+/// A value's bytes, whole (sections are written with [`encode_into`]; tests compare).
+#[cfg(test)]
 fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, bincode::config::standard())
         .expect("the projection serializes")
@@ -234,19 +236,59 @@ fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
     (read == bytes.len()).then_some(value)
 }
 
-/// Records by key, in order of key, as a keyed section.
-fn keyed(records: BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
-    let mut offsets = Vec::with_capacity(4 + records.len() * 4);
-    let mut body = Vec::new();
-    offsets.extend_from_slice(&(records.len() as u32).to_le_bytes());
-    for (key, value) in &records {
-        offsets.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        body.extend_from_slice(&(key.len() as u32).to_le_bytes());
-        body.extend_from_slice(key);
-        body.extend_from_slice(value);
+/// A record's value in a keyed section: its length (known before it is written, for the
+/// offsets that come first) and its bytes.
+trait Value {
+    fn len(&self) -> usize;
+    fn write(&self, w: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Bytes as they are (the names' index: a body's id, a State's code).
+impl Value for &[u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
     }
-    offsets.extend_from_slice(&body);
-    offsets
+
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(self)
+    }
+}
+
+/// A value encoded with bincode: encoded twice, once to count its bytes, rather than held
+/// encoded until the offsets are written.
+struct Encoded<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Value for Encoded<'_, T> {
+    fn len(&self) -> usize {
+        let mut size = bincode::enc::write::SizeWriter::default();
+        bincode::serde::encode_into_writer(self.0, &mut size, bincode::config::standard())
+            .expect("the projection serializes");
+        size.bytes_written
+    }
+
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        encode_into(w, self.0)
+    }
+}
+
+/// Records by key (`records` gives them in order of key, twice), written as a keyed section.
+fn write_keyed<'k, V: Value>(
+    w: &mut dyn Write,
+    records: impl Iterator<Item = (&'k [u8], V)> + Clone,
+) -> io::Result<()> {
+    let count = records.clone().count();
+    w.write_all(&(count as u32).to_le_bytes())?;
+    let mut offset = 0usize;
+    for (key, value) in records.clone() {
+        w.write_all(&(offset as u32).to_le_bytes())?;
+        offset += 4 + key.len() + value.len();
+    }
+    for (key, value) in records {
+        w.write_all(&(key.len() as u32).to_le_bytes())?;
+        w.write_all(key)?;
+        value.write(w)?;
+    }
+    Ok(())
 }
 
 /// A keyed section, checked whole when opened: its records can then be taken by index.
@@ -321,16 +363,26 @@ impl<'a> Keyed<'a> {
 
 /// Every lower-case id (or code) and name → the first candidate, in order, that has it: what
 /// `resolve` finds exactly for a query that folds to that key.
-fn names_index<'a>(candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Vec<u8> {
-    let mut index: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+fn names_index<'a>(
+    candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
+) -> BTreeMap<String, &'a str> {
+    let mut index: BTreeMap<String, &'a str> = BTreeMap::new();
     for (id, names) in candidates {
         for name in std::iter::once(id).chain(names) {
-            index
-                .entry(name.to_lowercase().into_bytes())
-                .or_insert_with(|| id.as_bytes().to_vec());
+            index.entry(name.to_lowercase()).or_insert(id);
         }
     }
-    keyed(index)
+    index
+}
+
+/// The index of names as a keyed section.
+fn write_names(w: &mut dyn Write, index: &BTreeMap<String, &str>) -> io::Result<()> {
+    write_keyed(
+        w,
+        index
+            .iter()
+            .map(|(name, id)| (name.as_bytes(), id.as_bytes())),
+    )
 }
 
 impl crate::ledger::Snapshotted for Projection {
@@ -368,32 +420,35 @@ impl crate::ledger::Snapshotted for Projection {
                 }
             }
         }
-        // The indexes are small (a line per State, body or name): built whole, then written.
-        let by_code = |code: &StateCode, value: Vec<u8>| (code.as_str().as_bytes().to_vec(), value);
-        let states = self.states.iter().map(|(code, s)| by_code(code, encode(s)));
-        let seats_by_state = seats_by_state
-            .into_iter()
-            .map(|(code, bodies)| by_code(code, encode(&bodies)));
+        out.section(STATES, &mut |w| {
+            let states = self.states.iter();
+            write_keyed(
+                w,
+                states.map(|(code, s)| (code.as_str().as_bytes(), Encoded(s))),
+            )
+        })?;
+        out.section(SEATS_BY_STATE, &mut |w| {
+            let seats = seats_by_state.iter();
+            write_keyed(
+                w,
+                seats.map(|(code, b)| (code.as_str().as_bytes(), Encoded(b))),
+            )
+        })?;
+        drop(seats_by_state);
         let body_names = names_index(
             self.bodies
                 .values()
                 .map(|b| (b.id.as_str(), b.names().collect())),
         );
+        out.section(BODY_NAMES, &mut |w| write_names(w, &body_names))?;
+        drop(body_names);
         let state_names = names_index(
             self.states
                 .values()
                 .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
         );
-        let indexes = [
-            (STATES, keyed(states.collect())),
-            (BODY_NAMES, body_names),
-            (STATE_NAMES, state_names),
-            (SEATS_BY_STATE, keyed(seats_by_state.collect())),
-        ];
-        for (name, bytes) in &indexes {
-            out.section(name, &mut |w| w.write_all(bytes))?;
-        }
-        drop(indexes);
+        out.section(STATE_NAMES, &mut |w| write_names(w, &state_names))?;
+        drop(state_names);
         let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
         out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
         let shared = SharedOut {
