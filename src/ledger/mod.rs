@@ -26,7 +26,7 @@ pub use entry::{
     SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
-pub use snapshot::{FoldFor, Snapshotted};
+pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{Options, RootBuilder, TreeCheck};
 pub use verify::{
@@ -719,7 +719,7 @@ impl Ledger {
             last_frame: self.head.last_frame,
             hash: self.head.hash,
         };
-        snapshot::write(&self.dir, &tie, state.sections()).is_ok()
+        snapshot::write(&self.dir, &tie, |out| state.write_sections(out)).is_ok()
     }
 
     /// The snapshot made under `key` of exactly the first `entries` entries of this chain, to

@@ -21,7 +21,11 @@
 //! offset u32 LE of each record ‖ records`, each `key length u32 LE ‖ key ‖ value`, in order
 //! of key: a reader finds one by binary search. Everything else is bincode (standard).
 
+use std::io::{self, Write};
+
 use serde::{Deserialize, Serialize};
+
+use crate::ledger::SectionSink;
 
 use super::resolve::{folded, resolve_body_among, resolve_state_among};
 use super::*;
@@ -131,18 +135,68 @@ struct SharedIn {
 /// kept with the body, for its history.
 type Corrected = Vec<(Seq, Superseded)>;
 
-/// A body's section: its view without its terms, its corrected elections, the bodies whose
-/// mandate moved to it, then each term's start and end (to pick the terms that hold on a day)
-/// and the term itself, encoded apart.
-type BodyOut<'a> = (
-    Body,
-    Corrected,
-    Vec<&'a BodyId>,
-    Vec<TermDays>,
-    Vec<Vec<u8>>,
-);
+/// A body's section: its view without its terms ([`BodyHead`]), its corrected elections, the
+/// bodies whose mandate moved to it, then each term's start and end (to pick the terms that
+/// hold on a day) and the term itself, encoded apart: what [`write_body`] writes.
 type BodyIn<'a> = (Body, Corrected, Vec<BodyId>, Vec<TermDays>, Vec<&'a [u8]>);
 type TermDays = (Date, Option<Date>);
+
+/// A [`Body`] without its terms, by reference: encodes exactly as the body with no terms
+/// (a body's section is written without cloning the body).
+#[derive(Serialize)]
+struct BodyHead<'a> {
+    id: &'a BodyId,
+    established: &'a Establishment,
+    changes: &'a [BodyChange],
+    discontinued: &'a Option<Discontinuation>,
+    terms: &'a [Term],
+}
+
+impl<'a> BodyHead<'a> {
+    fn of(body: &'a Body) -> BodyHead<'a> {
+        // Every field named: a field added to `Body` must be added here.
+        let Body {
+            id,
+            established,
+            changes,
+            discontinued,
+            terms: _,
+        } = body;
+        BodyHead {
+            id,
+            established,
+            changes,
+            discontinued,
+            terms: &[],
+        }
+    }
+}
+
+/// A body's section ([`BodyIn`]), piece by piece: bincode encodes a tuple as its fields one
+/// after another, and a sequence as its length then its items (each term: its length and
+/// bytes, encoded first in `term`, a buffer reused from body to body).
+fn write_body(
+    w: &mut dyn Write,
+    body: &Body,
+    corrected: &[(Seq, &Superseded)],
+    received: &[&BodyId],
+    term: &mut Vec<u8>,
+) -> io::Result<()> {
+    encode_into(w, &BodyHead::of(body))?;
+    encode_into(w, &corrected)?;
+    encode_into(w, &received)?;
+    let days: Vec<TermDays> = body.terms.iter().map(|t| (t.start, t.end)).collect();
+    encode_into(w, &days)?;
+    encode_into(w, &(body.terms.len() as u64))?;
+    for t in &body.terms {
+        term.clear();
+        bincode::serde::encode_into_std_write(t, term, bincode::config::standard())
+            .expect("the projection serializes");
+        encode_into(w, &(term.len() as u64))?;
+        w.write_all(term)?;
+    }
+    Ok(())
+}
 
 /// What validation and further folding need, and queries do not.
 type EventStore = (
@@ -152,9 +206,20 @@ type EventStore = (
     BTreeMap<Seq, Seq>,
 );
 
+/// A value's bytes, whole (sections are written with [`encode_into`]; tests compare).
+#[cfg(test)]
 fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, bincode::config::standard())
         .expect("the projection serializes")
+}
+
+/// [`encode`], into a section as it is written: only writing can fail.
+fn encode_into<T: Serialize + ?Sized>(mut w: &mut dyn Write, value: &T) -> io::Result<()> {
+    match bincode::serde::encode_into_std_write(value, &mut w, bincode::config::standard()) {
+        Ok(_) => Ok(()),
+        Err(bincode::error::EncodeError::Io { inner, .. }) => Err(inner),
+        Err(other) => panic!("the projection serializes: {other}"),
+    }
 }
 
 /// The value a whole section (or record) holds: trailing bytes mean it is not one.
@@ -171,19 +236,59 @@ fn decode_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
     (read == bytes.len()).then_some(value)
 }
 
-/// Records by key, in order of key, as a keyed section.
-fn keyed(records: BTreeMap<Vec<u8>, Vec<u8>>) -> Vec<u8> {
-    let mut offsets = Vec::with_capacity(4 + records.len() * 4);
-    let mut body = Vec::new();
-    offsets.extend_from_slice(&(records.len() as u32).to_le_bytes());
-    for (key, value) in &records {
-        offsets.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        body.extend_from_slice(&(key.len() as u32).to_le_bytes());
-        body.extend_from_slice(key);
-        body.extend_from_slice(value);
+/// A record's value in a keyed section: its length (known before it is written, for the
+/// offsets that come first) and its bytes.
+trait Value {
+    fn len(&self) -> usize;
+    fn write(&self, w: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Bytes as they are (the names' index: a body's id, a State's code).
+impl Value for &[u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
     }
-    offsets.extend_from_slice(&body);
-    offsets
+
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(self)
+    }
+}
+
+/// A value encoded with bincode: encoded twice, once to count its bytes, rather than held
+/// encoded until the offsets are written.
+struct Encoded<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Value for Encoded<'_, T> {
+    fn len(&self) -> usize {
+        let mut size = bincode::enc::write::SizeWriter::default();
+        bincode::serde::encode_into_writer(self.0, &mut size, bincode::config::standard())
+            .expect("the projection serializes");
+        size.bytes_written
+    }
+
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        encode_into(w, self.0)
+    }
+}
+
+/// Records by key (`records` gives them in order of key, twice), written as a keyed section.
+fn write_keyed<'k, V: Value>(
+    w: &mut dyn Write,
+    records: impl Iterator<Item = (&'k [u8], V)> + Clone,
+) -> io::Result<()> {
+    let count = records.clone().count();
+    w.write_all(&(count as u32).to_le_bytes())?;
+    let mut offset = 0usize;
+    for (key, value) in records.clone() {
+        w.write_all(&(offset as u32).to_le_bytes())?;
+        offset += 4 + key.len() + value.len();
+    }
+    for (key, value) in records {
+        w.write_all(&(key.len() as u32).to_le_bytes())?;
+        w.write_all(key)?;
+        value.write(w)?;
+    }
+    Ok(())
 }
 
 /// A keyed section, checked whole when opened: its records can then be taken by index.
@@ -258,16 +363,26 @@ impl<'a> Keyed<'a> {
 
 /// Every lower-case id (or code) and name → the first candidate, in order, that has it: what
 /// `resolve` finds exactly for a query that folds to that key.
-fn names_index<'a>(candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Vec<u8> {
-    let mut index: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+fn names_index<'a>(
+    candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
+) -> BTreeMap<String, &'a str> {
+    let mut index: BTreeMap<String, &'a str> = BTreeMap::new();
     for (id, names) in candidates {
         for name in std::iter::once(id).chain(names) {
-            index
-                .entry(name.to_lowercase().into_bytes())
-                .or_insert_with(|| id.as_bytes().to_vec());
+            index.entry(name.to_lowercase()).or_insert(id);
         }
     }
-    keyed(index)
+    index
+}
+
+/// The index of names as a keyed section.
+fn write_names(w: &mut dyn Write, index: &BTreeMap<String, &str>) -> io::Result<()> {
+    write_keyed(
+        w,
+        index
+            .iter()
+            .map(|(name, id)| (name.as_bytes(), id.as_bytes())),
+    )
 }
 
 impl crate::ledger::Snapshotted for Projection {
@@ -275,19 +390,16 @@ impl crate::ledger::Snapshotted for Projection {
         self.applied
     }
 
-    fn sections(&self) -> Vec<(String, Vec<u8>)> {
+    fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
         assert!(
             self.part.is_none() && !self.views_only,
             "only a whole projection is kept"
         );
-        let mut corrected: BTreeMap<&BodyId, Corrected> = BTreeMap::new();
+        let mut corrected: BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> = BTreeMap::new();
         for (seq, list) in &self.superseded {
             for s in list {
                 if let Event::CoordinatorElected(e) = &s.event {
-                    corrected
-                        .entry(&e.body)
-                        .or_default()
-                        .push((*seq, s.clone()));
+                    corrected.entry(&e.body).or_default().push((*seq, s));
                 }
             }
         }
@@ -308,59 +420,63 @@ impl crate::ledger::Snapshotted for Projection {
                 }
             }
         }
-        let by_code = |code: &StateCode, value: Vec<u8>| (code.as_str().as_bytes().to_vec(), value);
-        let states = self.states.iter().map(|(code, s)| by_code(code, encode(s)));
-        let seats_by_state = seats_by_state
-            .into_iter()
-            .map(|(code, bodies)| by_code(code, encode(&bodies)));
+        out.section(STATES, &mut |w| {
+            let states = self.states.iter();
+            write_keyed(
+                w,
+                states.map(|(code, s)| (code.as_str().as_bytes(), Encoded(s))),
+            )
+        })?;
+        out.section(SEATS_BY_STATE, &mut |w| {
+            let seats = seats_by_state.iter();
+            write_keyed(
+                w,
+                seats.map(|(code, b)| (code.as_str().as_bytes(), Encoded(b))),
+            )
+        })?;
+        drop(seats_by_state);
         let body_names = names_index(
             self.bodies
                 .values()
                 .map(|b| (b.id.as_str(), b.names().collect())),
         );
+        out.section(BODY_NAMES, &mut |w| write_names(w, &body_names))?;
+        drop(body_names);
         let state_names = names_index(
             self.states
                 .values()
                 .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
         );
+        out.section(STATE_NAMES, &mut |w| write_names(w, &state_names))?;
+        drop(state_names);
         let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
+        out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
         let shared = SharedOut {
             applied: self.applied,
             institutions: &self.institutions,
             meetings: &self.meetings,
             presidency: &self.presidency,
         };
+        out.section(SHARED, &mut |w| encode_into(w, &shared))?;
+        out.section(OVERRIDES, &mut |w| encode_into(w, &self.overrides))?;
+        out.section(SUPERSEDED, &mut |w| encode_into(w, &self.superseded))?;
+        // The largest section (about the journal's size): encoded as it is written.
         let events = (
             &self.effective,
             &self.topics,
             &self.fingerprints,
             &self.corrections,
         );
-        let mut sections = vec![
-            (SHARED.to_owned(), encode(&shared)),
-            (STATES.to_owned(), keyed(states.collect())),
-            (BODY_NAMES.to_owned(), body_names),
-            (STATE_NAMES.to_owned(), state_names),
-            (CATALOGUE.to_owned(), encode(&catalogue)),
-            (SEATS_BY_STATE.to_owned(), keyed(seats_by_state.collect())),
-            (OVERRIDES.to_owned(), encode(&self.overrides)),
-            (SUPERSEDED.to_owned(), encode(&self.superseded)),
-            (EVENTS.to_owned(), encode(&events)),
-        ];
+        out.section(EVENTS, &mut |w| encode_into(w, &events))?;
+        let mut term = Vec::new();
         for (id, body) in &self.bodies {
-            let section: BodyOut<'_> = (
-                Body {
-                    terms: Vec::new(),
-                    ..body.clone()
-                },
-                corrected.remove(id).unwrap_or_default(),
-                received.remove(id).unwrap_or_default(),
-                body.terms.iter().map(|t| (t.start, t.end)).collect(),
-                body.terms.iter().map(encode).collect(),
-            );
-            sections.push((body_section(id), encode(&section)));
+            let corrected = corrected.get(id).map_or(&[][..], Vec::as_slice);
+            let received = received.get(id).map_or(&[][..], Vec::as_slice);
+            out.section(&body_section(id), &mut |w| {
+                write_body(w, body, corrected, received, &mut term)
+            })?;
         }
-        sections
+        Ok(())
     }
 
     fn from_sections(
@@ -553,4 +669,44 @@ fn find_state(
     }
     let every: Vec<StateParty> = states.values().map(decode).collect::<Option<_>>()?;
     Some(resolve_state_among(every.iter(), query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::tests::{fixture, kept};
+
+    /// A body's section, written piece by piece from references, is the bincode of the tuple
+    /// a reader decodes: the body without its terms, its corrected elections, the bodies whose
+    /// mandate moved to it, the terms' days, and each term's bytes.
+    #[test]
+    fn a_body_section_is_the_tuple_its_reader_decodes() {
+        let whole = Projection::fold(&fixture());
+        let sections = kept(&whole);
+        assert!(whole.bodies.len() > 3, "the fixture has bodies");
+        for (id, body) in &whole.bodies {
+            let corrected: Corrected = whole
+                .superseded
+                .iter()
+                .flat_map(|(seq, list)| list.iter().map(move |s| (*seq, s.clone())))
+                .filter(|(_, s)| matches!(&s.event, Event::CoordinatorElected(e) if e.body == *id))
+                .collect();
+            let received: Vec<&BodyId> = whole
+                .bodies
+                .values()
+                .filter(|b| {
+                    b.discontinued.as_ref().and_then(|d| d.transfer_to.as_ref()) == Some(id)
+                })
+                .map(|b| &b.id)
+                .collect();
+            let days: Vec<TermDays> = body.terms.iter().map(|t| (t.start, t.end)).collect();
+            let terms: Vec<Vec<u8>> = body.terms.iter().map(encode).collect();
+            let without_terms = Body {
+                terms: Vec::new(),
+                ..body.clone()
+            };
+            let tuple = (without_terms, corrected, received, days, terms);
+            assert_eq!(sections[&body_section(id)], encode(&tuple), "{id}");
+        }
+    }
 }
