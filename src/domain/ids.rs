@@ -17,9 +17,18 @@ pub struct IdError {
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $what:literal, $rule:literal, $check:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        /// Serialized as its string, exactly as `String` serializes (`serialize_str`), but
+        /// by reference: `#[serde(into = "String")]` cloned the id each time, and every
+        /// fingerprint, entry encoding and snapshot serializes a few ids per event.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
