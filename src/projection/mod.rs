@@ -102,6 +102,9 @@ pub struct Projection {
     part: Option<Box<sections::Part>>,
 }
 
+/// An event's [`event_fingerprint`]: what the duplicate check looks up.
+pub(crate) type Fingerprint = [u8; 32];
+
 /// The views an applied batch has touched.
 #[derive(Default)]
 struct Touched(BTreeSet<Topic>);
@@ -139,6 +142,7 @@ impl Projection {
             self.record(
                 entry.seq,
                 &entry.event,
+                event_fingerprint(&entry.event),
                 entry.override_reason.as_deref(),
                 &mut touched,
             );
@@ -150,7 +154,8 @@ impl Projection {
     /// when checking a batch of events against a scratch copy before any is appended.
     pub fn apply_event(&mut self, event: &Event) {
         let mut touched = Touched::default();
-        self.record(Seq(self.applied), event, None, &mut touched);
+        let fingerprint = event_fingerprint(event);
+        self.record(Seq(self.applied), event, fingerprint, None, &mut touched);
         self.recompute(touched);
     }
 
@@ -160,13 +165,22 @@ impl Projection {
     /// recomputation of each body, not one per election.
     /// `override_reason` is the line's, so the projection a batch was validated on is the
     /// one the rules then judge (they read which findings an override excuses).
+    /// `fingerprint` is the event's, as the duplicate check computed it before.
     pub(crate) fn apply_event_unsettled(
         &mut self,
         event: &Event,
+        fingerprint: Fingerprint,
         override_reason: Option<&str>,
         unsettled: &mut Unsettled,
     ) {
-        self.record(Seq(self.applied), event, override_reason, &mut unsettled.0);
+        debug_assert_eq!(fingerprint, event_fingerprint(event));
+        self.record(
+            Seq(self.applied),
+            event,
+            fingerprint,
+            override_reason,
+            &mut unsettled.0,
+        );
         self.settle(&mut unsettled.0, Due::Nothing);
     }
 
@@ -279,10 +293,13 @@ impl Projection {
         self.applied
     }
 
+    /// Folds entry `seq`; `fingerprint` is its event's (the caller may have computed it
+    /// already, for the duplicate check).
     fn record(
         &mut self,
         seq: Seq,
         event: &Event,
+        fingerprint: Fingerprint,
         override_reason: Option<&str>,
         touched: &mut Touched,
     ) {
@@ -291,9 +308,7 @@ impl Projection {
             "a projection decoded for reading only cannot take more entries"
         );
         self.applied += 1;
-        self.fingerprints
-            .entry(event_fingerprint(event))
-            .or_insert(seq);
+        self.fingerprints.entry(fingerprint).or_insert(seq);
         let Event::EntryCorrected(correction) = event else {
             self.set_override(seq, override_reason);
             self.put(seq, event.clone(), touched);
@@ -394,11 +409,11 @@ impl Projection {
             match &topic {
                 Topic::State(code) => {
                     let view = derive::state(code, self.events_of(&topic));
-                    set(&mut self.states, code, view);
+                    replace(&mut self.states, code, view);
                 }
                 Topic::Institution(code) => {
                     let view = derive::institution(self.events_of(&topic));
-                    set(&mut self.institutions, code, view);
+                    replace(&mut self.institutions, code, view);
                 }
                 Topic::Meeting(id) => {
                     let view = derive::meeting(self.events_of(&topic));
@@ -426,7 +441,7 @@ impl Projection {
             match &topic {
                 Topic::Body(id) => {
                     let view = derive::body(id, self.events_of(&topic), &self.meetings);
-                    set(&mut self.bodies, id, view);
+                    replace(&mut self.bodies, id, view);
                 }
                 Topic::Presidency => {
                     self.presidency = derive::presidency(self.events_of(&topic), &self.meetings);
@@ -441,7 +456,12 @@ impl Projection {
     /// The entry that recorded exactly this event (by [`event_fingerprint`]), if one did and
     /// it is still in effect (or is a correction).
     pub fn recorded(&self, event: &Event) -> Option<Seq> {
-        self.fingerprints.get(&event_fingerprint(event)).copied()
+        self.recorded_as(&event_fingerprint(event))
+    }
+
+    /// [`Self::recorded`], given the event's fingerprint.
+    pub(crate) fn recorded_as(&self, fingerprint: &Fingerprint) -> Option<Seq> {
+        self.fingerprints.get(fingerprint).copied()
     }
 
     /// The event entry `seq` stands for now: its own, or its latest correction's replacement.
@@ -525,7 +545,23 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, saved: Option<V>) {
     }
 }
 
-/// Puts or removes a view; says whether it changed.
+/// Puts or removes a view, without asking whether it changed: comparing a body's view (every
+/// term) with the one it replaces cost as much as deriving it, for an answer only meetings need.
+fn replace<K: Ord + Clone, V>(map: &mut BTreeMap<K, V>, key: &K, view: Option<V>) {
+    match view {
+        Some(v) => match map.get_mut(key) {
+            Some(slot) => *slot = v,
+            None => {
+                map.insert(key.clone(), v);
+            }
+        },
+        None => {
+            map.remove(key);
+        }
+    }
+}
+
+/// Puts or removes a view; says whether it changed (a changed meeting may end terms).
 fn set<K: Ord + Clone, V: PartialEq>(map: &mut BTreeMap<K, V>, key: &K, view: Option<V>) -> bool {
     match view {
         Some(v) => {
