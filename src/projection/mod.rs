@@ -440,7 +440,13 @@ impl Projection {
             touched.0.remove(&topic);
             match &topic {
                 Topic::Body(id) => {
-                    let view = derive::body(id, self.events_of(&topic), &self.meetings);
+                    // Its terms are taken: the new view reuses those that did not change.
+                    let previous = self
+                        .bodies
+                        .get_mut(id)
+                        .map(|b| std::mem::take(&mut b.terms))
+                        .unwrap_or_default();
+                    let view = derive::body(id, self.events_of(&topic), &self.meetings, previous);
                     replace(&mut self.bodies, id, view);
                 }
                 Topic::Presidency => {
