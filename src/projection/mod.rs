@@ -350,7 +350,15 @@ impl Projection {
 
     fn put(&mut self, seq: Seq, event: Event, touched: &mut Touched) {
         if let Some(topic) = Topic::of(&event) {
-            self.topics.entry(topic.clone()).or_default().insert(seq);
+            // Most events join a topic already known: its key is copied only when it is new.
+            match self.topics.get_mut(&topic) {
+                Some(seqs) => {
+                    seqs.insert(seq);
+                }
+                None => {
+                    self.topics.insert(topic.clone(), BTreeSet::from([seq]));
+                }
+            }
             touched.0.insert(topic);
         }
         self.effective.insert(seq, event);
