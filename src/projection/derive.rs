@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::{
-    BodyId, CoordinatorElected, Date, Event, MeetingId, PresidencyElected, Seq, StateCode, TermEnd,
+    BodyId, CoordinatorElected, CoordinatorLeft, Date, Event, MeetingId, PresidencyElected, Seq,
+    StateCode, TermEnd,
 };
 
 use super::model::{
@@ -119,17 +120,16 @@ fn declared_how(end: Option<Date>) -> HowEnded {
     }
 }
 
-/// The view of body `id` from its events. `previous` is the body's former terms (or none):
-/// a term whose election is unchanged takes its strings from there instead of copying them
-/// from the event again. A body is recomputed many times while a batch is validated (at every
-/// amendment to it, at the end); copying every term's ids and decision each time was the
-/// largest part of it. What a term is derived from is compared, so the view is the same.
-pub(crate) fn body<'a>(
-    id: &BodyId,
-    events: impl Iterator<Item = (Seq, &'a Event)>,
-    meetings: &Meetings,
-    previous: Vec<Term>,
-) -> Option<Body> {
+/// What a body's view is derived from, gathered from its events: the body without its terms
+/// (its establishment, changes in order of taking effect, discontinuation), and the elections
+/// and departures its terms come from. `None` before the body is established.
+type Gathered<'a> = (
+    Body,
+    Vec<(Seq, &'a CoordinatorElected)>,
+    Vec<(Seq, &'a CoordinatorLeft)>,
+);
+
+fn gather<'a>(id: &BodyId, events: impl Iterator<Item = (Seq, &'a Event)>) -> Option<Gathered<'a>> {
     let mut established = None;
     let mut changes = Vec::new();
     let mut discontinued = None;
@@ -186,13 +186,38 @@ pub(crate) fn body<'a>(
         }
     }
     changes.sort_by_key(|c| (c.effective, c.seq));
-    let mut body = Body {
+    let body = Body {
         id: id.clone(),
         established: established?,
         changes,
         discontinued,
         terms: Vec::new(),
     };
+    Some((body, elections, lefts))
+}
+
+/// Body `id` without its terms (`terms` empty): its establishment, changes and
+/// discontinuation, exactly as [`body`] derives them. What validating an amendment or a
+/// discontinuation reads, for a fraction of the cost of placing every term in its seat.
+pub(crate) fn body_without_terms<'a>(
+    id: &BodyId,
+    events: impl Iterator<Item = (Seq, &'a Event)>,
+) -> Option<Body> {
+    gather(id, events).map(|(body, _, _)| body)
+}
+
+/// The view of body `id` from its events. `previous` is the body's former terms (or none):
+/// a term whose election is unchanged takes its strings from there instead of copying them
+/// from the event again. A body is recomputed many times while a batch is validated (at every
+/// amendment to it, at the end); copying every term's ids and decision each time was the
+/// largest part of it. What a term is derived from is compared, so the view is the same.
+pub(crate) fn body<'a>(
+    id: &BodyId,
+    events: impl Iterator<Item = (Seq, &'a Event)>,
+    meetings: &Meetings,
+    previous: Vec<Term>,
+) -> Option<Body> {
+    let (mut body, mut elections, mut lefts) = gather(id, events)?;
 
     elections.sort_by_key(|(seq, e)| (e.start, *seq));
     // The former terms are in the same order (of start, then seq): walked alongside.

@@ -185,7 +185,10 @@ impl Projection {
     }
 
     /// Recomputes what validating `event` reads. An election reads only whether its body
-    /// exists, which later elections do not change; a correction may read anything.
+    /// exists, which later elections do not change; an amendment or a discontinuation reads
+    /// the body's parameters and whether it is discontinued, not its terms (so only those
+    /// are recomputed, and the terms stay due); a departure reads the terms; a correction
+    /// may read anything.
     pub(crate) fn settle_for(&mut self, event: &Event, unsettled: &mut Unsettled) {
         let mut bodies: Vec<&BodyId> = Vec::new();
         match event {
@@ -194,10 +197,11 @@ impl Projection {
             }
             Event::BodyEstablished(e) if !self.bodies.contains_key(&e.body) => bodies.push(&e.body),
             Event::CoordinatorLeft(e) => bodies.push(&e.body),
-            Event::MandateAmended(e) => bodies.push(&e.body),
-            Event::BodyAmended(e) => bodies.push(&e.body),
+            Event::MandateAmended(e) => return self.settle_without_terms(&[&e.body], unsettled),
+            Event::BodyAmended(e) => return self.settle_without_terms(&[&e.body], unsettled),
             Event::BodyDiscontinued(e) => {
-                bodies.extend([&e.body].into_iter().chain(&e.transfer_to))
+                let named: Vec<&BodyId> = [&e.body].into_iter().chain(&e.transfer_to).collect();
+                return self.settle_without_terms(&named, unsettled);
             }
             Event::EntryCorrected(c) => {
                 // A correction reads what its target (as it stands, and as it stood before
@@ -222,6 +226,36 @@ impl Projection {
             .map(|id| Topic::Body(id.clone()))
             .collect();
         self.settle(&mut unsettled.0, Due::Only(wanted));
+    }
+
+    /// Recomputes the stale bodies `ids` but for their terms: their establishment, changes
+    /// and discontinuation are then exact, their terms may be stale, and they stay due for
+    /// a whole recomputation (by [`Self::settle_for`] when a departure or a correction reads
+    /// them, or [`Self::settle_all`]). Recomputing every term at each amendment made
+    /// validating a long-lived body's amendments cost its whole history each time.
+    fn settle_without_terms(&mut self, ids: &[&BodyId], unsettled: &mut Unsettled) {
+        self.settle(&mut unsettled.0, Due::Nothing);
+        for id in ids {
+            let topic = Topic::Body((*id).clone());
+            if !unsettled.0 .0.contains(&topic) {
+                continue;
+            }
+            match derive::body_without_terms(id, self.events_of(&topic)) {
+                Some(fresh) => match self.bodies.get_mut(*id) {
+                    Some(body) => {
+                        body.established = fresh.established;
+                        body.changes = fresh.changes;
+                        body.discontinued = fresh.discontinued;
+                    }
+                    None => {
+                        self.bodies.insert(fresh.id.clone(), fresh);
+                    }
+                },
+                None => {
+                    self.bodies.remove(*id);
+                }
+            }
+        }
     }
 
     pub(crate) fn settle_all(&mut self, unsettled: &mut Unsettled) {
