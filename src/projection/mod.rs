@@ -466,12 +466,28 @@ impl Projection {
         }
         if meetings_changed {
             // Terms may end at the close of a meeting: every body and the Presidency may change.
-            let bodies = self.topics.keys().filter(|t| matches!(t, Topic::Body(_)));
-            touched.0.extend(bodies.cloned());
+            // Most bodies are usually due already (a batch settles them at its end): both sets
+            // are in order, so those missing are found walking them side by side, and only
+            // they are copied (inserting a copy of every body's key at each meeting was a
+            // tenth of a large import).
+            let mut due_already = touched
+                .0
+                .iter()
+                .filter(|t| matches!(t, Topic::Body(_)))
+                .peekable();
+            let mut missing = Vec::new();
+            for body in self.topics.keys().filter(|t| matches!(t, Topic::Body(_))) {
+                while due_already.next_if(|t| *t < body).is_some() {}
+                if due_already.peek() != Some(&body) {
+                    missing.push(body.clone());
+                }
+            }
+            touched.0.extend(missing);
             touched.0.insert(Topic::Presidency);
         }
         let due: Vec<Topic> = match due {
-            Due::All => touched.0.iter().cloned().collect(),
+            // Every one of them: the set is emptied at once rather than copied.
+            Due::All => std::mem::take(&mut touched.0).into_iter().collect(),
             Due::Nothing => Vec::new(),
             Due::Only(wanted) => wanted
                 .into_iter()
