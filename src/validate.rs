@@ -11,7 +11,8 @@
 use std::borrow::Cow;
 
 use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode, TermEnd};
-use crate::projection::{Projection, Unsettled};
+use crate::ledger::event_fingerprint;
+use crate::projection::{Fingerprint, Projection, Unsettled};
 
 /// Why an event may not be appended, and which field says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,17 +164,19 @@ impl Refusal {
 
 /// Whether `event` may be appended as the next entry after those `projection` has folded.
 pub fn validate(projection: &Projection, event: &Event) -> Result<(), Refusal> {
-    validate_at(projection, event, true)
+    validate_at(projection, event, &event_fingerprint(event), true)
 }
 
-/// [`validate`]; with `check_replacement` false, a correction's replacement is not checked (the
-/// caller checks it against the projection with the target retracted).
+/// [`validate`], given the event's fingerprint (a batch computes it once, for this check and
+/// for applying the event); with `check_replacement` false, a correction's replacement is not
+/// checked (the caller checks it against the projection with the target retracted).
 fn validate_at(
     projection: &Projection,
     event: &Event,
+    fingerprint: &Fingerprint,
     check_replacement: bool,
 ) -> Result<(), Refusal> {
-    if let Some(seq) = projection.recorded(event) {
+    if let Some(seq) = projection.recorded_as(fingerprint) {
         return Err(Refusal::Duplicate { seq });
     }
     if let Some(decision) = event.decision() {
@@ -428,7 +431,8 @@ impl Batch {
     pub fn admit(&mut self, event: &Event, override_reason: Option<&str>) -> Result<(), Refusal> {
         let scratch = &mut self.scratch;
         scratch.settle_for(event, &mut self.unsettled);
-        validate_at(scratch, event, false)?;
+        let fingerprint = event_fingerprint(event);
+        validate_at(scratch, event, &fingerprint, false)?;
         if let Event::EntryCorrected(c) = event {
             if let Some(replacement) = c.replacement.as_deref() {
                 // Checked against the scratch projection with the target retracted in place
@@ -438,7 +442,7 @@ impl Batch {
                     .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
             }
         }
-        scratch.apply_event_unsettled(event, override_reason, &mut self.unsettled);
+        scratch.apply_event_unsettled(event, fingerprint, override_reason, &mut self.unsettled);
         if let Event::EntryCorrected(_) = event {
             // What the correction changed (its target's body, State, Presidency, …) is
             // settled at once: a later line may ask whether it still exists.

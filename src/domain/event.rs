@@ -34,16 +34,32 @@ pub enum TermEnd {
 }
 
 /// How [`TermEnd`] is kept in the journal (an ordinary enum; JSON uses a string or an object).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 enum TermEndRepr {
     On(Date),
     CloseOf(MeetingId),
 }
 
-#[derive(Serialize, Deserialize)]
+/// [`TermEndRepr`] borrowed, for serializing without cloning the meeting's id: the same
+/// name, variants and fields, so the same bytes.
+#[derive(Serialize)]
+#[serde(rename = "TermEndRepr")]
+enum TermEndReprRef<'a> {
+    On(Date),
+    CloseOf(&'a MeetingId),
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MeetingRef {
     meeting: MeetingId,
+}
+
+/// [`MeetingRef`] borrowed, for serializing: the same name and field.
+#[derive(Serialize)]
+#[serde(rename = "MeetingRef")]
+struct MeetingRefRef<'a> {
+    meeting: &'a MeetingId,
 }
 
 #[derive(Deserialize)]
@@ -57,12 +73,9 @@ impl Serialize for TermEnd {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match (serializer.is_human_readable(), self) {
             (true, TermEnd::On(date)) => date.serialize(serializer),
-            (true, TermEnd::CloseOf(meeting)) => MeetingRef {
-                meeting: meeting.clone(),
-            }
-            .serialize(serializer),
-            (false, TermEnd::On(date)) => TermEndRepr::On(*date).serialize(serializer),
-            (false, TermEnd::CloseOf(m)) => TermEndRepr::CloseOf(m.clone()).serialize(serializer),
+            (true, TermEnd::CloseOf(meeting)) => MeetingRefRef { meeting }.serialize(serializer),
+            (false, TermEnd::On(date)) => TermEndReprRef::On(*date).serialize(serializer),
+            (false, TermEnd::CloseOf(m)) => TermEndReprRef::CloseOf(m).serialize(serializer),
         }
     }
 }

@@ -220,7 +220,7 @@ impl Ledger {
                     )));
                 }
             } else if seq >= size {
-                tree.append(&frame.hash).map_err(tree_open_error)?;
+                tree.push(&frame.hash).map_err(tree_open_error)?;
                 if tree.size().is_multiple_of(SAVE_EVERY) {
                     tree.store().save(tree.size())?;
                 }
@@ -243,7 +243,7 @@ impl Ledger {
         let Some(tree) = &mut self.tree else { return };
         let mut appended = Ok(());
         for stored in entries {
-            if let Err(e) = tree.append(&stored.hash) {
+            if let Err(e) = tree.push(&stored.hash) {
                 appended = Err(e.to_string());
                 break;
             }
@@ -365,7 +365,7 @@ impl Ledger {
                 path: path.clone(),
                 detail: format!("entry {}: {e}; run `ccm-ledger verify`", tree.size()),
             })?;
-            tree.append(&frame.hash)?;
+            tree.push(&frame.hash)?;
         }
         Ok(tree)
     }

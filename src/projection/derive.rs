@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::{
-    BodyId, CoordinatorElected, Date, Event, MeetingId, PresidencyElected, Seq, StateCode, TermEnd,
+    BodyId, CoordinatorElected, CoordinatorLeft, Date, Event, MeetingId, PresidencyElected, Seq,
+    StateCode, TermEnd,
 };
 
 use super::model::{
@@ -119,11 +120,16 @@ fn declared_how(end: Option<Date>) -> HowEnded {
     }
 }
 
-pub(crate) fn body<'a>(
-    id: &BodyId,
-    events: impl Iterator<Item = (Seq, &'a Event)>,
-    meetings: &Meetings,
-) -> Option<Body> {
+/// What a body's view is derived from, gathered from its events: the body without its terms
+/// (its establishment, changes in order of taking effect, discontinuation), and the elections
+/// and departures its terms come from. `None` before the body is established.
+type Gathered<'a> = (
+    Body,
+    Vec<(Seq, &'a CoordinatorElected)>,
+    Vec<(Seq, &'a CoordinatorLeft)>,
+);
+
+fn gather<'a>(id: &BodyId, events: impl Iterator<Item = (Seq, &'a Event)>) -> Option<Gathered<'a>> {
     let mut established = None;
     let mut changes = Vec::new();
     let mut discontinued = None;
@@ -180,28 +186,78 @@ pub(crate) fn body<'a>(
         }
     }
     changes.sort_by_key(|c| (c.effective, c.seq));
-    let mut body = Body {
+    let body = Body {
         id: id.clone(),
         established: established?,
         changes,
         discontinued,
         terms: Vec::new(),
     };
+    Some((body, elections, lefts))
+}
+
+/// Body `id` without its terms (`terms` empty): its establishment, changes and
+/// discontinuation, exactly as [`body`] derives them. What validating an amendment or a
+/// discontinuation reads, for a fraction of the cost of placing every term in its seat.
+pub(crate) fn body_without_terms<'a>(
+    id: &BodyId,
+    events: impl Iterator<Item = (Seq, &'a Event)>,
+) -> Option<Body> {
+    gather(id, events).map(|(body, _, _)| body)
+}
+
+/// The view of body `id` from its events. `previous` is the body's former terms (or none):
+/// a term whose election is unchanged takes its strings from there instead of copying them
+/// from the event again. A body is recomputed many times while a batch is validated (at every
+/// amendment to it, at the end); copying every term's ids and decision each time was the
+/// largest part of it. What a term is derived from is compared, so the view is the same.
+pub(crate) fn body<'a>(
+    id: &BodyId,
+    events: impl Iterator<Item = (Seq, &'a Event)>,
+    meetings: &Meetings,
+    previous: Vec<Term>,
+) -> Option<Body> {
+    let (mut body, mut elections, mut lefts) = gather(id, events)?;
 
     elections.sort_by_key(|(seq, e)| (e.start, *seq));
+    // The former terms are in the same order (of start, then seq): walked alongside.
+    let mut previous = previous.into_iter().peekable();
     let mut terms: Vec<Term> = elections
         .iter()
         .map(|(seq, e)| {
+            while previous
+                .peek()
+                .is_some_and(|t| (t.start, t.seq) < (e.start, *seq))
+            {
+                previous.next();
+            }
+            let unchanged = previous.next_if(|t| {
+                t.seq == *seq
+                    && t.start == e.start
+                    && t.body == *id
+                    && t.state == e.state
+                    && t.declared_end == e.end
+                    && t.decision == e.decision
+            });
+            let (body, state, declared_end, decision) = match unchanged {
+                Some(t) => (t.body, t.state, t.declared_end, t.decision),
+                None => (
+                    id.clone(),
+                    e.state.clone(),
+                    e.end.clone(),
+                    e.decision.clone(),
+                ),
+            };
             let end = resolve(&e.end, meetings);
             Term {
-                body: id.clone(),
+                body,
                 seat: 0,
-                state: e.state.clone(),
+                state,
                 start: e.start,
-                declared_end: e.end.clone(),
+                declared_end,
                 end,
                 how_ended: declared_how(end),
-                decision: e.decision.clone(),
+                decision,
                 seq: *seq,
                 predecessor: None,
                 successor: None,
@@ -275,6 +331,8 @@ struct SeatTail {
 /// to their predecessor and successor, and names how an expired term was followed.
 fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
     let mut seats: BTreeMap<u32, SeatTail> = BTreeMap::new();
+    // The index of each term's successor, for `label_followed`.
+    let mut next: Vec<Option<usize>> = vec![None; terms.len()];
     for i in 0..terms.len() {
         let start = terms[i].start;
         let n = seats_on(start);
@@ -306,6 +364,7 @@ fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
             let before = tail.last;
             terms[before].successor = Some(terms[i].seq);
             terms[i].predecessor = Some(terms[before].seq);
+            next[before] = Some(i);
         }
         terms[i].seat = seat;
         seats.insert(
@@ -316,28 +375,23 @@ fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
             },
         );
     }
-    label_followed(terms, |t| t.successor);
+    label_followed(terms, &next);
 }
 
-/// An expired term directly followed (its successor starts on its end) was renewed or
-/// succeeded.
-fn label_followed(terms: &mut [Term], successor: impl Fn(&Term) -> Option<Seq>) {
-    let by_seq: BTreeMap<Seq, (StateCode, Date)> = terms
-        .iter()
-        .map(|t| (t.seq, (t.state.clone(), t.start)))
-        .collect();
-    for term in terms.iter_mut() {
-        let Some(next) = successor(term) else {
+/// An expired term directly followed (its successor, `terms[next[i]]`, starts on its end)
+/// was renewed or succeeded. By index: looking successors up by seq in a map of copies of
+/// their States cost a string clone per term at every recomputation of a body.
+fn label_followed(terms: &mut [Term], next: &[Option<usize>]) {
+    for (i, j) in next.iter().enumerate() {
+        let Some(j) = *j else {
             continue;
         };
-        let Some((state, start)) = by_seq.get(&next) else {
-            continue;
-        };
-        if term.how_ended == HowEnded::TermExpired && term.end == Some(*start) {
-            term.how_ended = if *state == term.state {
-                HowEnded::Renewed { by: next }
+        let (start, by) = (terms[j].start, terms[j].seq);
+        if terms[i].how_ended == HowEnded::TermExpired && terms[i].end == Some(start) {
+            terms[i].how_ended = if terms[j].state == terms[i].state {
+                HowEnded::Renewed { by }
             } else {
-                HowEnded::Succeeded { by: next }
+                HowEnded::Succeeded { by }
             };
         }
     }

@@ -102,6 +102,9 @@ pub struct Projection {
     part: Option<Box<sections::Part>>,
 }
 
+/// An event's [`event_fingerprint`]: what the duplicate check looks up.
+pub(crate) type Fingerprint = [u8; 32];
+
 /// The views an applied batch has touched.
 #[derive(Default)]
 struct Touched(BTreeSet<Topic>);
@@ -139,6 +142,7 @@ impl Projection {
             self.record(
                 entry.seq,
                 &entry.event,
+                event_fingerprint(&entry.event),
                 entry.override_reason.as_deref(),
                 &mut touched,
             );
@@ -150,7 +154,8 @@ impl Projection {
     /// when checking a batch of events against a scratch copy before any is appended.
     pub fn apply_event(&mut self, event: &Event) {
         let mut touched = Touched::default();
-        self.record(Seq(self.applied), event, None, &mut touched);
+        let fingerprint = event_fingerprint(event);
+        self.record(Seq(self.applied), event, fingerprint, None, &mut touched);
         self.recompute(touched);
     }
 
@@ -160,18 +165,30 @@ impl Projection {
     /// recomputation of each body, not one per election.
     /// `override_reason` is the line's, so the projection a batch was validated on is the
     /// one the rules then judge (they read which findings an override excuses).
+    /// `fingerprint` is the event's, as the duplicate check computed it before.
     pub(crate) fn apply_event_unsettled(
         &mut self,
         event: &Event,
+        fingerprint: Fingerprint,
         override_reason: Option<&str>,
         unsettled: &mut Unsettled,
     ) {
-        self.record(Seq(self.applied), event, override_reason, &mut unsettled.0);
+        debug_assert_eq!(fingerprint, event_fingerprint(event));
+        self.record(
+            Seq(self.applied),
+            event,
+            fingerprint,
+            override_reason,
+            &mut unsettled.0,
+        );
         self.settle(&mut unsettled.0, Due::Nothing);
     }
 
     /// Recomputes what validating `event` reads. An election reads only whether its body
-    /// exists, which later elections do not change; a correction may read anything.
+    /// exists, which later elections do not change; an amendment or a discontinuation reads
+    /// the body's parameters and whether it is discontinued, not its terms (so only those
+    /// are recomputed, and the terms stay due); a departure reads the terms; a correction
+    /// may read anything.
     pub(crate) fn settle_for(&mut self, event: &Event, unsettled: &mut Unsettled) {
         let mut bodies: Vec<&BodyId> = Vec::new();
         match event {
@@ -180,10 +197,11 @@ impl Projection {
             }
             Event::BodyEstablished(e) if !self.bodies.contains_key(&e.body) => bodies.push(&e.body),
             Event::CoordinatorLeft(e) => bodies.push(&e.body),
-            Event::MandateAmended(e) => bodies.push(&e.body),
-            Event::BodyAmended(e) => bodies.push(&e.body),
+            Event::MandateAmended(e) => return self.settle_without_terms(&[&e.body], unsettled),
+            Event::BodyAmended(e) => return self.settle_without_terms(&[&e.body], unsettled),
             Event::BodyDiscontinued(e) => {
-                bodies.extend([&e.body].into_iter().chain(&e.transfer_to))
+                let named: Vec<&BodyId> = [&e.body].into_iter().chain(&e.transfer_to).collect();
+                return self.settle_without_terms(&named, unsettled);
             }
             Event::EntryCorrected(c) => {
                 // A correction reads what its target (as it stands, and as it stood before
@@ -208,6 +226,36 @@ impl Projection {
             .map(|id| Topic::Body(id.clone()))
             .collect();
         self.settle(&mut unsettled.0, Due::Only(wanted));
+    }
+
+    /// Recomputes the stale bodies `ids` but for their terms: their establishment, changes
+    /// and discontinuation are then exact, their terms may be stale, and they stay due for
+    /// a whole recomputation (by [`Self::settle_for`] when a departure or a correction reads
+    /// them, or [`Self::settle_all`]). Recomputing every term at each amendment made
+    /// validating a long-lived body's amendments cost its whole history each time.
+    fn settle_without_terms(&mut self, ids: &[&BodyId], unsettled: &mut Unsettled) {
+        self.settle(&mut unsettled.0, Due::Nothing);
+        for id in ids {
+            let topic = Topic::Body((*id).clone());
+            if !unsettled.0 .0.contains(&topic) {
+                continue;
+            }
+            match derive::body_without_terms(id, self.events_of(&topic)) {
+                Some(fresh) => match self.bodies.get_mut(*id) {
+                    Some(body) => {
+                        body.established = fresh.established;
+                        body.changes = fresh.changes;
+                        body.discontinued = fresh.discontinued;
+                    }
+                    None => {
+                        self.bodies.insert(fresh.id.clone(), fresh);
+                    }
+                },
+                None => {
+                    self.bodies.remove(*id);
+                }
+            }
+        }
     }
 
     pub(crate) fn settle_all(&mut self, unsettled: &mut Unsettled) {
@@ -279,10 +327,13 @@ impl Projection {
         self.applied
     }
 
+    /// Folds entry `seq`; `fingerprint` is its event's (the caller may have computed it
+    /// already, for the duplicate check).
     fn record(
         &mut self,
         seq: Seq,
         event: &Event,
+        fingerprint: Fingerprint,
         override_reason: Option<&str>,
         touched: &mut Touched,
     ) {
@@ -291,9 +342,7 @@ impl Projection {
             "a projection decoded for reading only cannot take more entries"
         );
         self.applied += 1;
-        self.fingerprints
-            .entry(event_fingerprint(event))
-            .or_insert(seq);
+        self.fingerprints.entry(fingerprint).or_insert(seq);
         let Event::EntryCorrected(correction) = event else {
             self.set_override(seq, override_reason);
             self.put(seq, event.clone(), touched);
@@ -335,7 +384,15 @@ impl Projection {
 
     fn put(&mut self, seq: Seq, event: Event, touched: &mut Touched) {
         if let Some(topic) = Topic::of(&event) {
-            self.topics.entry(topic.clone()).or_default().insert(seq);
+            // Most events join a topic already known: its key is copied only when it is new.
+            match self.topics.get_mut(&topic) {
+                Some(seqs) => {
+                    seqs.insert(seq);
+                }
+                None => {
+                    self.topics.insert(topic.clone(), BTreeSet::from([seq]));
+                }
+            }
             touched.0.insert(topic);
         }
         self.effective.insert(seq, event);
@@ -394,11 +451,11 @@ impl Projection {
             match &topic {
                 Topic::State(code) => {
                     let view = derive::state(code, self.events_of(&topic));
-                    set(&mut self.states, code, view);
+                    replace(&mut self.states, code, view);
                 }
                 Topic::Institution(code) => {
                     let view = derive::institution(self.events_of(&topic));
-                    set(&mut self.institutions, code, view);
+                    replace(&mut self.institutions, code, view);
                 }
                 Topic::Meeting(id) => {
                     let view = derive::meeting(self.events_of(&topic));
@@ -409,12 +466,28 @@ impl Projection {
         }
         if meetings_changed {
             // Terms may end at the close of a meeting: every body and the Presidency may change.
-            let bodies = self.topics.keys().filter(|t| matches!(t, Topic::Body(_)));
-            touched.0.extend(bodies.cloned());
+            // Most bodies are usually due already (a batch settles them at its end): both sets
+            // are in order, so those missing are found walking them side by side, and only
+            // they are copied (inserting a copy of every body's key at each meeting was a
+            // tenth of a large import).
+            let mut due_already = touched
+                .0
+                .iter()
+                .filter(|t| matches!(t, Topic::Body(_)))
+                .peekable();
+            let mut missing = Vec::new();
+            for body in self.topics.keys().filter(|t| matches!(t, Topic::Body(_))) {
+                while due_already.next_if(|t| *t < body).is_some() {}
+                if due_already.peek() != Some(&body) {
+                    missing.push(body.clone());
+                }
+            }
+            touched.0.extend(missing);
             touched.0.insert(Topic::Presidency);
         }
         let due: Vec<Topic> = match due {
-            Due::All => touched.0.iter().cloned().collect(),
+            // Every one of them: the set is emptied at once rather than copied.
+            Due::All => std::mem::take(&mut touched.0).into_iter().collect(),
             Due::Nothing => Vec::new(),
             Due::Only(wanted) => wanted
                 .into_iter()
@@ -425,8 +498,14 @@ impl Projection {
             touched.0.remove(&topic);
             match &topic {
                 Topic::Body(id) => {
-                    let view = derive::body(id, self.events_of(&topic), &self.meetings);
-                    set(&mut self.bodies, id, view);
+                    // Its terms are taken: the new view reuses those that did not change.
+                    let previous = self
+                        .bodies
+                        .get_mut(id)
+                        .map(|b| std::mem::take(&mut b.terms))
+                        .unwrap_or_default();
+                    let view = derive::body(id, self.events_of(&topic), &self.meetings, previous);
+                    replace(&mut self.bodies, id, view);
                 }
                 Topic::Presidency => {
                     self.presidency = derive::presidency(self.events_of(&topic), &self.meetings);
@@ -441,7 +520,12 @@ impl Projection {
     /// The entry that recorded exactly this event (by [`event_fingerprint`]), if one did and
     /// it is still in effect (or is a correction).
     pub fn recorded(&self, event: &Event) -> Option<Seq> {
-        self.fingerprints.get(&event_fingerprint(event)).copied()
+        self.recorded_as(&event_fingerprint(event))
+    }
+
+    /// [`Self::recorded`], given the event's fingerprint.
+    pub(crate) fn recorded_as(&self, fingerprint: &Fingerprint) -> Option<Seq> {
+        self.fingerprints.get(fingerprint).copied()
     }
 
     /// The event entry `seq` stands for now: its own, or its latest correction's replacement.
@@ -525,7 +609,23 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, saved: Option<V>) {
     }
 }
 
-/// Puts or removes a view; says whether it changed.
+/// Puts or removes a view, without asking whether it changed: comparing a body's view (every
+/// term) with the one it replaces cost as much as deriving it, for an answer only meetings need.
+fn replace<K: Ord + Clone, V>(map: &mut BTreeMap<K, V>, key: &K, view: Option<V>) {
+    match view {
+        Some(v) => match map.get_mut(key) {
+            Some(slot) => *slot = v,
+            None => {
+                map.insert(key.clone(), v);
+            }
+        },
+        None => {
+            map.remove(key);
+        }
+    }
+}
+
+/// Puts or removes a view; says whether it changed (a changed meeting may end terms).
 fn set<K: Ord + Clone, V: PartialEq>(map: &mut BTreeMap<K, V>, key: &K, view: Option<V>) -> bool {
     match view {
         Some(v) => {

@@ -179,6 +179,27 @@ impl Body {
             .fold(self.established.seats, |seats, c| c.seats.unwrap_or(seats))
     }
 
+    /// The term length in years in force on `on` (what [`Self::parameters_on`] says, without
+    /// copying the name and mandate: the rules ask it for every term).
+    pub fn term_years_on(&self, on: Date) -> u32 {
+        self.changes
+            .iter()
+            .filter(|c| c.effective <= on)
+            .fold(self.established.term_years, |years, c| {
+                c.term_years.unwrap_or(years)
+            })
+    }
+
+    /// The seats renewed a year in force on `on` (as [`Self::term_years_on`]).
+    pub fn renew_per_year_on(&self, on: Date) -> u32 {
+        self.changes
+            .iter()
+            .filter(|c| c.effective <= on)
+            .fold(self.established.renew_per_year, |renew, c| {
+                c.renew_per_year.unwrap_or(renew)
+            })
+    }
+
     /// The most seats the body ever had, counting overflow seats a term was put in (R1): how
     /// many seat rows a picture or an export of its whole history needs.
     pub fn seats_ever(&self) -> u32 {

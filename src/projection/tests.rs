@@ -747,6 +747,38 @@ fn a_correction_replaces_an_entry_and_the_earlier_belief_stays_answerable() {
 }
 
 #[test]
+fn a_body_answers_its_numbers_on_a_day_as_its_parameters_on_that_day() {
+    let p = Projection::fold(&fixture());
+    for day in every_boundary(&p) {
+        for b in p.bodies() {
+            let parameters = b.parameters_on(day);
+            assert_eq!(b.seats_on(day), parameters.seats, "{} {day}", b.id);
+            assert_eq!(
+                b.term_years_on(day),
+                parameters.term_years,
+                "{} {day}",
+                b.id
+            );
+            assert_eq!(b.renew_per_year_on(day), parameters.renew_per_year);
+        }
+    }
+}
+
+#[test]
+fn a_body_recomputed_after_each_entry_is_the_body_folded_at_once_even_across_corrections() {
+    // Entry by entry, each body is recomputed from its former terms (those whose election
+    // did not change are reused); folded at once, from nothing. The corrections replace and
+    // retract elections whose terms were already derived.
+    for all in [corrected_story(), fixture()] {
+        let mut stepwise = Projection::default();
+        for entry in &all {
+            stepwise.apply(entry);
+        }
+        assert_eq!(stepwise, Projection::fold(&all));
+    }
+}
+
+#[test]
 fn a_retraction_removes_an_entry_from_the_projection_but_not_from_the_record() {
     let all = corrected_story();
     let now = Projection::fold(&all);

@@ -44,7 +44,7 @@ pub(super) fn overfilled(projection: &Projection) -> Vec<Finding> {
         let mut i = 0;
         while i < days.len() {
             let day = days[i];
-            let seats = body.parameters_on(day).seats;
+            let seats = body.seats_on(day);
             let holders: Vec<&Term> = body.holders_on(day).collect();
             if holders.len() <= seats as usize {
                 i += 1;
@@ -56,7 +56,7 @@ pub(super) fn overfilled(projection: &Projection) -> Vec<Finding> {
             let mut j = i + 1;
             while j < days.len() {
                 let held: Vec<&Term> = body.holders_on(days[j]).collect();
-                if held.len() <= body.parameters_on(days[j]).seats as usize {
+                if held.len() <= body.seats_on(days[j]) as usize {
                     break;
                 }
                 seqs.extend(held.iter().map(|t| t.seq));
@@ -162,7 +162,7 @@ pub(super) fn vacancies(
             );
         };
         for day in change_days(body).into_iter().filter(|d| *d < stop) {
-            let seats = body.parameters_on(day).seats;
+            let seats = body.seats_on(day);
             let held = seats_held(body, day, seats);
             // Seats filled, or abolished, end their gaps.
             let closed: Vec<u32> = gaps

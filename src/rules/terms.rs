@@ -33,7 +33,7 @@ fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Ve
     body.terms
         .iter()
         .map(|term| {
-            let term_years = body.parameters_on(term.start).term_years;
+            let term_years = body.term_years_on(term.start);
             let planned = resolve(projection, &term.declared_end);
             Reading {
                 term,
@@ -189,7 +189,7 @@ pub(super) fn stagger(projection: &Projection, tol: &Tolerances) -> Vec<Finding>
         for (year, mut terms) in by_year {
             terms.sort_by_key(|r| (r.term.start, r.term.seq));
             for (k, r) in terms.iter().enumerate() {
-                let allowed = body.parameters_on(r.term.start).renew_per_year;
+                let allowed = body.renew_per_year_on(r.term.start);
                 if k < allowed as usize {
                     continue;
                 }

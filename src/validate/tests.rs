@@ -285,3 +285,32 @@ fn a_replacement_is_checked_as_if_recorded_instead_of_its_target() {
         "replacement: the replacement is what entry 0 already says"
     );
 }
+
+#[test]
+fn in_a_batch_an_amendment_is_judged_on_the_amendments_before_it_while_terms_wait() {
+    // An amendment settles its body's parameters but not its terms (they stay due): a later
+    // amendment in the same batch still sees what the earlier ones changed, a departure
+    // still sees the terms, and the batch ends as the fold of its lines.
+    let lines = [
+        r#"{"kind":"mandate_amended","body":"wg-clearance","add":["mine action data"],"by":"2RC-2 2021-09-21"}"#,
+        r#"{"kind":"body_amended","body":"wg-clearance","seats":3,"by":"2RC-2 2021-09-21"}"#,
+        r#"{"kind":"mandate_amended","body":"wg-clearance","remove":["mine action data"],"by":"2RC-2 2021-09-22"}"#,
+        r#"{"kind":"body_amended","body":"wg-clearance","renew_per_year":4,"by":"2RC-2 2021-09-22"}"#,
+    ];
+    let events: Vec<Event> = lines.iter().map(|l| event(l)).collect();
+    let base = Projection::fold(&story());
+    let mut batch = Batch::onto(base.clone());
+    let mut step = base;
+    for (line, event) in lines.iter().zip(&events) {
+        let whole = validate(&step, event);
+        assert_eq!(batch.admit(event, None), whole, "{line}");
+        if whole.is_ok() {
+            step.apply_event(event);
+        }
+    }
+    assert!(matches!(
+        validate(&step, &events[3]),
+        Err(Refusal::StaggerExceedsSeats { seats: 3, .. })
+    ));
+    assert_eq!(batch.finish(), step);
+}

@@ -217,3 +217,38 @@ fn node_keys_sort_by_level_then_index_and_parse_back() {
     assert_eq!(parse_node_key(&node_key(3, 1234)), Some((3, 1234)));
     assert_eq!(parse_node_key(&[1, 2, 3]), None);
 }
+
+#[test]
+fn a_tree_built_by_push_has_the_root_and_nodes_of_one_built_by_append() {
+    let e = entries(300);
+    let mut pushed = MerkleTree::new(MemoryNodeStore::new());
+    let appended = tree_of(&e);
+    for (i, entry) in e.iter().enumerate() {
+        pushed.push(entry).unwrap();
+        assert_eq!(pushed.root(), root_of(&e[..=i]), "size {}", i + 1);
+    }
+    assert_eq!(pushed.store().len(), appended.store().len());
+    for n in 0..=300 {
+        assert_eq!(pushed.root_at(n).unwrap(), appended.root_at(n).unwrap());
+    }
+}
+
+#[test]
+fn a_failed_push_changes_nothing_and_can_be_retried() {
+    let e = entries(8);
+    let mut tree = MerkleTree::new(FailingStore {
+        budget: 2 * 7 - 3 + 2, // the 7 first leaves, and 2 of the 4 puts of the 8th
+        ..FailingStore::default()
+    });
+    for entry in &e[..7] {
+        tree.push(entry).unwrap();
+    }
+    assert!(matches!(tree.push(&e[7]), Err(TreeError::Store(_))));
+    assert_eq!(tree.size(), 7);
+    assert_eq!(tree.root(), root_of(&e[..7]));
+    let mut store = tree.into_store();
+    store.budget = usize::MAX;
+    let mut tree = MerkleTree::open(store, 7).unwrap();
+    tree.push(&e[7]).unwrap();
+    assert_eq!(tree.root(), root_of(&e));
+}
