@@ -191,6 +191,9 @@ impl Store {
     /// Opens (or creates) the database at `path`. sled 0.34 can panic on a damaged file; the
     /// panic is caught and reported as an error so the caller can rebuild.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        /// How long a lock on sled's files, left by a handle this process just dropped, is
+        /// waited for.
+        const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
         let config = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
@@ -198,13 +201,30 @@ impl Store {
         // The panic hook is process-wide: swap it under a lock, so two threads opening stores
         // at once cannot leave the silent hook installed.
         static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let opened = {
+        let open_once = || {
             let _guard = HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let previous_hook = panic::take_hook();
             panic::set_hook(Box::new(|_| {}));
             let opened = panic::catch_unwind(AssertUnwindSafe(|| config.open()));
             panic::set_hook(previous_hook);
             opened
+        };
+        // Only the holder of the ledger's lock opens the store, so sled's own file lock, when
+        // taken, is held by this process: a handle just dropped whose I/O threads have not let
+        // go of the file yet. It is waited for, not taken for damage (which would set the
+        // database aside and rebuild it).
+        let deadline = std::time::Instant::now() + SLED_LOCK_PATIENCE;
+        let opened = loop {
+            match open_once() {
+                // sled 0.34 reports it as `ErrorKind::Other` with this message (config.rs).
+                Ok(Err(sled::Error::Io(e)))
+                    if e.to_string().starts_with("could not acquire lock on")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                other => break other,
+            }
         };
         let db = match opened {
             Ok(Ok(db)) => db,
