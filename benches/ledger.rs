@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ccm_ledger::domain::jsonl::event_to_value;
 use ccm_ledger::domain::{Draft, Event, MeetingHeld, MeetingId, MeetingType, Timestamp};
 use ccm_ledger::ledger::{
     verify_dir_with, Access, Decoding, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT,
@@ -228,7 +227,7 @@ fn measure(n: usize, dir: &Path) -> Vec<Row> {
 
     // The JSONL for both imports, written first.
     let jsonl = dir.join("events.jsonl");
-    write_jsonl(&jsonl, &drafts);
+    synthetic::write_jsonl(&jsonl, &drafts);
     let jsonl_bytes = fs::metadata(&jsonl).map_or(0, |m| m.len());
 
     // --- the limits, on the same entry bytes: the ledger is built once to get them.
@@ -734,20 +733,6 @@ fn ledger_cmd(bin: &Path, dir: &Path) -> Command {
         .env("CCM_LEDGER_NOW", NOW)
         .env("CCM_LEDGER_RECORDER", "bench");
     cmd
-}
-
-fn write_jsonl(path: &Path, drafts: &[Draft]) {
-    let mut out = std::io::BufWriter::new(File::create(path).expect("a JSONL file"));
-    for draft in drafts {
-        let mut value = event_to_value(&draft.event);
-        if let (Some(reason), serde_json::Value::Object(map)) = (&draft.override_reason, &mut value)
-        {
-            map.insert("override".into(), reason.clone().into());
-        }
-        serde_json::to_writer(&mut out, &value).expect("JSON");
-        out.write_all(b"\n").expect("write");
-    }
-    out.flush().expect("flush");
 }
 
 /// One run of a process: its wall time from spawn to exit, and its own peak resident set.

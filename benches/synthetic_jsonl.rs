@@ -10,11 +10,6 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-use std::fs::File;
-use std::io::Write;
-
-use ccm_ledger::domain::jsonl::event_to_value;
-
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -26,16 +21,6 @@ fn main() {
     };
     let n: usize = n.parse().expect("N: a number of events");
     let drafts = synthetic::ledger(n);
-    let mut out = std::io::BufWriter::new(File::create(path).expect("FILE: writable"));
-    for draft in &drafts {
-        let mut value = event_to_value(&draft.event);
-        if let (Some(reason), serde_json::Value::Object(map)) = (&draft.override_reason, &mut value)
-        {
-            map.insert("override".into(), reason.clone().into());
-        }
-        serde_json::to_writer(&mut out, &value).expect("JSON");
-        out.write_all(b"\n").expect("write");
-    }
-    out.flush().expect("flush");
+    synthetic::write_jsonl(std::path::Path::new(path), &drafts);
     eprintln!("{} events written to {path}", drafts.len());
 }

@@ -10,6 +10,10 @@
 //! rarer event. The number of bodies grows with `n` (n / 250) so that 10^6 events still
 //! span about two centuries.
 
+use std::io::Write;
+use std::path::Path;
+
+use ccm_ledger::domain::jsonl::event_to_value;
 use ccm_ledger::domain::*;
 
 pub fn date(y: i32, m: u8, d: u8) -> Date {
@@ -518,4 +522,20 @@ impl Gen {
             self.establish(y);
         }
     }
+}
+
+/// Writes `drafts` as the JSON Lines `ccm-ledger import` reads, each with its override.
+pub fn write_jsonl(path: &Path, drafts: &[Draft]) {
+    let file = std::fs::File::create(path).expect("a writable JSONL file");
+    let mut out = std::io::BufWriter::new(file);
+    for draft in drafts {
+        let mut value = event_to_value(&draft.event);
+        if let (Some(reason), serde_json::Value::Object(map)) = (&draft.override_reason, &mut value)
+        {
+            map.insert("override".into(), reason.clone().into());
+        }
+        serde_json::to_writer(&mut out, &value).expect("JSON");
+        out.write_all(b"\n").expect("write");
+    }
+    out.flush().expect("flush");
 }

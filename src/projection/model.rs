@@ -173,31 +173,32 @@ impl Body {
 
     /// The number of seats in force on `on`.
     pub fn seats_on(&self, on: Date) -> u32 {
-        self.changes
-            .iter()
-            .filter(|c| c.effective <= on)
-            .fold(self.established.seats, |seats, c| c.seats.unwrap_or(seats))
+        self.number_on(on, self.established.seats, |c| c.seats)
     }
 
     /// The term length in years in force on `on` (what [`Self::parameters_on`] says, without
     /// copying the name and mandate: the rules ask it for every term).
     pub fn term_years_on(&self, on: Date) -> u32 {
-        self.changes
-            .iter()
-            .filter(|c| c.effective <= on)
-            .fold(self.established.term_years, |years, c| {
-                c.term_years.unwrap_or(years)
-            })
+        self.number_on(on, self.established.term_years, |c| c.term_years)
     }
 
     /// The seats renewed a year in force on `on` (as [`Self::term_years_on`]).
     pub fn renew_per_year_on(&self, on: Date) -> u32 {
+        self.number_on(on, self.established.renew_per_year, |c| c.renew_per_year)
+    }
+
+    /// One number of the body's parameters in force on `on`: as established, then as the
+    /// latest amendment in force that changed it.
+    fn number_on(
+        &self,
+        on: Date,
+        established: u32,
+        changed: impl Fn(&BodyChange) -> Option<u32>,
+    ) -> u32 {
         self.changes
             .iter()
             .filter(|c| c.effective <= on)
-            .fold(self.established.renew_per_year, |renew, c| {
-                c.renew_per_year.unwrap_or(renew)
-            })
+            .fold(established, |n, c| changed(c).unwrap_or(n))
     }
 
     /// The most seats the body ever had, counting overflow seats a term was put in (R1): how
