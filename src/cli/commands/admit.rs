@@ -4,7 +4,7 @@
 use crate::cli::moment;
 use crate::cli::CliError;
 use crate::domain::jsonl::Line;
-use crate::ledger::{Ledger, Prepared};
+use crate::ledger::Ledger;
 use crate::projection::Projection;
 use crate::rules::{self, Finding, Tolerances};
 use crate::validate::validate_all;
@@ -37,28 +37,9 @@ pub fn validate_lines(
 
 /// Refuses the append if its entries would add a continuity-rule finding of severity error
 /// that no override on its line excuses: the findings are printed, each with the line that
-/// causes it, and the exit code is 4. `line_numbers[i]` is the line of the i-th entry.
-pub fn keep_rules(
-    base: &Projection,
-    source: &str,
-    line_numbers: &[usize],
-    prepared: &Prepared,
-) -> Result<(), CliError> {
-    let tolerances = Tolerances::default();
-    let mut after = base.clone();
-    after.apply_all(prepared.entries.iter().map(|s| &s.entry));
-    refuse_added_errors(
-        &rules::check(base, &tolerances),
-        base.entries_applied(),
-        &after,
-        source,
-        &line_numbers.iter().copied().collect(),
-    )
-}
-
-/// [`keep_rules`] for an append whose "after" projection is already built (an import's
-/// validation folds the lines onto it) and whose "before" findings were taken before it was:
-/// `first_new` is the seq of the append's first entry, `numbers` the line of each entry.
+/// causes it, and the exit code is 4. `before` are the findings before the append, `after`
+/// the projection with it applied (an import's validation folds the lines onto it),
+/// `first_new` the seq of the append's first entry, `numbers` the line of each entry.
 pub fn refuse_added_errors(
     before: &[Finding],
     first_new: u64,

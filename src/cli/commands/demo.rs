@@ -203,7 +203,7 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
     let drafts: Vec<_> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
     let recorder = fixture_recorder();
     let expected = prepare(crate::ledger::Head::empty(), &drafts, &recorder).head();
-    let mut ledger = match Ledger::open(dir, Access::Write) {
+    let ledger = match Ledger::open(dir, Access::Write) {
         Ok(ledger) => ledger,
         Err(LedgerError::NotALedger(_)) => Ledger::init(dir)?,
         Err(e) => return Err(e.into()),
@@ -219,16 +219,14 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
             head.entries
         )));
     }
-    let source = "fixtures/ccm-machinery.jsonl";
-    let mut projection = super::admit::head_projection(Some(&mut ledger))?;
-    super::admit::validate_lines(&projection, source, &lines)?;
-    let prepared = ledger.prepare(&drafts, &recorder);
-    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
-    super::admit::keep_rules(&projection, source, &numbers, &prepared)?;
-    projection.apply_all(prepared.entries.iter().map(|s| &s.entry));
-    let head = ledger.commit(prepared)?;
-    // The tour's queries then read the snapshot instead of folding the fixture.
-    crate::cli::moment::keep_snapshot(&ledger, &projection);
+    // The import's own path (validation, rules, one sync, the snapshot kept), under the lock
+    // taken above, with the fixture's pinned recorder.
+    let fixture = Context {
+        ledger_dir: dir.to_owned(),
+        json: false,
+        recorder,
+    };
+    let head = super::import::append_to(&fixture, ledger, "fixtures/ccm-machinery.jsonl", lines)?;
     Ok(Built::Created(head.entries))
 }
 

@@ -135,7 +135,7 @@ pub fn import_file(ctx: &Context, file: &Path) -> Result<(usize, Head), CliError
                 .map(|e| format!("{name}:{}: {}", e.line, e.problem))
                 .collect()
         };
-        append_pieces(ctx, &name, receive, bad_lines)
+        append_pieces(ctx, open_for_append(ctx)?, &name, receive, bad_lines)
     })
 }
 
@@ -156,11 +156,45 @@ struct Claim {
 /// Validates `lines` (from `name`) and appends them all, or nothing, then keeps the snapshot:
 /// what `record` does with its one line, as `import` does with a file.
 pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<Head, CliError> {
+    let existing = open_for_append(ctx)?;
+    append_lines(ctx, existing, name, lines)
+}
+
+/// [`append`] to a ledger the caller already holds open for writing (`demo`, which first
+/// looks at what it holds, and keeps the lock meanwhile).
+pub fn append_to(
+    ctx: &Context,
+    ledger: Ledger,
+    name: &str,
+    lines: Vec<(usize, Line)>,
+) -> Result<Head, CliError> {
+    append_lines(ctx, Some(ledger), name, lines)
+}
+
+fn append_lines(
+    ctx: &Context,
+    existing: Option<Ledger>,
+    name: &str,
+    lines: Vec<(usize, Line)>,
+) -> Result<Head, CliError> {
     let piece = Piece {
         lines,
         bad_line_seen: false,
     };
-    Ok(append_pieces(ctx, name, std::iter::once(piece), Vec::new)?.1)
+    Ok(append_pieces(ctx, existing, name, std::iter::once(piece), Vec::new)?.1)
+}
+
+/// The ledger of `ctx` opened for writing, or `None` when there is none yet (an append then
+/// creates it, once everything has passed).
+fn open_for_append(ctx: &Context) -> Result<Option<Ledger>, CliError> {
+    match Ledger::open(&ctx.ledger_dir, Access::Write) {
+        Ok(ledger) => {
+            ctx.tell(&ledger);
+            Ok(Some(ledger))
+        }
+        Err(LedgerError::NotALedger(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The import, all or nothing, a piece at a time. Each piece is validated onto the
@@ -178,18 +212,11 @@ pub fn append(ctx: &Context, name: &str, lines: Vec<(usize, Line)>) -> Result<He
 /// checked for claims while nothing worse was found.
 fn append_pieces(
     ctx: &Context,
+    mut existing: Option<Ledger>,
     name: &str,
     pieces: impl IntoIterator<Item = Piece>,
     bad_lines: impl FnOnce() -> Vec<String>,
 ) -> Result<(usize, Head), CliError> {
-    let mut existing = match Ledger::open(&ctx.ledger_dir, Access::Write) {
-        Ok(ledger) => Some(ledger),
-        Err(LedgerError::NotALedger(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(ledger) = &existing {
-        ctx.tell(ledger);
-    }
     let base = super::admit::head_projection(existing.as_mut())?;
     // "Before" is kept as its findings: the projection itself becomes "after".
     let before = rules::check(&base, &Tolerances::default());
