@@ -3,13 +3,9 @@
 
 use crate::domain::{Date, Timestamp};
 use crate::ledger::{FoldFor, Ledger};
-use crate::projection::{Projection, Question};
+use crate::projection::{Projection, Question, SNAPSHOT_KEY};
 
 use super::CliError;
-
-/// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
-/// never used for a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-7");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {
@@ -110,31 +106,6 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
 /// the stored snapshot (only its views, when nothing follows it) and the entries after it.
 pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
     fold(ledger, known, FoldFor::Reading)
-}
-
-/// Keeps `projection` (the whole projection at the head of `ledger`, as a writer holds it
-/// after a commit: the one it validated against, with the new entries applied) as the
-/// snapshot, so that the next query reads it instead of folding the ledger. Says whether it
-/// was kept (a projection of another length is not).
-pub fn keep_snapshot(ledger: &Ledger, projection: &Projection) -> bool {
-    ledger.keep_snapshot(SNAPSHOT_KEY, projection)
-}
-
-/// The projection at the head, whole, to validate what would be appended to it.
-pub fn projection_to_extend(ledger: &mut Ledger) -> Result<Projection, CliError> {
-    let known = KnownAt {
-        entries: ledger.head().entries,
-    };
-    fold(ledger, known, FoldFor::Extending)
-}
-
-/// The projection of the first `known.entries` entries, for `purpose`.
-pub fn projection_for(
-    ledger: &mut Ledger,
-    known: KnownAt,
-    purpose: FoldFor,
-) -> Result<Projection, CliError> {
-    fold(ledger, known, purpose)
 }
 
 fn fold(ledger: &mut Ledger, known: KnownAt, purpose: FoldFor) -> Result<Projection, CliError> {

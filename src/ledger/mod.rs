@@ -68,6 +68,8 @@ pub enum LedgerError {
     ReadOnly,
     #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
     Stale { prepared_for: u64, head: u64 },
+    #[error("this append was already acknowledged or abandoned")]
+    AppendFinished,
     #[error("{path}: {detail}")]
     Config { path: PathBuf, detail: String },
     #[error("signing key {path}: {detail}")]
@@ -250,6 +252,11 @@ impl Ledger {
             .open(&path)
             .map_err(LedgerError::io(&path))?;
         Ok(Appender { journal, head_file })
+    }
+
+    /// Whether this process holds the ledger for writing (opened with [`Access::Write`]).
+    pub fn is_writer(&self) -> bool {
+        self.access == Access::Write && self.lock.is_some()
     }
 
     pub fn dir(&self) -> &Path {

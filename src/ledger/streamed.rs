@@ -154,7 +154,10 @@ impl Appending<'_> {
 
     /// Makes every piece durable and acknowledges them, all at once; then brings the derived
     /// data along (for an existing ledger; a new one builds it when next opened).
-    pub fn acknowledge(mut self) -> Result<Head, LedgerError> {
+    pub fn acknowledge(&mut self) -> Result<Head, LedgerError> {
+        if self.finished {
+            return Err(LedgerError::AppendFinished);
+        }
         // Never cut back from here on: a failure part-way may already have acknowledged the
         // pieces (the head file renamed into place), and then they are the ledger.
         self.finished = true;
@@ -183,6 +186,23 @@ impl Appending<'_> {
             }
         }
         Ok(head)
+    }
+
+    /// The ledger appended to (`None` for one this append creates).
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match &self.target {
+            Target::Ledger(ledger) => Some(ledger),
+            Target::New { .. } => None,
+        }
+    }
+
+    /// The directory of the ledger this append creates (`None` for an existing one): it can
+    /// be opened once this append is acknowledged and dropped (which lets go of its lock).
+    pub fn created(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Ledger(_) => None,
+            Target::New { dir, .. } => Some(dir),
+        }
     }
 
     /// Cuts what was written back off: the journal is again byte for byte what the head file
