@@ -127,7 +127,7 @@ pub struct Draft<'l> {
     events: usize,
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
-    appending: Option<Appending<'l>>,
+    appending: Option<Box<Appending<'l>>>,
 }
 
 /// A committed draft.
@@ -326,7 +326,7 @@ struct Claim {
 /// draft to look at (prepared all the same, for the claims), or not prepared at all for a
 /// draft of an earlier entry (whose entries would follow an entry that is not the head).
 enum Sink<'l> {
-    Write(Appending<'l>),
+    Write(Box<Appending<'l>>),
     Discard(Head),
     Nowhere,
 }
@@ -346,7 +346,7 @@ fn draft_pieces<'l>(
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
             Projection::default(),
-            Sink::Write(Ledger::create_in_pieces(dir)?),
+            Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
         ),
         Onto::Ledger { ledger, entries } => {
             let head = ledger.head();
@@ -356,7 +356,7 @@ fn draft_pieces<'l>(
             let sink = if upto < head.entries {
                 Sink::Nowhere
             } else if ledger.is_writer() {
-                Sink::Write(ledger.append_in_pieces()?)
+                Sink::Write(Box::new(ledger.append_in_pieces()?))
             } else {
                 Sink::Discard(head)
             };
