@@ -1,8 +1,8 @@
 //! The ledger at 10^4, 10^5 and 10^6 events, measured in one run beside its limits (raw
 //! blake3 chaining, raw sequential I/O, a raw fsync, raw sled inserts) and a SQLite peer.
 //!
-//!     cargo bench --bench ledger                       # 10^4, 10^5 and 10^6 events
-//!     BENCH_SIZES=10000,100000 cargo bench --bench ledger
+//!     cargo bench --features sqlite-peer --bench ledger    # 10^4, 10^5 and 10^6 events
+//!     BENCH_SIZES=10000,100000 cargo bench --features sqlite-peer --bench ledger
 //!
 //! Prints a markdown table and writes it to `target/bench-results.md`. Nothing here asserts a
 //! time: the numbers are for BENCHMARKS.md and for whoever makes them better.
