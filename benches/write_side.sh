@@ -2,8 +2,8 @@
 # The write side as whole processes (issue 15), for one or more binaries side by side in one
 # run: `import` of a synthetic JSON Lines file into a new ledger, the Python + SQLite peer on
 # the same file, then, on a copy of the imported ledger (its snapshot kept by the import),
-# `record` of one event and `check --proposed` of a one-line decision. Wall seconds and
-# peak RSS (/usr/bin/time).
+# `record` of one event and `check --proposed` of a one-line decision. Wall seconds, CPU
+# seconds (user + system: on a shared machine the steadier figure) and peak RSS (/usr/bin/time).
 #
 #   benches/write_side.sh FILE BINARY...
 #       e.g. benches/write_side.sh /tmp/s100k.jsonl target/ccm-ledger-before target/release/ccm-ledger
@@ -15,14 +15,14 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # A State no synthetic ledger holds (they are coded AAA, AAB, … up to n/100 of them).
 echo '{"kind":"state_joined","state":"ZZZ","name":"Zedland","effective":"2300-01-01"}' >"$scratch/one.jsonl"
-measure() { # label, command…: prints "label: seconds s, peak RSS MB"
+measure() { # label, command…: prints "label: wall s, CPU s, peak RSS MB"
     label=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$scratch/time" "$@" >/dev/null 2>"$scratch/err" || {
+    /usr/bin/time -f "%e %U %S %M" -o "$scratch/time" "$@" >/dev/null 2>"$scratch/err" || {
         cat "$scratch/err" >&2
         exit 1
     }
-    awk -v l="$label" '{ printf "%-40s %8.3f s %8.1f MB\n", l, $1, $2 / 1024 }' "$scratch/time"
+    awk -v l="$label" '{ printf "%-44s %8.2f s wall %8.2f s CPU %8.1f MB\n", l, $1, $2 + $3, $4 / 1024 }' "$scratch/time"
 }
 events=$(grep -c . "$file")
 echo "$file: $events events"
