@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd};
+use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd, SEED};
 
 use super::model::{
     Body, EndView, HowEnded, Institution, Office, PresidencyTerm, Superseded, Term,
@@ -555,7 +555,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::ByRight,
-                "member by right (§19)".to_owned(),
+                format!("member by right ({SEED} §19)"),
                 None,
                 Some(i.seq),
             ));
@@ -572,7 +572,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::StandingInvitation,
-                format!("standing invitation since {since} (§21)"),
+                format!("standing invitation since {since} ({SEED} §21)"),
                 Some(since),
                 seq,
             ));

@@ -663,7 +663,7 @@ fn the_coordination_committee_is_derived_with_the_reason_each_member_sits() {
             "ECU: coordinator, Working Group on Clearance",
             "PHL: coordinator, Working Group on Universalization",
             "IRQ: coordinator, Working Group on Universalization",
-            "ICRC: member by right (§19)",
+            "ICRC: member by right (CCM/CONF/2020/PM.2/WP.6 §19)",
         ]
     );
     // The close of the 2RC-2: a new President, a renamed working group, a discontinued
@@ -677,8 +677,8 @@ fn the_coordination_committee_is_derived_with_the_reason_each_member_sits() {
             "ECU: coordinator, Working Group on Clearance and Risk Reduction Education",
             "PHL: coordinator, Working Group on Universalization",
             "IRQ: coordinator, Working Group on Universalization",
-            "ICRC: member by right (§19)",
-            "GICHD: standing invitation since 2021-09-21 (§21)",
+            "ICRC: member by right (CCM/CONF/2020/PM.2/WP.6 §19)",
+            "GICHD: standing invitation since 2021-09-21 (CCM/CONF/2020/PM.2/WP.6 §21)",
         ]
     );
     let gichd = |on: &str| committee(&p, on).iter().any(|m| m.starts_with("GICHD"));

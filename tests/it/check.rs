@@ -74,7 +74,7 @@ fn a_proposal_is_checked_without_appending_anything() {
     );
     assert_eq!(findings[0]["rule"], "R3");
     assert_eq!(findings[0]["body"], "wg-cooperation");
-    assert_eq!(findings[0]["seqs"], serde_json::json!([194, 195]));
+    assert_eq!(findings[0]["seqs"], serde_json::json!([199, 200]));
     assert_eq!(
         env.canonical_bytes(),
         before,
