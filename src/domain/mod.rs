@@ -9,7 +9,8 @@ mod time;
 pub use event::{
     BodyAmended, BodyDiscontinued, BodyEstablished, BodyType, CoordinatorElected, CoordinatorLeft,
     Decision, EntryCorrected, Event, InstitutionRegistered, MandateAmended, MeetingHeld,
-    MeetingType, PresidencyElected, StandingInvitation, StateJoined, StateWithdrew, TermEnd,
+    MeetingType, PresidencyElected, Stagger, StandingInvitation, StateJoined, StateWithdrew,
+    TermEnd,
 };
 pub use ids::{BodyId, IdError, InstitutionCode, MeetingId, Seq, StateCode};
 pub use time::{Date, DateError, Timestamp, YEARS};

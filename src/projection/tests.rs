@@ -987,6 +987,9 @@ mod properties {
                         start,
                         end,
                         decision,
+                        person: None,
+                        replaces: None,
+                        stagger: None,
                     })
                 }
             ),
@@ -998,6 +1001,9 @@ mod properties {
                         start,
                         end: Some(TermEnd::On(end.max(start.add_days(1)))),
                         decision,
+                        person: None,
+                        replaces: None,
+                        stagger: None,
                     })
                 }
             ),

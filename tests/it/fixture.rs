@@ -8,7 +8,7 @@ const FIXTURE: &str = include_str!("../../fixtures/ccm-machinery.jsonl");
 
 /// The head hash of the fixture as `demo` records it (at 2026-11-30T00:00:00Z, by "ccm-ledger
 /// demo"). A change here means the fixture or the entry format changed.
-const FIXTURE_HEAD: &str = "831bbcee6a0e3ff6bb6132e9511a9d8f254c4864a7695612de3e94f7286d8ff3";
+const FIXTURE_HEAD: &str = "fbdb5b7d219ad2e016e138a6edaa81e7d0e2c4d547b67fb0abf04f4911c5e62a";
 
 fn fixture() -> TestEnv {
     let env = TestEnv::new();

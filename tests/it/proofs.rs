@@ -378,8 +378,8 @@ fn proofs_are_the_same_after_the_derived_database_is_deleted() {
 
 /// Pinned: the fixture imported with CCM_LEDGER_NOW=2026-01-01T00:00:00Z and
 /// CCM_LEDGER_RECORDER=test (docs/FORMAT.md, "Vectors of the fixture").
-const FIXTURE_HEAD: &str = "58089fb1854404878fec2a17a0116550feb3fe94c3e2161cc84576f76c7286bb";
-const FIXTURE_ROOT: &str = "c054ea76d25ad6795cebe4fd74e38f49369f9ce2489e4a19f79a2d2a6927ae5e";
+const FIXTURE_HEAD: &str = "7d03b4da3381509475ce9e358099c5a19a7ca55497fe83d6d971598dfef2cab3";
+const FIXTURE_ROOT: &str = "33c61957c10b74d63fcc579dc87c05bd6fe9d75baeaf15c3a794a7cf5f9aa512";
 const FIXTURE_VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/fixture-merkle.json"
