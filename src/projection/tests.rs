@@ -518,7 +518,8 @@ fn holders_answer_in_the_json_of_the_contract() {
             "in_force": true,
             "seats": 2,
             "holders": [{
-                "seat": 1, "state": "AUS", "name": "Australia", "start": "2012-09-14",
+                "seat": 1, "state": "AUS", "name": "Australia", "person": null,
+                "start": "2012-09-14",
                 "end": {"meeting": "5MSP"},
                 "decision": {"meeting": "3MSP", "date": "2012-09-14", "document": null, "paragraph": null},
                 "seq": 15

@@ -331,7 +331,7 @@ pub fn render(r: &Report) -> String {
     // Every body's history.
     out.push_str("<h2 id=\"bodies\">Every body's history</h2>");
     for body in p.bodies() {
-        let Some(h) = p.body_history(&body.id) else {
+        let Some(h) = p.body_history(&body.id).map(|h| h.as_on(r.on)) else {
             continue;
         };
         let _ = write!(
@@ -412,9 +412,18 @@ pub fn render(r: &Report) -> String {
                 if let Some(reason) = &t.reason {
                     how.push_str(&format!(": {reason}"));
                 }
+                if let Some(next) = &t.renewed_with {
+                    how.push_str(&format!(", now {next}"));
+                }
                 vec![
                     cell(&t.seat.map(|s| s.to_string()).unwrap_or_default()),
-                    cell(&state_label(t.state.as_str(), t.name.as_deref())),
+                    cell(&match &t.person {
+                        Some(person) => format!(
+                            "{} ({person})",
+                            state_label(t.state.as_str(), t.name.as_deref())
+                        ),
+                        None => state_label(t.state.as_str(), t.name.as_deref()),
+                    }),
                     cell(&t.start.to_string()),
                     cell(&end_text(&t.end)),
                     cell(&how),

@@ -18,5 +18,6 @@ mod pictures;
 mod proofs;
 mod properties;
 mod queries;
+mod seats;
 mod tampering;
 mod threads;

@@ -360,7 +360,8 @@ fn the_csv_has_a_row_per_term_and_round_trips() {
             "how_ended",
             "decision_meeting",
             "decision_date",
-            "seq"
+            "seq",
+            "person"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
