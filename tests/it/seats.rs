@@ -270,3 +270,56 @@ fn the_person_on_each_seat_is_shown_by_every_output() {
     ])
     .ok();
 }
+
+/// A correction's replacement election carries the person too (and `replaces`): the corrected
+/// person is shown, the superseded election keeps its own.
+#[test]
+fn a_correction_can_change_the_person_on_a_seat() {
+    let env = court();
+    let egypt = COURT
+        .lines()
+        .find(|l| l.contains("\"replaces\":\"CAN\""))
+        .unwrap()
+        .replace("Omar Fahmy", "Nabil Fahmy");
+    let replacement = {
+        let mut v: Value = serde_json::from_str(&egypt).unwrap();
+        v.as_object_mut().unwrap().remove("override");
+        v
+    };
+    let correction = serde_json::json!({
+        "kind": "entry_corrected",
+        "target": 17,
+        "reason": "the Assembly elected Nabil Fahmy",
+        "replacement": replacement,
+        "override": "R2: elected for the rest of Canada's term",
+    });
+    env.import(&format!("{correction}\n"));
+    let who = env
+        .run(&["who", "court", "--on", "2015-01-01", "--json"])
+        .ok()
+        .json();
+    let egypt = who["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["state"] == "EGY")
+        .unwrap()
+        .clone();
+    assert_eq!(egypt["person"], "Nabil Fahmy");
+    let history = env
+        .run(&["history", "--body", "court", "--json"])
+        .ok()
+        .json();
+    assert_eq!(history["corrected_terms"][0]["person"], "Omar Fahmy");
+    let canada = history["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["state"] == "CAN" && t["start"] == "2013-01-15")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        canada["how_ended"], "succeeded",
+        "the replacement still replaces"
+    );
+}
