@@ -107,8 +107,9 @@ pub(super) fn parties(projection: &Projection) -> Vec<Finding> {
                 ),
             };
             let message = format!(
-                "{} takes office as {} on {}, but {standing}; {rule}: correct the start, or \
-                 override with the decision's reason",
+                "{} takes office as {} on {}, but {standing}; {rule}: correct the start to a \
+                 day it is a State Party, moving the end with it (the term keeps its length), \
+                 or override with the decision's reason",
                 e.state,
                 e.what(),
                 e.start,

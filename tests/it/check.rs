@@ -248,7 +248,7 @@ fn errors_proposed(proposal: &str) -> Vec<String> {
         .collect()
 }
 
-/// The message of the one error `proposal` adds, checked to be of `rule`.
+/// The message of the one error `proposal` adds (warnings aside), checked to be of `rule`.
 fn the_hint_of(rule: &str, proposal: &str) -> String {
     let env = TestEnv::new();
     env.import(FIXTURE);
@@ -257,10 +257,15 @@ fn the_hint_of(rule: &str, proposal: &str) -> String {
         .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
         .fails_with(4)
         .json();
-    let findings = json.as_array().unwrap();
-    assert_eq!(findings.len(), 1, "{findings:?}");
-    assert_eq!(findings[0]["rule"], rule);
-    findings[0]["message"].as_str().unwrap().to_owned()
+    let errors: Vec<&serde_json::Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["rule"], rule);
+    errors[0]["message"].as_str().unwrap().to_owned()
 }
 
 /// R3's hint, followed as written: South Africa's term shortened by a year and its
@@ -318,6 +323,54 @@ fn following_r1s_hint_gives_a_proposal_no_rule_refuses() {
     let followed = third.replace(
         r#""end":"2028-09-18","#,
         r#""end":"2028-09-18","replaces":"NOR","#,
+    );
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R5's hint, followed as written: the election cites the Review Conference that made it.
+#[test]
+fn following_r5s_hint_gives_a_proposal_no_rule_refuses() {
+    let misdated = r#"{"kind":"coordinator_elected","body":"wg-cooperation","state":"IRL","start":"2026-09-18","end":"2028-09-18","decision":{"meeting":"13MSP","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R5", misdated);
+    assert!(
+        hint.contains("cite the MSP or Review Conference that made the nomination"),
+        "{hint}"
+    );
+    let followed = misdated.replace(r#""meeting":"13MSP""#, r#""meeting":"3RC""#);
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R8's hint, followed as written: the second of two Presidents at once is corrected to begin
+/// when the first one's term ends.
+#[test]
+fn following_r8s_hint_gives_a_proposal_no_rule_refuses() {
+    let overlapping = r#"{"kind":"president_elected","state":"AUT","start":"2026-09-16","end":"2027-09-10","decision":{"meeting":"3RC","date":"2026-09-16"}}
+"#;
+    let hint = the_hint_of("R8", overlapping);
+    assert!(
+        hint.contains("end the first term before the second begins, or correct one of them"),
+        "{hint}"
+    );
+    let followed = overlapping.replace("2026-09-16", "2026-09-18");
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R4's hint, followed as written: a State elected before the Convention enters into force
+/// for it takes office on that day instead, its term moved whole.
+#[test]
+fn following_r4s_hint_gives_a_proposal_no_rule_refuses() {
+    let early = r#"{"kind":"state_joined","state":"NAM","name":"Namibia","effective":"2027-01-01"}
+{"kind":"coordinator_elected","body":"wg-cooperation","state":"NAM","start":"2026-09-18","end":"2028-09-18","decision":{"meeting":"3RC","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R4", early);
+    assert!(
+        hint.contains("correct the start to a day it is a State Party, moving the end with it"),
+        "{hint}"
+    );
+    let followed = early.replace(
+        r#""start":"2026-09-18","end":"2028-09-18""#,
+        r#""start":"2027-01-01","end":"2029-01-01""#,
     );
     assert_eq!(errors_proposed(&followed), Vec::<String>::new());
 }
