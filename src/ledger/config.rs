@@ -132,6 +132,38 @@ pub fn origin_from_name(name: &str) -> Result<String, String> {
     Ok(origin)
 }
 
+/// The most a checkpoint file may hold: a note of three lines and a few signatures.
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
+
+/// The checkpoint in the ledger's `checkpoint` file, as the ledger last signed it: its body
+/// parsed, the signature not checked. What it is used for — does the journal still extend it?
+/// — holds whoever signed it (a key changed since still signed this tree), and a forged file
+/// can only stop writers, never make a rewritten journal pass. `Ok(None)`: there is none.
+/// `Err`: it is there but unreadable or malformed, so it cannot serve as evidence.
+pub fn read_own_checkpoint(dir: &Path) -> Result<Option<Checkpoint>, String> {
+    use std::io::Read;
+    let path = dir.join(CHECKPOINT_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut text = String::new();
+    file.take(MAX_CHECKPOINT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_CHECKPOINT_BYTES {
+        return Err(format!("larger than {MAX_CHECKPOINT_BYTES} bytes"));
+    }
+    let body = text
+        .find("\n\n")
+        .map(|at| &text[..at + 1])
+        .ok_or("no blank line before the signatures")?;
+    Checkpoint::parse_body(body)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// Reads a signer key file.
 pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
     let key = |detail: String| LedgerError::Key {

@@ -176,6 +176,18 @@ impl Snapshot {
         self.directory.get(at)
     }
 
+    /// The names of the sections, in order of name, with the blake3 each claims: what a
+    /// fresh derivation's [`digest`] is compared with (`verify`).
+    pub fn sums(&self) -> Vec<(String, [u8; 32])> {
+        self.directory
+            .iter()
+            .map(|p| {
+                let name = String::from_utf8_lossy(&self.head[p.name.clone()]).into_owned();
+                (name, p.sum)
+            })
+            .collect()
+    }
+
     /// Where the section called `name` lies in the file: its offset and length.
     pub fn span(&self, name: &str) -> Option<(u64, u64)> {
         self.place(name).map(|p| (p.offset, p.length))
@@ -391,6 +403,31 @@ impl SectionSink for Writing {
         self.directory.push((name.to_owned(), offset, length, sum));
         Ok(())
     }
+}
+
+/// The blake3 of each section `encode` gives, in order of name: what the directory of a
+/// snapshot of the same state lists ([`Snapshot::sums`]). Nothing is written, and no section
+/// is held: each is hashed as it is encoded.
+pub fn digest(
+    encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+) -> io::Result<Vec<(String, [u8; 32])>> {
+    struct Sums(Vec<(String, [u8; 32])>);
+    impl SectionSink for Sums {
+        fn section(
+            &mut self,
+            name: &str,
+            encode: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+        ) -> io::Result<()> {
+            let mut hasher = blake3::Hasher::new();
+            encode(&mut hasher)?;
+            self.0.push((name.to_owned(), *hasher.finalize().as_bytes()));
+            Ok(())
+        }
+    }
+    let mut sums = Sums(Vec::new());
+    encode(&mut sums)?;
+    sums.0.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(sums.0)
 }
 
 /// Replaces the snapshot in `dir` with the sections `encode` gives. Not synced: a snapshot
