@@ -174,9 +174,34 @@ pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
     SignerKey::parse(&text).map_err(|e| key(e.to_string()))
 }
 
-/// The signed note of `checkpoint` by the key in `key_file`.
+/// Why the signer key file at `path` is exposed, if it is: readable or writable by its group
+/// or by others (anyone who can read it can sign checkpoints as the ledger), as ssh warns.
+pub fn key_exposure(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the signing key {} is readable by others (mode {mode:04o}): whoever can read it can sign checkpoints as this ledger; `chmod 600` it",
+            path.display()
+        )
+    })
+}
+
+/// The signed note of `checkpoint` by the key in `key_file`, which must be named as the
+/// checkpoint's origin: a verifier checks a checkpoint's signature under the origin's name,
+/// so a key of another name signs what no one will find.
 pub fn sign_checkpoint(checkpoint: &Checkpoint, key_file: &Path) -> Result<String, LedgerError> {
     let key = read_signer_key(key_file)?;
+    if key.name() != checkpoint.origin {
+        return Err(LedgerError::Key {
+            path: key_file.to_owned(),
+            detail: format!(
+                "it is the key {}, but this ledger's origin (the name its checkpoints are signed under) is {}; sign with the ledger's own key",
+                key.name(),
+                checkpoint.origin
+            ),
+        });
+    }
     sign(checkpoint, &key).map_err(|e| LedgerError::Key {
         path: key_file.to_owned(),
         detail: e.to_string(),

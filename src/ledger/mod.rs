@@ -244,6 +244,7 @@ impl Ledger {
         ledger.head = read.head;
         if ledger.access == Access::Write {
             ledger.appender = Some(ledger.open_appender(&read)?);
+            snapshot::remove_abandoned(&ledger.dir);
         }
         if ledger.lock.is_some() {
             ledger.open_store()?;
@@ -408,7 +409,11 @@ impl Ledger {
         let path = self.dir.join(INDEX_DIR);
         let existed = path.exists();
         let opened = Store::open(&path);
-        if let Some(detail) = opened.as_ref().ok().and_then(|s| self.index_contradiction(s)) {
+        if let Some(detail) = opened
+            .as_ref()
+            .ok()
+            .and_then(|s| self.index_contradiction(s))
+        {
             return Err(LedgerError::Contradicted { path, detail });
         }
         match opened.and_then(|store| self.catch_up_with_tree(store)) {

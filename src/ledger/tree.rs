@@ -304,6 +304,9 @@ impl Ledger {
         let Some(key_file) = self.config.sign_with.clone() else {
             return;
         };
+        if let Some(exposed) = config::key_exposure(&key_file) {
+            self.notices.push(exposed);
+        }
         let signed = self
             .checkpoint_body(self.head.entries)
             .and_then(|checkpoint| config::sign_checkpoint(&checkpoint, &key_file))
@@ -342,7 +345,10 @@ impl Ledger {
         if let Some(detail) = contradicts_checkpoint(&checkpoint, self.head.entries, None) {
             return Err(contradicted(detail));
         }
-        let stored = self.tree.as_ref().and_then(|t| t.root_at(checkpoint.size).ok());
+        let stored = self
+            .tree
+            .as_ref()
+            .and_then(|t| t.root_at(checkpoint.size).ok());
         if stored == Some(checkpoint.root) {
             return Ok(());
         }
@@ -372,13 +378,19 @@ impl Ledger {
                     Some(Err(e)) => {
                         return Err(LedgerError::Corrupted {
                             path: path.clone(),
-                            detail: format!("entry {}: {e}; run `ccm-ledger verify`", builder.size()),
+                            detail: format!(
+                                "entry {}: {e}; run `ccm-ledger verify`",
+                                builder.size()
+                            ),
                         })
                     }
                     None => {
                         return Err(LedgerError::Corrupted {
                             path: path.clone(),
-                            detail: format!("entry {} is missing; run `ccm-ledger verify`", builder.size()),
+                            detail: format!(
+                                "entry {} is missing; run `ccm-ledger verify`",
+                                builder.size()
+                            ),
                         })
                     }
                 };

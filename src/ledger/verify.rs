@@ -900,7 +900,10 @@ mod tests {
                 .filter(|&&size| size <= 150)
                 .map(|&size| (size, roots[size as usize]))
                 .collect();
-            assert_eq!(rooted.roots_at, expected, "{threads} threads, chunks of {chunk}");
+            assert_eq!(
+                rooted.roots_at, expected,
+                "{threads} threads, chunks of {chunk}"
+            );
             assert_eq!(rooted.root_at, Some(roots[99]));
         }
     }

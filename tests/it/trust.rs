@@ -29,8 +29,14 @@ fn signed() -> TestEnv {
     let env = TestEnv::new();
     env.run(&["keygen", "isu"]).ok();
     let key = env.dir.path().join("isu.key");
-    env.run(&["init", "--origin", "isu", "--sign-with", key.to_str().unwrap()])
-        .ok();
+    env.run(&[
+        "init",
+        "--origin",
+        "isu",
+        "--sign-with",
+        key.to_str().unwrap(),
+    ])
+    .ok();
     env.import(SMALL);
     env
 }
@@ -56,7 +62,10 @@ fn forge_snapshot(ledger: &Path, from: &str, to: &str) {
         .map(|(name, _)| {
             let mut bytes = found.section(&name).expect("a whole section");
             let mut at = 0;
-            while let Some(i) = bytes[at..].windows(from.len()).position(|w| w == from.as_bytes()) {
+            while let Some(i) = bytes[at..]
+                .windows(from.len())
+                .position(|w| w == from.as_bytes())
+            {
                 bytes[at + i..at + i + to.len()].copy_from_slice(to.as_bytes());
                 at += i + to.len();
             }
@@ -117,8 +126,14 @@ fn report_html_never_publishes_from_a_forged_snapshot() {
     env.import(SMALL);
     forge_snapshot(&env.ledger(), "Norway", "Norwey");
     let page = env.dir.path().join("page.html");
-    env.run(&["report", "--html", page.to_str().unwrap(), "--on", "2012-01-01"])
-        .ok();
+    env.run(&[
+        "report",
+        "--html",
+        page.to_str().unwrap(),
+        "--on",
+        "2012-01-01",
+    ])
+    .ok();
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("Norway"), "the genuine name is published");
     assert!(!html.contains("Norwey"), "the forged name is not");
@@ -143,7 +158,10 @@ fn a_rewritten_and_rechained_journal_contradicts_the_ledgers_own_checkpoint() {
     let run = env.run(&["import", line.to_str().unwrap()]).fails_with(3);
     assert!(run.stderr.contains("checkpoint"), "{}", run.stderr);
     assert_eq!(env.canonical_bytes(), before);
-    assert_eq!(std::fs::read(env.ledger().join("checkpoint")).unwrap(), checkpoint);
+    assert_eq!(
+        std::fs::read(env.ledger().join("checkpoint")).unwrap(),
+        checkpoint
+    );
     // Nor does `checkpoint --key` sign one.
     let key = env.dir.path().join("isu.key");
     env.run(&["checkpoint", "--key", key.to_str().unwrap()])
@@ -213,11 +231,15 @@ fn interrupted_write() -> TestEnv {
     let env = TestEnv::new();
     env.import(&small(0, 7));
     let head = std::fs::read(env.ledger().join("HEAD")).unwrap();
-    let journal_len = std::fs::metadata(env.ledger().join("journal")).unwrap().len();
+    let journal_len = std::fs::metadata(env.ledger().join("journal"))
+        .unwrap()
+        .len();
     env.import(&small(7, 10));
     std::fs::write(env.ledger().join("HEAD"), head).unwrap();
     std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
-    let grown = std::fs::metadata(env.ledger().join("journal")).unwrap().len();
+    let grown = std::fs::metadata(env.ledger().join("journal"))
+        .unwrap()
+        .len();
     assert!(grown > journal_len);
     env
 }

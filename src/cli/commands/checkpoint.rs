@@ -27,6 +27,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let ledger = ctx.open(Access::Inspect)?;
     let note = match &args.key {
         Some(key) => {
+            if let Some(exposed) = crate::ledger::config::key_exposure(key) {
+                eprintln!("warning: {exposed}");
+            }
             let checkpoint = ledger.checkpoint_body(ledger.head().entries)?;
             sign_checkpoint(&checkpoint, key)?
         }

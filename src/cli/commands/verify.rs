@@ -276,18 +276,30 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             None
         }
     };
-    let sizes: Vec<u64> = want.into_iter().chain(own.as_ref().map(|c| c.size)).collect();
+    let sizes: Vec<u64> = want
+        .into_iter()
+        .chain(own.as_ref().map(|c| c.size))
+        .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
     let rooted = verify_dir_rooted_at(&ctx.ledger_dir, Decoding::Check, &sizes)
         .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
-    let root_of = |size: u64| rooted.roots_at.iter().find(|(at, _)| *at == size).map(|r| r.1);
+    let root_of = |size: u64| {
+        rooted
+            .roots_at
+            .iter()
+            .find(|(at, _)| *at == size)
+            .map(|r| r.1)
+    };
     if let Some(own) = &own {
         if let Some(detail) = contradicts_checkpoint(own, entries, root_of(own.size)) {
             let seq = Some(entries.min(own.size));
             let path = ctx.ledger_dir.join(crate::ledger::config::CHECKPOINT_FILE);
-            return Err(failed(seq, LedgerError::Contradicted { path, detail }.into()));
+            return Err(failed(
+                seq,
+                LedgerError::Contradicted { path, detail }.into(),
+            ));
         }
     }
     // The index's evidence, then what is derived: checked against the journal, rebuilt.
@@ -343,7 +355,11 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
                 detail: format!(
                     "its sections {}{} are not what the journal's first {entries} entries give",
                     shown.join(", "),
-                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
                 ),
             });
         }
