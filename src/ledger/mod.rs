@@ -457,7 +457,7 @@ impl Ledger {
         let absorbed = store.absorbed().ok()??;
         if absorbed.entries > self.head.entries {
             return Some(format!(
-                "it had absorbed {} acknowledged entries, but the journal's head holds {} (entries were cut off the journal, or the head file was rolled back)",
+                "it had absorbed {} acknowledged entries, but the head file acknowledges only {} (the head file was rolled back, or entries were cut off the journal)",
                 absorbed.entries, self.head.entries
             ));
         }

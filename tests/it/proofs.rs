@@ -185,7 +185,9 @@ fn a_longer_export_extends_the_checkpoint_and_a_shorter_one_fails() {
     let bundle = env.file("all.jsonl", &export);
     let run = verify_bundle(&env, &bundle, &cp, &public).ok();
     assert!(
-        run.stdout.contains("at size 6 and extends it by 4 entries"),
+        run.stdout
+            .contains("at size 6: entries 0–5 are covered by it")
+            && run.stdout.contains("entries 6–9 are not covered by it"),
         "{}",
         run.stdout
     );
