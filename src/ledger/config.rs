@@ -208,6 +208,13 @@ pub fn sign_checkpoint(checkpoint: &Checkpoint, key_file: &Path) -> Result<Strin
     })
 }
 
+/// Keeps `note` (a checkpoint signed for the ledger in `dir`) as its latest checkpoint, which
+/// `checkpoint`, `report --html` and the writers' consistency check read.
+pub fn keep_checkpoint(dir: &Path, note: &str) -> Result<(), LedgerError> {
+    replace_file(dir, CHECKPOINT_FILE, note.as_bytes())
+        .map_err(LedgerError::io(dir.join(CHECKPOINT_FILE)))
+}
+
 /// Replaces `dir/name` atomically: a temporary file, synced, renamed over it. Derived files
 /// only, so the directory is not synced: after a crash the old file or the new one is there.
 pub(super) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {

@@ -240,6 +240,9 @@ impl Ledger {
             appender: None,
             tree_rebuilt: false,
         };
+        if ledger.access == Access::Write {
+            ledger.check_signing_key()?;
+        }
         let read = ledger.check_journal()?;
         ledger.head = read.head;
         if ledger.access == Access::Write {
@@ -283,6 +286,12 @@ impl Ledger {
 
     pub fn head(&self) -> Head {
         self.head
+    }
+
+    /// Whether this process holds the ledger's lock (a writer always does; an inspector when
+    /// no writer was at work): only then may it replace the ledger's own files.
+    pub fn holds_lock(&self) -> bool {
+        self.lock.is_some()
     }
 
     /// What the user should be told about repairs made on open (a rebuilt index, a cut tail).

@@ -321,6 +321,37 @@ impl Ledger {
         }
     }
 
+    /// A writer of a ledger that signs after every append must be able to sign: the key is
+    /// read (and its name checked against the origin) before anything is written, so a
+    /// missing or unreadable key refuses the append (exit 1) rather than leaving an unsigned
+    /// head behind a warning.
+    pub(super) fn check_signing_key(&self) -> Result<(), LedgerError> {
+        let Some(path) = &self.config.sign_with else {
+            return Ok(());
+        };
+        let refused = |detail: String| {
+            LedgerError::Key {
+            path: path.clone(),
+            detail: format!(
+                "{detail}; this ledger signs a checkpoint after every append (`sign-with` in {}), so nothing was appended: restore the key, or remove that line to stop signing",
+                self.dir.join(config::CONFIG_FILE).display()
+            ),
+        }
+        };
+        let key = config::read_signer_key(path).map_err(|e| match e {
+            LedgerError::Key { detail, .. } => refused(detail),
+            other => other,
+        })?;
+        if key.name() != self.config.origin {
+            return Err(refused(format!(
+                "it is the key {}, not the origin's, {}",
+                key.name(),
+                self.config.origin
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks the journal against the latest checkpoint the ledger signed (the `checkpoint`
     /// file): a journal shorter than its size, or whose root at its size is another, was cut
     /// or rewritten since, and nothing may be appended to it or signed over it. A stored tree

@@ -271,6 +271,11 @@ fn the_notice_of_a_cut_tail_is_printed_once() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stdout.starts_with("imported 1 entry from"),
+        "{}",
+        run.stdout
+    );
     env.run(&["verify"]).ok();
 }
 
@@ -412,4 +417,110 @@ fn a_killed_writers_snapshot_temporary_file_is_cleaned_up_under_the_lock() {
     let line = env.file("more.jsonl", FRANCE);
     env.run(&["import", line.to_str().unwrap()]).ok();
     assert!(!left.exists());
+}
+
+// The signing lifecycle (issue 17, item 6).
+
+#[test]
+fn checkpoint_key_keeps_what_it_signed_and_keep_signing_signs_every_later_append() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    // The ledger's directory is `ledger`: its origin is ccm-ledger/ledger.
+    env.run(&["keygen", "ledger"]).ok();
+    let key = env.dir.path().join("ledger.key");
+    let signed = env
+        .run(&["checkpoint", "--key", key.to_str().unwrap()])
+        .ok()
+        .stdout;
+    assert!(signed.starts_with("ccm-ledger/ledger\n10\n"), "{signed}");
+    let printed = env.run(&["checkpoint"]).ok();
+    assert_eq!(printed.stdout, signed, "kept as the ledger's latest");
+    assert!(!printed.stderr.contains("older"), "{}", printed.stderr);
+
+    // An append without signing: the kept checkpoint is older than the head, and says so.
+    let line = env.file("more.jsonl", FRANCE);
+    env.run(&["import", line.to_str().unwrap()]).ok();
+    let stale = env.run(&["checkpoint"]).ok();
+    assert_eq!(stale.stdout, signed);
+    assert!(
+        stale.stderr.contains("older than the head") && stale.stderr.contains("10 entries"),
+        "{}",
+        stale.stderr
+    );
+
+    // Enabling signing on an existing ledger: every later append signs.
+    env.run(&[
+        "checkpoint",
+        "--key",
+        key.to_str().unwrap(),
+        "--keep-signing",
+    ])
+    .ok();
+    let more = env.file(
+        "germany.jsonl",
+        r#"{"kind":"state_joined","state":"DEU","name":"Germany","effective":"2010-08-01"}"#,
+    );
+    env.run(&["import", more.to_str().unwrap()]).ok();
+    let latest = env.run(&["checkpoint"]).ok();
+    assert!(
+        latest.stdout.starts_with("ccm-ledger/ledger\n12\n"),
+        "{}",
+        latest.stdout
+    );
+    assert!(!latest.stderr.contains("older"), "{}", latest.stderr);
+}
+
+#[test]
+fn an_append_to_a_signing_ledger_whose_key_is_unreadable_fails_before_writing() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed();
+    let key = env.dir.path().join("isu.key");
+    // Unreadable: a directory where the key was (root reads any file, whatever its mode).
+    std::fs::remove_file(&key).unwrap();
+    std::fs::create_dir(&key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let before = env.canonical_bytes();
+    let checkpoint = std::fs::read(env.ledger().join("checkpoint")).unwrap();
+    let run = env
+        .run(&[
+            "record",
+            "state-joined",
+            "--state",
+            "FRA",
+            "--name",
+            "France",
+            "--effective",
+            "2010-08-01",
+        ])
+        .fails_with(1);
+    assert!(run.stderr.contains("isu.key"), "{}", run.stderr);
+    assert_eq!(env.canonical_bytes(), before);
+    assert_eq!(
+        std::fs::read(env.ledger().join("checkpoint")).unwrap(),
+        checkpoint
+    );
+}
+
+#[test]
+fn verify_bundle_reads_the_export_from_stdin() {
+    let (env, _export, checkpoint, key) = export_past_checkpoint();
+    let export = env.run(&["export"]).ok().stdout;
+    let run = env.run_with_stdin(
+        &[
+            "verify",
+            "--bundle",
+            "-",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        export.as_bytes(),
+    );
+    let run = run.ok();
+    assert!(
+        run.stdout.starts_with("ok: bundle of 11 entries"),
+        "{}",
+        run.stdout
+    );
 }

@@ -196,7 +196,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         };
         let mut text = format!(
             "ok: {what}{}, every hash and link checked\nhead {}\nroot {}",
-            count(answer.entries, "entry", "entries"),
+            output::count(answer.entries, "entry", "entries"),
             answer.head,
             answer.root
         );
@@ -225,11 +225,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         Some(files) => Err(CliError::DerivedRebuilt(files)),
         None => Ok(()),
     }
-}
-
-/// "1 entry", "2 entries".
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The entries `from..to` as a sentence's subject: "entry 10 is", "entries 10–12 are".
