@@ -21,3 +21,4 @@ mod queries;
 mod seats;
 mod tampering;
 mod threads;
+mod trust;
