@@ -105,7 +105,17 @@ fn a_version_1_ledger_verifies_reads_and_grows_as_it_was_written() {
         r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","person":"Steffen Kongstad","start":"2014-09-05","end":"2016-09-05","decision":{"meeting":"5MSP","date":"2014-09-05"}}
 "#,
     );
-    env.run_on(&old, &["import", more.to_str().unwrap()]).ok();
+    // Recorded after the old entries (record time never goes backwards).
+    env.run_on(
+        &old,
+        &[
+            "--recorded-at",
+            "2026-12-02T00:00:00Z",
+            "import",
+            more.to_str().unwrap(),
+        ],
+    )
+    .ok();
     let grown = std::fs::read(old.join("journal")).unwrap();
     assert_eq!(&grown[..old_journal.len()], &old_journal[..]);
     let entries = entries_of(&grown);
