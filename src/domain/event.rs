@@ -429,11 +429,21 @@ impl fmt::Display for Event {
                 e.body, e.seats, e.term_years, e.decision.meeting
             ),
             Event::CoordinatorElected(e) => {
-                write!(f, "{} elected to {} from {}", e.state, e.body, e.start)?;
+                write!(f, "{}", e.state)?;
+                if let Some(person) = &e.person {
+                    write!(f, " ({person})")?;
+                }
+                write!(f, " elected to {} from {}", e.body, e.start)?;
                 match &e.end {
                     Some(end) => write!(f, " until {end}"),
                     None => write!(f, ", open-ended"),
                 }?;
+                if let Some(replaced) = &e.replaces {
+                    write!(f, ", succeeding {replaced}")?;
+                }
+                if let Some(stagger) = e.stagger {
+                    write!(f, " (stagger: {})", stagger.word())?;
+                }
                 write!(f, " by {}", e.decision.meeting)
             }
             Event::CoordinatorLeft(e) => {

@@ -240,6 +240,14 @@ fn the_person_on_each_seat_is_shown_by_every_output() {
         "no person in the Popolo memberships"
     );
 
+    let log = env.run(&["log"]).ok().stdout;
+    assert!(
+        log.contains(
+            "EGY (Omar Fahmy) elected to court from 2014-06-01 until 2016-01-15, succeeding CAN"
+        ),
+        "{log}"
+    );
+
     let page = env.file("report.html", "");
     env.run(&["report", "--html", page.to_str().unwrap()]).ok();
     let html = std::fs::read_to_string(&page).unwrap();
