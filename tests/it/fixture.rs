@@ -420,6 +420,31 @@ fn the_demo_leaves_a_ledger_of_other_entries_alone() {
     assert_eq!(env.canonical_bytes(), before);
 }
 
+/// A demo ledger built before the fixture's facts were corrected is not overwritten, and the
+/// user is told what it is.
+#[test]
+fn the_demo_tells_an_older_demo_ledger_from_other_entries() {
+    let env = TestEnv::new();
+    let older = env.file("older.jsonl", SMALL);
+    let status = env
+        .command(&env.ledger())
+        .env("CCM_LEDGER_RECORDER", "ccm-ledger demo")
+        .args(["import", older.to_str().unwrap()])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let before = env.canonical_bytes();
+    let run = env.run(&["demo"]).fails_with(1);
+    assert!(
+        run.stderr
+            .contains("an earlier version of the demo's fixture"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.canonical_bytes(), before);
+}
+
 #[test]
 fn the_demo_uses_the_default_location_from_any_directory() {
     let env = TestEnv::new();

@@ -213,8 +213,20 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         return Ok(Built::Reused(head.entries));
     }
     if head.entries > 0 {
+        // A demo ledger built by an earlier release holds the fixture as it then stood (the
+        // facts are corrected from time to time): say so, rather than "not the fixture".
+        let by_the_demo = ledger
+            .entries(0, 1)?
+            .next()
+            .and_then(Result::ok)
+            .is_some_and(|e| e.entry.recorded_by == FIXTURE_RECORDER);
+        let what = if by_the_demo {
+            "an earlier version of the demo's fixture (its facts have since been corrected)"
+        } else {
+            "entries that are not the demo's fixture"
+        };
         return Err(CliError::input(format!(
-            "the ledger in {} holds {} entries that are not the demo's fixture; it was left alone (run `ccm-ledger --ledger NEW_DIR demo`)",
+            "the ledger in {} holds {} {what}; it was left alone (run `ccm-ledger --ledger NEW_DIR demo`)",
             dir.display(),
             head.entries
         )));
