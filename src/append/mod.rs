@@ -21,9 +21,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::domain::jsonl::{self, Line};
-use crate::domain::{Date, Seq};
+use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::{
-    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder,
+    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
 };
 use crate::projection::{Projection, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
@@ -125,6 +125,8 @@ pub struct Draft<'l> {
     added: Vec<Added>,
     after: Projection,
     events: usize,
+    /// How many of the ledger's notices were there before the draft (told on opening).
+    told: usize,
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
     appending: Option<Box<Appending<'l>>>,
@@ -213,7 +215,7 @@ impl<'l> Draft<'l> {
         let mut notices = Vec::new();
         let created = appending.created().map(Path::to_owned);
         if let Some(ledger) = appending.ledger() {
-            notices.extend(ledger.notices().iter().cloned());
+            notices.extend(ledger.notices().iter().skip(self.told).cloned());
             ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
         }
         drop(appending);
@@ -320,6 +322,9 @@ struct Claim {
     number: usize,
     seq: Option<Seq>,
     hash: Option<String>,
+    /// Whether the line carries its own record time (as `export` writes it), rather than
+    /// taking the recorder's.
+    own_time: bool,
 }
 
 /// Where the prepared frames go: past the head of a ledger held for writing, nowhere for a
@@ -343,13 +348,24 @@ fn draft_pieces<'l>(
     recorder: &Recorder,
     judgement: &Judgement,
 ) -> Result<Draft<'l>, LedgerError> {
+    // What opening the ledger said has been told; only what the append adds is new.
+    let mut told = 0;
+    // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
+    // the seq and record time of the entry the draft follows.
+    let mut last_recorded = None;
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
             Projection::default(),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
         ),
         Onto::Ledger { ledger, entries } => {
+            told = ledger.notices().len();
             let head = ledger.head();
+            if head.entries > 0 {
+                let last = head.entries - 1;
+                let stored = ledger.entries(last, last + 1)?.next().transpose()?;
+                last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
+            }
             let upto = entries.unwrap_or(head.entries).min(head.entries);
             let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
             let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
@@ -392,6 +408,7 @@ fn draft_pieces<'l>(
                 number,
                 seq: line.claimed_seq,
                 hash: line.claimed_hash,
+                own_time: line.draft.recorded_at.is_some(),
             });
             drafts.push(line.draft);
         }
@@ -401,6 +418,17 @@ fn draft_pieces<'l>(
             Sink::Nowhere => continue,
         };
         let prepared = prepare_owned(follows, drafts, recorder);
+        // A draft to look at is recorded, if ever, when it is committed: only the record
+        // times its lines carry are judged.
+        let looking = matches!(sink, Sink::Discard(_));
+        let judged = claims
+            .iter()
+            .zip(&prepared.entries)
+            .filter(|(c, _)| !looking || c.own_time);
+        if let Err(refusal) = check_record_time(source, judged, &mut last_recorded) {
+            refused = Some(refusal);
+            continue;
+        }
         if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
             check_claims(source, &claims, &prepared, &mut wrong_claims);
         }
@@ -453,6 +481,7 @@ fn draft_pieces<'l>(
         added,
         after,
         events,
+        told,
         notices: Vec::new(),
         appending: None,
     };
@@ -495,6 +524,43 @@ fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> R
                 field: refusal.field().map(|f| f.into_owned()),
                 reason: refusal.to_string(),
             })?;
+    }
+    Ok(())
+}
+
+/// Refuses an entry recorded before the entry it follows (`last`: that entry's seq and record
+/// time, updated as the entries pass): a backdated record time would make `--known-at` show
+/// a belief the ledger never held at that time. `record`'s one event has no line to name.
+fn check_record_time<'a>(
+    source: &str,
+    entries: impl Iterator<Item = (&'a Claim, &'a StoredEntry)>,
+    last: &mut Option<(Seq, Timestamp)>,
+) -> Result<(), Refusal> {
+    for (claim, stored) in entries {
+        let at = stored.entry.recorded_at;
+        if let Some((seq, before)) = *last {
+            if at < before {
+                let reason = format!(
+                    "{at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
+                );
+                return Err(if source == "record" {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: None,
+                        field: None,
+                        reason: format!("the record time: {reason}"),
+                    }
+                } else {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: Some(claim.number),
+                        field: Some("recorded_at".into()),
+                        reason,
+                    }
+                });
+            }
+        }
+        *last = Some((stored.entry.seq, at));
     }
     Ok(())
 }
