@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod damage;
 mod durability;
+mod examples;
 mod fixture;
 mod golden;
 mod hostile;

@@ -23,7 +23,7 @@ use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLER
 /// Examples:
 ///   ccm-ledger check
 ///   ccm-ledger check --on 2019-06-01
-///   ccm-ledger check --proposed fixtures/proposals/break-stagger.jsonl
+///   ccm-ledger check --proposed fixtures/proposals/break-stagger.jsonl   exits 4: it breaks R3
 ///   ccm-ledger check --vacancy-tolerance 180 --json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]

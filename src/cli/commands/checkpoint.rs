@@ -13,8 +13,8 @@ use crate::ledger::Access;
 /// --sign-with); with --key, signs one for the current head and prints it.
 ///
 /// Examples:
-///   ccm-ledger checkpoint > today.checkpoint
-///   ccm-ledger checkpoint --key isu.key > today.checkpoint
+///   ccm-ledger --ledger ./ccm checkpoint > today.checkpoint   the latest, on a ledger that signs
+///   ccm-ledger checkpoint --key isu.key > today.checkpoint   one signed now, for the head
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -23,7 +23,7 @@ use crate::validate::Batch;
 /// their seq and hash are checked.
 ///
 /// Examples:
-///   ccm-ledger import fixtures/ccm-machinery.jsonl
+///   ccm-ledger --ledger ./new import fixtures/ccm-machinery.jsonl   a new ledger
 ///   ccm-ledger export | ccm-ledger --ledger ./copy import -
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]

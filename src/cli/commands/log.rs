@@ -11,7 +11,7 @@ use crate::ledger::Access;
 /// Examples:
 ///   ccm-ledger log
 ///   ccm-ledger log --from 100 --limit 20
-///   ccm-ledger log --json | jq '.[] | select(.kind == "coordinator_elected")'
+///   ccm-ledger log --json | jq '.[] | select(.event.kind == "coordinator_elected")'
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -11,11 +11,11 @@ use crate::ledger::Head;
 /// part of the hashed entry.
 ///
 /// Examples:
-///   ccm-ledger record coordinator-elected --body wg-universalization --state CHL \
-///       --start 2025-09-19 --end-meeting 3RC --meeting 13MSP --date 2025-09-19
+///   ccm-ledger record coordinator-elected --body wg-cooperation --state IRL \
+///       --start 2026-09-04 --end 2028-09-04 --meeting 3RC --date 2026-09-04
 ///   ccm-ledger record coordinator-left --body wg-clearance --state NOR \
 ///       --effective 2025-01-31 --reason resignation
-///   ccm-ledger record entry-corrected --target 12 --reason "wrong State" --retract
+///   ccm-ledger record entry-corrected --target 73 --reason "recorded in error" --retract
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -11,7 +11,7 @@ use crate::projection::Question;
 /// Examples:
 ///   ccm-ledger state
 ///   ccm-ledger state --on 2019-06-01
-///   ccm-ledger state --on 2016-01-01 --known-at 2016-01-01 --json
+///   ccm-ledger state --on 2016-01-01 --known-at 100 --json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -21,7 +21,7 @@ use crate::timeline::{self, svg::SvgOptions, Window};
 ///   ccm-ledger timeline
 ///   ccm-ledger timeline --from 2019-01-01 --body wg-universalization --body coord-reporting
 ///   ccm-ledger timeline --svg seats.svg --on 2026-01-01
-///   ccm-ledger timeline --known-at 2016-01-01 --width 120
+///   ccm-ledger timeline --known-at 100 --width 120
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -12,7 +12,7 @@ use crate::projection::Question;
 ///
 /// Examples:
 ///   ccm-ledger who wg-universalization --on 2013-01-15
-///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 2022-03-01T00:00:00Z
+///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 150
 ///   ccm-ledger who "working group on victim assistance" --json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
