@@ -15,6 +15,7 @@ use super::Projection;
 pub struct Holders {
     pub body: BodyId,
     /// The body's name as in force on that day.
+    #[serde(rename = "body_name")]
     pub name: String,
     pub on: Date,
     /// Established on or before `on` and not discontinued.
@@ -31,6 +32,9 @@ pub struct Holder {
     pub seat: u32,
     pub state: StateCode,
     /// The State's name, if the State is known.
+    pub state_name: Option<String>,
+    /// The same, under the name DESIGN.md's contract gives it in `who` (kept for the programs
+    /// that read it; docs/JSON.md).
     pub name: Option<String>,
     pub start: Date,
     /// `"2021-09-20"`, `{"meeting":"11MSP"}` while that meeting is not recorded, or `null`.
@@ -44,8 +48,8 @@ pub struct Holder {
 pub struct BodyHistory {
     pub body: BodyId,
     /// The name with every recorded amendment applied.
+    #[serde(rename = "body_name")]
     pub name: String,
-    #[serde(rename = "type")]
     pub body_type: Option<BodyType>,
     pub established: Amendment,
     /// Amendments of the name, parameters or mandate, in order of taking effect.
@@ -66,6 +70,8 @@ pub struct Amendment {
     /// `body_established`, `body_amended` or `mandate_amended`.
     pub kind: &'static str,
     pub effective: Date,
+    /// The body's name, where this step set it.
+    #[serde(rename = "body_name")]
     pub name: Option<String>,
     pub seats: Option<u32>,
     pub term_years: Option<u32>,
@@ -98,6 +104,7 @@ pub struct TermView {
     /// `null` for a corrected or retracted election, which held no seat.
     pub seat: Option<u32>,
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     pub start: Date,
     pub end: EndView,
@@ -118,6 +125,7 @@ pub struct TermView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StateHistory {
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     pub memberships: Vec<MembershipView>,
     /// Every term in any body, in order of start.
@@ -148,6 +156,7 @@ pub struct PresidencyView {
     /// `President` or `President-designate`.
     pub office: &'static str,
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     pub person: Option<String>,
     pub start: Date,
@@ -176,7 +185,9 @@ pub struct CommitteeMember {
     /// A State code or an institution code.
     pub member: String,
     /// `state` or `institution`.
+    #[serde(rename = "member_kind")]
     pub kind: &'static str,
+    #[serde(rename = "member_name")]
     pub name: Option<String>,
     pub role: CommitteeRole,
     /// "President", "coordinator, Working Group on Universalization", "member by right
@@ -206,8 +217,8 @@ pub struct MachineryState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BodyOnDate {
     pub body: BodyId,
+    #[serde(rename = "body_name")]
     pub name: String,
-    #[serde(rename = "type")]
     pub body_type: Option<BodyType>,
     pub seats: u32,
     pub term_years: u32,
@@ -226,6 +237,7 @@ impl Projection {
         Holder {
             seat: term.seat,
             state: term.state.clone(),
+            state_name: self.state_name(&term.state),
             name: self.state_name(&term.state),
             start: term.start,
             end: term.end_view(),

@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod check;
 mod concurrency;
+mod contract;
 mod crash;
 mod damage;
 mod durability;

@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     write_new(&public, &verifier.to_text(), 0o644)?;
     if ctx.json {
         output::json(&serde_json::json!({
-            "name": key_name,
+            "key_name": key_name,
             "key": private.display().to_string(),
             "pub": public.display().to_string(),
             "verifier_key": verifier.to_text(),

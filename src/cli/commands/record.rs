@@ -489,12 +489,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let line = jsonl::parse_line(&object.to_string())
         .map_err(|e| CliError::input(format!("record: {e}")))?;
     let summary = line.draft.event.to_string();
+    let event = jsonl::event_to_value(&line.draft.event);
     let head = append(ctx, line)?;
     if ctx.json {
+        // As `log --json` names them: `summary` the sentence, `event` the event as imported.
         output::json(&serde_json::json!({
             "seq": head.entries - 1,
             "hash": head.hash.to_hex(),
-            "event": summary,
+            "summary": summary,
+            "event": event,
         }))
     } else {
         output::text(&format!(
