@@ -58,8 +58,9 @@ impl CliError {
         }
     }
 
-    /// Prints the error for a person, with a hint where one helps.
-    pub fn report(&self) {
+    /// Prints the error for a person, with a hint where one helps. `appends`: the command
+    /// could have changed the ledger, so that it changed nothing is worth saying.
+    pub fn report(&self, appends: bool) {
         eprintln!("error: {self}");
         let hint = match self {
             CliError::Ledger(LedgerError::InUse(_)) => {
@@ -68,7 +69,7 @@ impl CliError {
             CliError::Ledger(LedgerError::NotALedger(_)) => {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
-            CliError::Input(_) => Some("nothing was changed in the ledger"),
+            CliError::Input(_) if appends => Some("nothing was changed in the ledger"),
             _ => None,
         };
         if let Some(hint) = hint {

@@ -26,7 +26,7 @@ Exit codes:
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given
   CCM_LEDGER_NOW       pin the record time of new entries (RFC 3339), for reproducible ledgers
-  CCM_LEDGER_RECORDER  who records new entries (default: $USER)
+  CCM_LEDGER_RECORDER  who records new entries (default: $USER, else the login name)
 
 Get started:
   ccm-ledger demo                       build the CCM fixture ledger and tour it
@@ -56,7 +56,7 @@ pub struct Cli {
     )]
     pub recorded_at: Option<String>,
 
-    /// Who records new entries [default: $USER]
+    /// Who records new entries [default: $USER, else the login name]
     #[arg(
         long,
         global = true,
@@ -95,6 +95,17 @@ pub enum Command {
     Completions(commands::completions::Args),
 }
 
+impl Command {
+    /// Whether the command can append to the ledger (or create one): only then is "nothing
+    /// was changed in the ledger" news to the person reading the error.
+    pub fn appends(&self) -> bool {
+        matches!(
+            self,
+            Command::Demo(_) | Command::Init(_) | Command::Import(_) | Command::Record(_)
+        )
+    }
+}
+
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
 pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
@@ -105,11 +116,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
             return ExitCode::from(code);
         }
     };
+    let appends = cli.command.appends();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
-            e.report();
+            e.report(appends);
             ExitCode::from(e.exit_code())
         }
     }

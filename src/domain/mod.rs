@@ -14,6 +14,12 @@ pub use event::{
 pub use ids::{BodyId, IdError, InstitutionCode, MeetingId, Seq, StateCode};
 pub use time::{Date, DateError, Timestamp, YEARS};
 
+/// `1 seat`, `2 seats`: a number and its noun, singular for one.
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// An event someone asks the ledger to record, with what the request says about it: the
 /// override of a rule finding, and (for lines that came from `export`) when and by whom it
 /// was first recorded.

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::cli::moment;
 use crate::cli::{CliError, Context};
+use crate::domain::counted;
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
 use crate::projection::Projection;
@@ -98,15 +99,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             std::fs::rename(&tmp, path)
                 .map_err(CliError::io(format!("cannot write {}", path.display())))?;
             if !ctx.json {
+                let entries = ledger.head().entries;
                 let what = match args.format {
-                    Format::Jsonl => "entries",
-                    Format::Csv | Format::Popolo => "entries' terms",
+                    Format::Jsonl => counted(entries, "entry", "entries"),
+                    Format::Csv | Format::Popolo => {
+                        format!("the terms of {}", counted(entries, "entry", "entries"))
+                    }
                 };
-                eprintln!(
-                    "exported {} {what} to {}",
-                    ledger.head().entries,
-                    path.display()
-                );
+                eprintln!("exported {what} to {}", path.display());
             }
             Ok(())
         }

@@ -77,9 +77,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     if ctx.json {
         output::json(&answer)
     } else {
+        let count = |n: u64| crate::domain::counted(n, "entry", "entries");
         output::text(&format!(
-            "imported {} entries from {name}; the ledger holds {} entries, head {}",
-            answer.imported, answer.entries, answer.head
+            "imported {} from {name}; the ledger holds {}, head {}",
+            count(answer.imported as u64),
+            count(answer.entries),
+            answer.head
         ))
     }
 }
@@ -126,14 +129,23 @@ pub fn import_file(ctx: &Context, file: &Path) -> Result<(usize, Head), CliError
                     break;
                 }
             }
-            reader.into_errors()
+            let more = reader.more_errors();
+            (reader.into_errors(), more)
         });
         let bad_lines = || {
-            let errors = parser.join().expect("the parser does not panic");
-            errors
+            let (errors, more) = parser.join().expect("the parser does not panic");
+            let mut said: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{name}:{}: {}", e.line, e.problem))
-                .collect()
+                .collect();
+            if more > 0 {
+                said.push(format!(
+                    "{name}: and {more} more bad {} (only the first {} are shown)",
+                    if more == 1 { "line" } else { "lines" },
+                    jsonl::MAX_REPORTED_ERRORS
+                ));
+            }
+            said
         };
         append_pieces(ctx, open_for_append(ctx)?, &name, receive, bad_lines)
     })

@@ -103,9 +103,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }));
     }
     eprintln!(
-        "wrote {} (the machinery on {on}, from {} entries)",
+        "wrote {} (the machinery on {on}, from {})",
         args.html.display(),
-        known.entries
+        crate::domain::counted(known.entries, "entry", "entries")
     );
     Ok(())
 }

@@ -112,10 +112,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .map_err(CliError::io(format!("cannot write {}", path.display())))?;
         if !ctx.json {
             eprintln!(
-                "wrote {} ({} terms, {} meetings)",
+                "wrote {} ({}, {})",
                 path.display(),
-                layout.bars().count(),
-                layout.meetings.len()
+                crate::domain::counted(layout.bars().count() as u64, "term", "terms"),
+                crate::domain::counted(layout.meetings.len() as u64, "meeting", "meetings")
             );
         }
     }

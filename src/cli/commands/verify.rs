@@ -125,8 +125,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ""
     };
     let mut text = format!(
-        "ok: {what}{} entries, every hash and link checked\nhead {}\nroot {}",
-        answer.entries, answer.head, answer.root
+        "ok: {what}{}, every hash and link checked\nhead {}\nroot {}",
+        crate::domain::counted(answer.entries, "entry", "entries"),
+        answer.head,
+        answer.root
     );
     if let Some(c) = &answer.checkpoint {
         text.push_str(&format!(
@@ -134,7 +136,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             c.origin, c.size
         ));
         if c.extends_by > 0 {
-            text.push_str(&format!(" and extends it by {} entries", c.extends_by));
+            text.push_str(&format!(
+                " and extends it by {}",
+                crate::domain::counted(c.extends_by, "entry", "entries")
+            ));
         }
     }
     output::text(&text)

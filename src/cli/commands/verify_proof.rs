@@ -93,8 +93,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 problem: None,
             };
             let said = format!(
-                "ok: entry {} (hash {}) is in {} of {} entries",
-                p.seq, p.entry_hash, checkpoint.origin, checkpoint.size
+                "ok: entry {} (hash {}) is in {} of {}",
+                p.seq,
+                p.entry_hash,
+                checkpoint.origin,
+                crate::domain::counted(checkpoint.size, "entry", "entries")
             );
             (answer, outcome.map(|()| said))
         }

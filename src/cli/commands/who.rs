@@ -41,7 +41,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         text.push_str(": not in force on that day\n");
         return output::text(&text);
     }
-    text.push_str(&format!(" ({} seats)\n", holders.seats));
+    text.push_str(&format!(
+        " ({})\n",
+        crate::domain::counted(holders.seats, "seat", "seats")
+    ));
     let mut table = Table::new(&["seat", "state", "name", "from", "until", "decision", "seq"]);
     let row = |seat: String, h: &crate::projection::Holder| {
         vec![
