@@ -93,6 +93,7 @@ pub enum Command {
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
     Completions(commands::completions::Args),
+    Man(commands::man::Args),
 }
 
 impl Command {
@@ -152,6 +153,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Log(args) => commands::log::run(&ctx, args),
         Command::Demo(args) => commands::demo::run_demo(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
+        Command::Man(args) => commands::man::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Keygen(args) => commands::keygen::run(&ctx, args),
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),

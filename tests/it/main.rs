@@ -16,6 +16,7 @@ mod golden;
 mod hostile;
 mod hostile_semantic;
 mod import_export;
+mod manual;
 mod messages;
 mod pictures;
 mod proofs;
