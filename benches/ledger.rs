@@ -156,6 +156,7 @@ fn import(dir: &Path, jsonl: &Path, recorder: &Recorder) -> Head {
         ledger_dir: dir.to_owned(),
         json: false,
         recorder: recorder.clone(),
+        pager: false,
     };
     match ccm_ledger::cli::import_file(&ctx, jsonl) {
         Ok((_, head)) => head,

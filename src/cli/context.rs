@@ -11,6 +11,8 @@ pub struct Context {
     pub ledger_dir: PathBuf,
     pub json: bool,
     pub recorder: Recorder,
+    /// Long outputs may go through `$PAGER` (not `--no-pager`).
+    pub pager: bool,
 }
 
 impl Context {
@@ -36,6 +38,7 @@ impl Context {
             ledger_dir: cli.ledger.clone().unwrap_or_else(default_ledger_dir),
             json: cli.json,
             recorder: Recorder { by, at },
+            pager: !cli.no_pager,
         })
     }
 

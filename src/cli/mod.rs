@@ -5,6 +5,8 @@ mod context;
 mod error;
 mod moment;
 mod output;
+mod pager;
+mod style;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -27,6 +29,8 @@ Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given
   CCM_LEDGER_NOW       pin the record time of new entries (RFC 3339), for reproducible ledgers
   CCM_LEDGER_RECORDER  who records new entries (default: $USER, else the login name)
+  NO_COLOR             if set (not empty), no colour unless --color always
+  PAGER                the pager for log and history on a terminal (default: less -FRX)
 
 Get started:
   ccm-ledger demo                       build the CCM fixture ledger and tour it
@@ -65,6 +69,14 @@ pub struct Cli {
         hide_short_help = true
     )]
     pub recorded_by: Option<String>,
+
+    /// When to colour tables and findings
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: style::ColorWhen,
+
+    /// Print long outputs (log, history) straight to the terminal, without $PAGER
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -118,6 +130,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
         }
     };
     let appends = cli.command.appends();
+    style::set(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,

@@ -23,4 +23,5 @@ mod proofs;
 mod properties;
 mod queries;
 mod tampering;
+mod terminal;
 mod threads;

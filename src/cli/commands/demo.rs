@@ -225,6 +225,7 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         ledger_dir: dir.to_owned(),
         json: false,
         recorder,
+        pager: false,
     };
     let head = super::import::append_to(&fixture, ledger, "fixtures/ccm-machinery.jsonl", lines)?;
     Ok(Built::Created(head.entries))

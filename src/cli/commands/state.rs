@@ -64,7 +64,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         {
             let held: Vec<_> = b.holders.iter().filter(|h| h.seat == seat).collect();
             if held.is_empty() {
-                bodies.row(vec![label(), seat.to_string(), "vacant".into()]);
+                bodies.row_styled(
+                    vec![label(), seat.to_string(), "vacant".into()],
+                    crate::cli::style::VACANT,
+                );
             }
             for h in held {
                 bodies.row(vec![

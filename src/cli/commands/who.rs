@@ -60,7 +60,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     for seat in 1..=holders.seats {
         let held: Vec<_> = holders.holders.iter().filter(|h| h.seat == seat).collect();
         if held.is_empty() {
-            table.row(vec![seat.to_string(), "—".into(), "vacant".into()]);
+            table.row_styled(
+                vec![seat.to_string(), "—".into(), "vacant".into()],
+                crate::cli::style::VACANT,
+            );
         }
         for h in held {
             table.row(row(seat.to_string(), h));
