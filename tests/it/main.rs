@@ -25,3 +25,4 @@ mod queries;
 mod tampering;
 mod terminal;
 mod threads;
+mod trust;

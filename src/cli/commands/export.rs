@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use crate::cli::moment;
 use crate::cli::{CliError, Context};
-use crate::domain::counted;
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
 use crate::projection::Projection;
@@ -101,9 +100,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             if !ctx.json {
                 let entries = ledger.head().entries;
                 let what = match args.format {
-                    Format::Jsonl => counted(entries, "entry", "entries"),
+                    Format::Jsonl => crate::cli::output::count(entries, "entry", "entries"),
                     Format::Csv | Format::Popolo => {
-                        format!("the terms of {}", counted(entries, "entry", "entries"))
+                        format!(
+                            "the terms of {}",
+                            crate::cli::output::count(entries, "entry", "entries")
+                        )
                     }
                 };
                 eprintln!("exported {what} to {}", path.display());

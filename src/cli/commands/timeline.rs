@@ -114,8 +114,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             eprintln!(
                 "wrote {} ({}, {})",
                 path.display(),
-                crate::domain::counted(layout.bars().count() as u64, "term", "terms"),
-                crate::domain::counted(layout.meetings.len() as u64, "meeting", "meetings")
+                crate::cli::output::count(layout.bars().count() as u64, "term", "terms"),
+                crate::cli::output::count(layout.meetings.len() as u64, "meeting", "meetings")
             );
         }
     }

@@ -97,7 +97,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 p.seq,
                 p.entry_hash,
                 checkpoint.origin,
-                crate::domain::counted(checkpoint.size, "entry", "entries")
+                output::count(checkpoint.size, "entry", "entries")
             );
             (answer, outcome.map(|()| said))
         }
@@ -119,8 +119,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 problem: None,
             };
             let said = format!(
-                "ok: {} of {} entries only appended to its {} entries of the older checkpoint",
-                checkpoint.origin, checkpoint.size, old.size
+                "ok: {} of {} only appended to its {} of the older checkpoint",
+                checkpoint.origin,
+                output::count(checkpoint.size, "entry", "entries"),
+                output::count(old.size, "entry", "entries")
             );
             (answer, outcome.map(|()| said))
         }

@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     text.push_str(&format!(
         " ({})\n",
-        crate::domain::counted(holders.seats, "seat", "seats")
+        crate::cli::output::count(holders.seats.into(), "seat", "seats")
     ));
     let mut table = Table::new(&["seat", "state", "name", "from", "until", "decision", "seq"]);
     let row = |seat: String, h: &crate::projection::Holder| {
