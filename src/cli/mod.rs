@@ -6,6 +6,7 @@ mod error;
 mod moment;
 mod output;
 mod pager;
+mod progress;
 mod style;
 
 use std::ffi::OsString;

@@ -113,3 +113,37 @@ fn log_and_history_go_through_the_pager_on_a_terminal_only() {
         "{piped}"
     );
 }
+
+#[test]
+fn long_work_shows_progress_on_a_terminal_and_nothing_in_a_pipe_or_with_json() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ccm-machinery.jsonl");
+    // Work is "long" from the first moment here; by default, after a second.
+    let at_once = [("CCM_LEDGER_PROGRESS_AFTER_MS", "0")];
+    let env = TestEnv::new();
+    let shown = on_terminal(&env, &["import", fixture], &at_once);
+    assert!(shown.contains("importing"), "{shown:?}");
+    let shown = on_terminal(&env, &["export", "--out", "ccm.jsonl"], &at_once);
+    assert!(shown.contains("exporting"), "{shown:?}");
+    let json = on_terminal(
+        &env,
+        &["--json", "export", "--out", "again.jsonl"],
+        &at_once,
+    );
+    assert!(!json.contains("exporting"), "{json:?}");
+
+    let piped = TestEnv::new();
+    let run = piped
+        .command(&piped.ledger())
+        .env("CCM_LEDGER_PROGRESS_AFTER_MS", "0")
+        .args(["import", fixture])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("importing"), "{stderr}");
+
+    // A short import on a terminal, with the default second: nothing more than before.
+    let quick = TestEnv::new();
+    let shown = on_terminal(&quick, &["import", fixture], &[]);
+    assert!(!shown.contains("importing"), "{shown:?}");
+}

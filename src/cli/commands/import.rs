@@ -254,7 +254,9 @@ fn append_pieces(
     let mut refused: Option<CliError> = None;
     let mut wrong_claims: Vec<String> = Vec::new();
     let mut parse_failed = false;
+    let mut progress = crate::cli::progress::Progress::start("importing", None, "lines", !ctx.json);
     for piece in pieces {
+        progress.advance(piece.lines.len() as u64);
         parse_failed |= piece.bad_line_seen;
         if parse_failed || refused.is_some() {
             continue;
