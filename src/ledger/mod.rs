@@ -11,6 +11,7 @@ mod entry;
 pub mod journal;
 mod offsets;
 mod readable;
+mod schema_v1;
 pub mod snapshot;
 mod streamed;
 pub mod sync;

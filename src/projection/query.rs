@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd};
+use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd, SEED};
 
 use super::model::{
     Body, EndView, HowEnded, Institution, Office, PresidencyTerm, Superseded, Term,
@@ -36,6 +36,8 @@ pub struct Holder {
     /// The same, under the name DESIGN.md's contract gives it in `who` (kept for the programs
     /// that read it; docs/JSON.md).
     pub name: Option<String>,
+    /// Who held the seat for the State, if the election says (as on the Presidency).
+    pub person: Option<String>,
     pub start: Date,
     /// `"2021-09-20"`, `{"meeting":"11MSP"}` while that meeting is not recorded, or `null`.
     pub end: EndView,
@@ -106,11 +108,16 @@ pub struct TermView {
     pub state: StateCode,
     #[serde(rename = "state_name")]
     pub name: Option<String>,
+    /// Who held the seat for the State, if the election says (as on the Presidency).
+    pub person: Option<String>,
     pub start: Date,
     pub end: EndView,
     /// `running`, `term expired`, `renewed`, `succeeded`, `left`, `body discontinued`,
     /// `corrected`, `retracted`.
     pub how_ended: &'static str,
+    /// For a term renewed by the same State with another person: that person (the renewal
+    /// is the State's; the person changed).
+    pub renewed_with: Option<String>,
     /// The entry that ended it (a renewal, successor, departure, discontinuation, correction).
     pub ended_by: Option<Seq>,
     /// Why the State left.
@@ -119,6 +126,39 @@ pub struct TermView {
     pub seq: Seq,
     pub predecessor: Option<Seq>,
     pub successor: Option<Seq>,
+}
+
+impl TermView {
+    /// The term as seen on `on`: one that has begun and not ended by then is "running",
+    /// whatever the form of its end (a day after `on` too) and however it will end.
+    fn as_on(&mut self, on: Date) {
+        let ends_after = match self.end {
+            EndView::On(end) => on < end,
+            EndView::Pending(_) | EndView::Open => true,
+        };
+        if self.seat.is_some() && self.start <= on && ends_after {
+            self.how_ended = HowEnded::Running.word();
+            self.ended_by = None;
+            self.reason = None;
+            self.renewed_with = None;
+        }
+    }
+}
+
+impl BodyHistory {
+    /// The history as seen on `on`: terms still running then are shown running.
+    pub fn as_on(mut self, on: Date) -> BodyHistory {
+        self.terms.iter_mut().for_each(|t| t.as_on(on));
+        self
+    }
+}
+
+impl StateHistory {
+    /// The history as seen on `on`: terms still running then are shown running.
+    pub fn as_on(mut self, on: Date) -> StateHistory {
+        self.terms.iter_mut().for_each(|t| t.as_on(on));
+        self
+    }
 }
 
 /// A State's story: `history --state CODE`.
@@ -189,6 +229,8 @@ pub struct CommitteeMember {
     pub kind: &'static str,
     #[serde(rename = "member_name")]
     pub name: Option<String>,
+    /// Who sits for a State, where the election says (as on the Presidency).
+    pub person: Option<String>,
     pub role: CommitteeRole,
     /// "President", "coordinator, Working Group on Universalization", "member by right
     /// (§19)", "standing invitation since 2021-09-21 (§21)", …
@@ -239,6 +281,7 @@ impl Projection {
             state: term.state.clone(),
             state_name: self.state_name(&term.state),
             name: self.state_name(&term.state),
+            person: term.person.clone(),
             start: term.start,
             end: term.end_view(),
             decision: term.decision.clone(),
@@ -282,9 +325,11 @@ impl Projection {
             seat: Some(term.seat),
             state: term.state.clone(),
             name: self.state_name(&term.state),
+            person: term.person.clone(),
             start: term.start,
             end: term.end_view(),
             how_ended: term.how_ended.word(),
+            renewed_with: self.renewed_with(term),
             ended_by: term.how_ended.ended_by(),
             reason: term.how_ended.reason().map(str::to_owned),
             decision: term.decision.clone(),
@@ -292,6 +337,23 @@ impl Projection {
             predecessor: term.predecessor,
             successor: term.successor,
         }
+    }
+
+    /// The person on the renewed seat, when a State's renewal brought another person.
+    fn renewed_with(&self, term: &Term) -> Option<String> {
+        let HowEnded::Renewed { by } = term.how_ended else {
+            return None;
+        };
+        let next = self
+            .bodies
+            .get(&term.body)?
+            .terms
+            .iter()
+            .find(|t| t.seq == by)?;
+        next.person
+            .as_ref()
+            .filter(|p| term.person.as_ref() != Some(*p))
+            .cloned()
     }
 
     /// Elections to `body` that corrections replaced or retracted.
@@ -322,9 +384,11 @@ impl Projection {
                     seat: None,
                     state: e.state.clone(),
                     name: self.state_name(&e.state),
+                    person: e.person.clone(),
                     start: e.start,
                     end: super::model::end_view(end, &e.end),
                     how_ended: how.word(),
+                    renewed_with: None,
                     ended_by: how.ended_by(),
                     reason: None,
                     decision: e.decision.clone(),
@@ -526,6 +590,7 @@ impl Projection {
                 member: view.state.to_string(),
                 kind: "state",
                 name: view.name.clone(),
+                person: view.person.clone(),
                 role,
                 reason: reason.to_owned(),
                 body: None,
@@ -543,6 +608,7 @@ impl Projection {
                     member: term.state.to_string(),
                     kind: "state",
                     name: self.state_name(&term.state),
+                    person: term.person.clone(),
                     role: CommitteeRole::Coordinator,
                     reason: format!("coordinator, {name}"),
                     body: Some(body.id.clone()),
@@ -556,6 +622,7 @@ impl Projection {
             member: i.code.to_string(),
             kind: "institution",
             name: Some(i.name.clone()),
+            person: None,
             role,
             reason,
             body: None,
@@ -567,7 +634,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::ByRight,
-                "member by right (§19)".to_owned(),
+                format!("member by right ({SEED} §19)"),
                 None,
                 Some(i.seq),
             ));
@@ -584,7 +651,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::StandingInvitation,
-                format!("standing invitation since {since} (§21)"),
+                format!("standing invitation since {since} ({SEED} §21)"),
                 Some(since),
                 seq,
             ));

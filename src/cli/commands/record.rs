@@ -12,10 +12,10 @@ use crate::ledger::Head;
 ///
 /// Examples:
 ///   ccm-ledger record coordinator-elected --body wg-cooperation --state IRL \
-///       --start 2026-09-04 --end 2028-09-04 --meeting 3RC --date 2026-09-04
+///       --start 2026-09-18 --end 2028-09-18 --meeting 3RC --date 2026-09-18
 ///   ccm-ledger record coordinator-left --body wg-clearance --state NOR \
 ///       --effective 2025-01-31 --reason resignation
-///   ccm-ledger record entry-corrected --target 73 --reason "recorded in error" --retract
+///   ccm-ledger record entry-corrected --target 72 --reason "recorded in error" --retract
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -136,10 +136,19 @@ enum Kind {
         body: String,
         #[arg(long)]
         state: String,
+        /// Who holds the seat for the State
+        #[arg(long)]
+        person: Option<String>,
         #[arg(long)]
         start: String,
         #[command(flatten)]
         end: EndArgs,
+        /// The State this one succeeds on the body (its term ends on this start)
+        #[arg(long)]
+        replaces: Option<String>,
+        /// The term is shorter or longer on purpose, to set up or restore the stagger
+        #[arg(long, value_parser = ["set_up", "restore"])]
+        stagger: Option<String>,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -366,14 +375,20 @@ fn event_object(kind: Kind) -> Result<Value, CliError> {
         Kind::CoordinatorElected {
             body,
             state,
+            person,
             start,
             end,
+            replaces,
+            stagger,
             decision,
         } => Fields::new("coordinator_elected")
             .set("body", body)
             .set("state", state)
+            .maybe("person", person)
             .set("start", start)
             .end(end)
+            .maybe("replaces", replaces)
+            .maybe("stagger", stagger)
             .decision(decision),
         Kind::CoordinatorLeft {
             body,
