@@ -102,7 +102,10 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
         })
         .collect();
     let findings: Vec<_> = errors.iter().map(|a| a.finding.clone()).collect();
-    eprint!("{}", super::commands::check::render(&findings, false));
+    eprint!(
+        "{}",
+        super::commands::check::render_to(&findings, false, super::style::Stream::Stderr)
+    );
     Some(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",
         message.join("\n")

@@ -97,9 +97,22 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
             "--known-at: expected a seq, a date or an RFC 3339 time: {e}"
         ))
     })?;
-    Ok(KnownAt {
-        entries: ledger.entries_known_at(at)?,
-    })
+    let entries = ledger.entries_known_at(at)?;
+    if entries == 0 && head > 0 {
+        // An empty answer would read as "no such body"; the question was asked of a moment
+        // before the record began, and that is what the person needs to hear.
+        let first = ledger
+            .entries(0, 1)?
+            .next()
+            .transpose()?
+            .map(|stored| stored.entry.recorded_at.to_string())
+            .unwrap_or_default();
+        return Err(CliError::Usage(format!(
+            "--known-at {text}: the ledger held no entries then; its first entry was recorded \
+             at {first}"
+        )));
+    }
+    Ok(KnownAt { entries })
 }
 
 /// The projection of the ledger's first `known.entries` entries, to answer a question: from

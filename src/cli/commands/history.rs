@@ -156,7 +156,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             term_rows(&mut corrected, &history.corrected_terms, false);
             text.push_str(&corrected.render());
         }
-        return output::text(&text);
+        return crate::cli::pager::Paged::start(ctx.pager).finish_with(&text);
     }
     let query = args.state.as_deref().unwrap_or_default();
     let state = projection
@@ -205,5 +205,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ]);
     }
     text.push_str(&terms.render());
-    output::text(&text)
+    crate::cli::pager::Paged::start(ctx.pager).finish_with(&text)
 }

@@ -22,7 +22,7 @@ use crate::timeline;
 ///
 /// Examples:
 ///   ccm-ledger report --html ccm.html
-///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 2020-01-01
+///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 150
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -105,9 +105,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }));
     }
     eprintln!(
-        "wrote {} (the machinery on {on}, from {} entries)",
+        "wrote {} (the machinery on {on}, from {})",
         args.html.display(),
-        known.entries
+        crate::cli::output::count(known.entries, "entry", "entries")
     );
     Ok(())
 }
