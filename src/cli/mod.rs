@@ -4,6 +4,7 @@ mod commands;
 mod context;
 mod error;
 mod moment;
+mod outfile;
 mod output;
 
 use std::ffi::OsString;

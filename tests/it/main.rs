@@ -14,6 +14,7 @@ mod golden;
 mod hostile;
 mod hostile_semantic;
 mod import_export;
+mod outputs;
 mod pictures;
 mod proofs;
 mod properties;

@@ -1,10 +1,9 @@
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::cli::moment;
+use crate::cli::{moment, outfile};
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
@@ -83,20 +82,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     };
     match &args.out {
         Some(path) => {
-            let tmp = path.with_extension("partial");
-            let context = format!("cannot write {}", tmp.display());
-            let file = File::create(&tmp).map_err(CliError::io(&context))?;
-            let mut out = BufWriter::new(file);
-            write_all(&mut out).map_err(|e| match e {
-                CliError::Io { source, .. } => CliError::io(&context)(source),
-                other => other,
-            })?;
-            out.into_inner()
-                .map_err(|e| CliError::io(&context)(e.into_error()))?
-                .sync_all()
-                .map_err(CliError::io(&context))?;
-            std::fs::rename(&tmp, path)
-                .map_err(CliError::io(format!("cannot write {}", path.display())))?;
+            outfile::write_atomically(path, write_all)?;
             if !ctx.json {
                 let what = match args.format {
                     Format::Jsonl => "entries",

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::cli::moment::{self, MomentArgs};
-use crate::cli::output;
+use crate::cli::{outfile, output};
 use crate::cli::{CliError, Context};
 use crate::domain::Date;
 use crate::ledger::Access;
@@ -90,10 +90,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
     });
-    std::fs::write(&args.html, page).map_err(CliError::io(format!(
-        "cannot write {}",
-        args.html.display()
-    )))?;
+    outfile::write_atomically(&args.html, |out| Ok(out.write_all(page.as_bytes())?))?;
     if ctx.json {
         return output::json(&serde_json::json!({
             "html": args.html.display().to_string(),

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use crate::cli::moment::{self, MomentArgs};
-use crate::cli::output;
+use crate::cli::{outfile, output};
 use crate::cli::{CliError, Context};
 use crate::domain::{BodyId, Date};
 use crate::ledger::Access;
@@ -108,8 +108,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 ..SvgOptions::default()
             },
         );
-        std::fs::write(path, svg)
-            .map_err(CliError::io(format!("cannot write {}", path.display())))?;
+        outfile::write_atomically(path, |out| Ok(out.write_all(svg.as_bytes())?))?;
         if !ctx.json {
             eprintln!(
                 "wrote {} ({} terms, {} meetings)",
