@@ -238,13 +238,15 @@ fn read_bounded_line(
 
 /// Parses one line of the interchange format.
 pub fn parse_line(text: &str) -> Result<Line, FieldError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        let reason = if e.to_string().contains("recursion limit") {
-            format!("JSON nested deeper than {MAX_DEPTH} levels")
-        } else {
-            format!("not valid JSON: {e}")
-        };
-        FieldError::whole(reason)
+    let value = unique_keys::parse(text).map_err(|refusal| match refusal {
+        unique_keys::Refusal::Repeated(path) => FieldError::at(
+            path,
+            "the key appears twice in one object (which value is meant would depend on the reader)",
+        ),
+        unique_keys::Refusal::Json(e) if e.to_string().contains("recursion limit") => {
+            FieldError::whole(format!("JSON nested deeper than {MAX_DEPTH} levels"))
+        }
+        unique_keys::Refusal::Json(e) => FieldError::whole(format!("not valid JSON: {e}")),
     })?;
     let Value::Object(mut map) = value else {
         return Err(FieldError::whole(
@@ -489,3 +491,4 @@ fn strip_nulls(value: Value) -> Value {
 
 #[cfg(test)]
 mod tests;
+mod unique_keys;

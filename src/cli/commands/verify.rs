@@ -25,7 +25,8 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// With --bundle, verifies an export instead, without any ledger: every line is turned back
 /// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed
-/// (the export or ledger may be longer: then it extends the checkpoint).
+/// (the export or ledger may be longer: then it extends the checkpoint). A line that is not an
+/// export line (bad JSON, a key repeated in one object) is bad input: exit 1.
 ///
 /// Examples:
 ///   ccm-ledger verify
@@ -222,16 +223,23 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
             CliError::input(problem),
         ))
     })?;
+    // A line that is not an export line (bad JSON, a repeated key) is bad input, exit 1 as in
+    // `import`: there is nothing to verify, not an entry that failed to verify.
     let lines = jsonl::read_lines(BufReader::new(file)).map_err(|errors| {
         let first = &errors[0];
-        fail(
-            None,
-            Some(first.line),
-            format!(
-                "{name}:{}: not an export line: {}",
-                first.line, first.problem
-            ),
-        )
+        let problem = format!(
+            "{name}:{}: not an export line: {}",
+            first.line, first.problem
+        );
+        Box::new((
+            Failure {
+                ok: false,
+                seq: None,
+                line: Some(first.line),
+                problem: problem.clone(),
+            },
+            CliError::input(problem),
+        ))
     })?;
     let verified = verify_bundle(&lines, want).map_err(|bad| {
         fail(
