@@ -11,6 +11,7 @@ mod entry;
 pub mod journal;
 mod offsets;
 mod readable;
+pub mod small_file;
 pub mod snapshot;
 mod streamed;
 pub mod sync;

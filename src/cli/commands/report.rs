@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         None => ledger.head().hash.to_hex(),
     };
     let checkpoint_path = ledger.dir().join("checkpoint");
-    let checkpoint = match std::fs::read_to_string(&checkpoint_path) {
+    let checkpoint = match crate::ledger::small_file::read_small_text(&checkpoint_path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {

@@ -39,12 +39,22 @@ pub struct Args {
     /// Presidency
     #[arg(long, value_name = "BODY")]
     body: Vec<String>,
-    /// Columns of the terminal drawing
-    #[arg(long, env = "COLUMNS", default_value_t = 80, value_name = "N")]
+    /// Columns of the terminal drawing (40 to 1000; narrower is drawn 40 wide)
+    #[arg(
+        long,
+        env = "COLUMNS",
+        default_value_t = 80,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WIDTH)
+    )]
     width: usize,
     #[command(flatten)]
     moment: MomentArgs,
 }
+
+/// The widest terminal drawing: wider than any real terminal, small enough that a line of it
+/// is a few KB (an unchecked `usize` asked for 2^64 columns and panicked).
+const MAX_WIDTH: u64 = 1000;
 
 /// The window asked for, in domain values.
 pub(crate) fn window(
