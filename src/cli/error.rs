@@ -60,7 +60,11 @@ impl CliError {
 
     /// Prints the error for a person, with a hint where one helps.
     pub fn report(&self) {
-        eprintln!("error: {self}");
+        // Messages quote input and ledger text: shown, never obeyed by the terminal.
+        eprintln!(
+            "error: {}",
+            super::output::printable_lines(&self.to_string())
+        );
         let hint = match self {
             CliError::Ledger(LedgerError::InUse(_)) => {
                 Some("wait for the other process to finish, then run the command again")

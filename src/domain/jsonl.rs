@@ -406,6 +406,14 @@ fn check_shape(value: &Value, depth: usize) -> Result<(), ShapeError> {
         Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(ShapeError::at(format!(
             "text longer than {MAX_TEXT_CHARS} characters"
         ))),
+        Value::String(s) => match super::text::first_refused(s) {
+            Some(c) => Err(ShapeError::at(format!(
+                "holds the character U+{:04X}: control characters and bidirectional overrides \
+                 are not accepted in any text",
+                u32::from(c)
+            ))),
+            None => Ok(()),
+        },
         Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
             check_shape(v, depth + 1).map_err(|mut e| {
                 e.path.insert_str(0, &format!("[{i}]"));

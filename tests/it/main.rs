@@ -14,6 +14,7 @@ mod fixture;
 mod golden;
 mod hostile;
 mod hostile_semantic;
+mod hostile_text;
 mod import_export;
 mod outputs;
 mod pictures;

@@ -66,7 +66,10 @@ pub fn refuse_added_errors(
             .unwrap_or_else(|| format!("{source}: "));
         message.push(format!("{line}{f}"));
     }
-    eprint!("{}", super::check::render(&errors, false));
+    eprint!(
+        "{}",
+        crate::cli::output::printable_lines(&super::check::render(&errors, false))
+    );
     Err(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",
         message.join("\n")
