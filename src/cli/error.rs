@@ -51,6 +51,8 @@ impl CliError {
             CliError::Input(_) | CliError::Io { .. } => 1,
             CliError::Usage(_) => 2,
             CliError::Ledger(LedgerError::Corrupted { .. }) => 3,
+            // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+            CliError::Ledger(LedgerError::Interrupted) => 130,
             CliError::Ledger(_) => 1,
             CliError::Tampered(_) | CliError::NotVerified(_) => 3,
             CliError::Findings(_) => 4,
@@ -60,6 +62,10 @@ impl CliError {
 
     /// Prints the error for a person, with a hint where one helps.
     pub fn report(&self) {
+        if let CliError::Ledger(LedgerError::Interrupted) = self {
+            eprintln!("{self}");
+            return;
+        }
         // Messages quote input and ledger text: shown, never obeyed by the terminal.
         eprintln!(
             "error: {}",
@@ -73,6 +79,11 @@ impl CliError {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
             CliError::Input(_) => Some("nothing was changed in the ledger"),
+            CliError::Ledger(LedgerError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::StorageFull =>
+            {
+                Some("the disk holding that file is full: free some space there, then run the command again")
+            }
             _ => None,
         };
         if let Some(hint) = hint {

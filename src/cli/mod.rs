@@ -23,6 +23,7 @@ Exit codes:
   2  usage error
   3  verification failed: the ledger was altered or is damaged
   4  continuity-rule findings of severity error
+  130  interrupted (Ctrl-C) during import or record: nothing was recorded
 
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given

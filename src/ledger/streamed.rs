@@ -66,6 +66,7 @@ impl Ledger {
                 "the head file changed while this process held the lock; nothing was appended",
             ));
         }
+        super::interrupt::catch();
         let path = self.dir.join(JOURNAL_FILE);
         let file = OpenOptions::new()
             .append(true)
@@ -98,6 +99,7 @@ impl Ledger {
                 None => break,
             }
         }
+        super::interrupt::catch();
         fs::create_dir_all(dir).map_err(LedgerError::io(dir))?;
         let made_lock = !dir.join(super::LOCK_FILE).exists();
         let lock = lock(dir)?.ok_or_else(|| LedgerError::InUse(dir.to_owned()))?;
@@ -136,6 +138,9 @@ impl Appending<'_> {
     /// Writes a piece's frames past the acknowledged head. The piece must have been prepared
     /// to follow [`Self::head`].
     pub fn write(&mut self, piece: &Prepared) -> Result<(), LedgerError> {
+        if super::interrupt::requested() {
+            return Err(LedgerError::Interrupted);
+        }
         let Some(first) = piece.entries.first() else {
             return Ok(());
         };
@@ -145,6 +150,8 @@ impl Appending<'_> {
                 head: self.head.entries,
             });
         }
+        #[cfg(debug_assertions)]
+        injected_full_disk(&mut self.file, &piece.frames).map_err(LedgerError::io(&self.path))?;
         self.file
             .write_all(&piece.frames)
             .map_err(LedgerError::io(&self.path))?;
@@ -155,6 +162,10 @@ impl Appending<'_> {
     /// Makes every piece durable and acknowledges them, all at once; then brings the derived
     /// data along (for an existing ledger; a new one builds it when next opened).
     pub fn acknowledge(mut self) -> Result<Head, LedgerError> {
+        // The last moment Ctrl-C can still stop the append: dropped, it is cut back.
+        if super::interrupt::requested() {
+            return Err(LedgerError::Interrupted);
+        }
         // Never cut back from here on: a failure part-way may already have acknowledged the
         // pieces (the head file renamed into place), and then they are the ledger.
         self.finished = true;
@@ -199,7 +210,14 @@ impl Appending<'_> {
         self.finished = true;
         match &self.target {
             Target::Ledger(_) => {
-                if self.head != self.acknowledged {
+                // By the file's length, not by the head: a piece that failed part-way (a full
+                // disk in the first piece, as in every `record`) left bytes without moving it.
+                let written = self
+                    .file
+                    .metadata()
+                    .map_err(LedgerError::io(&self.path))?
+                    .len();
+                if written != self.acknowledged.bytes {
                     self.file
                         .set_len(self.acknowledged.bytes)
                         .map_err(LedgerError::io(&self.path))?;
@@ -262,4 +280,26 @@ impl Ledger {
             }
         }
     }
+}
+
+/// A full disk in the middle of a piece, for the tests (debug builds only, never in a
+/// release): with `CCM_LEDGER_TEST_FULL_DISK_AFTER=N` in the environment, a piece's write
+/// puts its first N bytes into the journal and then fails with ENOSPC, exactly where a full
+/// disk fails it. A mount of a small filesystem reaches this point too, but is not allowed
+/// everywhere the tests run, and on it the index database may fill the disk first.
+#[cfg(debug_assertions)]
+fn injected_full_disk(file: &mut File, frames: &[u8]) -> std::io::Result<()> {
+    let Some(after) = std::env::var("CCM_LEDGER_TEST_FULL_DISK_AFTER")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return Ok(());
+    };
+    if frames.len() <= after {
+        return Ok(());
+    }
+    file.write_all(&frames[..after])?;
+    /// ENOSPC on Linux.
+    const ENOSPC: i32 = 28;
+    Err(std::io::Error::from_raw_os_error(ENOSPC))
 }

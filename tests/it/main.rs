@@ -16,6 +16,7 @@ mod hostile;
 mod hostile_semantic;
 mod hostile_text;
 mod import_export;
+mod interrupted;
 mod outputs;
 mod pictures;
 mod proofs;

@@ -233,6 +233,11 @@ fn append_pieces(
     let mut wrong_claims: Vec<String> = Vec::new();
     let mut parse_failed = false;
     for piece in pieces {
+        // Ctrl-C: stop reading; the pieces written are cut back when `appending` is abandoned.
+        if crate::ledger::interrupt::requested() {
+            refused = Some(crate::ledger::LedgerError::Interrupted.into());
+            break;
+        }
         parse_failed |= piece.bad_line_seen;
         if parse_failed || refused.is_some() {
             continue;
