@@ -184,6 +184,11 @@ pub fn terminal_width() -> Option<usize> {
     )
 }
 
+/// `n` and the word for it: "1 entry", "2 entries", "0 entries".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `text` with every character the ledger refuses in text (control characters — C0 with
 /// newline and tab, DEL, C1 — and bidi overrides and isolates; `domain::text`) written as a
 /// visible escape, `\u{1b}`: what a terminal shows is what is stored, and text cannot clear

@@ -24,3 +24,4 @@ mod properties;
 mod queries;
 mod tampering;
 mod threads;
+mod trust;

@@ -185,7 +185,9 @@ fn a_longer_export_extends_the_checkpoint_and_a_shorter_one_fails() {
     let bundle = env.file("all.jsonl", &export);
     let run = verify_bundle(&env, &bundle, &cp, &public).ok();
     assert!(
-        run.stdout.contains("at size 6 and extends it by 4 entries"),
+        run.stdout
+            .contains("at size 6: entries 0–5 are covered by it")
+            && run.stdout.contains("entries 6–9 are not covered by it"),
         "{}",
         run.stdout
     );
@@ -343,18 +345,21 @@ fn a_ledger_configured_to_sign_writes_a_checkpoint_after_every_append() {
     env.run(&["verify", "--checkpoint", s(&cp), "--key", s(&public)])
         .ok();
 
-    // Signing is derived: without the key, the append stands and a warning says why.
+    // Without the key, an append would leave the head unsigned: it is refused before
+    // anything is written (issue 17), and says why.
     std::fs::remove_file(&key).unwrap();
     let more = env.file(
         "more.jsonl",
         r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2011-09-01"}"#,
     );
-    let run = env.run(&["import", s(&more)]).ok();
+    let before = env.canonical_bytes();
+    let run = env.run(&["import", s(&more)]).fails_with(1);
     assert!(
-        run.stderr.contains("no checkpoint was signed"),
+        run.stderr.contains("isu.key") && run.stderr.contains("nothing was appended"),
         "{}",
         run.stderr
     );
+    assert_eq!(env.canonical_bytes(), before);
     assert!(env
         .run(&["checkpoint"])
         .ok()

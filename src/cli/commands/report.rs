@@ -47,9 +47,11 @@ fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let on = args.moment.on()?;
-    let mut ledger = ctx.open(Access::Read)?;
+    let ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    // A publication: folded from the journal, never from the snapshot file, which anyone
+    // who can write the directory can forge with valid checksums (BENCHMARKS.md: the cost).
+    let projection = moment::projection_from_journal(&ledger, known)?;
     let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
             Some(stored) => stored?.hash.to_hex(),
