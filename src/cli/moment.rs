@@ -9,7 +9,7 @@ use super::CliError;
 
 /// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
 /// never used for a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-7");
+const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-8");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {

@@ -198,3 +198,52 @@ fn svg_and_html_stay_well_formed_xml_without_bidi_overrides() {
         );
     }
 }
+
+/// Names a reader cannot tell apart — by case, Unicode normalisation (a precomposed "ô" and
+/// "o" with a combining circumflex) or an invisible character (a zero-width space) — never
+/// resolve to one of them silently: the answer is the candidates.
+#[test]
+fn names_that_differ_only_by_case_normalisation_or_invisible_characters_are_ambiguous() {
+    let env = TestEnv::new();
+    let decomposed = "Co\u{302}te d'Ivoire";
+    let invisible = "Working Group on Universal\u{200b}ization";
+    env.import(&format!(
+        "{SMALL}{}\n{}\n{}\n{}\n",
+        r#"{"kind":"state_joined","state":"SWE","name":"Sweden","effective":"2010-08-01"}"#,
+        r#"{"kind":"state_joined","state":"SWF","name":"SWEDEN","effective":"2010-08-01"}"#,
+        json!({"kind":"state_joined","state":"CIW","name":decomposed,"effective":"2012-09-01"}),
+        json!({"kind":"body_established","body":"wg-lookalike","name":invisible,"type":"working_group","seats":1,"term_years":2,"renew_per_year":1,"mandate":[],"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
+    ));
+    let cases: [(&[&str], &[&str]); 3] = [
+        (&["history", "--state", "sweden"], &["SWE", "SWF"]),
+        (&["history", "--state", "Côte d'Ivoire"], &["CIV", "CIW"]),
+        (
+            &["who", "working group on universalization"],
+            &["wg-universalization", "wg-lookalike"],
+        ),
+    ];
+    // Through the snapshot's index of names, and through a fold of the journal.
+    for snapshot in [true, false] {
+        if !snapshot {
+            let _ = std::fs::remove_file(env.ledger().join("projection.snapshot"));
+        }
+        for (args, candidates) in cases {
+            let run = env.run(args).fails_with(1);
+            assert!(
+                run.stderr.contains("more than one"),
+                "{args:?}: {}",
+                run.stderr
+            );
+            for id in candidates {
+                assert!(
+                    run.stderr.contains(id),
+                    "{args:?}: {id} not in {}",
+                    run.stderr
+                );
+            }
+        }
+        // The id (or code) still names one.
+        env.run(&["history", "--state", "SWF"]).ok();
+        env.run(&["who", "wg-lookalike"]).ok();
+    }
+}
