@@ -12,6 +12,7 @@ pub mod interrupt;
 pub mod journal;
 mod offsets;
 mod readable;
+mod schema_v1;
 pub mod small_file;
 pub mod snapshot;
 mod streamed;

@@ -19,7 +19,7 @@
 //! file (one read: the trailer, the head and its directory), then the sections it needs.
 //!
 //! Layout: sections, back to back from offset 0 ‖ head ‖ head length u32 LE ‖ blake3 of the
-//! head and its length (32) ‖ `CCMSNAP3`. The head: key length u16 LE ‖ key ‖ entries u64 LE
+//! head and its length (32) ‖ `CCMSNAP4`. The head: key length u16 LE ‖ key ‖ entries u64 LE
 //! ‖ journal bytes u64 LE ‖ last frame u64 LE ‖ hash of entry `entries - 1` (32) ‖ section
 //! count u32 LE ‖ for each section, in order of name: name length u16 LE ‖ name ‖ offset u64
 //! LE ‖ length u64 LE ‖ blake3 of the section (32). The sections lie in the order they were
@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 
 use super::entry::EntryHash;
 
-const MAGIC: &[u8; 8] = b"CCMSNAP3";
+/// Bumped whenever the projection's stored form changes (4: terms carry the person, `replaces`
+/// and stagger of schema version 2), so that an older snapshot reads as foreign and is refolded.
+const MAGIC: &[u8; 8] = b"CCMSNAP4";
 
 /// After the head: its length, its checksum, the magic.
 const TRAILER: usize = 4 + 32 + MAGIC.len();

@@ -95,7 +95,7 @@ fn old_hostile_ledger() -> TestEnv {
         json!({"kind":"body_established","body":"wg-hostile","name":LINK,"type":"working_group","seats":3,"term_years":2,"renew_per_year":1,"mandate":[SCREEN],"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
         json!({"kind":"coordinator_elected","body":"wg-hostile","state":"HOS","start":"2012-09-14","end":null,"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
         json!({"kind":"coordinator_elected","body":"wg-hostile","state":"BID","start":"2012-09-14","end":null,"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
-        json!({"kind":"coordinator_elected","body":"wg-hostile","state":"FRM","start":"2012-09-14","end":null,"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
+        json!({"kind":"coordinator_elected","body":"wg-hostile","state":"FRM","start":"2012-09-14","end":null,"person":format!("@SUM(1+1) {SCREEN}"),"decision":{"meeting":"3MSP","date":"2012-09-14"}}),
     ];
     let drafts: Vec<Draft> = events
         .into_iter()
@@ -170,6 +170,7 @@ fn formula_cells_in_a_csv_export_are_prefixed_but_numbers_and_dates_are_not() {
         .unwrap();
     assert_eq!(&frm[column("state_name")], format!("'{FORMULA}"));
     assert_eq!(&frm[column("body_name")], format!("'{LINK}"));
+    assert!(frm[column("person")].starts_with("'@SUM"), "{csv}");
     assert_eq!(&frm[column("start")], "2012-09-14");
     assert_eq!(&frm[column("seat")], "3");
 }

@@ -22,6 +22,7 @@ mod pictures;
 mod proofs;
 mod properties;
 mod queries;
+mod seats;
 mod tampering;
 mod threads;
 mod trust;
