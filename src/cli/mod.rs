@@ -5,6 +5,7 @@ mod context;
 mod drafted;
 mod error;
 mod moment;
+mod outfile;
 mod output;
 mod pager;
 mod progress;
@@ -28,6 +29,7 @@ Exit codes:
      checkpoint or index
   4  continuity-rule findings of severity error
   5  verify: the record verified, but a derived file was wrong and has been rebuilt
+  130 interrupted (Ctrl-C) during import or record: nothing was recorded
 
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given

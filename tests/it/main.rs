@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod bounds;
 mod check;
 mod concurrency;
 mod contract;
@@ -15,9 +16,12 @@ mod fixture;
 mod golden;
 mod hostile;
 mod hostile_semantic;
+mod hostile_text;
 mod import_export;
+mod interrupted;
 mod manual;
 mod messages;
+mod outputs;
 mod pictures;
 mod proofs;
 mod properties;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::cli::moment::{self, MomentArgs};
-use crate::cli::output;
+use crate::cli::{outfile, output};
 use crate::cli::{CliError, Context};
 use crate::domain::Date;
 use crate::ledger::Access;
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         None => ledger.head().hash.to_hex(),
     };
     let checkpoint_path = ledger.dir().join("checkpoint");
-    let checkpoint = match std::fs::read_to_string(&checkpoint_path) {
+    let checkpoint = match crate::ledger::small_file::read_small_text(&checkpoint_path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
@@ -92,10 +92,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
     });
-    std::fs::write(&args.html, page).map_err(CliError::io(format!(
-        "cannot write {}",
-        args.html.display()
-    )))?;
+    outfile::write_atomically(&args.html, |out| Ok(out.write_all(page.as_bytes())?))?;
     if ctx.json {
         return output::json(&serde_json::json!({
             "html": args.html.display().to_string(),

@@ -41,6 +41,8 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed;
 /// the entries it covers and those past it (which no signature vouches for) are named, and
 /// with --exact entries past it fail (exit 3). --bundle - reads the export from stdin.
+/// A line that is not an export line (bad JSON, a key repeated in one object) is bad input:
+/// exit 1.
 ///
 /// Examples:
 ///   ccm-ledger verify
@@ -397,16 +399,23 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
         })?;
         jsonl::read_lines(BufReader::new(file))
     };
+    // A line that is not an export line (bad JSON, a repeated key) is bad input, exit 1 as in
+    // `import`: there is nothing to verify, not an entry that failed to verify.
     let lines = parsed.map_err(|errors| {
         let first = &errors[0];
-        fail(
-            None,
-            Some(first.line),
-            format!(
-                "{name}:{}: not an export line: {}",
-                first.line, first.problem
-            ),
-        )
+        let problem = format!(
+            "{name}:{}: not an export line: {}",
+            first.line, first.problem
+        );
+        Box::new((
+            Failure {
+                ok: false,
+                seq: None,
+                line: Some(first.line),
+                problem: problem.clone(),
+            },
+            CliError::input(problem),
+        ))
     })?;
     let verified = verify_bundle(&lines, want).map_err(|bad| {
         fail(

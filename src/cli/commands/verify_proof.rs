@@ -56,7 +56,7 @@ struct Answer {
 
 /// Reads a small text file named on the command line.
 pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
+    crate::ledger::small_file::read_small_text(path)
         .map_err(|e| CliError::input(format!("{what} {}: cannot read: {e}", path.display())))
 }
 
