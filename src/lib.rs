@@ -11,3 +11,4 @@ pub mod rules;
 mod store;
 pub mod timeline;
 pub mod validate;
+pub mod witness;

@@ -5,6 +5,7 @@ mod context;
 mod error;
 mod moment;
 mod output;
+mod witnesses;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -92,6 +93,7 @@ pub enum Command {
     Checkpoint(commands::checkpoint::Args),
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
+    Witness(commands::witness::Args),
     Completions(commands::completions::Args),
 }
 
@@ -145,6 +147,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),
         Command::Prove(args) => commands::prove::run(&ctx, args),
         Command::VerifyProof(args) => commands::verify_proof::run(&ctx, args),
+        Command::Witness(args) => commands::witness::run(&ctx, args),
         Command::Timeline(args) => commands::timeline::run(&ctx, args),
         Command::Report(args) => commands::report::run(&ctx, args),
     }

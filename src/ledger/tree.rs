@@ -305,6 +305,14 @@ impl Ledger {
         }
     }
 
+    /// Replaces the stored signed checkpoint with `note` (the same checkpoint with witnesses'
+    /// cosignatures added). The caller holds the writer's lock, so no append re-signs it
+    /// meanwhile.
+    pub fn replace_checkpoint(&self, note: &str) -> Result<(), LedgerError> {
+        config::replace_file(&self.dir, CHECKPOINT_FILE, note.as_bytes())
+            .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))
+    }
+
     /// The Merkle root of the first `size` entries.
     pub fn merkle_root(&self, size: u64) -> Result<TreeHash, LedgerError> {
         self.with_tree(|tree| tree.root_at(size), |tree| tree.root_at(size))

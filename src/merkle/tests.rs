@@ -1,6 +1,7 @@
 //! Tests of the Merkle module. Helpers here; one file per part under `tests/`.
 
 mod checkpoint;
+mod cosignature;
 mod proofs;
 mod tree;
 mod vectors;

@@ -20,3 +20,4 @@ pub mod timeline;
 pub mod verify;
 pub mod verify_proof;
 pub mod who;
+pub mod witness;

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint, read_verifier_key};
+use super::verify_proof::{read_checkpoint_note, read_verifier_key};
+use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
@@ -25,12 +26,16 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// With --bundle, verifies an export instead, without any ledger: every line is turned back
 /// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed
-/// (the export or ledger may be longer: then it extends the checkpoint).
+/// (the export or ledger may be longer: then it extends the checkpoint). With --witness
+/// (repeatable), the checkpoint must also carry valid cosignatures from --quorum of the named
+/// witnesses (default: all of them), or exit 3.
 ///
 /// Examples:
 ///   ccm-ledger verify
 ///   ccm-ledger verify --json        {"entries":N,"head":"<hex>","root":"<hex>"}
 ///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub
+///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub \
+///       --witness nor.pub --witness ecu.pub --witness civ.pub --quorum 2
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -45,6 +50,9 @@ pub struct Args {
     /// The verifier key of the checkpoint (NAME.pub from `keygen`)
     #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
     key: Option<PathBuf>,
+
+    #[command(flatten)]
+    witnesses: WitnessArgs,
 }
 
 #[derive(Serialize)]
@@ -54,6 +62,8 @@ struct Answer {
     root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     checkpoint: Option<CheckpointAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnesses: Option<Cosigners>,
 }
 
 #[derive(Serialize)]
@@ -74,9 +84,19 @@ struct Failure {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let checkpoint = match (&args.checkpoint, &args.key) {
-        (Some(file), Some(key)) => Some(read_checkpoint(file, &read_verifier_key(key)?)?),
-        _ => None,
+    let (checkpoint, cosigners) = match (&args.checkpoint, &args.key) {
+        (Some(file), Some(key)) => {
+            let (checkpoint, note) = read_checkpoint_note(file, &read_verifier_key(key)?)?;
+            let cosigners = args
+                .witnesses
+                .check(&note, &format!("checkpoint {}", file.display()))?;
+            (Some(checkpoint), cosigners)
+        }
+        _ if !args.witnesses.is_empty() => return Err(CliError::Usage(
+            "--witness counts the cosignatures of a checkpoint: give --checkpoint and --key too"
+                .into(),
+        )),
+        _ => (None, None),
     };
     let want = checkpoint.as_ref().map(|c| c.size);
     let result = match &args.bundle {
@@ -94,6 +114,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     };
     let mut answer = answer;
+    answer.witnesses = cosigners;
     if let Some(checkpoint) = &checkpoint {
         match check_checkpoint(checkpoint, answer.entries, root_at) {
             Ok(extends_by) => {
@@ -137,6 +158,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             text.push_str(&format!(" and extends it by {} entries", c.extends_by));
         }
     }
+    if let Some(c) = &answer.witnesses {
+        text.push_str(&format!("\n{}", c.describe()));
+    }
     output::text(&text)
 }
 
@@ -178,6 +202,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             head: verified.head.to_hex(),
             root: root.to_hex(),
             checkpoint: None,
+            witnesses: None,
         },
         root_at,
     ))
@@ -246,6 +271,7 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
             head: verified.head.to_hex(),
             root: verified.root.to_hex(),
             checkpoint: None,
+            witnesses: None,
         },
         verified.root_at.map(|(_, root)| root),
     ))

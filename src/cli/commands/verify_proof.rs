@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey};
 
@@ -11,12 +12,16 @@ use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey
 /// that hash is in the ledger the checkpoint signed. A consistency proof (from `prove --from`)
 /// is checked between --old-checkpoint and --checkpoint: the newer ledger only appended to
 /// the older one, nothing in it was rewritten. Each checkpoint must be signed by --key and be
-/// of the proof's size. Needs no ledger. Exit 0 when the proof holds, 3 when it does not.
+/// of the proof's size. With --witness (repeatable), --checkpoint must also carry valid
+/// cosignatures from --quorum of the named witnesses (default: all). Needs no ledger. Exit 0
+/// when the proof holds, 3 when it does not.
 ///
 /// Examples:
 ///   ccm-ledger verify-proof --proof entry42.proof --checkpoint today.checkpoint --key isu.pub
 ///   ccm-ledger verify-proof --proof since-last-year.proof --old-checkpoint 2025.checkpoint \
 ///       --checkpoint today.checkpoint --key isu.pub
+///   ccm-ledger verify-proof --proof entry42.proof --checkpoint today.checkpoint --key isu.pub \
+///       --witness nor.pub --witness ecu.pub --quorum 1
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -35,6 +40,9 @@ pub struct Args {
     /// The verifier key that signed the checkpoints (NAME.pub from `keygen`)
     #[arg(long, value_name = "PUBKEY")]
     key: PathBuf,
+
+    #[command(flatten)]
+    witnesses: WitnessArgs,
 }
 
 #[derive(Serialize)]
@@ -49,6 +57,8 @@ struct Answer {
     from: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnesses: Option<Cosigners>,
 }
 
 /// Reads a small text file named on the command line.
@@ -64,8 +74,18 @@ pub fn read_verifier_key(path: &Path) -> Result<VerifierKey, CliError> {
 
 /// Reads a checkpoint and checks its signature: a bad one is a failed verification.
 pub fn read_checkpoint(path: &Path, key: &VerifierKey) -> Result<Checkpoint, CliError> {
-    parse_and_verify(&read_text(path, "checkpoint")?, key)
-        .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))
+    read_checkpoint_note(path, key).map(|(checkpoint, _)| checkpoint)
+}
+
+/// Reads a checkpoint, checks its signature, and returns it with its note (for cosignatures).
+pub fn read_checkpoint_note(
+    path: &Path,
+    key: &VerifierKey,
+) -> Result<(Checkpoint, String), CliError> {
+    let note = read_text(path, "checkpoint")?;
+    let checkpoint = parse_and_verify(&note, key)
+        .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))?;
+    Ok((checkpoint, note))
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -73,7 +93,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let text = read_text(&args.proof, "--proof")?;
     let proof = Proof::parse(text.trim_end())
         .map_err(|e| CliError::input(format!("--proof {}: {e}", args.proof.display())))?;
-    let checkpoint = read_checkpoint(&args.checkpoint, &key)?;
+    let (checkpoint, note) = read_checkpoint_note(&args.checkpoint, &key)?;
+    let cosigners = args
+        .witnesses
+        .check(&note, &format!("checkpoint {}", args.checkpoint.display()))?;
     let (answer, outcome) = match &proof {
         Proof::Inclusion(p) => {
             if args.old_checkpoint.is_some() {
@@ -91,6 +114,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 seq: Some(p.seq),
                 from: None,
                 problem: None,
+                witnesses: cosigners.clone(),
             };
             let said = format!(
                 "ok: entry {} (hash {}) is in {} of {} entries",
@@ -114,6 +138,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 seq: None,
                 from: Some(old.size),
                 problem: None,
+                witnesses: cosigners.clone(),
             };
             let said = format!(
                 "ok: {} of {} entries only appended to its {} entries of the older checkpoint",
@@ -123,7 +148,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     };
     match outcome {
-        Ok(said) => {
+        Ok(mut said) => {
+            if let Some(c) = &cosigners {
+                said.push_str(&format!("\n{}", c.describe()));
+            }
             if ctx.json {
                 output::json(&answer)
             } else {
