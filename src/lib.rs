@@ -6,6 +6,7 @@ pub mod domain;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;
+pub mod publication;
 pub mod report;
 pub mod rules;
 mod store;

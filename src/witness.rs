@@ -12,19 +12,31 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use crate::ledger::EntryHash;
 use crate::merkle::{
     empty_root, parse_and_verify, split_note, Checkpoint, CheckpointError, ConsistencyProof,
-    ProofError, VerifierKey, WitnessSigner,
+    MemoryNodeStore, MerkleTree, ProofError, VerifierKey, WitnessSigner,
 };
 
 /// What the witness was asked to cosign.
 pub struct Offer<'a> {
     /// The checkpoint as received (a signed note, possibly with other cosignatures).
     pub note: &'a str,
-    /// The consistency proof from the witness's latest checkpoint of that origin, if given.
-    pub proof: Option<&'a ConsistencyProof>,
+    /// How the witness learns that it extends its latest checkpoint of that origin.
+    pub proof: ProofFrom<'a>,
     /// The time of the cosignature, POSIX seconds.
     pub now: u64,
+}
+
+/// Where the consistency proof comes from.
+pub enum ProofFrom<'a> {
+    /// None was given: enough for a first checkpoint or the same tree again.
+    Nothing,
+    /// A proof from `ccm-ledger prove --from OLD --to NEW`.
+    Given(&'a ConsistencyProof),
+    /// The entry hashes of the offered tree, all of them (from a verified publication): the
+    /// proof from whatever size the witness holds is computed from them, under the lock.
+    Entries(&'a [EntryHash]),
 }
 
 /// A cosigned checkpoint: the offered note with the witness's cosignature line appended.
@@ -130,7 +142,7 @@ pub fn witness(
         Err(e) => return Err(state_error(&latest_path)(e)),
     };
     if let Some((old_note, old)) = &latest {
-        let keep = |kind: &str| keep_evidence(&log_dir, kind, old_note, offer);
+        let keep = |kind: &str| keep_evidence(&log_dir, kind, old_note, offer, None);
         if checkpoint.size < old.size {
             return Err(WitnessError::Rollback {
                 origin: checkpoint.origin,
@@ -149,19 +161,23 @@ pub fn witness(
             });
         }
         if checkpoint.size > old.size && old.size > 0 {
-            let Some(proof) = offer.proof else {
-                return Err(WitnessError::ProofNeeded {
-                    origin: checkpoint.origin,
-                    from: old.size,
-                    to: checkpoint.size,
-                });
+            let proof = match offer.proof {
+                ProofFrom::Nothing => {
+                    return Err(WitnessError::ProofNeeded {
+                        origin: checkpoint.origin,
+                        from: old.size,
+                        to: checkpoint.size,
+                    })
+                }
+                ProofFrom::Given(proof) => proof.clone(),
+                ProofFrom::Entries(entries) => proof_from(entries, old.size, checkpoint.size),
             };
-            if let Err(source) = old.verify_consistency(&checkpoint, proof) {
+            if let Err(source) = old.verify_consistency(&checkpoint, &proof) {
                 return Err(WitnessError::BadProof {
                     from: old.size,
                     to: checkpoint.size,
                     source,
-                    evidence: keep("bad-proof")?,
+                    evidence: keep_evidence(&log_dir, "bad-proof", old_note, offer, Some(&proof))?,
                 });
             }
         }
@@ -179,6 +195,21 @@ pub fn witness(
     })
 }
 
+/// The consistency proof from `from` to `to` computed over `entries` (the first `to` of them;
+/// fewer, and the proof is empty, which fails to verify: the publication is short).
+fn proof_from(entries: &[EntryHash], from: u64, to: u64) -> ConsistencyProof {
+    let mut tree = MerkleTree::new(MemoryNodeStore::new());
+    for entry in entries.iter().take(to as usize) {
+        tree.push(entry).expect("a tree in memory grows");
+    }
+    tree.prove_consistency(from, to)
+        .unwrap_or(ConsistencyProof {
+            from,
+            to,
+            path: Vec::new(),
+        })
+}
+
 /// The latest cosigned checkpoint, as stored: the witness verified it before storing it, so
 /// only its form is read here (the log's key may have been rotated since).
 fn read_latest(note: &str) -> Result<(String, Checkpoint), String> {
@@ -194,6 +225,7 @@ fn keep_evidence(
     kind: &str,
     cosigned: &str,
     offer: &Offer,
+    proof: Option<&ConsistencyProof>,
 ) -> Result<PathBuf, WitnessError> {
     let base = log_dir.join("evidence");
     let kept = (|| -> io::Result<PathBuf> {
@@ -213,7 +245,7 @@ fn keep_evidence(
         };
         write_durably(&dir, "cosigned.checkpoint", cosigned.as_bytes())?;
         write_durably(&dir, "refused.checkpoint", offer.note.as_bytes())?;
-        if let Some(proof) = offer.proof {
+        if let Some(proof) = proof {
             write_durably(
                 &dir,
                 "refused.proof",

@@ -23,6 +23,7 @@ mod hash;
 mod note;
 mod proof;
 mod store;
+pub mod tiles;
 mod tree;
 
 pub use checkpoint::{parse_and_verify, sign, Checkpoint, CheckpointError};

@@ -3,6 +3,7 @@
 mod checkpoint;
 mod cosignature;
 mod proofs;
+mod tiles;
 mod tree;
 mod vectors;
 

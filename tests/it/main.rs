@@ -17,6 +17,7 @@ mod import_export;
 mod pictures;
 mod proofs;
 mod properties;
+mod publish;
 mod queries;
 mod tampering;
 mod threads;

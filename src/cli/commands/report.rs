@@ -35,6 +35,13 @@ pub struct Args {
 
 /// Every continuity finding over the whole history (as `check --json` lists them): the
 /// reader sees what was overridden, and why, beside what is still open.
+impl Args {
+    /// The report of the ledger at `moment`, into `html` (what `publish` writes beside the tiles).
+    pub fn to_file(html: PathBuf, moment: MomentArgs) -> Args {
+        Args { html, moment }
+    }
+}
+
 fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
     let findings = rules::check(projection, &rules::Tolerances::default());
     Some(

@@ -30,12 +30,21 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// (repeatable), the checkpoint must also carry valid cosignatures from --quorum of the named
 /// witnesses (default: all of them), or exit 3.
 ///
+/// With --published DIR|URL, verifies a publication (`ccm-ledger publish`) from a directory
+/// or over HTTP: the checkpoint's signature by --key, every entry bundle's lines rebuilt and
+/// chained from entry 0, every hash tile against the hashes the entries give, the root against
+/// the checkpoint; with --since OLD, that the tree at OLD's size has OLD's root; --witness as
+/// above. Every download is bounded in size. --out FILE keeps the verified entries as an
+/// export (written only if everything holds).
+///
 /// Examples:
 ///   ccm-ledger verify
 ///   ccm-ledger verify --json        {"entries":N,"head":"<hex>","root":"<hex>"}
 ///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub
 ///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub \
 ///       --witness nor.pub --witness ecu.pub --witness civ.pub --quorum 2
+///   ccm-ledger verify --published https://isu.example/ccm/ --key isu.pub --since 2026.checkpoint
+///   ccm-ledger verify --published public/ --key isu.pub --out ccm.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -48,8 +57,20 @@ pub struct Args {
     checkpoint: Option<PathBuf>,
 
     /// The verifier key of the checkpoint (NAME.pub from `keygen`)
-    #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+    #[arg(long, value_name = "PUBKEY")]
     key: Option<PathBuf>,
+
+    /// Verify a publication (from `ccm-ledger publish`): a directory or an http:// URL
+    #[arg(long, value_name = "DIR|URL", conflicts_with_all = ["bundle", "checkpoint"], requires = "key")]
+    published: Option<String>,
+
+    /// With --published: an older signed checkpoint the publication must extend
+    #[arg(long, value_name = "FILE", requires = "published")]
+    since: Option<PathBuf>,
+
+    /// With --published: write the verified entries here, as an export
+    #[arg(long, value_name = "FILE", requires = "published")]
+    out: Option<PathBuf>,
 
     #[command(flatten)]
     witnesses: WitnessArgs,
@@ -84,6 +105,21 @@ struct Failure {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    if let (Some(location), Some(key)) = (&args.published, &args.key) {
+        return super::verify_published::run(
+            ctx,
+            location,
+            key,
+            &args.witnesses,
+            args.since.as_deref(),
+            args.out.as_deref(),
+        );
+    }
+    if args.key.is_some() != args.checkpoint.is_some() {
+        return Err(CliError::Usage(
+            "--checkpoint and --key go together (or --published DIR|URL with --key)".into(),
+        ));
+    }
     let (checkpoint, cosigners) = match (&args.checkpoint, &args.key) {
         (Some(file), Some(key)) => {
             let (checkpoint, note) = read_checkpoint_note(file, &read_verifier_key(key)?)?;

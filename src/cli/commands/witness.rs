@@ -5,7 +5,8 @@ use serde::Serialize;
 use super::verify_proof::{read_text, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{ConsistencyProof, WitnessSigner};
-use crate::witness::{witness, Offer, WitnessError};
+use crate::publication::{verify_published, Source};
+use crate::witness::{witness, Offer, ProofFrom, WitnessError};
 
 /// Witness the ledger: cosign a checkpoint only if it extends the last one this witness cosigned.
 ///
@@ -18,12 +19,18 @@ use crate::witness::{witness, Offer, WitnessError};
 /// contradicts and the refused one are kept in --state as evidence. The witness key is made
 /// by `ccm-ledger keygen NAME --witness`. Two witnesses on one --state take turns (a lock).
 ///
+/// With --published DIR|URL instead of --checkpoint and --proof, the witness fetches the ISU's
+/// publication (`ccm-ledger publish`), verifies all of it as `verify --published` does, and
+/// computes the consistency proof itself from the published entries.
+///
 /// Examples:
 ///   ccm-ledger keygen example.org/witness --witness     writes example.org_witness.key/.pub
 ///   ccm-ledger witness --state wstate --key example.org_witness.key --log-key isu.pub \
 ///       --checkpoint isu.checkpoint > cosigned.checkpoint
 ///   ccm-ledger witness --state wstate --key example.org_witness.key --log-key isu.pub \
 ///       --checkpoint new.checkpoint --proof new.proof > cosigned.checkpoint
+///   ccm-ledger witness --state wstate --key example.org_witness.key --log-key isu.pub \
+///       --published https://isu.example/ccm/ > cosigned.checkpoint
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -41,12 +48,16 @@ pub struct Args {
     log_key: PathBuf,
 
     /// The new signed checkpoint to cosign
-    #[arg(long, value_name = "FILE")]
-    checkpoint: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "published")]
+    checkpoint: Option<PathBuf>,
 
     /// The consistency proof from the last cosigned size to the new one
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "checkpoint")]
     proof: Option<PathBuf>,
+
+    /// Cosign the checkpoint of this publication (a directory or an http:// URL), verified whole
+    #[arg(long, value_name = "DIR|URL", conflicts_with = "checkpoint")]
+    published: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -62,7 +73,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let signer = WitnessSigner::parse(&key_text)
         .map_err(|e| CliError::input(format!("--key {}: {e}", args.key.display())))?;
     let log_key = read_verifier_key(&args.log_key)?;
-    let note = read_text(&args.checkpoint, "--checkpoint")?;
+    let (note, entries) = match (&args.checkpoint, &args.published) {
+        (Some(path), _) => (read_text(path, "--checkpoint")?, None),
+        (None, Some(location)) => {
+            let source = Source::new(location);
+            let verified = verify_published(&source, &log_key, None, None).map_err(|e| {
+                if e.is_verification() {
+                    CliError::NotVerified(format!("not cosigned: {e}"))
+                } else {
+                    CliError::input(format!("cannot read the publication: {e}"))
+                }
+            })?;
+            (verified.note, Some(verified.entry_hashes))
+        }
+        (None, None) => unreachable!("clap requires --checkpoint or --published"),
+    };
     let proof = match &args.proof {
         Some(path) => Some(
             ConsistencyProof::parse(read_text(path, "--proof")?.trim_end())
@@ -72,7 +97,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     };
     let offer = Offer {
         note: &note,
-        proof: proof.as_ref(),
+        proof: match (&proof, &entries) {
+            (Some(proof), _) => ProofFrom::Given(proof),
+            (None, Some(entries)) => ProofFrom::Entries(entries),
+            (None, None) => ProofFrom::Nothing,
+        },
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
