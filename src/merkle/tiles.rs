@@ -68,41 +68,29 @@ pub fn hashes_at_level(size: u64, level: u8) -> u64 {
 }
 
 /// The tiles at `level` of the tree of `size` leaves: the full ones, then the partial one if
-/// the level's count is not a multiple of 256.
-pub fn tiles_at_level(size: u64, level: u8) -> Vec<Tile> {
+/// the level's count is not a multiple of 256. Lazily: a checkpoint may claim any size.
+pub fn tiles_at_level(size: u64, level: u8) -> impl Iterator<Item = Tile> {
     tiles_of(hashes_at_level(size, level), Some(level))
 }
 
-/// The entry bundles of the tree of `size` leaves (laid out as level 0).
-pub fn entry_bundles(size: u64) -> Vec<Tile> {
+/// The entry bundles of the tree of `size` leaves (laid out as level 0), lazily.
+pub fn entry_bundles(size: u64) -> impl Iterator<Item = Tile> {
     tiles_of(size, None)
 }
 
-fn tiles_of(count: u64, level: Option<u8>) -> Vec<Tile> {
-    let full = count / TILE_WIDTH;
-    let mut tiles: Vec<Tile> = (0..full)
-        .map(|index| Tile {
-            level,
-            index,
-            width: TILE_WIDTH,
-        })
-        .collect();
-    if !count.is_multiple_of(TILE_WIDTH) {
-        tiles.push(Tile {
-            level,
-            index: full,
-            width: count % TILE_WIDTH,
-        });
-    }
-    tiles
+fn tiles_of(count: u64, level: Option<u8>) -> impl Iterator<Item = Tile> {
+    (0..count.div_ceil(TILE_WIDTH)).map(move |index| Tile {
+        level,
+        index,
+        width: (count - index * TILE_WIDTH).min(TILE_WIDTH),
+    })
 }
 
-/// Every hash tile of the tree of `size` leaves, level by level from 0.
-pub fn hash_tiles(size: u64) -> Vec<Tile> {
+/// Every hash tile of the tree of `size` leaves, level by level from 0, lazily.
+pub fn hash_tiles(size: u64) -> impl Iterator<Item = Tile> {
     (0u8..)
-        .take_while(|&level| hashes_at_level(size, level) > 0)
-        .flat_map(|level| tiles_at_level(size, level))
-        .collect()
+        .take_while(move |&level| hashes_at_level(size, level) > 0)
+        .flat_map(move |level| tiles_at_level(size, level))
 }
 
 /// The hashes of the level above `hashes`: the root of each full group of 256.

@@ -74,8 +74,7 @@ pub fn publish<E: std::fmt::Display>(
     };
     let mut leaves: Vec<TreeHash> = Vec::with_capacity(size.min(1 << 24) as usize);
     let mut lines: Vec<Vec<u8>> = Vec::with_capacity(TILE_WIDTH as usize);
-    let bundles = entry_bundles(size);
-    let mut bundle = bundles.iter();
+    let mut bundle = entry_bundles(size);
     for entry in entries.take(size as usize) {
         let entry = entry.map_err(|e| PublishError::Ledger(e.to_string()))?;
         let seq = leaves.len() as u64;
@@ -91,7 +90,7 @@ pub fn publish<E: std::fmt::Display>(
             let tile = bundle.next().expect("a bundle for every 256 entries");
             let bytes =
                 bundle_bytes(lines.iter().map(Vec::as_slice)).expect("lengths checked above");
-            writer.tile(tile, &bytes)?;
+            writer.tile(&tile, &bytes)?;
             lines.clear();
         }
     }
@@ -205,3 +204,6 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> 
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
+
+#[cfg(test)]
+mod tests;

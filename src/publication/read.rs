@@ -253,8 +253,9 @@ pub fn verify_published(
     let mut chain = Chain::new(since.map(|c| c.size));
     let mut leaves: Vec<TreeHash> = Vec::new();
     let mut entry_hashes = Vec::new();
-    let bundles = entry_bundles(size);
-    for tile in &bundles {
+    let mut bundles = 0;
+    for tile in entry_bundles(size) {
+        bundles += 1;
         let path = tile.path();
         let what = source.name(&path);
         let bytes = source.get(&path, LIMITS.bundle)?;
@@ -330,7 +331,7 @@ pub fn verify_published(
         note,
         head: verified.head,
         tiles,
-        bundles: bundles.len(),
+        bundles,
         entry_hashes,
     })
 }
