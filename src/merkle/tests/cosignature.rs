@@ -164,3 +164,44 @@ fn merging_adds_the_cosignatures_a_note_lacks_and_refuses_another_tree() {
         Err(MergeError::OtherTree { index: 1 })
     );
 }
+
+/// A real checkpoint of a public log (a Certificate Transparency staging log), as published
+/// with the cosignatures of public witnesses; the log's key and one witness's key, as
+/// published. (Quoted in the tests of a third-party Python implementation of C2SP.)
+const REAL_CHECKPOINT: &str = "arche2025h1.staging.ct.transparency.dev
+1432088532
+U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=
+
+— arche2025h1.staging.ct.transparency.dev zTM8sQAAAZ5W0WdjBAMARjBEAiBjW5IQf9pvsYLfQFX6hoGREPMHbdQ3urbllzalApkptQIgIpwtEroeW2BXaHAI4kJXFbon5Ch9MNL5zRNZ55lvGt0=
+— arche2025h1.staging.ct.transparency.dev ui8GwCF1+kWqZrxGdhj4aX3gcw7XUlXQQabg/27lefwhUkzbC3NygNI75MdhL1bfTW9g8Ei59RA23oHP7Ry1k3ZFWwQ=
+— transparency.dev/DEV:witness-little-garden 2AQqhwAAAABqEiEgzgFIqqhbUoDwjMWE6UP8nd8/KYTzwZ2rhIgcqoXHAwVkjZr4AscylP3v7sEodkRAErumC2q44vdgJY096st5BQ==
+— witness1.smartit.nu/witness1 pIyCDwAAAABqEiEghIp82KWebrw7/oHQwlTAm3g2RKS4+eebl8eO0WH+/iEcxZ75W3u5hNI7TOQtmJbqmNWVuE0tgh0XwzdZsDsUAQ==
+— remora.n621.de 2net5wAAAABqEiEgPlfF3V06o0Y+fHM+J5J9s27wgxxcOVSpZ/2g/KSiXCg9DEZI+aVCIobWX9sXTynk5XeU/zZ0WBxtqB0DrAWfBw==
+— witness.stagemole.eu Z/euoAAAAABqEiEgw0i+7g2ENfDAWHmtRzCfKTHSDwYDJA2NmKeGi9Y8FtEyOUvVr+AJmIY/2TUFucgKi7lI7cUiOvKFYe/TmN9DAg==
+";
+
+#[test]
+fn a_real_witness_cosignature_on_a_public_log_verifies() {
+    let log = VerifierKey::parse(
+        "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f",
+    )
+    .unwrap();
+    let remora =
+        WitnessKey::parse("remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2")
+            .unwrap();
+    // The log's Ed25519 signature, beside its RFC 6962 one (type 0x05, ignored by key id).
+    crate::merkle::open_note(REAL_CHECKPOINT, &log).expect("the log signed it");
+    // The witness's cosignature/v1, made by an independent implementation, at 1779573024.
+    assert_eq!(remora.verify(REAL_CHECKPOINT), Ok(1_779_573_024));
+    // Another size in the same text: neither holds.
+    let clobbered = REAL_CHECKPOINT.replacen("1432088532", "42", 1);
+    assert!(remora.verify(&clobbered).is_err());
+    assert!(crate::merkle::open_note(&clobbered, &log).is_err());
+    // Merged into the bare log-signed note, the four cosignatures come along, the log's
+    // RFC 6962 line (not a cosignature's shape) does not.
+    let (text, lines) = split_note(REAL_CHECKPOINT).unwrap();
+    let bare = format!("{text}\n{}\n", lines[1].line);
+    let (merged, added) = merge_cosignatures(&bare, &[REAL_CHECKPOINT]).unwrap();
+    assert_eq!(added, 4);
+    assert_eq!(remora.verify(&merged), Ok(1_779_573_024));
+}
