@@ -322,6 +322,16 @@ fn a_publication_served_over_http_verifies_with_its_witnesses_and_keeps_the_entr
     );
     assert!(!out.exists() && !out.with_extension("partial").exists());
 
+    // A server that sends more than a tile can hold is cut off at the limit.
+    std::fs::write(dir.join("tile/1/000.p/1"), vec![0u8; 8193]).unwrap();
+    let run = verify_published(&env, &url, &isu_pub, &[]).fails_with(3);
+    assert!(
+        run.stderr
+            .contains("tile/1/000.p/1: larger than 8192 bytes"),
+        "{}",
+        run.stderr
+    );
+
     // Nothing at that address: a missing checkpoint, named.
     let run = verify_published(&env, &format!("{url}nothing/"), &isu_pub, &[]).fails_with(3);
     assert!(

@@ -7,7 +7,7 @@ use crate::cli::{output, CliError, Context};
 use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
-use crate::publication::{publish, PublishError, PublishedEntry};
+use crate::publication::{publish, write_atomically, PublishError, PublishedEntry};
 
 use super::export::{self, export_line};
 use super::report;
@@ -165,13 +165,12 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
         json: false,
         recorder: ctx.recorder.clone(),
     };
-    let tmp = dir.join(".report.html.tmp");
     let moment = MomentArgs {
         on: None,
         known_at: size.checked_sub(1).map(|last| last.to_string()),
     };
-    report::run(&quiet, report::Args::to_file(tmp.clone(), moment))?;
-    std::fs::rename(&tmp, dir.join("report.html")).map_err(CliError::io(format!(
+    let (page, ..) = report::page(&quiet, &moment)?;
+    write_atomically(dir, "report.html", page.as_bytes()).map_err(CliError::io(format!(
         "cannot write {}",
         dir.join("report.html").display()
     )))?;

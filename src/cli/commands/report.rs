@@ -35,13 +35,6 @@ pub struct Args {
 
 /// Every continuity finding over the whole history (as `check --json` lists them): the
 /// reader sees what was overridden, and why, beside what is still open.
-impl Args {
-    /// The report of the ledger at `moment`, into `html` (what `publish` writes beside the tiles).
-    pub fn to_file(html: PathBuf, moment: MomentArgs) -> Args {
-        Args { html, moment }
-    }
-}
-
 fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
     let findings = rules::check(projection, &rules::Tolerances::default());
     Some(
@@ -53,9 +46,32 @@ fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
+    let (page, on, entries, page_hash) = page(ctx, &args.moment)?;
+    std::fs::write(&args.html, page).map_err(CliError::io(format!(
+        "cannot write {}",
+        args.html.display()
+    )))?;
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "html": args.html.display().to_string(),
+            "on": on,
+            "entries": entries,
+            "head": page_hash,
+        }));
+    }
+    eprintln!(
+        "wrote {} (the machinery on {on}, from {entries} entries)",
+        args.html.display(),
+    );
+    Ok(())
+}
+
+/// The page of the ledger at `moment`, the day it shows, how many entries it was built from
+/// and the hash of the last of them (what `publish` writes beside the tiles, too).
+pub fn page(ctx: &Context, moment: &MomentArgs) -> Result<(String, Date, u64, String), CliError> {
+    let on = moment.on()?;
     let mut ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
+    let known = moment.known_at(&ledger)?;
     let projection = moment::projection(&mut ledger, known)?;
     let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
@@ -97,22 +113,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
     });
-    std::fs::write(&args.html, page).map_err(CliError::io(format!(
-        "cannot write {}",
-        args.html.display()
-    )))?;
-    if ctx.json {
-        return output::json(&serde_json::json!({
-            "html": args.html.display().to_string(),
-            "on": on,
-            "entries": known.entries,
-            "head": page_hash,
-        }));
-    }
-    eprintln!(
-        "wrote {} (the machinery on {on}, from {} entries)",
-        args.html.display(),
-        known.entries
-    );
-    Ok(())
+    Ok((page, on, known.entries, page_hash))
 }
