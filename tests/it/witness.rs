@@ -382,6 +382,31 @@ fn verification_counts_the_named_witnesses_cosignatures() {
     );
     let stored = std::fs::read_to_string(ledger.join("checkpoint")).unwrap();
     assert_eq!(stored.matches("— example.org/w").count(), 2, "{stored}");
+    // A copy of another checkpoint, or no checkpoint at all: refused, naming it, nothing added.
+    let other = env.file(
+        "other",
+        &std::fs::read_to_string(&by1)
+            .unwrap()
+            .replacen("\n10\n", "\n9\n", 1),
+    );
+    let junk = env.file("junk", "not a note\n");
+    for (bad, says) in [
+        (&other, "not a copy of the ledger's latest checkpoint"),
+        (&junk, "not a signed checkpoint"),
+    ] {
+        let run = env
+            .run(&["checkpoint", "--add-cosignatures", s(&by2), s(bad)])
+            .fails_with(1);
+        assert!(
+            run.stderr.contains(s(bad)) && run.stderr.contains(says),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(ledger.join("checkpoint")).unwrap(),
+            stored
+        );
+    }
     // The report lists who cosigned the ledger's checkpoint.
     env.run(&["report", "--html", "report.html"]).ok();
     let page = std::fs::read_to_string(env.dir.path().join("report.html")).unwrap();

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use crate::cli::{output, CliError, Context};
 use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
-use crate::merkle::{merge_cosignatures, MergeError};
+use crate::merkle::{merge_cosignatures, split_note, MergeError};
 
 use super::verify_proof::read_text;
 
@@ -68,13 +68,23 @@ fn add_cosignatures(ctx: &Context, files: &[PathBuf]) -> Result<(), CliError> {
         .iter()
         .map(|path| read_text(path, "--add-cosignatures"))
         .collect::<Result<Vec<_>, _>>()?;
+    for (copy, path) in copies.iter().zip(files) {
+        split_note(copy).map_err(|e| {
+            CliError::input(format!(
+                "{}: not a signed checkpoint ({e}); nothing was added",
+                path.display()
+            ))
+        })?;
+    }
     let copies: Vec<&str> = copies.iter().map(String::as_str).collect();
     let (merged, added) = merge_cosignatures(&note, &copies).map_err(|e| match e {
         MergeError::OtherTree { index } => CliError::input(format!(
             "{}: not a copy of the ledger's latest checkpoint (another tree or size); nothing was added",
             files[index].display()
         )),
-        MergeError::Note(e) => CliError::input(format!("a cosigned copy or the ledger's checkpoint: {e}")),
+        MergeError::Note(e) => CliError::input(format!(
+            "the ledger's checkpoint, or with the cosignatures added: {e}"
+        )),
     })?;
     ledger.replace_checkpoint(&merged)?;
     eprintln!(
