@@ -19,6 +19,8 @@ mod proofs;
 mod properties;
 mod publish;
 mod queries;
+mod seats;
 mod tampering;
 mod threads;
+mod trust;
 mod witness;

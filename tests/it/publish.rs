@@ -25,7 +25,7 @@ fn states(n: usize, first: usize) -> String {
 
 /// A ledger that signs its checkpoint after every append, holding `n` entries.
 fn signed_ledger(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
-    let (isu, isu_pub) = keygen(env, "isu", false);
+    let (isu, isu_pub) = keygen(env, "test", false);
     env.run(&["init", "--origin", "test", "--sign-with", s(&isu)])
         .ok();
     env.import(&states(n, 0));

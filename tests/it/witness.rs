@@ -99,7 +99,7 @@ impl Witness {
 
 /// The ISU's ledger at size 4, witnessed once by `w`: (log key, log public key, ledger).
 fn first_cosigned(env: &TestEnv, w: &Witness) -> (PathBuf, PathBuf, PathBuf) {
-    let (isu, isu_pub) = keygen(env, "isu", false);
+    let (isu, isu_pub) = keygen(env, "test", false);
     let ledger = env.ledger();
     append(
         env,
@@ -128,7 +128,7 @@ fn evidence_dirs(w: &Witness) -> Vec<PathBuf> {
 fn a_witness_cosigns_a_first_checkpoint_and_an_honest_extension() {
     let env = TestEnv::new();
     let w = Witness::new(&env, "example.org/w1");
-    let (isu, isu_pub) = keygen(&env, "isu", false);
+    let (isu, isu_pub) = keygen(&env, "test", false);
     let ledger = env.ledger();
     append(
         &env,
@@ -278,7 +278,10 @@ fn a_witness_refuses_a_checkpoint_not_signed_by_the_log_key() {
     let env = TestEnv::new();
     let w = Witness::new(&env, "example.org/w1");
     let (_, isu_pub, ledger) = first_cosigned(&env, &w);
-    let (mallory, _) = keygen(&env, "mallory", false);
+    // Another key of the same name: the name alone proves nothing.
+    std::fs::create_dir(env.dir.path().join("mallory")).unwrap();
+    env.run(&["keygen", "test", "--out-dir", "mallory"]).ok();
+    let mallory = env.dir.path().join("mallory/test.key");
     append(&env, &ledger, &more_states(&["FRA"]));
     let cp = checkpoint(&env, &ledger, &mallory, "cp-mallory");
     let proof = prove_from(&env, &ledger, 4, "4-5.proof");
@@ -286,7 +289,7 @@ fn a_witness_refuses_a_checkpoint_not_signed_by_the_log_key() {
     let run = w.cosign(&env, &isu_pub, &cp, Some(&proof)).fails_with(3);
     assert!(
         run.stderr
-            .contains("is not signed by the log's key ccm-ledger/isu+"),
+            .contains("is not signed by the log's key ccm-ledger/test+"),
         "{}",
         run.stderr
     );
@@ -313,7 +316,7 @@ fn two_witness_processes_on_one_state_never_both_cosign_a_fork() {
     // no latest checkpoint and cosign both sides of the fork.
     let env = TestEnv::new();
     let w = Witness::new(&env, "example.org/w1");
-    let (isu, isu_pub) = keygen(&env, "isu", false);
+    let (isu, isu_pub) = keygen(&env, "test", false);
     let a = env.dir.path().join("a");
     let b = env.dir.path().join("b");
     append(&env, &a, &more_states(&["FRA", "DEU", "ITA", "ESP"]));
@@ -356,7 +359,7 @@ fn verification_counts_the_named_witnesses_cosignatures() {
     let w1 = Witness::new(&env, "example.org/w1");
     let w2 = Witness::new(&env, "example.org/w2");
     let w3 = Witness::new(&env, "example.org/w3");
-    let (isu, isu_pub) = keygen(&env, "isu", false);
+    let (isu, isu_pub) = keygen(&env, "test", false);
     let ledger = env.ledger();
     env.run(&["init", "--origin", "test", "--sign-with", s(&isu)])
         .ok();

@@ -28,6 +28,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     output::text(&render(on, &members))
 }
 
+/// "Norway (Steffen Kongstad)" where the election names who sits for the State.
+pub fn with_person(name: String, person: Option<&str>) -> String {
+    match person {
+        Some(person) => format!("{name} ({person})"),
+        None => name,
+    }
+}
+
 pub fn render(on: crate::domain::Date, members: &[crate::projection::CommitteeMember]) -> String {
     let distinct: std::collections::BTreeSet<_> = members.iter().map(|m| &m.member).collect();
     let mut text = format!(
@@ -38,7 +46,7 @@ pub fn render(on: crate::domain::Date, members: &[crate::projection::CommitteeMe
     for m in members {
         table.row(vec![
             m.member.clone(),
-            m.name.clone().unwrap_or_default(),
+            with_person(m.name.clone().unwrap_or_default(), m.person.as_deref()),
             m.reason.clone(),
         ]);
     }

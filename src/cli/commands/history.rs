@@ -44,6 +44,9 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
         if let Some(by) = t.ended_by {
             how.push_str(&format!(" ({by})"));
         }
+        if let Some(next) = &t.renewed_with {
+            how.push_str(&format!(", now {next}"));
+        }
         if let Some(reason) = &t.reason {
             how.push_str(&format!(": {reason}"));
         }
@@ -53,7 +56,10 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
         }
         row.extend([
             t.seat.map_or("—".into(), |s| s.to_string()),
-            t.state.to_string(),
+            match &t.person {
+                Some(person) => format!("{} ({person})", t.state),
+                None => t.state.to_string(),
+            },
             t.start.to_string(),
             t.end.to_string(),
             how,
@@ -69,14 +75,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         (Some(body), _) => Question::BodyHistory(body.clone()),
         (None, state) => Question::StateHistory(state.clone().unwrap_or_default()),
     };
-    let Asked { projection, .. } = args.moment.ask_about(ctx, |_| question)?;
+    let Asked { projection, on } = args.moment.ask_about(ctx, |_| question)?;
     if let Some(query) = &args.body {
         let body = projection
             .resolve_body(query)
             .map_err(|e| CliError::input(e.to_string()))?;
         let history = projection
             .body_history(&body)
-            .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?;
+            .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?
+            .as_on(on);
         if ctx.json {
             return output::json(&history);
         }
@@ -157,7 +164,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     let history = projection
         .state_history(&state)
-        .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?;
+        .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?
+        .as_on(on);
     if ctx.json {
         return output::json(&history);
     }

@@ -78,8 +78,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         output::json(&answer)
     } else {
         output::text(&format!(
-            "imported {} entries from {name}; the ledger holds {} entries, head {}",
-            answer.imported, answer.entries, answer.head
+            "imported {} from {name}; the ledger holds {}, head {}",
+            output::count(answer.imported as u64, "entry", "entries"),
+            output::count(answer.entries, "entry", "entries"),
+            answer.head
         ))
     }
 }
@@ -217,6 +219,17 @@ fn append_pieces(
     pieces: impl IntoIterator<Item = Piece>,
     bad_lines: impl FnOnce() -> Vec<String>,
 ) -> Result<(usize, Head), CliError> {
+    // Record time never goes backwards: `--known-at` reads the ledger as it stood at a time.
+    let mut last_recorded = match existing.as_ref() {
+        Some(ledger) if ledger.head().entries > 0 => {
+            let last = ledger.head().entries - 1;
+            let stored = ledger.entries(last, last + 1)?.next().transpose()?;
+            stored.map(|s| (s.entry.seq, s.entry.recorded_at))
+        }
+        _ => None,
+    };
+    // What opening said has been told (`open_for_append`); only what the append adds is new.
+    let told = existing.as_ref().map_or(0, |ledger| ledger.notices().len());
     let base = super::admit::head_projection(existing.as_mut())?;
     // "Before" is kept as its findings: the projection itself becomes "after".
     let before = rules::check(&base, &Tolerances::default());
@@ -254,6 +267,10 @@ fn append_pieces(
             drafts.push(line.draft);
         }
         let prepared = prepare_owned(appending.head(), drafts, &ctx.recorder);
+        if let Err(e) = check_record_time(name, &claims, &prepared, &mut last_recorded) {
+            refused = Some(e);
+            continue;
+        }
         if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
             check_claims(name, &claims, &prepared, &mut wrong_claims);
         }
@@ -298,21 +315,21 @@ fn append_pieces(
     }
     drop(before);
     let head = appending.acknowledge()?;
-    let ledger = match existing {
-        Some(ledger) => Some(ledger),
+    let (ledger, told) = match existing {
+        Some(ledger) => (Some(ledger), told),
         // The new ledger's derived data (index, Merkle tree) is built from its journal; the
         // import is durable already, so a failure here is only a warning.
         None => match Ledger::open(&ctx.ledger_dir, Access::Write) {
-            Ok(ledger) => Some(ledger),
+            Ok(ledger) => (Some(ledger), 0),
             Err(e) => {
                 eprintln!("warning: the import is durable, but its index was not built: {e}");
-                None
+                (None, 0)
             }
         },
     };
     // What went wrong with derived data after the append was durable (a checkpoint that
     // could not be signed, say): the append stands.
-    for notice in ledger.iter().flat_map(Ledger::notices) {
+    for notice in ledger.iter().flat_map(|l| l.notices().iter().skip(told)) {
         eprintln!("warning: {notice}");
     }
     // The projection the rules judged is the ledger's at the new head: kept as the snapshot,
@@ -356,6 +373,34 @@ fn validate_piece(
                     .unwrap_or_default();
                 CliError::input(format!("{source}:{number}: {field}{refusal}"))
             })?;
+    }
+    Ok(())
+}
+
+/// Refuses an entry recorded before the entry it follows (`last`: that entry's seq and record
+/// time, updated as the entries pass): a backdated record time would make `--known-at` show
+/// a belief the ledger never held at that time.
+fn check_record_time(
+    name: &str,
+    claims: &[Claim],
+    prepared: &Prepared,
+    last: &mut Option<(Seq, crate::domain::Timestamp)>,
+) -> Result<(), CliError> {
+    for (claim, stored) in claims.iter().zip(&prepared.entries) {
+        let at = stored.entry.recorded_at;
+        if let Some((seq, before)) = *last {
+            if at < before {
+                let place = if name == "record" {
+                    "record: the record time".to_owned()
+                } else {
+                    format!("{name}:{}: field `recorded_at`", claim.number)
+                };
+                return Err(CliError::input(format!(
+                    "{place}: {at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
+                )));
+            }
+        }
+        *last = Some((stored.entry.seq, at));
     }
     Ok(())
 }

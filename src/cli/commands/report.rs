@@ -70,9 +70,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
 /// and the hash of the last of them (what `publish` writes beside the tiles, too).
 pub fn page(ctx: &Context, moment: &MomentArgs) -> Result<(String, Date, u64, String), CliError> {
     let on = moment.on()?;
-    let mut ledger = ctx.open(Access::Read)?;
+    let ledger = ctx.open(Access::Read)?;
     let known = moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    // A publication: folded from the journal, never from the snapshot file, which anyone
+    // who can write the directory can forge with valid checksums (BENCHMARKS.md: the cost).
+    let projection = moment::projection_from_journal(&ledger, known)?;
     let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
             Some(stored) => stored?.hash.to_hex(),

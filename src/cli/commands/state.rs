@@ -70,7 +70,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 bodies.row(vec![
                     label(),
                     seat.to_string(),
-                    format!("{} {}", h.state, h.name.clone().unwrap_or_default()),
+                    super::committee::with_person(
+                        format!("{} {}", h.state, h.name.clone().unwrap_or_default()),
+                        h.person.as_deref(),
+                    ),
                     h.start.to_string(),
                     h.end.to_string(),
                 ]);
