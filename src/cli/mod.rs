@@ -10,6 +10,7 @@ mod output;
 mod pager;
 mod progress;
 mod style;
+mod witnesses;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -110,6 +111,8 @@ pub enum Command {
     Checkpoint(commands::checkpoint::Args),
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
+    Publish(commands::publish::Args),
+    Witness(commands::witness::Args),
     Completions(commands::completions::Args),
     Man(commands::man::Args),
 }
@@ -168,6 +171,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),
         Command::Prove(args) => commands::prove::run(&ctx, args),
         Command::VerifyProof(args) => commands::verify_proof::run(&ctx, args),
+        Command::Publish(args) => commands::publish::run(&ctx, args),
+        Command::Witness(args) => commands::witness::run(&ctx, args),
         Command::Timeline(args) => commands::timeline::run(&ctx, args),
         Command::Report(args) => commands::report::run(&ctx, args),
     }

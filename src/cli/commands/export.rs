@@ -42,6 +42,16 @@ pub struct Args {
     format: Format,
 }
 
+impl Args {
+    /// An export into `out` (what `publish` writes beside the tiles).
+    pub fn to_file(out: PathBuf, format: Format) -> Args {
+        Args {
+            out: Some(out),
+            format,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// The entries, as JSON Lines that `import` accepts

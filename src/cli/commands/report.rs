@@ -46,9 +46,30 @@ fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
+    let (page, on, entries, page_hash) = page(ctx, &args.moment)?;
+    outfile::write_atomically(&args.html, |out| Ok(out.write_all(page.as_bytes())?))?;
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "html": args.html.display().to_string(),
+            "on": on,
+            "entries": entries,
+            "head": page_hash,
+        }));
+    }
+    eprintln!(
+        "wrote {} (the machinery on {on}, from {})",
+        args.html.display(),
+        crate::cli::output::count(entries, "entry", "entries")
+    );
+    Ok(())
+}
+
+/// The page of the ledger at `moment`, the day it shows, how many entries it was built from
+/// and the hash of the last of them (what `publish` writes beside the tiles, too).
+pub fn page(ctx: &Context, moment: &MomentArgs) -> Result<(String, Date, u64, String), CliError> {
+    let on = moment.on()?;
     let ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
+    let known = moment.known_at(&ledger)?;
     // A publication: folded from the journal, never from the snapshot file, which anyone
     // who can write the directory can forge with valid checksums (BENCHMARKS.md: the cost).
     let projection = moment::projection_from_journal(&ledger, known)?;
@@ -92,19 +113,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
     });
-    outfile::write_atomically(&args.html, |out| Ok(out.write_all(page.as_bytes())?))?;
-    if ctx.json {
-        return output::json(&serde_json::json!({
-            "html": args.html.display().to_string(),
-            "on": on,
-            "entries": known.entries,
-            "head": page_hash,
-        }));
-    }
-    eprintln!(
-        "wrote {} (the machinery on {on}, from {})",
-        args.html.display(),
-        crate::cli::output::count(known.entries, "entry", "entries")
-    );
-    Ok(())
+    Ok((page, on, known.entries, page_hash))
 }
