@@ -19,6 +19,7 @@ mod proofs;
 mod properties;
 mod queries;
 mod seats;
+mod snapshots;
 mod tampering;
 mod threads;
 mod trust;
