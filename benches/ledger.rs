@@ -1,8 +1,8 @@
 //! The ledger at 10^4, 10^5 and 10^6 events, measured in one run beside its limits (raw
 //! blake3 chaining, raw sequential I/O, a raw fsync, raw sled inserts) and a SQLite peer.
 //!
-//!     cargo bench --bench ledger                       # 10^4, 10^5 and 10^6 events
-//!     BENCH_SIZES=10000,100000 cargo bench --bench ledger
+//!     cargo bench --features sqlite-peer --bench ledger    # 10^4, 10^5 and 10^6 events
+//!     BENCH_SIZES=10000,100000 cargo bench --features sqlite-peer --bench ledger
 //!
 //! Prints a markdown table and writes it to `target/bench-results.md`. Nothing here asserts a
 //! time: the numbers are for BENCHMARKS.md and for whoever makes them better.
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ccm_ledger::append;
 use ccm_ledger::domain::{Draft, Event, MeetingHeld, MeetingId, MeetingType, Timestamp};
 use ccm_ledger::ledger::{
     verify_dir_with, Access, Decoding, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT,
@@ -148,17 +149,26 @@ fn append_only(dir: &Path, drafts: &[Draft], recorder: &Recorder) -> Head {
     // The ledger is dropped here: sled's flush is part of the import.
 }
 
-/// The import that is measured: the library function `ccm-ledger import FILE` runs (parse
-/// every line, validate it against the projection, check claims and the continuity rules,
-/// prepare, commit), until the ledger is dropped.
+/// The import that is measured: the library's write path that `ccm-ledger import FILE` takes
+/// (parse every line, validate it against the projection, check claims and the continuity
+/// rules, prepare, write in pieces, acknowledge once), until the ledger is dropped.
 fn import(dir: &Path, jsonl: &Path, recorder: &Recorder) -> Head {
-    let ctx = ccm_ledger::cli::Context {
-        ledger_dir: dir.to_owned(),
-        json: false,
-        recorder: recorder.clone(),
+    let mut existing = match Ledger::open(dir, ccm_ledger::ledger::Access::Write) {
+        Ok(ledger) => Some(ledger),
+        Err(ccm_ledger::ledger::LedgerError::NotALedger(_)) => None,
+        Err(e) => panic!("the ledger opens: {e}"),
     };
-    match ccm_ledger::cli::import_file(&ctx, jsonl) {
-        Ok((_, head)) => head,
+    let onto = match existing.as_mut() {
+        Some(ledger) => append::Onto::head_of(ledger),
+        None => append::Onto::New(dir),
+    };
+    let file = std::fs::File::open(jsonl).expect("the file opens");
+    let input = std::io::BufReader::with_capacity(1 << 20, file);
+    let name = jsonl.display().to_string();
+    let draft = append::draft_reader(onto, &name, input, recorder, &append::Judgement::default())
+        .expect("the draft is made");
+    match draft.commit() {
+        Ok(committed) => committed.head,
         Err(e) => panic!("the import is refused: {e:?}"),
     }
 }

@@ -4,7 +4,7 @@
 //!   cargo bench --bench synthetic_jsonl -- 100000 /tmp/s100k.jsonl
 //!   ccm-ledger --ledger /tmp/l100k import /tmp/s100k.jsonl
 //!
-//! The lines are the ones `cargo bench --bench ledger` imports at the same size (each carries
+//! The lines are the ones `cargo bench --features sqlite-peer --bench ledger` imports at the same size (each carries
 //! `"override": "synthetic"`, see BENCHMARKS.md).
 
 #[path = "support/synthetic.rs"]

@@ -1,6 +1,7 @@
 //! ccm-ledger: a tamper-evident, event-sourced ledger of the machinery of the Convention on
 //! Cluster Munitions. See ARCHITECTURE.md for the map.
 
+pub mod append;
 pub mod cli;
 pub mod domain;
 pub mod ledger;

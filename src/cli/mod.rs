@@ -2,6 +2,7 @@
 
 mod commands;
 mod context;
+mod drafted;
 mod error;
 mod moment;
 mod output;
@@ -115,16 +116,6 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// `ccm-ledger import FILE` as a library call (output aside): parse, validate every line,
-/// check claims and continuity rules, then append all or nothing. Returns how many events
-/// were imported and the new head. What the benchmark measures as the import.
-pub fn import_file(
-    ctx: &Context,
-    file: &std::path::Path,
-) -> Result<(usize, crate::ledger::Head), CliError> {
-    commands::import::import_file(ctx, file)
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {

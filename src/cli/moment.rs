@@ -3,13 +3,9 @@
 
 use crate::domain::{Date, Timestamp};
 use crate::ledger::{FoldFor, Ledger};
-use crate::projection::{Projection, Question};
+use crate::projection::{Projection, Question, SNAPSHOT_KEY};
 
 use super::CliError;
-
-/// Bumped whenever the projection's stored shape or its fold changes, so an old snapshot is
-/// never used for a new one (it is rebuilt instead).
-const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-7");
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {
@@ -123,31 +119,6 @@ pub fn projection_from_journal(ledger: &Ledger, known: KnownAt) -> Result<Projec
 pub fn check_snapshot(ledger: &Ledger) -> Result<crate::ledger::SnapshotCheck, CliError> {
     let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
     Ok(ledger.check_snapshot::<Projection>(SNAPSHOT_KEY, apply)?)
-}
-
-/// Keeps `projection` (the whole projection at the head of `ledger`, as a writer holds it
-/// after a commit: the one it validated against, with the new entries applied) as the
-/// snapshot, so that the next query reads it instead of folding the ledger. Says whether it
-/// was kept (a projection of another length is not).
-pub fn keep_snapshot(ledger: &Ledger, projection: &Projection) -> bool {
-    ledger.keep_snapshot(SNAPSHOT_KEY, projection)
-}
-
-/// The projection at the head, whole, to validate what would be appended to it.
-pub fn projection_to_extend(ledger: &mut Ledger) -> Result<Projection, CliError> {
-    let known = KnownAt {
-        entries: ledger.head().entries,
-    };
-    fold(ledger, known, FoldFor::Extending)
-}
-
-/// The projection of the first `known.entries` entries, for `purpose`.
-pub fn projection_for(
-    ledger: &mut Ledger,
-    known: KnownAt,
-    purpose: FoldFor,
-) -> Result<Projection, CliError> {
-    fold(ledger, known, purpose)
 }
 
 fn fold(ledger: &mut Ledger, known: KnownAt, purpose: FoldFor) -> Result<Projection, CliError> {

@@ -40,8 +40,9 @@ pub use verify::{
 use crate::domain::{Draft, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
 use crate::store::MerkleNodes;
-use crate::store::{Absorbed, Store, StoreError, INDEX_STRIDE};
+use crate::store::{Absorbed, Store, StoreError};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
+use offsets::INDEX_STRIDE;
 
 const LOCK_FILE: &str = "lock";
 const INDEX_DIR: &str = "index.sled";
@@ -77,6 +78,8 @@ pub enum LedgerError {
     ReadOnly,
     #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
     Stale { prepared_for: u64, head: u64 },
+    #[error("this append was already acknowledged or abandoned")]
+    AppendFinished,
     #[error("{path}: {detail}")]
     Config { path: PathBuf, detail: String },
     #[error("signing key {path}: {detail}")]
@@ -253,10 +256,11 @@ impl Ledger {
             snapshot::remove_abandoned(&ledger.dir);
         }
         if ledger.lock.is_some() {
-            ledger.open_store()?;
-            ledger.check_own_checkpoint()?;
+            // The offsets first: catching the Merkle tree up reads the journal from them.
             let repaired = offsets::refresh(&ledger.dir, &ledger.head);
             ledger.notices.extend(repaired);
+            ledger.open_store()?;
+            ledger.check_own_checkpoint()?;
         }
         Ok(ledger)
     }
@@ -281,6 +285,11 @@ impl Ledger {
             .open(&path)
             .map_err(LedgerError::io(&path))?;
         Ok(Appender { journal, head_file })
+    }
+
+    /// Whether this process holds the ledger for writing (opened with [`Access::Write`]).
+    pub fn is_writer(&self) -> bool {
+        self.access == Access::Write && self.lock.is_some()
     }
 
     pub fn dir(&self) -> &Path {
@@ -501,7 +510,6 @@ impl Ledger {
             },
         };
         let agrees = absorbed.entries <= self.head.entries
-            && store.index_is_complete(&absorbed)?
             && (absorbed.entries == 0
                 || journal::read_frame_at(&journal, absorbed.last_frame, self.head.bytes)
                     .is_ok_and(|f| f.hash == absorbed.hash && f.end() == absorbed.bytes));
@@ -516,34 +524,20 @@ impl Ledger {
                 // A new database says at once what it holds: appends only insert into sled's
                 // buffer (see `Store::absorb`), and a writer killed before closing must not
                 // leave a database that looks emptied.
-                store.absorb(&[], absorbed)?;
+                store.absorb(absorbed)?;
                 store.flush()?;
             }
             return Ok((store, from_zero));
         }
-        let mut reader = FrameReader::open(&journal, absorbed.bytes, self.head.bytes)
-            .map_err(|e| StoreError::Open(e.to_string()))?;
-        let mut keys = Vec::new();
-        let mut seq = absorbed.entries;
-        let mut last = absorbed;
-        while let Some(frame) = reader.next_frame() {
-            let frame = frame.map_err(|e| StoreError::Open(format!("entry {seq}: {e}")))?;
-            if seq.is_multiple_of(INDEX_STRIDE) {
-                keys.push((seq, frame.offset));
-            }
-            seq += 1;
-            last = Absorbed {
-                entries: seq,
-                bytes: frame.end(),
-                last_frame: frame.offset,
-                hash: frame.hash,
-            };
-            if keys.len() >= 4096 {
-                store.absorb(&keys, last)?;
-                keys.clear();
-            }
-        }
-        store.absorb(&keys, last)?;
+        // The mark moves to the journal's last acknowledged frame, checked to be whole.
+        let frame = journal::read_frame_at(&journal, self.head.last_frame, self.head.bytes)
+            .map_err(|e| StoreError::Open(format!("entry {}: {e}", self.head.entries - 1)))?;
+        store.absorb(Absorbed {
+            entries: self.head.entries,
+            bytes: frame.end(),
+            last_frame: frame.offset,
+            hash: frame.hash,
+        })?;
         // Written out now: this work is done once, not again after a writer is killed.
         store.flush()?;
         Ok((store, from_zero))
@@ -555,15 +549,9 @@ impl Ledger {
         from: u64,
         to: u64,
     ) -> Result<impl Iterator<Item = Result<StoredEntry, LedgerError>> + '_, LedgerError> {
-        let start = match &self.store {
-            Some(store) if from > 0 => store
-                .nearest(from)
-                .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?
-                .unwrap_or((0, journal::MAGIC.len() as u64)),
-            // A reader has no database: the offsets file, if it checks out.
-            _ => offsets::nearest(&self.dir, from, &self.head)
-                .unwrap_or((0, journal::MAGIC.len() as u64)),
-        };
+        // The offsets file, if it checks out; otherwise from the start.
+        let start = offsets::nearest(&self.dir, from, &self.head)
+            .unwrap_or((0, journal::MAGIC.len() as u64));
         self.entries_starting(start, from, to)
     }
 
@@ -642,54 +630,12 @@ impl Ledger {
 
     /// Appends prepared entries: writes their frames, syncs the journal once, then rewrites
     /// the head file's older slot and syncs it. Only then is the append acknowledged; the
-    /// derived database is brought along afterwards and is rebuilt if that fails.
+    /// derived data is brought along afterwards and is rebuilt if that fails. An append of one
+    /// piece through [`Appending`], the one append path.
     pub fn commit(&mut self, prepared: Prepared) -> Result<Head, LedgerError> {
-        let Some(appender) = &mut self.appender else {
-            return Err(LedgerError::ReadOnly);
-        };
-        // The next seq is the journal's length, checked again under the lock: through the
-        // open head file, one read and no open.
-        let on_disk = appender.head_file.reread();
-        if prepared.entries.is_empty() {
-            return Ok(self.head);
-        }
-        if !matches!(on_disk, Ok(Some(head)) if head == self.head) {
-            return Err(self.corrupted(
-                HEAD_FILE,
-                "the head file changed while this process held the lock; nothing was appended",
-            ));
-        }
-        if prepared.entries[0].entry.seq.0 != self.head.entries {
-            return Err(LedgerError::Stale {
-                prepared_for: prepared.entries[0].entry.seq.0,
-                head: self.head.entries,
-            });
-        }
-        self.write_frames(&prepared.frames)?;
-        self.acknowledge(&prepared.head)?;
-        self.head = prepared.head;
-        offsets::record(&self.dir, &prepared.index_keys);
-        if let Some(store) = &self.store {
-            let absorbed = Absorbed {
-                entries: prepared.head.entries,
-                bytes: prepared.head.bytes,
-                last_frame: prepared.head.last_frame,
-                hash: prepared.head.hash,
-            };
-            if store.absorb(&prepared.index_keys, absorbed).is_err() {
-                self.store = None;
-                self.tree = None;
-                self.notices.push(
-                    "the index database could not be updated; it is rebuilt on the next open"
-                        .into(),
-                );
-                let _ = fs::remove_dir_all(self.dir.join(INDEX_DIR));
-            }
-        }
-        // Derived, after the head is durable: the Merkle tree, then a signed checkpoint.
-        self.extend_tree(&prepared.entries);
-        self.sign_after_commit();
-        Ok(self.head)
+        let mut appending = self.append_in_pieces()?;
+        appending.write(&prepared)?;
+        appending.acknowledge()
     }
 
     /// Writes frames at the end of the journal: neither durable nor acknowledged yet.

@@ -17,9 +17,12 @@ use std::path::Path;
 
 use super::entry::Links;
 use super::journal::{self, FrameReader, Head, JOURNAL_FILE};
-use crate::store::INDEX_STRIDE;
 
 pub const OFFSETS_FILE: &str = "index.offsets";
+
+/// One offset per this many entries: the journal is read forward from the nearest one, so
+/// the index costs 8 bytes per 64 entries instead of per entry.
+pub const INDEX_STRIDE: u64 = 64;
 pub const MAGIC: &[u8; 8] = b"CCMOFFS1";
 
 /// Where to start reading the journal for entry `from`: the nearest indexed entry at or

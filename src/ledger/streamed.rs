@@ -15,20 +15,24 @@
 //! refusal) at any point leaves no ledger, never a partial one, and a completed import
 //! appears whole.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Head, HEAD_FILE, JOURNAL_FILE};
-use super::{config, lock, sync, Access, Ledger, LedgerError, Prepared, INDEX_DIR};
+use super::{config, lock, offsets, sync, EntryHash, Ledger, LedgerError, Prepared, INDEX_DIR};
+use crate::store::Absorbed;
 
 /// Where the pieces go.
 enum Target<'l> {
-    /// An open ledger, whose lock is held for the whole append.
+    /// An open ledger, whose lock is held for the whole append; the pieces are written
+    /// through its open journal, and the head file is re-read through its open head file.
     Ledger(&'l mut Ledger),
     /// A ledger made by this append: its journal is `journal.tmp` until acknowledged.
     New {
         dir: PathBuf,
+        /// `journal.tmp`, open for appending.
+        file: File,
         /// Held until the journal is in place.
         _lock: File,
         config: config::Config,
@@ -39,45 +43,57 @@ enum Target<'l> {
     },
 }
 
+/// How many entries' hashes an append keeps for the Merkle tree (32 bytes each): a record or
+/// a small import extends the derived data from what it wrote; a larger one lets them go and
+/// the derived data catches up from the journal, as on open, so memory stays bounded.
+pub(super) const KEEP_HASHES: usize = 1 << 16;
+
+/// What the derived data needs of the pieces written, while they are few.
+#[derive(Default)]
+struct Written {
+    /// (seq, offset) of each entry the sparse index holds.
+    index_keys: Vec<(u64, u64)>,
+    hashes: Vec<EntryHash>,
+}
+
 /// An append in progress: frames written past the acknowledged head, not yet acknowledged.
+/// The one way entries are appended ([`Ledger::commit`] is an append of one piece).
 pub struct Appending<'l> {
     target: Target<'l>,
-    /// The journal (or `journal.tmp` for a new ledger), open for appending.
-    file: File,
+    /// The journal (or `journal.tmp` for a new ledger), for messages.
     path: PathBuf,
     /// What the head file acknowledges: where an abandoned append cuts the journal back to.
     acknowledged: Head,
     /// The head after the pieces written so far.
     head: Head,
+    /// `None` once more than [`KEEP_HASHES`] entries were written.
+    written: Option<Written>,
     finished: bool,
 }
 
 impl Ledger {
     /// Starts an append to be written in pieces ([`Appending::write`]) and acknowledged once.
     pub fn append_in_pieces(&mut self) -> Result<Appending<'_>, LedgerError> {
-        if self.lock.is_none() || self.access != Access::Write {
+        let Some(appender) = &mut self.appender else {
             return Err(LedgerError::ReadOnly);
-        }
-        let on_disk =
-            journal::read_head(&self.dir).map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
-        if on_disk != self.head {
+        };
+        // The next seq is the journal's length, checked again under the lock: through the
+        // open head file, one read and no open.
+        let on_disk = appender.head_file.reread();
+        if !matches!(on_disk, Ok(Some(head)) if head == self.head) {
             return Err(self.corrupted(
                 HEAD_FILE,
                 "the head file changed while this process held the lock; nothing was appended",
             ));
         }
         let path = self.dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(LedgerError::io(&path))?;
         let head = self.head;
         Ok(Appending {
             target: Target::Ledger(self),
-            file,
             path,
             acknowledged: head,
             head,
+            written: Some(Written::default()),
             finished: false,
         })
     }
@@ -113,15 +129,17 @@ impl Ledger {
         Ok(Appending {
             target: Target::New {
                 dir: dir.to_owned(),
+                file,
                 _lock: lock,
                 config,
                 made_dirs,
                 made_lock,
             },
-            file,
             path,
             acknowledged: head,
             head,
+            // A new ledger builds its derived data from its journal when first opened.
+            written: None,
             finished: false,
         })
     }
@@ -145,16 +163,32 @@ impl Appending<'_> {
                 head: self.head.entries,
             });
         }
-        self.file
-            .write_all(&piece.frames)
-            .map_err(LedgerError::io(&self.path))?;
+        match &mut self.target {
+            Target::Ledger(ledger) => ledger.write_frames(&piece.frames)?,
+            Target::New { file, .. } => file
+                .write_all(&piece.frames)
+                .map_err(LedgerError::io(&self.path))?,
+        }
         self.head = piece.head;
+        if let Some(written) = &mut self.written {
+            if written.hashes.len() + piece.entries.len() > KEEP_HASHES {
+                self.written = None;
+            } else {
+                written.index_keys.extend_from_slice(&piece.index_keys);
+                written
+                    .hashes
+                    .extend(piece.entries.iter().map(|stored| stored.hash));
+            }
+        }
         Ok(())
     }
 
     /// Makes every piece durable and acknowledges them, all at once; then brings the derived
     /// data along (for an existing ledger; a new one builds it when next opened).
-    pub fn acknowledge(mut self) -> Result<Head, LedgerError> {
+    pub fn acknowledge(&mut self) -> Result<Head, LedgerError> {
+        if self.finished {
+            return Err(LedgerError::AppendFinished);
+        }
         // Never cut back from here on: a failure part-way may already have acknowledged the
         // pieces (the head file renamed into place), and then they are the ledger.
         self.finished = true;
@@ -164,18 +198,25 @@ impl Appending<'_> {
                 if head == self.acknowledged {
                     return Ok(head);
                 }
-                // Through the ledger's own descriptors: a sync is of the file, whichever
-                // descriptor asks, and the head's slot is written through its open head file.
+                // Through the ledger's own descriptors: the journal it wrote the pieces
+                // through, and the head's slot written through its open head file.
                 ledger.acknowledge(&head)?;
                 ledger.head = head;
-                ledger.absorb_acknowledged();
+                // Derived, after the head is durable: the index, the Merkle tree, then a
+                // signed checkpoint.
+                match self.written.take() {
+                    Some(written) => ledger.absorb_written(&written.index_keys, &written.hashes),
+                    None => ledger.absorb_acknowledged(),
+                }
                 ledger.sign_after_commit();
             }
-            Target::New { dir, config, .. } => {
+            Target::New {
+                dir, config, file, ..
+            } => {
                 // Config, then the head file, then the journal: as `Ledger::init`, with the
                 // entries already in the journal when it appears.
                 config.write(dir)?;
-                journal::sync_and_create_head(dir, &self.file, &head)
+                journal::sync_and_create_head(dir, file, &head)
                     .map_err(LedgerError::io(&self.path))?;
                 let journal_path = dir.join(JOURNAL_FILE);
                 fs::rename(&self.path, &journal_path).map_err(LedgerError::io(&journal_path))?;
@@ -183,6 +224,23 @@ impl Appending<'_> {
             }
         }
         Ok(head)
+    }
+
+    /// The ledger appended to (`None` for one this append creates).
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match &self.target {
+            Target::Ledger(ledger) => Some(ledger),
+            Target::New { .. } => None,
+        }
+    }
+
+    /// The directory of the ledger this append creates (`None` for an existing one): it can
+    /// be opened once this append is acknowledged and dropped (which lets go of its lock).
+    pub fn created(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Ledger(_) => None,
+            Target::New { dir, .. } => Some(dir),
+        }
     }
 
     /// Cuts what was written back off: the journal is again byte for byte what the head file
@@ -197,13 +255,10 @@ impl Appending<'_> {
             return Ok(());
         }
         self.finished = true;
-        match &self.target {
-            Target::Ledger(_) => {
+        match &mut self.target {
+            Target::Ledger(ledger) => {
                 if self.head != self.acknowledged {
-                    self.file
-                        .set_len(self.acknowledged.bytes)
-                        .map_err(LedgerError::io(&self.path))?;
-                    sync::data(&self.file).map_err(LedgerError::io(&self.path))?;
+                    ledger.cut_journal_back(self.acknowledged.bytes)?;
                 }
             }
             Target::New {
@@ -238,6 +293,43 @@ impl Drop for Appending<'_> {
 }
 
 impl Ledger {
+    /// After an acknowledged append whose index keys and hashes this process still holds:
+    /// the readers' sparse index, the absorbed mark and the Merkle tree extended from them.
+    fn absorb_written(&mut self, index_keys: &[(u64, u64)], hashes: &[EntryHash]) {
+        offsets::record(&self.dir, index_keys);
+        if let Some(store) = &self.store {
+            let head = self.head;
+            let absorbed = Absorbed {
+                entries: head.entries,
+                bytes: head.bytes,
+                last_frame: head.last_frame,
+                hash: head.hash,
+            };
+            if store.absorb(absorbed).is_err() {
+                self.store = None;
+                self.tree = None;
+                self.notices.push(
+                    "the index database could not be updated; it is rebuilt on the next open"
+                        .into(),
+                );
+                let _ = fs::remove_dir_all(self.dir.join(INDEX_DIR));
+            }
+        }
+        self.extend_tree(hashes);
+    }
+
+    /// Cuts the journal back to `bytes` (what the head file acknowledges) and syncs it, so a
+    /// crash cannot bring the cut bytes back as a torn tail.
+    fn cut_journal_back(&mut self, bytes: u64) -> Result<(), LedgerError> {
+        let path = self.dir.join(JOURNAL_FILE);
+        let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
+        appender
+            .journal
+            .set_len(bytes)
+            .map_err(LedgerError::io(&path))?;
+        sync::data(&appender.journal).map_err(LedgerError::io(&path))
+    }
+
     /// After an acknowledged append whose entries this process no longer holds: the index
     /// and the Merkle tree catch up from the journal, in batches, as they do on open.
     fn absorb_acknowledged(&mut self) {

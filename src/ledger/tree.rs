@@ -14,7 +14,7 @@ use crate::store::{MerkleNodes, Store, StoreError};
 
 use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
-use super::{EntryHash, Ledger, LedgerError, StoredEntry};
+use super::{EntryHash, Ledger, LedgerError};
 
 /// Buffered nodes are written at least every this many leaves (a node is ~41 bytes; a leaf
 /// puts two nodes on average).
@@ -238,7 +238,7 @@ impl Ledger {
         let magic = journal::MAGIC.len() as u64;
         let (mut seq, offset) = match size {
             0 => (0, magic),
-            _ => store.nearest(size - 1)?.unwrap_or((0, magic)),
+            _ => super::offsets::nearest(&self.dir, size - 1, &self.head).unwrap_or((0, magic)),
         };
         let path = self.dir.join(JOURNAL_FILE);
         let mut reader = FrameReader::open(&path, offset, self.head.bytes)
@@ -271,11 +271,11 @@ impl Ledger {
 
     /// Appends committed entries to the stored tree. A failure is derived-data damage: the
     /// tree is dropped for this process and catches up (or is rebuilt) on the next open.
-    pub(super) fn extend_tree(&mut self, entries: &[StoredEntry]) {
+    pub(super) fn extend_tree(&mut self, hashes: &[EntryHash]) {
         let Some(tree) = &mut self.tree else { return };
         let mut appended = Ok(());
-        for stored in entries {
-            if let Err(e) = tree.push(&stored.hash) {
+        for hash in hashes {
+            if let Err(e) = tree.push(hash) {
                 appended = Err(e.to_string());
                 break;
             }

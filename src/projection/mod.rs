@@ -39,6 +39,10 @@ pub use query::{
 pub use resolve::{Suggestion, Unknown};
 pub use sections::{Question, Sections};
 
+/// The key of the projection's snapshot, bumped whenever the projection's stored shape or
+/// its fold changes, so an old snapshot is never used for a new one (it is rebuilt instead).
+pub const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-7");
+
 /// What an event concerns: the view it feeds.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 enum Topic {

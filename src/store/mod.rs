@@ -1,5 +1,7 @@
-//! The sled database of what is derived from the journal: a sparse seq → offset index and
-//! the nodes of the Merkle tree (projection snapshots live in a file: `ledger::snapshot`).
+//! The sled database of what is derived from the journal: how far it has absorbed the journal
+//! (the absorbed mark) and the nodes of the Merkle tree (the sparse seq → offset index is the
+//! plain file `index.offsets`, which readers use without opening sled; projection snapshots
+//! live in a file too: `ledger::snapshot`).
 //! Nothing here is canonical; everything can be deleted and rebuilt.
 //!
 //! **Invariant:** this is the only module that names sled.
@@ -11,12 +13,8 @@ use std::sync::Mutex;
 use crate::ledger::EntryHash;
 use crate::merkle::TreeHash;
 
-/// One index key per this many entries: the journal is read forward from the nearest key,
-/// so the index costs one sled insert per block instead of one per entry.
-pub const INDEX_STRIDE: u64 = 64;
-
-/// sled's default cache is 1 GiB, which makes a process hold ~400 bytes per entry; the index
-/// is small and read sequentially, so a small cache loses nothing.
+/// sled's default cache is 1 GiB, which makes a process hold ~400 bytes per entry; what is
+/// kept here is small and read sequentially, so a small cache loses nothing.
 const CACHE_BYTES: u64 = 16 << 20;
 
 /// How far the database has absorbed the journal.
@@ -67,7 +65,6 @@ pub enum StoreError {
 
 pub struct Store {
     db: sled::Db,
-    index: sled::Tree,
     meta: sled::Tree,
     merkle: sled::Tree,
 }
@@ -238,8 +235,10 @@ impl Store {
                 return Err(StoreError::Panicked(message));
             }
         };
+        // Databases made before `index.offsets` became the one sparse index hold a second
+        // one in the `index` tree: dropped, it is only space.
+        db.drop_tree("index")?;
         Ok(Store {
-            index: db.open_tree("index")?,
             meta: db.open_tree("meta")?,
             merkle: db.open_tree("merkle")?,
             db,
@@ -255,49 +254,17 @@ impl Store {
         }
     }
 
-    /// Records the index keys of newly absorbed entries, then how far the journal is absorbed.
-    /// The keys go first: a crash between the two leaves the mark behind, and catching up
-    /// again rewrites the same keys.
+    /// Records how far the journal is absorbed.
     ///
     /// Plain inserts, never `apply_batch`: a sled batch rolls sled's log buffer, which sled's
     /// threads then write and `sync_file_range` at once. Two batches per append put two disk
     /// writes in front of the next append's `fdatasync` (measured: ~300 µs a durable append with
     /// them, ~180 µs without). Inserts stay in sled's buffer until it fills, a flush, or the
     /// ledger is closed; a killed process loses them, and the next open catches up from the
-    /// journal. (sled recovers a prefix of its log, so the order above still holds.)
-    pub fn absorb(&self, keys: &[(u64, u64)], absorbed: Absorbed) -> Result<(), StoreError> {
-        for (seq, offset) in keys {
-            self.index
-                .insert(seq.to_be_bytes(), &offset.to_be_bytes())?;
-        }
+    /// journal.
+    pub fn absorb(&self, absorbed: Absorbed) -> Result<(), StoreError> {
         self.meta.insert(ABSORBED, absorbed.encode())?;
         Ok(())
-    }
-
-    /// The indexed entry at or before `seq`, and where its frame starts.
-    pub fn nearest(&self, seq: u64) -> Result<Option<(u64, u64)>, StoreError> {
-        match self.index.range(..=seq.to_be_bytes()).next_back() {
-            None => Ok(None),
-            Some(kv) => {
-                let (k, v) = kv?;
-                let k: [u8; 8] = k
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Malformed("index"))?;
-                let v: [u8; 8] = v
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Malformed("index"))?;
-                Ok(Some((u64::from_be_bytes(k), u64::from_be_bytes(v))))
-            }
-        }
-    }
-
-    /// Whether the index holds exactly the keys `absorbed` implies: sled 0.34 can reopen a
-    /// damaged file silently with entries missing, and this is how that is noticed.
-    pub fn index_is_complete(&self, absorbed: &Absorbed) -> Result<bool, StoreError> {
-        let expected = absorbed.entries.div_ceil(INDEX_STRIDE);
-        Ok(self.index.len() as u64 == expected)
     }
 
     /// The nodes of the Merkle tree, as a [`NodeStore`](crate::merkle::NodeStore).

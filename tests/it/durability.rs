@@ -192,6 +192,7 @@ fn an_append_written_in_pieces_is_invisible_until_acknowledged_with_one_sync() {
 
     trace_start();
     let head = appending.acknowledge().unwrap();
+    drop(appending);
     assert_eq!(
         trace_take(),
         vec![
@@ -283,6 +284,7 @@ fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_p
         .unwrap();
     trace_start();
     let head = appending.acknowledge().unwrap();
+    drop(appending);
     assert_eq!(
         trace_take(),
         vec![

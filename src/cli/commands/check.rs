@@ -1,11 +1,10 @@
 use std::path::PathBuf;
 
+use crate::append::{self, Judgement, Onto};
 use crate::cli::moment::{self, MomentArgs};
 use crate::cli::output::{self, Table};
-use crate::cli::{CliError, Context};
-use crate::domain::Draft;
-use crate::ledger::{prepare, Access, FoldFor};
-use crate::projection::Projection;
+use crate::cli::{drafted, CliError, Context};
+use crate::ledger::Access;
 use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLERANCE_DAYS};
 
 /// Check the continuity rules (R1–R9), over the whole history, on a day, or for a proposal.
@@ -17,7 +16,8 @@ use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLER
 ///
 /// Without --on: every finding over the whole history. With --on: the findings in force on
 /// that day. With --proposed FILE: the findings the events in FILE would add if appended
-/// (nothing is appended). A finding recorded with an override is listed as overridden, not
+/// (nothing is appended); FILE goes through exactly the checks of `import`, so a line that
+/// `import` would refuse is refused here too, with the same message (exit 1). A finding recorded with an override is listed as overridden, not
 /// as an error. Exit 4 when any finding is an error.
 ///
 /// Examples:
@@ -57,43 +57,33 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .transpose()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    // A proposal is applied to the projection, which then needs its events, not only views.
-    let purpose = match args.proposed {
-        Some(_) => FoldFor::Extending,
-        None => FoldFor::Reading,
-    };
-    let base = moment::projection_for(&mut ledger, known, purpose)?;
-    let findings_of = |p: &Projection| match on {
-        Some(on) => rules::check_on(p, &tolerances, on),
-        None => rules::check(p, &tolerances),
-    };
     let findings = match &args.proposed {
-        None => findings_of(&base),
+        None => {
+            let base = moment::projection(&mut ledger, known)?;
+            match on {
+                Some(on) => rules::check_on(&base, &tolerances, on),
+                None => rules::check(&base, &tolerances),
+            }
+        }
+        // "Would this be accepted?": the draft an import of FILE would make, looked at.
         Some(file) => {
+            let onto = Onto::Ledger {
+                ledger: &mut ledger,
+                entries: Some(known.entries),
+            };
+            let judgement = Judgement { tolerances, on };
             let name = file.display().to_string();
-            let lines = super::import::read_file(file)?;
-            super::admit::validate_lines(&base, &name, &lines)?;
-            let drafts: Vec<Draft> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
-            let head = ledger.head();
-            let after = with_appended(&base, head, &drafts, ctx);
-            rules::new_findings(&findings_of(&base), &findings_of(&after))
+            let input = drafted::open_input(file)?;
+            let draft = append::draft_reader(onto, &name, input, &ctx.recorder, &judgement)?;
+            if !draft.refusals().is_empty() {
+                return Err(CliError::Input(
+                    draft.refusals().iter().map(|r| r.to_string()).collect(),
+                ));
+            }
+            draft.added().iter().map(|a| a.finding.clone()).collect()
         }
     };
     report(ctx, &findings, args.proposed.as_ref(), args.brief)
-}
-
-/// `base` with `drafts` appended as entries, overrides included.
-pub fn with_appended(
-    base: &Projection,
-    head: crate::ledger::Head,
-    drafts: &[Draft],
-    ctx: &Context,
-) -> Projection {
-    let prepared = prepare(head, drafts, &ctx.recorder);
-    let entries: Vec<_> = prepared.entries.into_iter().map(|s| s.entry).collect();
-    let mut after = base.clone();
-    after.apply_all(&entries);
-    after
 }
 
 fn report(

@@ -203,7 +203,7 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
     let drafts: Vec<_> = lines.iter().map(|(_, l)| l.draft.clone()).collect();
     let recorder = fixture_recorder();
     let expected = prepare(crate::ledger::Head::empty(), &drafts, &recorder).head();
-    let ledger = match Ledger::open(dir, Access::Write) {
+    let mut ledger = match Ledger::open(dir, Access::Write) {
         Ok(ledger) => ledger,
         Err(LedgerError::NotALedger(_)) => Ledger::init(dir)?,
         Err(e) => return Err(e.into()),
@@ -238,8 +238,13 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         json: false,
         recorder,
     };
-    let head = super::import::append_to(&fixture, ledger, "fixtures/ccm-machinery.jsonl", lines)?;
-    Ok(Built::Created(head.entries))
+    let committed = crate::cli::drafted::append_lines(
+        &fixture,
+        Some(&mut ledger),
+        "fixtures/ccm-machinery.jsonl",
+        lines,
+    )?;
+    Ok(Built::Created(committed.head.entries))
 }
 
 /// Writes the §22 proposals beside the ledger, for the user to check after the tour.

@@ -1,6 +1,5 @@
 //! One file per command: its `--help` text, its arguments, and its `run`.
 
-mod admit;
 pub mod check;
 pub mod checkpoint;
 pub mod committee;

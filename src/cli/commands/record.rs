@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-use crate::cli::{output, CliError, Context};
+use crate::cli::{drafted, output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
 use crate::ledger::Head;
 
@@ -521,8 +521,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
 }
 
 /// Validates the line as `import` does (references, duplicates, continuity rules) and appends
-/// it, creating the ledger if there is none, through the same path (which then keeps the
-/// snapshot, so the next query at the head reads it instead of folding the whole ledger).
+/// it, creating the ledger if there is none, through the library's one write path (which then
+/// keeps the snapshot, so the next query at the head reads it instead of folding the ledger).
 fn append(ctx: &Context, line: Line) -> Result<Head, CliError> {
-    super::import::append(ctx, "record", vec![(1, line)])
+    let mut existing = drafted::open_for_append(ctx)?;
+    Ok(drafted::append_lines(ctx, existing.as_mut(), "record", vec![(1, line)])?.head)
 }

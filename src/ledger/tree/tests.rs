@@ -236,3 +236,38 @@ fn a_ledger_reopened_at_once_finds_its_index_not_damage() {
         spinner.join().unwrap();
     }
 }
+
+/// One append path for a record and an import alike: an append too large for its hashes to
+/// be kept lets them go, and the tree, the absorbed mark and the offsets catch up from the
+/// journal, ending where appends of one entry would.
+#[test]
+fn an_append_larger_than_the_hashes_it_keeps_brings_the_derived_data_along_from_the_journal() {
+    let n = super::super::streamed::KEEP_HASHES as u64 + 100;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(dir.path()).unwrap();
+    append(&mut ledger, 3);
+    let prepared = ledger.prepare(&drafts(n), &recorder());
+    let head = ledger.commit(prepared).unwrap();
+    assert_eq!(head.entries, n + 3);
+    let tree = ledger.tree.as_ref().expect("a stored tree");
+    assert_eq!(
+        (tree.size(), tree.root_at(n + 3).unwrap()),
+        journal_root(dir.path())
+    );
+    append(&mut ledger, 2);
+    drop(ledger);
+    let reopened = Ledger::open(dir.path(), Access::Write).unwrap();
+    assert!(reopened.notices().is_empty(), "{:?}", reopened.notices());
+    assert_eq!(
+        reopened.tree.as_ref().unwrap().size(),
+        journal_root(dir.path()).0
+    );
+    let last = reopened
+        .entries(n + 4, n + 5)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.entry.seq.0, n + 4);
+    assert!(super::super::offsets::nearest(dir.path(), n + 4, &reopened.head()).is_some());
+}

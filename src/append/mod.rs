@@ -1,0 +1,612 @@
+//! The write side, as one computation: a decision (lines of JSON) applied to a view of the
+//! ledger — [`draft`] — and the same draft appended, durable and acknowledged —
+//! [`Draft::commit`]. `import`, `record`, `demo` and `check --proposed` are its callers:
+//! "would this be accepted?" is a draft looked at, "accept it" is a draft committed.
+//!
+//! A draft validates every line onto the projection at the head (structure, references,
+//! duplicates), checks the claims of exported lines (seq and hash), then judges the
+//! continuity rules on the projection validation built ("after") against the findings before
+//! the first line. What it refuses and the findings it adds name the line they come from.
+//!
+//! A draft made for writing (on a ledger held with [`Access::Write`], or one that does not
+//! exist yet) streams: each piece of lines is validated, prepared and its frames written past
+//! the acknowledged head ([`Appending`]), then dropped, so memory does not grow with the
+//! input. Those frames are invisible to readers and `verify` until [`Draft::commit`]
+//! acknowledges them; a refused draft cuts them back off before it is returned, and a draft
+//! dropped without a commit does too (the ledger is byte for byte what it was). A draft made
+//! on a ledger opened for reading (or at an earlier entry) writes nothing and cannot be
+//! committed.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use crate::domain::jsonl::{self, Line};
+use crate::domain::{Date, Seq, Timestamp};
+use crate::ledger::{
+    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
+};
+use crate::projection::{Projection, SNAPSHOT_KEY};
+use crate::rules::{self, Finding, Tolerances};
+use crate::validate::Batch;
+
+mod lines;
+pub use lines::LineNumbers;
+
+#[cfg(test)]
+mod tests;
+
+/// How many lines a draft reads, validates and writes at a time. Big enough that the
+/// per-piece costs (a channel message, a write call) vanish, small enough that the lines,
+/// entries and frames in flight are a few megabytes whatever the size of the input.
+const PIECE_LINES: usize = 4096;
+
+/// Parsed pieces waiting for the validating thread: the parser runs at most this far ahead.
+const PIECES_AHEAD: usize = 2;
+
+/// What a draft is applied to.
+pub enum Onto<'l> {
+    /// An open ledger: at its head, or (for a what-if at an earlier record time) after its
+    /// first `entries` entries. Written to only when held for writing and at the head.
+    Ledger {
+        ledger: &'l mut Ledger,
+        entries: Option<u64>,
+    },
+    /// A directory that holds no ledger yet: committing the draft creates it.
+    New(&'l Path),
+}
+
+impl<'l> Onto<'l> {
+    /// The head of `ledger`.
+    pub fn head_of(ledger: &'l mut Ledger) -> Onto<'l> {
+        Onto::Ledger {
+            ledger,
+            entries: None,
+        }
+    }
+}
+
+/// How the continuity rules judge a draft: with which tolerances, and over the whole history
+/// or on one day (`check --proposed --on DAY`). An append is always judged with the defaults
+/// over the whole history.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    pub tolerances: Tolerances,
+    pub on: Option<Date>,
+}
+
+impl Judgement {
+    fn findings(&self, projection: &Projection) -> Vec<Finding> {
+        match self.on {
+            Some(on) => rules::check_on(projection, &self.tolerances, on),
+            None => rules::check(projection, &self.tolerances),
+        }
+    }
+}
+
+/// Why a line (or the input as a whole) is refused, and where: `source:line: field `f`:
+/// reason`, the message a user acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub source: String,
+    /// `None`: the input as a whole (it holds no events).
+    pub line: Option<usize>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        write!(f, "{}", self.reason)
+    }
+}
+
+/// A continuity-rule finding the draft adds, with the line of the input that brings the
+/// newest entry it involves (`None`: it involves none of the draft's entries, e.g. a seat
+/// left empty by the lines' absence of an election).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Added {
+    pub line: Option<usize>,
+    pub finding: Finding,
+}
+
+/// A decision applied to a view of the ledger: what it refuses, the findings it adds, and the
+/// projection as it would stand. See the module's documentation.
+pub struct Draft<'l> {
+    source: String,
+    refusals: Vec<Refusal>,
+    added: Vec<Added>,
+    after: Projection,
+    events: usize,
+    /// How many of the ledger's notices were there before the draft (told on opening).
+    told: usize,
+    notices: Vec<String>,
+    /// The frames written past the head, for a draft made for writing and not refused.
+    appending: Option<Box<Appending<'l>>>,
+}
+
+/// A committed draft.
+#[derive(Debug)]
+pub struct Committed {
+    /// How many events were appended.
+    pub events: usize,
+    /// The ledger's head after them.
+    pub head: Head,
+    /// What went wrong with derived data after the append was durable (the append stands).
+    pub notices: Vec<String>,
+}
+
+/// Why a draft was not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("the draft is refused ({0}); nothing was appended")]
+    Refused(String),
+    #[error("the draft was made to look at, not to append (the ledger is open for reading, or the draft is of an earlier entry)")]
+    NotForWriting,
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl<'l> Draft<'l> {
+    /// The name of the input, as messages give it.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Lines that do not parse, the first line refused by validation, wrong claims, or an
+    /// input without events: each with its line. Empty: every line passed.
+    pub fn refusals(&self) -> &[Refusal] {
+        &self.refusals
+    }
+
+    /// Every finding the draft adds (errors, warnings, overridden), each with its line. Judged
+    /// only when nothing is refused.
+    pub fn added(&self) -> &[Added] {
+        &self.added
+    }
+
+    /// The added findings of severity error that no override excuses: any of them refuses
+    /// the draft.
+    pub fn errors(&self) -> impl Iterator<Item = &Added> {
+        self.added.iter().filter(|a| a.finding.is_error())
+    }
+
+    /// Whether a commit would append it: nothing refused, no error added.
+    pub fn is_accepted(&self) -> bool {
+        self.refusals.is_empty() && self.errors().next().is_none()
+    }
+
+    /// The projection as it would stand with the draft appended (overrides included); when a
+    /// line is refused, with the lines before it.
+    pub fn projection(&self) -> &Projection {
+        &self.after
+    }
+
+    /// What went wrong beside the decision (a refused draft's frames that could not be cut
+    /// back off: they stay past the head, a torn tail the next writer cuts).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// How many events the draft holds.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+
+    /// Appends the draft: one `fdatasync` for all its frames, then the head file; then the
+    /// derived data (index, Merkle tree, checkpoint, and the projection as the snapshot, so
+    /// the next query at the head reads it instead of folding the journal).
+    pub fn commit(mut self) -> Result<Committed, CommitError> {
+        if let Some(first) = self.refusals.first() {
+            return Err(CommitError::Refused(first.to_string()));
+        }
+        if let Some(error) = self.errors().next() {
+            return Err(CommitError::Refused(error.finding.to_string()));
+        }
+        let mut appending = self.appending.take().ok_or(CommitError::NotForWriting)?;
+        let head = appending.acknowledge()?;
+        let mut notices = Vec::new();
+        let created = appending.created().map(Path::to_owned);
+        if let Some(ledger) = appending.ledger() {
+            notices.extend(ledger.notices().iter().skip(self.told).cloned());
+            ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
+        }
+        drop(appending);
+        if let Some(dir) = created {
+            // The new ledger's derived data (index, Merkle tree) is built from its journal
+            // when opened; the import is durable already, so a failure is only a notice.
+            match Ledger::open(&dir, crate::ledger::Access::Write) {
+                Ok(ledger) => {
+                    notices.extend(ledger.notices().iter().cloned());
+                    ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
+                }
+                Err(e) => notices.push(format!(
+                    "the import is durable, but its index was not built: {e}"
+                )),
+            }
+        }
+        let committed = Committed {
+            events: self.events,
+            head,
+            notices,
+        };
+        free_aside(std::mem::take(&mut self.after));
+        Ok(committed)
+    }
+}
+
+/// The lines of `reader` (JSON Lines, named `source` in messages) as a draft onto `onto`: the
+/// input is parsed a piece at a time on a second thread while this one validates and writes
+/// (see the module's documentation). What `import FILE` and `check --proposed FILE` do.
+pub fn draft_reader<'l>(
+    onto: Onto<'l>,
+    source: &str,
+    reader: impl BufRead + Send,
+    recorder: &Recorder,
+    judgement: &Judgement,
+) -> Result<Draft<'l>, LedgerError> {
+    let mut reader = jsonl::LineReader::new(reader);
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(PIECES_AHEAD);
+        let parser = scope.spawn(move || {
+            loop {
+                let lines = reader.next_chunk(PIECE_LINES);
+                if lines.is_empty() {
+                    break;
+                }
+                let piece = Piece {
+                    lines,
+                    bad_line_seen: !reader.errors().is_empty(),
+                };
+                // The drafter stopped listening: it failed for another reason.
+                if send.send(piece).is_err() {
+                    break;
+                }
+            }
+            reader.into_errors()
+        });
+        let bad_lines = || {
+            let errors = parser.join().expect("the parser does not panic");
+            errors
+                .into_iter()
+                .map(|e| Refusal {
+                    source: source.to_owned(),
+                    line: Some(e.line),
+                    field: e.problem.field,
+                    reason: e.problem.reason,
+                })
+                .collect()
+        };
+        draft_pieces(onto, source, receive, bad_lines, recorder, judgement)
+    })
+}
+
+/// Lines already parsed (`record`'s one line, `demo`'s fixture) as a draft onto `onto`.
+pub fn draft<'l>(
+    onto: Onto<'l>,
+    source: &str,
+    lines: Vec<(usize, Line)>,
+    recorder: &Recorder,
+    judgement: &Judgement,
+) -> Result<Draft<'l>, LedgerError> {
+    let piece = Piece {
+        lines,
+        bad_line_seen: false,
+    };
+    draft_pieces(
+        onto,
+        source,
+        std::iter::once(piece),
+        Vec::new,
+        recorder,
+        judgement,
+    )
+}
+
+/// Some lines of the input as parsed, and whether a bad line was met by then (the lines
+/// after it are still parsed, for the report, but no longer drafted).
+struct Piece {
+    lines: Vec<(usize, Line)>,
+    bad_line_seen: bool,
+}
+
+/// What the claims check needs of a line once its draft has moved into an entry.
+struct Claim {
+    number: usize,
+    seq: Option<Seq>,
+    hash: Option<String>,
+    /// Whether the line carries its own record time (as `export` writes it), rather than
+    /// taking the recorder's.
+    own_time: bool,
+}
+
+/// Where the prepared frames go: past the head of a ledger held for writing, nowhere for a
+/// draft to look at (prepared all the same, for the claims), or not prepared at all for a
+/// draft of an earlier entry (whose entries would follow an entry that is not the head).
+enum Sink<'l> {
+    Write(Box<Appending<'l>>),
+    Discard(Head),
+    Nowhere,
+}
+
+/// The draft, a piece at a time. The refusals reported are those the input would get read
+/// whole: bad lines (all of them, up to the limit) before the first refused line, before
+/// wrong claims, before rule findings. A refusal does not stop the reading: the rest is still
+/// parsed, and still validated and checked for claims while nothing worse was found.
+fn draft_pieces<'l>(
+    onto: Onto<'l>,
+    source: &str,
+    pieces: impl IntoIterator<Item = Piece>,
+    bad_lines: impl FnOnce() -> Vec<Refusal>,
+    recorder: &Recorder,
+    judgement: &Judgement,
+) -> Result<Draft<'l>, LedgerError> {
+    // What opening the ledger said has been told; only what the append adds is new.
+    let mut told = 0;
+    // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
+    // the seq and record time of the entry the draft follows.
+    let mut last_recorded = None;
+    let (base, mut sink) = match onto {
+        Onto::New(dir) => (
+            Projection::default(),
+            Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
+        ),
+        Onto::Ledger { ledger, entries } => {
+            told = ledger.notices().len();
+            let head = ledger.head();
+            if head.entries > 0 {
+                let last = head.entries - 1;
+                let stored = ledger.entries(last, last + 1)?.next().transpose()?;
+                last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
+            }
+            let upto = entries.unwrap_or(head.entries).min(head.entries);
+            let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+            let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
+            let sink = if upto < head.entries {
+                Sink::Nowhere
+            } else if ledger.is_writer() {
+                Sink::Write(Box::new(ledger.append_in_pieces()?))
+            } else {
+                Sink::Discard(head)
+            };
+            (base, sink)
+        }
+    };
+    // "Before" is kept as its findings: the projection itself becomes "after".
+    let before = judgement.findings(&base);
+    let first_new = base.entries_applied();
+    let mut batch = Batch::onto(base);
+
+    let mut events = 0;
+    let mut numbers = LineNumbers::default();
+    let mut refused: Option<Refusal> = None;
+    let mut write_failed: Option<LedgerError> = None;
+    let mut wrong_claims: Vec<Refusal> = Vec::new();
+    let mut parse_failed = false;
+    for piece in pieces {
+        parse_failed |= piece.bad_line_seen;
+        if parse_failed || refused.is_some() || write_failed.is_some() {
+            continue;
+        }
+        if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
+            refused = Some(refusal);
+            continue;
+        }
+        events += piece.lines.len();
+        let mut claims = Vec::with_capacity(piece.lines.len());
+        let mut drafts = Vec::with_capacity(piece.lines.len());
+        for (number, line) in piece.lines {
+            numbers.push(number);
+            claims.push(Claim {
+                number,
+                seq: line.claimed_seq,
+                hash: line.claimed_hash,
+                own_time: line.draft.recorded_at.is_some(),
+            });
+            drafts.push(line.draft);
+        }
+        let follows = match &sink {
+            Sink::Write(appending) => appending.head(),
+            Sink::Discard(head) => *head,
+            Sink::Nowhere => continue,
+        };
+        let prepared = prepare_owned(follows, drafts, recorder);
+        // A draft to look at is recorded, if ever, when it is committed: only the record
+        // times its lines carry are judged.
+        let looking = matches!(sink, Sink::Discard(_));
+        let judged = claims
+            .iter()
+            .zip(&prepared.entries)
+            .filter(|(c, _)| !looking || c.own_time);
+        if let Err(refusal) = check_record_time(source, judged, &mut last_recorded) {
+            refused = Some(refusal);
+            continue;
+        }
+        if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
+            check_claims(source, &claims, &prepared, &mut wrong_claims);
+        }
+        match &mut sink {
+            // Once a claim is wrong nothing more is written; the rest is still checked.
+            Sink::Write(appending) if wrong_claims.is_empty() => {
+                if let Err(e) = appending.write(&prepared) {
+                    write_failed = Some(e);
+                }
+            }
+            Sink::Discard(head) => *head = prepared.head(),
+            _ => {}
+        }
+    }
+    let bad = bad_lines();
+    let refusals = if !bad.is_empty() {
+        bad
+    } else if let Some(e) = write_failed {
+        // Dropping the sink cuts back what was written.
+        return Err(e);
+    } else if let Some(refusal) = refused {
+        vec![refusal]
+    } else if events == 0 {
+        vec![Refusal {
+            source: source.to_owned(),
+            line: None,
+            field: None,
+            reason: "no events to import (the file is empty)".into(),
+        }]
+    } else {
+        wrong_claims
+    };
+    let after = batch.finish();
+    let added = if refusals.is_empty() {
+        let added = rules::new_findings(&before, &judgement.findings(&after));
+        drop(before);
+        added
+            .into_iter()
+            .map(|finding| Added {
+                line: line_of(&finding, first_new, &numbers),
+                finding,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut draft = Draft {
+        source: source.to_owned(),
+        refusals,
+        added,
+        after,
+        events,
+        told,
+        notices: Vec::new(),
+        appending: None,
+    };
+    if let Sink::Write(appending) = sink {
+        if draft.is_accepted() {
+            draft.appending = Some(appending);
+        } else {
+            // Cut back at once: a refused draft leaves the ledger as it was. If the cut
+            // fails, what was written stays past the head, a torn tail the next writer cuts.
+            if let Err(undo) = appending.abandon() {
+                draft.notices.push(format!(
+                    "could not cut the refused entries back off: {undo}"
+                ));
+            }
+        }
+    }
+    Ok(draft)
+}
+
+/// The line of the newest entry of the draft that `finding` involves (seqs are sorted).
+fn line_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Option<usize> {
+    finding
+        .seqs
+        .iter()
+        .rev()
+        .find(|s| s.0 >= first_new)
+        .and_then(|s| numbers.get((s.0 - first_new) as usize))
+}
+
+/// Validates a piece onto `batch`: the first refusal names the source, the line and the
+/// field (later lines may depend on the refused one, so they are not judged).
+fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> Result<(), Refusal> {
+    for (number, line) in lines {
+        let draft = &line.draft;
+        batch
+            .admit(&draft.event, draft.override_reason.as_deref())
+            .map_err(|refusal| Refusal {
+                source: source.to_owned(),
+                line: Some(*number),
+                field: refusal.field().map(|f| f.into_owned()),
+                reason: refusal.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
+/// Refuses an entry recorded before the entry it follows (`last`: that entry's seq and record
+/// time, updated as the entries pass): a backdated record time would make `--known-at` show
+/// a belief the ledger never held at that time. `record`'s one event has no line to name.
+fn check_record_time<'a>(
+    source: &str,
+    entries: impl Iterator<Item = (&'a Claim, &'a StoredEntry)>,
+    last: &mut Option<(Seq, Timestamp)>,
+) -> Result<(), Refusal> {
+    for (claim, stored) in entries {
+        let at = stored.entry.recorded_at;
+        if let Some((seq, before)) = *last {
+            if at < before {
+                let reason = format!(
+                    "{at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
+                );
+                return Err(if source == "record" {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: None,
+                        field: None,
+                        reason: format!("the record time: {reason}"),
+                    }
+                } else {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: Some(claim.number),
+                        field: Some("recorded_at".into()),
+                        reason,
+                    }
+                });
+            }
+        }
+        *last = Some((stored.entry.seq, at));
+    }
+    Ok(())
+}
+
+/// Lines from `export` carry the seq and hash they had; an append must reproduce both, or the
+/// line was altered (or the export belongs in an empty ledger). Adds what is wrong to
+/// `errors`, up to the limit.
+fn check_claims(source: &str, claims: &[Claim], prepared: &Prepared, errors: &mut Vec<Refusal>) {
+    for (claim, stored) in claims.iter().zip(&prepared.entries) {
+        if errors.len() >= jsonl::MAX_REPORTED_ERRORS {
+            break;
+        }
+        let wrong = |field: &str, reason: String| Refusal {
+            source: source.to_owned(),
+            line: Some(claim.number),
+            field: Some(field.into()),
+            reason,
+        };
+        if let Some(claimed) = claim.seq {
+            if claimed != stored.entry.seq {
+                errors.push(wrong("seq", format!(
+                    "the line is entry {claimed} of the ledger it was exported from, but would be entry {} here (import an export into an empty ledger)",
+                    stored.entry.seq
+                )));
+                continue;
+            }
+        }
+        if let Some(claimed) = &claim.hash {
+            if *claimed != stored.hash.to_hex() {
+                errors.push(wrong("hash", format!(
+                    "the line says {claimed} but the entry hashes to {} (the line was altered after export)",
+                    stored.hash
+                )));
+            }
+        }
+    }
+}
+
+/// Frees the projection on a thread of its own: the writer is done with it, and freeing every
+/// event, term and string of a large projection one by one was ~5 % of an import (that of
+/// 10^6 lines holds ~1.2 GB in small allocations). The process usually exits before that
+/// thread is done (the kernel takes the memory back whole); a library caller gets it back in
+/// the background. Nothing is leaked either way. If no thread can be started, the projection
+/// is freed here.
+fn free_aside(projection: Projection) {
+    let _detached = std::thread::Builder::new()
+        .name("free-projection".into())
+        .spawn(move || drop(projection));
+}

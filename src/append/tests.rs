@@ -1,0 +1,298 @@
+use super::LineNumbers;
+
+#[test]
+fn line_numbers_skip_blank_lines_and_keep_only_where_a_stretch_starts() {
+    let lines = [1, 2, 3, 5, 6, 9, 10, 11, 12];
+    let numbers: LineNumbers = lines.into_iter().collect();
+    assert_eq!(numbers.stretches.len(), 3);
+    for (index, line) in lines.into_iter().enumerate() {
+        assert_eq!(numbers.get(index), Some(line));
+    }
+    assert_eq!(numbers.get(lines.len()), None);
+}
+
+use std::path::Path;
+
+use super::{draft, draft_reader, CommitError, Judgement, Onto};
+use crate::domain::jsonl;
+use crate::domain::Timestamp;
+use crate::ledger::{Access, FoldFor, Ledger, Recorder};
+use crate::projection::{Projection, SNAPSHOT_KEY};
+
+const FIXTURE: &str = include_str!("../../fixtures/ccm-machinery.jsonl");
+const BREAK_STAGGER: &str = include_str!("../../fixtures/proposals/break-stagger.jsonl");
+
+fn recorder() -> Recorder {
+    Recorder {
+        by: "tests".into(),
+        at: Some(Timestamp::parse("2026-11-30T12:00:00Z").expect("a valid time")),
+    }
+}
+
+fn lines(text: &str) -> Vec<(usize, jsonl::Line)> {
+    jsonl::read_lines(text.as_bytes()).expect("the lines parse")
+}
+
+/// A ledger holding the fixture, committed through the write path.
+fn fixture_ledger(dir: &Path) {
+    let made = draft(
+        Onto::New(dir),
+        "fixture",
+        lines(FIXTURE),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .expect("the draft is made");
+    assert!(made.refusals().is_empty(), "{:?}", made.refusals());
+    made.commit().expect("the fixture commits");
+}
+
+/// The ledger's files that are the truth, byte for byte.
+fn canonical(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("the file reads");
+    (read("journal"), read("HEAD"))
+}
+
+fn fold_from_zero(dir: &Path) -> Projection {
+    let _ = std::fs::remove_file(dir.join(crate::ledger::snapshot::SNAPSHOT_FILE));
+    let mut ledger = Ledger::open(dir, Access::Read).expect("the ledger opens");
+    let head = ledger.head().entries;
+    ledger
+        .fold(
+            SNAPSHOT_KEY,
+            head,
+            FoldFor::Extending,
+            |p: &mut Projection, batch| p.apply_all(batch),
+        )
+        .expect("the ledger folds")
+}
+
+#[test]
+fn a_draft_to_look_at_writes_nothing_names_the_line_of_each_finding_and_cannot_be_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let before = canonical(dir.path());
+    let mut ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let looked = draft(
+        Onto::head_of(&mut ledger),
+        "break-stagger.jsonl",
+        lines(BREAK_STAGGER),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(looked.refusals().is_empty());
+    let errors: Vec<_> = looked.errors().collect();
+    assert!(
+        !errors.is_empty(),
+        "breaking the stagger is an error finding"
+    );
+    let last_line = lines(BREAK_STAGGER).last().unwrap().0;
+    for added in &errors {
+        let line = added
+            .line
+            .expect("each error is brought by a line of the proposal");
+        assert!((1..=last_line).contains(&line), "line {line}");
+    }
+    assert!(!looked.is_accepted());
+    assert!(matches!(looked.commit(), Err(CommitError::Refused(_))));
+    assert_eq!(canonical(dir.path()), before);
+}
+
+#[test]
+fn looking_and_accepting_are_one_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let proposal = lines(include_str!(
+        "../../fixtures/proposals/lausanne-action-plan.jsonl"
+    ));
+    let mut reader = Ledger::open(dir.path(), Access::Read).unwrap();
+    let looked = draft(
+        Onto::head_of(&mut reader),
+        "p",
+        proposal.clone(),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    let looked_at = (looked.added().to_vec(), looked.projection().clone());
+    let looked_at_events = looked.events();
+    drop(looked);
+    drop(reader);
+
+    let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+    let accepted = draft(
+        Onto::head_of(&mut writer),
+        "p",
+        proposal,
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (accepted.added().to_vec(), accepted.projection().clone()),
+        looked_at
+    );
+    assert!(
+        accepted.is_accepted(),
+        "{:?}",
+        accepted.errors().collect::<Vec<_>>()
+    );
+    let committed = accepted.commit().unwrap();
+    drop(writer);
+    // What was looked at is what the ledger now folds to, from zero.
+    assert_eq!(fold_from_zero(dir.path()), looked_at.1);
+    assert_eq!(committed.events, looked_at_events);
+}
+
+#[test]
+fn a_refused_line_is_named_by_source_line_and_field_and_nothing_stays_written() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let before = canonical(dir.path());
+    let text = concat!(
+        r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2030-01-01"}"#,
+        "\n\n",
+        r#"{"kind":"coordinator_left","body":"no-such-body","state":"ZZA","effective":"2030-02-01","reason":"resignation"}"#,
+        "\n",
+    );
+    let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+    let refused = draft_reader(
+        Onto::head_of(&mut writer),
+        "new.jsonl",
+        text.as_bytes(),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    let refusals = refused.refusals();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].line, Some(3));
+    assert_eq!(refusals[0].field.as_deref(), Some("body"));
+    assert!(refusals[0]
+        .to_string()
+        .starts_with("new.jsonl:3: field `body`: "));
+    // Refused: its frames were cut back before the draft was returned.
+    assert_eq!(canonical(dir.path()), before);
+    drop(refused);
+    drop(writer);
+    assert_eq!(canonical(dir.path()), before);
+}
+
+#[test]
+fn an_accepted_draft_dropped_without_a_commit_leaves_the_ledger_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let before = canonical(dir.path());
+    let text = r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2030-01-01"}"#;
+    let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+    let accepted = draft(
+        Onto::head_of(&mut writer),
+        "one",
+        lines(text),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(accepted.is_accepted());
+    assert_eq!(
+        accepted.projection().entries_applied(),
+        writer_entries(dir.path()) + 1
+    );
+    drop(accepted);
+    drop(writer);
+    assert_eq!(canonical(dir.path()), before);
+}
+
+fn writer_entries(dir: &Path) -> u64 {
+    Ledger::open(dir, Access::Read).unwrap().head().entries
+}
+
+#[test]
+fn a_draft_of_an_earlier_entry_is_judged_there_and_cannot_be_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+    let text = r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2030-01-01"}"#;
+    let earlier = draft(
+        Onto::Ledger {
+            ledger: &mut writer,
+            entries: Some(10),
+        },
+        "one",
+        lines(text),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert_eq!(earlier.projection().entries_applied(), 11);
+    assert!(matches!(earlier.commit(), Err(CommitError::NotForWriting)));
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{fold_from_zero, recorder};
+    use crate::append::{draft, Judgement, Onto};
+    use crate::domain::jsonl::Line;
+    use crate::domain::{Draft, Event};
+    use crate::ledger::{Access, Ledger};
+    use crate::projection::tests::properties::a_ledger;
+    use crate::projection::Projection;
+    use crate::validate::Batch;
+
+    /// The generated events validation accepts, one by one, as lines with an override (the
+    /// generator elects at random, so some break a continuity rule).
+    fn accepted_lines(events: Vec<Event>) -> Vec<(usize, Line)> {
+        let mut batch = Batch::onto(Projection::default());
+        events
+            .into_iter()
+            .filter(|event| batch.admit(event, Some("proptest")).is_ok())
+            .enumerate()
+            .map(|(i, event)| {
+                let draft = Draft {
+                    override_reason: Some("proptest".into()),
+                    ..Draft::new(event)
+                };
+                let line = Line {
+                    draft,
+                    claimed_seq: None,
+                    claimed_hash: None,
+                };
+                (i + 1, line)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// After any sequence of appends, split anywhere into two committed drafts, what the
+        /// last draft said the projection would be is what the ledger folds to from zero.
+        #[test]
+        fn drafts_committed_at_any_split_leave_the_projection_a_fold_from_zero_gives(
+            entries in a_ledger(),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let lines = accepted_lines(entries.into_iter().map(|e| e.event).collect());
+            prop_assume!(!lines.is_empty());
+            let k = split.index(lines.len() + 1);
+            let (first, second) = lines.split_at(k);
+            let dir = tempfile::tempdir().unwrap();
+            let mut expected = Projection::default();
+            for part in [first, second].into_iter().filter(|p| !p.is_empty()) {
+                let mut existing = Ledger::open(dir.path(), Access::Write).ok();
+                let onto = match existing.as_mut() {
+                    Some(ledger) => Onto::head_of(ledger),
+                    None => Onto::New(dir.path()),
+                };
+                let made = draft(onto, "p", part.to_vec(), &recorder(), &Judgement::default())
+                    .unwrap();
+                prop_assert!(made.is_accepted(), "{:?}", made.refusals());
+                expected = made.projection().clone();
+                made.commit().unwrap();
+            }
+            prop_assert_eq!(fold_from_zero(dir.path()), expected);
+        }
+    }
+}
