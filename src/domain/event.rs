@@ -3,7 +3,8 @@
 //! The order of the variants and of the fields is part of the binary format of the journal
 //! (bincode numbers variants by position): add new variants and new optional fields only at
 //! the end, and bump [`crate::ledger::SCHEMA_VERSION`] with an upcaster when you must change
-//! an existing one. The golden test in `tests/it/golden.rs` fails if you forget.
+//! an existing one. The golden tests fail if you forget: `src/ledger/every_kind.rs` pins the
+//! bytes of every variant, `tests/it/golden.rs` those of a whole ledger.
 
 use std::fmt;
 

@@ -8,6 +8,8 @@
 pub mod bundle;
 pub mod config;
 mod entry;
+#[cfg(test)]
+mod every_kind;
 pub mod interrupt;
 pub mod journal;
 mod offsets;

@@ -28,6 +28,7 @@ mod properties;
 mod publish;
 mod queries;
 mod seats;
+mod snapshots;
 mod tampering;
 mod terminal;
 mod threads;
