@@ -28,6 +28,19 @@ pub fn text(text: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Text whose every part from the ledger was made [`printable`] already and which may carry
+/// the program's own colour (a styled table, findings): printed as it is, since escaping it
+/// whole would show the colour codes as text.
+pub fn text_prepared(text: &str) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(CliError::io("output"))?;
+    if !text.ends_with('\n') {
+        writeln!(out).map_err(CliError::io("output"))?;
+    }
+    Ok(())
+}
+
 /// A table whose columns line up (by characters, so "Côte d'Ivoire" aligns too).
 pub struct Table {
     header: Vec<String>,

@@ -102,7 +102,8 @@ fn report(
     } else if proposed.is_some() && findings.is_empty() {
         output::text("no new findings: the proposal keeps every continuity rule")?;
     } else {
-        output::text(&render(findings, brief))?;
+        // Laid out with its ledger text escaped and then coloured: printed as it is.
+        output::text_prepared(&render(findings, brief))?;
     }
     if errors > 0 {
         Err(CliError::Findings(format!(
@@ -172,11 +173,11 @@ pub fn render_to(findings: &[Finding], brief: bool, stream: Stream) -> String {
             f.paragraph,
             f.rule.title()
         );
-        text.push_str(&output::wrap(&line, width, 4));
+        text.push_str(&output::printable_lines(&output::wrap(&line, width, 4)));
         text.push('\n');
         if let Some(reason) = &f.overridden {
             let line = format!("    overridden: {reason}");
-            text.push_str(&output::wrap(&line, width, 8));
+            text.push_str(&output::printable_lines(&output::wrap(&line, width, 8)));
             text.push('\n');
         }
     }

@@ -90,5 +90,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         state.bodies.len(),
         state.committee_size
     ));
-    output::text(&text)
+    // Every ledger text in it is a table cell, escaped by the table: the colour stays.
+    output::text_prepared(&text)
 }

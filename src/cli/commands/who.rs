@@ -36,7 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     if ctx.json {
         return output::json(&holders);
     }
-    let mut text = format!("{} — {}, on {on}", holders.body, holders.name);
+    // The heading's names escaped here, the table's cells by the table: the colour stays.
+    let mut text =
+        output::printable(&format!("{} — {}, on {on}", holders.body, holders.name)).into_owned();
     if !holders.in_force {
         text.push_str(": not in force on that day\n");
         return output::text(&text);
@@ -74,5 +76,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         table.row(row(format!("{} (over)", h.seat), h));
     }
     text.push_str(&table.render());
-    output::text(&text)
+    output::text_prepared(&text)
 }
