@@ -20,3 +20,4 @@ mod properties;
 mod queries;
 mod tampering;
 mod threads;
+mod whatif;

@@ -2,10 +2,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::cli::moment::{self, MomentArgs};
-use crate::cli::output;
+use crate::cli::commands::check::Cited;
+use crate::cli::moment::{self, MomentArgs, Proposal, ProposedArgs};
 use crate::cli::{CliError, Context};
-use crate::domain::Date;
 use crate::ledger::Access;
 use crate::projection::Projection;
 use crate::report::{self, Findings, Report};
@@ -18,11 +17,14 @@ use crate::timeline;
 /// the Coordination Committee), the timeline, every body's history, the continuity findings,
 /// and what a reader needs to verify it: the number of entries, the head hash, and the
 /// ledger's signed checkpoint (the file `checkpoint` in the ledger directory) if it has one.
-/// Inline CSS and SVG: no scripts, no external files; it prints well.
+/// Inline CSS and SVG: no scripts, no external files; it prints well. With --proposed FILE:
+/// the page as the ledger would stand after FILE's events (nothing is written), saying so at
+/// its top, with the continuity findings the proposal adds (each naming its lines).
 ///
 /// Examples:
 ///   ccm-ledger report --html ccm.html
 ///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 2020-01-01
+///   ccm-ledger report --html proposed.html --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -31,16 +33,27 @@ pub struct Args {
     html: PathBuf,
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 /// Every continuity finding over the whole history (as `check --json` lists them): the
-/// reader sees what was overridden, and why, beside what is still open.
-fn findings(projection: &Projection, _on: Date) -> Option<Vec<Value>> {
-    let findings = rules::check(projection, &rules::Tolerances::default());
+/// reader sees what was overridden, and why, beside what is still open. For a proposal, the
+/// findings it adds, as `check --proposed --json` lists them.
+fn findings(projection: &Projection, proposal: Option<&Proposal>) -> Option<Vec<Value>> {
+    let Some(proposal) = proposal else {
+        let findings = rules::check(projection, &rules::Tolerances::default());
+        return Some(findings.iter().map(|f| Cited::Ledger.json(f)).collect());
+    };
+    let cited = Cited::Proposal {
+        source: &proposal.source,
+        lines: &proposal.lines,
+    };
     Some(
-        findings
+        proposal
+            .added
             .iter()
-            .map(|f| serde_json::to_value(f).expect("a finding serializes to JSON"))
+            .map(|a| cited.json(&a.finding))
             .collect(),
     )
 }
@@ -49,7 +62,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let on = args.moment.on()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    let (projection, proposal) =
+        moment::view(ctx, &mut ledger, known, args.proposed.proposed.as_deref())?;
     let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
             Some(stored) => stored?.hash.to_hex(),
@@ -75,7 +89,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             ..timeline::Window::default()
         },
     );
-    let findings = findings(&projection, on);
+    let findings = findings(&projection, proposal.as_ref());
     let page = report::render(&Report {
         projection: &projection,
         on,
@@ -89,21 +103,29 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             None => Findings::NotChecked,
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
+        proposal: proposal.as_ref().map(Proposal::headline),
     });
     std::fs::write(&args.html, page).map_err(CliError::io(format!(
         "cannot write {}",
         args.html.display()
     )))?;
     if ctx.json {
-        return output::json(&serde_json::json!({
-            "html": args.html.display().to_string(),
-            "on": on,
-            "entries": known.entries,
-            "head": page_hash,
-        }));
+        return moment::json(
+            &serde_json::json!({
+                "html": args.html.display().to_string(),
+                "on": on,
+                "entries": known.entries,
+                "head": page_hash,
+            }),
+            proposal.as_ref(),
+        );
     }
+    let proposed = proposal
+        .as_ref()
+        .map(|p| format!(", {}", p.headline()))
+        .unwrap_or_default();
     eprintln!(
-        "wrote {} (the machinery on {on}, from {} entries)",
+        "wrote {} (the machinery on {on}, from {} entries{proposed})",
         args.html.display(),
         known.entries
     );
