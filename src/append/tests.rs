@@ -228,3 +228,71 @@ fn a_draft_of_an_earlier_entry_is_judged_there_and_cannot_be_committed() {
     assert_eq!(earlier.projection().entries_applied(), 11);
     assert!(matches!(earlier.commit(), Err(CommitError::NotForWriting)));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{fold_from_zero, recorder};
+    use crate::append::{draft, Judgement, Onto};
+    use crate::domain::jsonl::Line;
+    use crate::domain::{Draft, Event};
+    use crate::ledger::{Access, Ledger};
+    use crate::projection::tests::properties::a_ledger;
+    use crate::projection::Projection;
+    use crate::validate::Batch;
+
+    /// The generated events validation accepts, one by one, as lines with an override (the
+    /// generator elects at random, so some break a continuity rule).
+    fn accepted_lines(events: Vec<Event>) -> Vec<(usize, Line)> {
+        let mut batch = Batch::onto(Projection::default());
+        events
+            .into_iter()
+            .filter(|event| batch.admit(event, Some("proptest")).is_ok())
+            .enumerate()
+            .map(|(i, event)| {
+                let draft = Draft {
+                    override_reason: Some("proptest".into()),
+                    ..Draft::new(event)
+                };
+                let line = Line {
+                    draft,
+                    claimed_seq: None,
+                    claimed_hash: None,
+                };
+                (i + 1, line)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// After any sequence of appends, split anywhere into two committed drafts, what the
+        /// last draft said the projection would be is what the ledger folds to from zero.
+        #[test]
+        fn drafts_committed_at_any_split_leave_the_projection_a_fold_from_zero_gives(
+            entries in a_ledger(),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let lines = accepted_lines(entries.into_iter().map(|e| e.event).collect());
+            prop_assume!(!lines.is_empty());
+            let k = split.index(lines.len() + 1);
+            let (first, second) = lines.split_at(k);
+            let dir = tempfile::tempdir().unwrap();
+            let mut expected = Projection::default();
+            for part in [first, second].into_iter().filter(|p| !p.is_empty()) {
+                let mut existing = Ledger::open(dir.path(), Access::Write).ok();
+                let onto = match existing.as_mut() {
+                    Some(ledger) => Onto::head_of(ledger),
+                    None => Onto::New(dir.path()),
+                };
+                let made = draft(onto, "p", part.to_vec(), &recorder(), &Judgement::default())
+                    .unwrap();
+                prop_assert!(made.is_accepted(), "{:?}", made.refusals());
+                expected = made.projection().clone();
+                made.commit().unwrap();
+            }
+            prop_assert_eq!(fold_from_zero(dir.path()), expected);
+        }
+    }
+}

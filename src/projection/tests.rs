@@ -879,7 +879,7 @@ fn an_open_term_ends_when_the_state_leaves_or_is_elected_again() {
 
 /// Random ledgers over a small world: a few States, bodies, meetings and institutions, events
 /// valid or not, corrections of anything (even of corrections, which are ignored).
-mod properties {
+pub(crate) mod properties {
     use proptest::prelude::*;
 
     use super::*;
@@ -1117,7 +1117,7 @@ mod properties {
             .collect()
     }
 
-    fn a_ledger() -> impl Strategy<Value = Vec<Entry>> {
+    pub(crate) fn a_ledger() -> impl Strategy<Value = Vec<Entry>> {
         prop::collection::vec(an_entry_event(), 0..50).prop_map(ledger)
     }
 

@@ -222,3 +222,34 @@ fn tolerances_can_be_widened_from_the_command_line() {
     assert!(vacancies(&strict) > 0);
     assert_eq!(vacancies(&lax), 0);
 }
+
+/// "Would this be accepted?" and "accept it" are one computation (issue 15): a line whose
+/// claimed seq (as `export` writes it) is not the seq it would get is refused by `import`, so
+/// `check --proposed` says so too, with the same message. It used to answer "no new
+/// findings" for a line the import then refused.
+#[test]
+fn check_proposed_refuses_what_import_refuses_with_the_same_message() {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let claimed = r#"{"seq":3,"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2030-01-01"}"#;
+    let unknown = r#"{"kind":"coordinator_left","body":"no-such-body","state":"NOR","effective":"2030-02-01","reason":"resignation"}"#;
+    for (name, text) in [("claimed.jsonl", claimed), ("unknown.jsonl", unknown)] {
+        let file = env.file(name, &format!("{text}\n"));
+        let path = file.to_str().unwrap();
+        let checked = env.run(&["check", "--proposed", path]).fails_with(1);
+        let imported = env.run(&["import", path]).fails_with(1);
+        let first_error = |stderr: &str| {
+            stderr
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        assert!(
+            first_error(&checked.stderr).contains(&format!("{name}:1: field `")),
+            "{}",
+            checked.stderr
+        );
+        assert_eq!(first_error(&checked.stderr), first_error(&imported.stderr));
+    }
+}

@@ -18,8 +18,10 @@ use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLER
 ///
 /// Without --on: every finding over the whole history. With --on: the findings in force on
 /// that day. With --proposed FILE: the findings the events in FILE would add if appended
-/// (nothing is appended), each naming FILE:LINE for every event of FILE it involves. A finding recorded with an override is listed as overridden, not
-/// as an error. Exit 4 when any finding is an error.
+/// (nothing is appended), each naming FILE:LINE for every event of FILE it involves; FILE
+/// goes through exactly the checks of `import`, so a line that `import` would refuse is
+/// refused here too, with the same message (exit 1). A finding recorded with an override is
+/// listed as overridden, not as an error. Exit 4 when any finding is an error.
 ///
 /// Examples:
 ///   ccm-ledger check
