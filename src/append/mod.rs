@@ -145,6 +145,11 @@ pub struct DraftLines {
 }
 
 impl DraftLines {
+    /// The seq the draft's first entry would get: every entry from it on is the draft's.
+    pub fn first(&self) -> Seq {
+        Seq(self.first_new)
+    }
+
     /// The line of the input an entry comes from; `None` for an entry that was in the
     /// ledger already.
     pub fn line_of(&self, seq: Seq) -> Option<usize> {

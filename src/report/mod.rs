@@ -49,6 +49,9 @@ pub struct Report<'a> {
     /// proposed in FILE: 5 events, not recorded`). The page then says so at its top, and
     /// its findings are those the proposal adds.
     pub proposal: Option<String>,
+    /// For a what-if page: the seq of the proposal's first entry (its terms are marked in the
+    /// timeline).
+    pub proposed_from: Option<crate::domain::Seq>,
 }
 
 const CSS: &str = "
@@ -277,6 +280,7 @@ pub fn render(r: &Report) -> String {
             width: 1400.0,
             title: None,
             standalone: false,
+            proposed_from: r.proposed_from,
         },
     ));
     out.push_str("</figure>");

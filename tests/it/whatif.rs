@@ -150,6 +150,11 @@ fn timeline_svg_and_report_html_draw_the_proposal_and_say_so() {
         "the proposed term is drawn"
     );
     assert!(drawn.contains("as proposed in"), "the picture says so");
+    assert_eq!(
+        drawn.matches("class=\"bar proposed\"").count(),
+        1,
+        "the proposed term is drawn apart from the recorded ones"
+    );
 
     let text = env
         .run(&[

@@ -104,6 +104,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
         generator: concat!("ccm-ledger ", env!("CARGO_PKG_VERSION")).to_owned(),
         proposal: proposal.as_ref().map(Proposal::headline),
+        proposed_from: proposal.as_ref().map(|p| p.lines.first()),
     });
     std::fs::write(&args.html, page).map_err(CliError::io(format!(
         "cannot write {}",

@@ -114,6 +114,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                         .map(|p| format!(" — {}", p.headline()))
                         .unwrap_or_default()
                 )),
+                proposed_from: proposal.map(|p| p.lines.first()),
                 ..SvgOptions::default()
             },
         );
