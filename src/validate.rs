@@ -257,9 +257,27 @@ fn validate_at(
             stagger(e.renew_per_year, e.seats)?;
         }
         Event::CoordinatorElected(e) => {
-            body(projection, "body", &e.body)?;
+            let b = body(projection, "body", &e.body)?;
             state(projection, "state", &e.state)?;
             term(projection, e.start, &e.end)?;
+            if let Some(replaced) = &e.replaces {
+                state(projection, "replaces", replaced)?;
+                // The State succeeded must be in office on the body up to the new start
+                // (its term may end on that very day).
+                let holds = b.terms.iter().any(|t| {
+                    t.state == *replaced
+                        && t.start < e.start
+                        && t.end.is_none_or(|end| end >= e.start)
+                });
+                if !holds {
+                    return Err(Refusal::NotHolding {
+                        field: "replaces",
+                        body: e.body.clone(),
+                        state: replaced.clone(),
+                        on: e.start,
+                    });
+                }
+            }
         }
         Event::CoordinatorLeft(e) => {
             let b = body(projection, "body", &e.body)?;

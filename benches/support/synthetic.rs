@@ -318,6 +318,9 @@ impl Gen {
                 start: date(y, 9, 6),
                 end: end.clone(),
                 decision,
+                person: None,
+                replaces: None,
+                stagger: None,
             }));
             body.holders[seat] = Some((state, end, y + years));
         }
@@ -435,6 +438,9 @@ impl Gen {
                 start: date(y, 9, 6),
                 end: end.clone(),
                 decision,
+                person: None,
+                replaces: None,
+                stagger: None,
             }));
             self.bodies[i].holders[seat] = Some((state, end, y + 2));
 
@@ -462,6 +468,9 @@ impl Gen {
                         start: effective.add_days(30),
                         end: end.clone(),
                         decision,
+                        person: None,
+                        replaces: None,
+                        stagger: None,
                     }));
                     self.bodies[i].holders[other] = Some((state, end, until));
                 }

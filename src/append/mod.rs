@@ -132,6 +132,9 @@ pub struct Draft<'l> {
     events: usize,
     /// The line each entry comes from.
     lines: DraftLines,
+    /// How many of the ledger's notices were there when the draft was made: told by whoever
+    /// opened it, so a commit passes on only those after them.
+    told: usize,
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
     appending: Option<Box<Appending<'l>>>,
@@ -255,7 +258,7 @@ impl<'l> Draft<'l> {
         let mut notices = Vec::new();
         let created = appending.created().map(Path::to_owned);
         if let Some(ledger) = appending.ledger() {
-            notices.extend(ledger.notices().iter().cloned());
+            notices.extend(ledger.notices().iter().skip(self.told).cloned());
             ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
         }
         drop(appending);
@@ -360,6 +363,8 @@ struct Piece {
 /// What the claims check needs of a line once its draft has moved into an entry.
 struct Claim {
     number: usize,
+    /// The line gives its own record time (an export's line), rather than taking the clock's.
+    recorded_at_given: bool,
     seq: Option<Seq>,
     hash: Option<String>,
 }
@@ -385,14 +390,23 @@ fn draft_pieces<'l>(
     recorder: &Recorder,
     judgement: &Judgement,
 ) -> Result<Draft<'l>, LedgerError> {
+    // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
+    // the seq and record time of the entry the next one follows.
+    let mut last_recorded: Option<(Seq, crate::domain::Timestamp)> = None;
+    let mut told = 0;
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
             Projection::default(),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
         ),
         Onto::Ledger { ledger, entries } => {
+            told = ledger.notices().len();
             let head = ledger.head();
             let upto = entries.unwrap_or(head.entries).min(head.entries);
+            if let Some(last) = upto.checked_sub(1) {
+                let stored = ledger.entries(last, upto)?.next().transpose()?;
+                last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
+            }
             let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
             let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
             let sink = if upto < head.entries {
@@ -432,6 +446,7 @@ fn draft_pieces<'l>(
             numbers.push(number);
             claims.push(Claim {
                 number,
+                recorded_at_given: line.draft.recorded_at.is_some(),
                 seq: line.claimed_seq,
                 hash: line.claimed_hash,
             });
@@ -443,6 +458,16 @@ fn draft_pieces<'l>(
             Sink::Nowhere => continue,
         };
         let prepared = prepare_owned(follows, drafts, recorder);
+        // A draft to look at is asked about its events, not about the clock of whoever looks
+        // (`CCM_LEDGER_NOW` may well be before the head): only the record times its lines
+        // give are checked. A draft for writing checks every one.
+        let looking = matches!(sink, Sink::Discard(_));
+        if let Err(refusal) =
+            check_record_time(source, &claims, &prepared, looking, &mut last_recorded)
+        {
+            refused = Some(refusal);
+            continue;
+        }
         if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
             check_claims(source, &claims, &prepared, &mut wrong_claims);
         }
@@ -500,6 +525,7 @@ fn draft_pieces<'l>(
         after,
         events,
         lines: DraftLines { first_new, numbers },
+        told,
         notices: Vec::new(),
         appending: None,
     };
@@ -543,6 +569,38 @@ fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> R
                 field: refusal.field().map(|f| f.into_owned()),
                 reason: refusal.to_string(),
             })?;
+    }
+    Ok(())
+}
+
+/// Refuses an entry recorded before the entry it follows (`last`: that entry's seq and record
+/// time, updated as the entries pass): a backdated record time would make `--known-at` show
+/// a belief the ledger never held at that time. `looking`: only the times the lines give.
+fn check_record_time(
+    source: &str,
+    claims: &[Claim],
+    prepared: &Prepared,
+    looking: bool,
+    last: &mut Option<(Seq, crate::domain::Timestamp)>,
+) -> Result<(), Refusal> {
+    for (claim, stored) in claims.iter().zip(&prepared.entries) {
+        let at = stored.entry.recorded_at;
+        if looking && !claim.recorded_at_given {
+            continue;
+        }
+        if let Some((seq, before)) = *last {
+            if at < before {
+                return Err(Refusal {
+                    source: source.to_owned(),
+                    line: Some(claim.number),
+                    field: Some("recorded_at".into()),
+                    reason: format!(
+                        "{at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
+                    ),
+                });
+            }
+        }
+        *last = Some((stored.entry.seq, at));
     }
     Ok(())
 }

@@ -20,6 +20,10 @@ pub enum CliError {
     /// An export, a checkpoint or a proof that does not verify. Exit 3.
     #[error("verification failed: {0}")]
     NotVerified(String),
+    /// `verify`: the record verified, but a derived file disagreed with what the journal
+    /// gives and has been rebuilt (the message names it). Exit 5.
+    #[error("derived data was wrong and has been rebuilt from the journal (the record itself verified): {0}")]
+    DerivedRebuilt(String),
     /// Rule findings of severity error; they were printed already. Exit 4.
     #[error("{0}")]
     Findings(String),
@@ -50,16 +54,24 @@ impl CliError {
         match self {
             CliError::Input(_) | CliError::Io { .. } => 1,
             CliError::Usage(_) => 2,
-            CliError::Ledger(LedgerError::Corrupted { .. }) => 3,
+            CliError::Ledger(LedgerError::Corrupted { .. })
+            | CliError::Ledger(LedgerError::Contradicted { .. }) => 3,
             CliError::Ledger(_) => 1,
             CliError::Tampered(_) | CliError::NotVerified(_) => 3,
             CliError::Findings(_) => 4,
+            CliError::DerivedRebuilt(_) => 5,
             CliError::BrokenPipe => 0,
         }
     }
 
     /// Prints the error for a person, with a hint where one helps.
     pub fn report(&self) {
+        if let CliError::DerivedRebuilt(_) = self {
+            // Not a failure of the command: what it found, and repaired.
+            eprintln!("warning: {self}");
+            eprintln!("hint: someone or something changed files in the ledger directory; the answers are right again, and `ccm-ledger verify` now exits 0");
+            return;
+        }
         eprintln!("error: {self}");
         let hint = match self {
             CliError::Ledger(LedgerError::InUse(_)) => {
@@ -69,6 +81,9 @@ impl CliError {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
             CliError::Input(_) => Some("nothing was changed in the ledger"),
+            CliError::Ledger(LedgerError::Contradicted { .. }) => Some(
+                "nothing was appended or signed; restore the journal and the head file from a copy you trust, or, if this journal is the one to keep, move the evidence named above aside (keep it)",
+            ),
             _ => None,
         };
         if let Some(hint) = hint {

@@ -21,8 +21,10 @@ Exit codes:
   0  ok
   1  bad input or operational error (nothing was changed)
   2  usage error
-  3  verification failed: the ledger was altered or is damaged
+  3  verification failed: the ledger was altered or is damaged, or contradicts its own
+     checkpoint or index
   4  continuity-rule findings of severity error
+  5  verify: the record verified, but a derived file was wrong and has been rebuilt
 
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given

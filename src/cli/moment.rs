@@ -280,6 +280,19 @@ pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, Cli
     fold(ledger, known, FoldFor::Reading)
 }
 
+/// The projection of the ledger's first `known.entries` entries folded from the journal
+/// alone, never from the snapshot: what a publication is made from (`report --html`).
+pub fn projection_from_journal(ledger: &Ledger, known: KnownAt) -> Result<Projection, CliError> {
+    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.fold_from_journal(known.entries, apply)?)
+}
+
+/// Checks the projection snapshot queries read against a fold of the journal (`verify`).
+pub fn check_snapshot(ledger: &Ledger) -> Result<crate::ledger::SnapshotCheck, CliError> {
+    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.check_snapshot::<Projection>(SNAPSHOT_KEY, apply)?)
+}
+
 fn fold(ledger: &mut Ledger, known: KnownAt, purpose: FoldFor) -> Result<Projection, CliError> {
     let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
     Ok(ledger.fold(SNAPSHOT_KEY, known.entries, purpose, apply)?)

@@ -170,3 +170,8 @@ pub fn terminal_width() -> Option<usize> {
             .unwrap_or(80),
     )
 }
+
+/// `n` and the word for it: "1 entry", "2 entries", "0 entries".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -214,6 +214,8 @@ pub struct BodyEstablished {
     pub decision: Decision,
 }
 
+/// An election to a seat of a body. The last three fields came with schema version 2
+/// (`ledger::entry`); an entry of version 1 reads with them `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoordinatorElected {
@@ -224,6 +226,37 @@ pub struct CoordinatorElected {
     #[serde(default)]
     pub end: Option<TermEnd>,
     pub decision: Decision,
+    /// Who holds the seat for the State (the ambassador, the judge), as on the Presidency.
+    #[serde(default)]
+    pub person: Option<String>,
+    /// The State this one succeeds on the body: its term there ends on this term's start
+    /// ("succeeded"), without a `coordinator_left`.
+    #[serde(default)]
+    pub replaces: Option<StateCode>,
+    /// The decision made this term shorter or longer than the body's term on purpose, to set
+    /// up or restore the stagger: the term-length rule accepts it.
+    #[serde(default)]
+    pub stagger: Option<Stagger>,
+}
+
+/// Why a term's length differs from the body's on purpose (`"stagger"` on an election).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stagger {
+    /// The first terms of a body, some shorter, so that seats are renewed in turn (the 2MSP
+    /// gave one coordinator of each pair one year).
+    SetUp,
+    /// A term shortened or lengthened to bring the renewals back in turn.
+    Restore,
+}
+
+impl Stagger {
+    pub fn word(self) -> &'static str {
+        match self {
+            Stagger::SetUp => "set_up",
+            Stagger::Restore => "restore",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -396,11 +429,21 @@ impl fmt::Display for Event {
                 e.body, e.seats, e.term_years, e.decision.meeting
             ),
             Event::CoordinatorElected(e) => {
-                write!(f, "{} elected to {} from {}", e.state, e.body, e.start)?;
+                write!(f, "{}", e.state)?;
+                if let Some(person) = &e.person {
+                    write!(f, " ({person})")?;
+                }
+                write!(f, " elected to {} from {}", e.body, e.start)?;
                 match &e.end {
                     Some(end) => write!(f, " until {end}"),
                     None => write!(f, ", open-ended"),
                 }?;
+                if let Some(replaced) = &e.replaces {
+                    write!(f, ", succeeding {replaced}")?;
+                }
+                if let Some(stagger) = e.stagger {
+                    write!(f, " (stagger: {})", stagger.word())?;
+                }
                 write!(f, " by {}", e.decision.meeting)
             }
             Event::CoordinatorLeft(e) => {

@@ -9,10 +9,16 @@ mod time;
 pub use event::{
     BodyAmended, BodyDiscontinued, BodyEstablished, BodyType, CoordinatorElected, CoordinatorLeft,
     Decision, EntryCorrected, Event, InstitutionRegistered, MandateAmended, MeetingHeld,
-    MeetingType, PresidencyElected, StandingInvitation, StateJoined, StateWithdrew, TermEnd,
+    MeetingType, PresidencyElected, Stagger, StandingInvitation, StateJoined, StateWithdrew,
+    TermEnd,
 };
 pub use ids::{BodyId, IdError, InstitutionCode, MeetingId, Seq, StateCode};
 pub use time::{Date, DateError, Timestamp, YEARS};
+
+/// The document that describes the machinery and that the continuity rules rest on (the
+/// "seed" of DESIGN.md), named as a reader can look it up: every printed citation of one of its
+/// paragraphs reads "CCM/CONF/2020/PM.2/WP.6 §15", never "§15" alone or "the seed".
+pub const SEED: &str = "CCM/CONF/2020/PM.2/WP.6";
 
 /// An event someone asks the ledger to record, with what the request says about it: the
 /// override of a rule finding, and (for lines that came from `export`) when and by whom it

@@ -132,6 +132,38 @@ pub fn origin_from_name(name: &str) -> Result<String, String> {
     Ok(origin)
 }
 
+/// The most a checkpoint file may hold: a note of three lines and a few signatures.
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
+
+/// The checkpoint in the ledger's `checkpoint` file, as the ledger last signed it: its body
+/// parsed, the signature not checked. What it is used for — does the journal still extend it?
+/// — holds whoever signed it (a key changed since still signed this tree), and a forged file
+/// can only stop writers, never make a rewritten journal pass. `Ok(None)`: there is none.
+/// `Err`: it is there but unreadable or malformed, so it cannot serve as evidence.
+pub fn read_own_checkpoint(dir: &Path) -> Result<Option<Checkpoint>, String> {
+    use std::io::Read;
+    let path = dir.join(CHECKPOINT_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut text = String::new();
+    file.take(MAX_CHECKPOINT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_CHECKPOINT_BYTES {
+        return Err(format!("larger than {MAX_CHECKPOINT_BYTES} bytes"));
+    }
+    let body = text
+        .find("\n\n")
+        .map(|at| &text[..at + 1])
+        .ok_or("no blank line before the signatures")?;
+    Checkpoint::parse_body(body)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// Reads a signer key file.
 pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
     let key = |detail: String| LedgerError::Key {
@@ -142,13 +174,45 @@ pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
     SignerKey::parse(&text).map_err(|e| key(e.to_string()))
 }
 
-/// The signed note of `checkpoint` by the key in `key_file`.
+/// Why the signer key file at `path` is exposed, if it is: readable or writable by its group
+/// or by others (anyone who can read it can sign checkpoints as the ledger), as ssh warns.
+pub fn key_exposure(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the signing key {} is readable by others (mode {mode:04o}): whoever can read it can sign checkpoints as this ledger; `chmod 600` it",
+            path.display()
+        )
+    })
+}
+
+/// The signed note of `checkpoint` by the key in `key_file`, which must be named as the
+/// checkpoint's origin: a verifier checks a checkpoint's signature under the origin's name,
+/// so a key of another name signs what no one will find.
 pub fn sign_checkpoint(checkpoint: &Checkpoint, key_file: &Path) -> Result<String, LedgerError> {
     let key = read_signer_key(key_file)?;
+    if key.name() != checkpoint.origin {
+        return Err(LedgerError::Key {
+            path: key_file.to_owned(),
+            detail: format!(
+                "it is the key {}, but this ledger's origin (the name its checkpoints are signed under) is {}; sign with the ledger's own key",
+                key.name(),
+                checkpoint.origin
+            ),
+        });
+    }
     sign(checkpoint, &key).map_err(|e| LedgerError::Key {
         path: key_file.to_owned(),
         detail: e.to_string(),
     })
+}
+
+/// Keeps `note` (a checkpoint signed for the ledger in `dir`) as its latest checkpoint, which
+/// `checkpoint`, `report --html` and the writers' consistency check read.
+pub fn keep_checkpoint(dir: &Path, note: &str) -> Result<(), LedgerError> {
+    replace_file(dir, CHECKPOINT_FILE, note.as_bytes())
+        .map_err(LedgerError::io(dir.join(CHECKPOINT_FILE)))
 }
 
 /// Replaces `dir/name` atomically: a temporary file, synced, renamed over it. Derived files

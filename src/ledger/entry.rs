@@ -9,9 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Event, Seq, Timestamp};
 
-/// The schema version written as the first byte of every entry. Version 1 is the only one so
-/// far; a version 2 gets its own `StoredEntryV2` and an upcast from V1 in [`Entry::decode`].
-pub const SCHEMA_VERSION: u8 = 1;
+use super::schema_v1::EventV1;
+
+/// The schema version written as the first byte of every new entry. Version 2 appended
+/// `person`, `replaces` and `stagger` to `coordinator_elected`; an entry of version 1 is read
+/// as [`StoredEntryV1`] (its event a [`super::schema_v1::EventV1`]) and upcast in
+/// [`Entry::decode`], its bytes kept as they are. A version 3 gets its own stored struct and an
+/// upcast from version 2 the same way.
+pub const SCHEMA_VERSION: u8 = 2;
+
+/// The oldest schema version this build reads.
+pub const OLDEST_SCHEMA_VERSION: u8 = 1;
 
 /// The context string of blake3's derive-key mode for entry hashes. Fixed forever: changing it
 /// changes every hash.
@@ -108,14 +116,28 @@ struct StoredEntryV1 {
     recorded_by: String,
     override_reason: Option<String>,
     prev_hash: [u8; 32],
+    event: EventV1,
+}
+
+/// Version 2 of the stored form: version 1's fields, the event of today's [`Event`] (whose
+/// `coordinator_elected` ends with `person`, `replaces`, `stagger`). Never reorder.
+#[derive(Deserialize)]
+struct StoredEntryV2 {
+    /// Matched on the first byte before decoding; kept for the layout.
+    _schema: u8,
+    seq: u64,
+    recorded_at: Timestamp,
+    recorded_by: String,
+    override_reason: Option<String>,
+    prev_hash: [u8; 32],
     event: Event,
 }
 
-/// [`StoredEntryV1`] borrowed from an [`Entry`], for encoding without cloning the event.
+/// [`StoredEntryV2`] borrowed from an [`Entry`], for encoding without cloning the event.
 /// Serde writes a reference exactly as the value, so the bytes are the same (the golden test
 /// pins them).
 #[derive(Serialize)]
-struct StoredEntryV1Ref<'a> {
+struct StoredEntryV2Ref<'a> {
     schema: u8,
     seq: u64,
     recorded_at: Timestamp,
@@ -129,7 +151,9 @@ struct StoredEntryV1Ref<'a> {
 pub enum DecodeError {
     #[error("the entry is empty")]
     Empty,
-    #[error("unknown schema version {0} (this build reads version {SCHEMA_VERSION})")]
+    #[error(
+        "unknown schema version {0} (this build reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION})"
+    )]
     UnknownSchema(u8),
     #[error("the entry's bytes do not decode: {0}")]
     Malformed(String),
@@ -141,7 +165,7 @@ impl Entry {
     /// The bytes of this entry in the current schema. Only new entries are encoded; an old
     /// entry keeps the bytes it was read with.
     pub fn encode(&self) -> Vec<u8> {
-        let stored = StoredEntryV1Ref {
+        let stored = StoredEntryV2Ref {
             schema: SCHEMA_VERSION,
             seq: self.seq.0,
             recorded_at: self.recorded_at,
@@ -158,12 +182,18 @@ impl Entry {
         match bytes.first() {
             None => Err(DecodeError::Empty),
             Some(&1) => {
-                let (stored, read): (StoredEntryV1, usize) =
-                    bincode::serde::decode_from_slice(bytes, config())
-                        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-                if read != bytes.len() {
-                    return Err(DecodeError::TrailingBytes(bytes.len() - read));
-                }
+                let stored: StoredEntryV1 = decode_whole(bytes)?;
+                Ok(Entry {
+                    seq: Seq(stored.seq),
+                    recorded_at: stored.recorded_at,
+                    recorded_by: stored.recorded_by,
+                    override_reason: stored.override_reason,
+                    prev_hash: EntryHash(stored.prev_hash),
+                    event: Event::from(stored.event),
+                })
+            }
+            Some(&2) => {
+                let stored: StoredEntryV2 = decode_whole(bytes)?;
                 Ok(Entry {
                     seq: Seq(stored.seq),
                     recorded_at: stored.recorded_at,
@@ -176,6 +206,32 @@ impl Entry {
             Some(&other) => Err(DecodeError::UnknownSchema(other)),
         }
     }
+
+    /// The bytes of this entry as schema version 1 wrote them, when its event has a
+    /// version-1 form: for tests of old ledgers.
+    #[cfg(test)]
+    pub(crate) fn encode_v1(&self) -> Option<Vec<u8>> {
+        let stored = StoredEntryV1 {
+            schema: 1,
+            seq: self.seq.0,
+            recorded_at: self.recorded_at,
+            recorded_by: self.recorded_by.clone(),
+            override_reason: self.override_reason.clone(),
+            prev_hash: self.prev_hash.0,
+            event: EventV1::downcast(&self.event)?,
+        };
+        Some(bincode::serde::encode_to_vec(&stored, config()).expect("entries always encode"))
+    }
+}
+
+/// A stored entry of one version from the whole of `bytes`.
+fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (stored, read): (T, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(DecodeError::TrailingBytes(bytes.len() - read));
+    }
+    Ok(stored)
 }
 
 /// What the chain needs of an entry: its seq and the hash it links to, read from its bytes
@@ -197,7 +253,8 @@ impl Links {
     pub fn read(bytes: &[u8]) -> Result<Links, DecodeError> {
         match bytes.first() {
             None => Err(DecodeError::Empty),
-            Some(&1) => {
+            // Versions 1 and 2 differ only in the event, after the links.
+            Some(&(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION)) => {
                 let mut at = Cursor { bytes, at: 1 };
                 let seq = at.varint()?;
                 // Zigzag, as bincode writes a signed integer.
@@ -351,6 +408,43 @@ mod tests {
             Entry::decode(&[9, 1, 2]),
             Err(DecodeError::UnknownSchema(9))
         );
+    }
+
+    /// Version 2 appended three fields to `coordinator_elected`; an election of version 1
+    /// reads with none of them, and one of version 2 keeps them.
+    #[test]
+    fn an_election_of_version_1_reads_without_the_fields_version_2_added() {
+        use crate::domain::{BodyId, CoordinatorElected, Decision, MeetingId, Stagger};
+        let election = |person: Option<&str>, stagger| {
+            let mut e = entry();
+            e.event = Event::CoordinatorElected(CoordinatorElected {
+                body: BodyId::new("wg-a").unwrap(),
+                state: StateCode::new("NOR").unwrap(),
+                start: Date::parse("2011-09-16").unwrap(),
+                end: None,
+                decision: Decision {
+                    meeting: MeetingId::new("2MSP").unwrap(),
+                    date: Date::parse("2011-09-16").unwrap(),
+                    document: None,
+                    paragraph: None,
+                },
+                person: person.map(str::to_owned),
+                replaces: StateCode::new("ECU").ok().filter(|_| person.is_some()),
+                stagger,
+            });
+            e
+        };
+        let old = election(None, None);
+        let v1 = old.encode_v1().expect("a version-1 form");
+        assert_eq!(v1[0], 1);
+        assert_eq!(Entry::decode(&v1).unwrap(), old);
+        // Version 2 writes the three absent fields as three "none" bytes after version 1's.
+        let v2 = old.encode();
+        assert_eq!((v2[0], &v2[1..v2.len() - 3]), (2, &v1[1..]));
+        assert_eq!(&v2[v2.len() - 3..], [0, 0, 0]);
+        let new = election(Some("Steffen Kongstad"), Some(Stagger::Restore));
+        assert_eq!(new.encode_v1(), None, "version 1 cannot hold them");
+        assert_eq!(Entry::decode(&new.encode()).unwrap(), new);
     }
 
     #[test]
@@ -507,17 +601,31 @@ mod tests {
                             })
                         }
                     ),
-                (a_body(), a_state(), a_date(), an_end(), a_decision()).prop_map(
-                    |(body, state, start, end, decision)| {
-                        Event::CoordinatorElected(CoordinatorElected {
-                            body,
-                            state,
-                            start,
-                            end,
-                            decision,
-                        })
-                    }
-                ),
+                (
+                    (a_body(), a_state(), a_date(), an_end(), a_decision()),
+                    (
+                        prop::option::of(text()),
+                        prop::option::of(a_state()),
+                        prop::option::of(prop::sample::select(vec![
+                            Stagger::SetUp,
+                            Stagger::Restore
+                        ])),
+                    ),
+                )
+                    .prop_map(
+                        |((body, state, start, end, decision), (person, replaces, stagger))| {
+                            Event::CoordinatorElected(CoordinatorElected {
+                                body,
+                                state,
+                                start,
+                                end,
+                                decision,
+                                person,
+                                replaces,
+                                stagger,
+                            })
+                        }
+                    ),
                 (a_body(), a_state(), a_date(), text()).prop_map(
                     |(body, state, effective, reason)| {
                         Event::CoordinatorLeft(CoordinatorLeft {
@@ -733,14 +841,40 @@ mod tests {
                 prop_assert!(crate::ledger::readable::links_if_readable(&bytes).is_some());
             }
 
+            /// Entries of schema version 1 (a ledger written before version 2): read by the
+            /// walk exactly when they decode, even damaged, and upcast to the entry they were.
+            #[test]
+            fn a_version_1_entry_reads_as_it_decodes_and_upcasts_to_what_it_was(
+                entry in an_entry(),
+                damage in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let Some(bytes) = entry.encode_v1() else {
+                    return Ok(());
+                };
+                prop_assert_eq!(bytes[0], 1);
+                agrees_with_decode(&bytes)?;
+                prop_assert!(crate::ledger::readable::links_if_readable(&bytes).is_some());
+                prop_assert_eq!(Entry::decode(&bytes).unwrap(), entry);
+                let mut damaged = bytes.clone();
+                for (at, flip) in damage {
+                    let i = at.index(damaged.len());
+                    damaged[i] ^= flip;
+                }
+                agrees_with_decode(&damaged)?;
+                agrees_with_decode(&bytes[..cut.index(bytes.len() + 1)])?;
+            }
+
             #[test]
             fn garbage_never_panics_and_never_has_links_it_does_not_decode_to(
                 bytes in prop::collection::vec(any::<u8>(), 0..400),
             ) {
                 agrees_with_decode(&bytes)?;
-                let mut schema_one = bytes.clone();
-                schema_one.insert(0, SCHEMA_VERSION);
-                agrees_with_decode(&schema_one)?;
+                for version in OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION {
+                    let mut versioned = bytes.clone();
+                    versioned.insert(0, version);
+                    agrees_with_decode(&versioned)?;
+                }
             }
         }
 

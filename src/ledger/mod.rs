@@ -11,6 +11,7 @@ mod entry;
 pub mod journal;
 mod offsets;
 mod readable;
+mod schema_v1;
 pub mod snapshot;
 mod streamed;
 pub mod sync;
@@ -28,9 +29,10 @@ pub use entry::{
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
-pub use tree::{Options, RootBuilder, TreeCheck};
+pub use tree::{contradicts_checkpoint, Options, RootBuilder, TreeCheck};
 pub use verify::{
-    verify_dir, verify_dir_rooted, verify_dir_with, Checked, Decoding, Rooted, Tampering, Verified,
+    verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
+    Rooted, Tail, Tampering, Verified,
 };
 
 use crate::domain::{Draft, Seq, Timestamp};
@@ -65,6 +67,11 @@ pub enum LedgerError {
     Io { path: PathBuf, source: io::Error },
     #[error("corrupted ledger: {path}: {detail}")]
     Corrupted { path: PathBuf, detail: String },
+    /// The journal no longer holds what the ledger's own evidence (the index's absorbed mark,
+    /// the latest checkpoint it signed) says it acknowledged: it was rewritten or cut. Not
+    /// derived damage: the evidence is kept, and nothing is appended or signed.
+    #[error("the journal contradicts the ledger's own evidence in {path}: {detail}")]
+    Contradicted { path: PathBuf, detail: String },
     #[error("the ledger was opened read-only")]
     ReadOnly,
     #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
@@ -84,6 +91,20 @@ impl LedgerError {
         let path = path.into();
         move |source| LedgerError::Io { path, source }
     }
+}
+
+/// What checking the projection snapshot against a fresh derivation found
+/// ([`Ledger::check_snapshot`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotCheck {
+    /// No snapshot a reader would use (none, another version's, another chain's, or one whose
+    /// head is damaged): nothing derived to check.
+    NotUsed,
+    /// It lists exactly the sections a fold of its `entries` from the journal gives.
+    Agrees { entries: u64 },
+    /// It did not (these sections differ, or are missing or extra): derived data was wrong.
+    /// It has been replaced by the fresh derivation, or removed.
+    Rebuilt { entries: u64, sections: Vec<String> },
 }
 
 /// How a command uses the ledger.
@@ -147,6 +168,8 @@ pub struct Ledger {
     tree: Option<MerkleTree<MerkleNodes>>,
     /// The journal and the head file, held open by a writer between appends.
     appender: Option<Appender>,
+    /// The stored Merkle tree disagreed with the journal since open (see `tree.rs`).
+    tree_rebuilt: bool,
 }
 
 /// What a writer keeps open between appends, so an append opens no file: the journal (for
@@ -219,17 +242,23 @@ impl Ledger {
             config: config::Config::read(dir)?,
             tree: None,
             appender: None,
+            tree_rebuilt: false,
         };
+        if ledger.access == Access::Write {
+            ledger.check_signing_key()?;
+        }
         let read = ledger.check_journal()?;
         ledger.head = read.head;
         if ledger.access == Access::Write {
             ledger.appender = Some(ledger.open_appender(&read)?);
+            snapshot::remove_abandoned(&ledger.dir);
         }
         if ledger.lock.is_some() {
             // The offsets first: catching the Merkle tree up reads the journal from them.
             let repaired = offsets::refresh(&ledger.dir, &ledger.head);
             ledger.notices.extend(repaired);
             ledger.open_store()?;
+            ledger.check_own_checkpoint()?;
         }
         Ok(ledger)
     }
@@ -267,6 +296,12 @@ impl Ledger {
 
     pub fn head(&self) -> Head {
         self.head
+    }
+
+    /// Whether this process holds the ledger's lock (a writer always does; an inspector when
+    /// no writer was at work): only then may it replace the ledger's own files.
+    pub fn holds_lock(&self) -> bool {
+        self.lock.is_some()
     }
 
     /// What the user should be told about repairs made on open (a rebuilt index, a cut tail).
@@ -392,7 +427,15 @@ impl Ledger {
     fn open_store(&mut self) -> Result<(), LedgerError> {
         let path = self.dir.join(INDEX_DIR);
         let existed = path.exists();
-        match Store::open(&path).and_then(|store| self.catch_up_with_tree(store)) {
+        let opened = Store::open(&path);
+        if let Some(detail) = opened
+            .as_ref()
+            .ok()
+            .and_then(|s| self.index_contradiction(s))
+        {
+            return Err(LedgerError::Contradicted { path, detail });
+        }
+        match opened.and_then(|store| self.catch_up_with_tree(store)) {
             Ok((store, from_zero, tree)) => {
                 if existed && from_zero && self.head.entries > 0 {
                     self.notices.push(
@@ -423,6 +466,31 @@ impl Ledger {
                 Ok(())
             }
         }
+    }
+
+    /// What the index's absorbed mark says the journal held and it no longer holds: more
+    /// entries than the head acknowledges (cut off, or the head file rolled back), or another
+    /// entry where its last absorbed one was (rewritten). A mark that cannot be read is
+    /// damage, not evidence (`None`: the caller rebuilds as for any damage).
+    fn index_contradiction(&self, store: &Store) -> Option<String> {
+        let absorbed = store.absorbed().ok()??;
+        if absorbed.entries > self.head.entries {
+            return Some(format!(
+                "it had absorbed {} acknowledged entries, but the head file acknowledges only {} (the head file was rolled back, or entries were cut off the journal)",
+                absorbed.entries, self.head.entries
+            ));
+        }
+        let journal = self.dir.join(JOURNAL_FILE);
+        let holds = absorbed.entries == 0
+            || journal::read_frame_at(&journal, absorbed.last_frame, self.head.bytes)
+                .is_ok_and(|f| f.hash == absorbed.hash && f.end() == absorbed.bytes);
+        (!holds).then(|| {
+            format!(
+                "it had absorbed entry {} with hash {}, which the journal no longer holds there (the journal was rewritten)",
+                absorbed.entries - 1,
+                absorbed.hash
+            )
+        })
     }
 
     /// Brings the database up to the head; says whether it had to start from nothing.
@@ -645,6 +713,69 @@ impl Ledger {
             self.keep_snapshot(key, &state);
         }
         Ok(state)
+    }
+
+    /// Folds the first `upto` entries into `P` from the journal alone: the snapshot is
+    /// neither read nor written. What a publication (`report --html`) and `verify` use, so
+    /// that no derived file they have not checked drives what they say.
+    pub fn fold_from_journal<P: Default>(
+        &self,
+        upto: u64,
+        mut apply: impl FnMut(&mut P, &[Entry]),
+    ) -> Result<P, LedgerError> {
+        let upto = upto.min(self.head.entries);
+        let mut state = P::default();
+        let mut batch = Vec::with_capacity(FOLD_BATCH.min(upto as usize));
+        for stored in self.entries_starting((0, journal::MAGIC.len() as u64), 0, upto)? {
+            batch.push(stored?.entry);
+            if batch.len() == FOLD_BATCH {
+                apply(&mut state, &batch);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            apply(&mut state, &batch);
+        }
+        Ok(state)
+    }
+
+    /// Checks the snapshot readers would use (made under `key`, tied to this chain) against
+    /// a fresh derivation: the entries it covers folded from the journal, its sections
+    /// hashed as a snapshot of that fold would list them. A snapshot that disagrees — a
+    /// forgery with its checksums recomputed, or a bug — is replaced by the fresh one (at
+    /// the head) or removed, and named. Readers check each section's bytes against the
+    /// directory whenever they read it; this checks the directory against the journal.
+    pub fn check_snapshot<P: Default + Snapshotted>(
+        &self,
+        key: &str,
+        apply: impl FnMut(&mut P, &[Entry]),
+    ) -> Result<SnapshotCheck, LedgerError> {
+        let Some(found) = self.usable_snapshot(key, self.head.entries) else {
+            return Ok(SnapshotCheck::NotUsed);
+        };
+        let entries = found.tie.entries;
+        let stored = found.sums();
+        drop(found);
+        let fresh: P = self.fold_from_journal(entries, apply)?;
+        let derived = snapshot::digest(|out| fresh.write_sections(out))
+            .expect("hashing in memory does not fail");
+        if stored == derived {
+            return Ok(SnapshotCheck::Agrees { entries });
+        }
+        let mut sections: Vec<String> = stored
+            .iter()
+            .filter(|s| !derived.contains(s))
+            .chain(derived.iter().filter(|d| !stored.contains(d)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        sections.sort();
+        sections.dedup();
+        let path = snapshot::path(&self.dir);
+        let replaced = entries == self.head.entries && self.keep_snapshot(key, &fresh);
+        if !replaced {
+            fs::remove_file(&path).map_err(LedgerError::io(&path))?;
+        }
+        Ok(SnapshotCheck::Rebuilt { entries, sections })
     }
 
     /// Keeps `state` (the fold of every entry the ledger holds, made under `key`) as the

@@ -10,25 +10,28 @@
 //! says no wrongly could only cost time, never a verdict (both directions are
 //! property-tested in `entry.rs`).
 //!
-//! It follows the field order of `StoredEntryV1` and `domain::event`, which is frozen (the
-//! golden test pins it): a new variant or field there must be added here too, or every entry
-//! that uses it takes the slow path.
+//! It follows the field order of `StoredEntryV1`/`StoredEntryV2` and `domain::event`, which is
+//! frozen (the golden test pins it): a new variant or field there must be added here too, or
+//! every entry that uses it takes the slow path. The two versions differ only in
+//! `coordinator_elected`, whose version-2 form ends with `person`, `replaces` and `stagger`.
 
 use crate::domain::{BodyId, Date, InstitutionCode, MeetingId, StateCode, Timestamp};
 
-use super::entry::{Links, MAX_ENTRY_BYTES, SCHEMA_VERSION};
+use super::entry::{Links, MAX_ENTRY_BYTES, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION};
 use super::EntryHash;
 use crate::domain::Seq;
 
-/// The links of `bytes` when they decode as an entry of schema version 1, `None` when they
-/// do not (or when this walk cannot tell: the caller then decodes).
+/// The links of `bytes` when they decode as an entry of a schema version this build reads,
+/// `None` when they do not (or when this walk cannot tell: the caller then decodes).
 pub(super) fn links_if_readable(bytes: &[u8]) -> Option<Links> {
     let mut walk = Walk {
         bytes,
         at: 0,
         claimed: 0,
+        version: 0,
     };
-    if walk.u8()? != SCHEMA_VERSION {
+    walk.version = walk.u8()?;
+    if !(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&walk.version) {
         return None;
     }
     let seq = walk.u64()?;
@@ -56,6 +59,8 @@ struct Walk<'a> {
     bytes: &'a [u8],
     at: usize,
     claimed: u64,
+    /// The entry's schema version.
+    version: u8,
 }
 
 impl<'a> Walk<'a> {
@@ -262,7 +267,14 @@ impl<'a> Walk<'a> {
                     self.state()?;
                     self.date()?;
                     self.term_end()?;
-                    return self.decision();
+                    self.decision()?;
+                    if self.version < 2 {
+                        return Some(());
+                    }
+                    // person, replaces, stagger
+                    self.option(|w| w.string())?;
+                    self.option(|w| w.state())?;
+                    return self.option(|w| w.variant(2).map(|_| ()));
                 }
                 // CoordinatorLeft
                 6 => {

@@ -19,7 +19,7 @@
 //! file (one read: the trailer, the head and its directory), then the sections it needs.
 //!
 //! Layout: sections, back to back from offset 0 ‖ head ‖ head length u32 LE ‖ blake3 of the
-//! head and its length (32) ‖ `CCMSNAP3`. The head: key length u16 LE ‖ key ‖ entries u64 LE
+//! head and its length (32) ‖ `CCMSNAP4`. The head: key length u16 LE ‖ key ‖ entries u64 LE
 //! ‖ journal bytes u64 LE ‖ last frame u64 LE ‖ hash of entry `entries - 1` (32) ‖ section
 //! count u32 LE ‖ for each section, in order of name: name length u16 LE ‖ name ‖ offset u64
 //! LE ‖ length u64 LE ‖ blake3 of the section (32). The sections lie in the order they were
@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 
 use super::entry::EntryHash;
 
-const MAGIC: &[u8; 8] = b"CCMSNAP3";
+/// Bumped whenever the projection's stored form changes (4: terms carry the person, `replaces`
+/// and stagger of schema version 2), so that an older snapshot reads as foreign and is refolded.
+const MAGIC: &[u8; 8] = b"CCMSNAP4";
 
 /// After the head: its length, its checksum, the magic.
 const TRAILER: usize = 4 + 32 + MAGIC.len();
@@ -174,6 +176,18 @@ impl Snapshot {
             .binary_search_by(|p| self.head[p.name.clone()].cmp(name.as_bytes()))
             .ok()?;
         self.directory.get(at)
+    }
+
+    /// The names of the sections, in order of name, with the blake3 each claims: what a
+    /// fresh derivation's [`digest`] is compared with (`verify`).
+    pub fn sums(&self) -> Vec<(String, [u8; 32])> {
+        self.directory
+            .iter()
+            .map(|p| {
+                let name = String::from_utf8_lossy(&self.head[p.name.clone()]).into_owned();
+                (name, p.sum)
+            })
+            .collect()
     }
 
     /// Where the section called `name` lies in the file: its offset and length.
@@ -391,6 +405,72 @@ impl SectionSink for Writing {
         self.directory.push((name.to_owned(), offset, length, sum));
         Ok(())
     }
+}
+
+/// The blake3 of each section `encode` gives, in order of name: what the directory of a
+/// snapshot of the same state lists ([`Snapshot::sums`]). Nothing is written, and no section
+/// is held: each is hashed as it is encoded.
+pub fn digest(
+    encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+) -> io::Result<Vec<(String, [u8; 32])>> {
+    struct Sums(Vec<(String, [u8; 32])>);
+    impl SectionSink for Sums {
+        fn section(
+            &mut self,
+            name: &str,
+            encode: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+        ) -> io::Result<()> {
+            let mut hasher = blake3::Hasher::new();
+            encode(&mut hasher)?;
+            self.0
+                .push((name.to_owned(), *hasher.finalize().as_bytes()));
+            Ok(())
+        }
+    }
+    let mut sums = Sums(Vec::new());
+    encode(&mut sums)?;
+    sums.0.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(sums.0)
+}
+
+/// Removes the temporary files of snapshots whose writer is gone (killed while writing:
+/// nothing else removes them). A writer calls it under the lock; readers write snapshots too,
+/// without the lock, so a file is removed only when the process named in it is not running
+/// (on a system without `/proc`: when it is more than an hour old). Says how many went.
+pub fn remove_abandoned(dir: &Path) -> usize {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let proc_fs = Path::new("/proc/self").exists();
+    let mut removed = 0;
+    for entry in listing.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SNAPSHOT_FILE))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let abandoned = if proc_fs {
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600)
+        };
+        if abandoned && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Replaces the snapshot in `dir` with the sections `encode` gives. Not synced: a snapshot

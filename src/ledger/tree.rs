@@ -110,10 +110,10 @@ impl RootBuilder {
 }
 
 /// The entries `first..first + entries.len()` as complete subtrees, each of `2^level` leaves
-/// aligned on a multiple of `2^level`, as large as can be, none crossing `cut`: their roots
+/// aligned on a multiple of `2^level`, as large as can be, none crossing a size in `cuts`: their roots
 /// in order, as `(level, root)`, into `out`. Pushed with [`RootBuilder::push_subtree`] onto a
 /// builder of `first` leaves, they give the tree of the entries pushed one by one — and the
-/// builder passes through the size `cut`, so the root there can be taken.
+/// builder passes through every size in `cuts`, so the roots there can be taken.
 ///
 /// Why: the hashing of the tree (a leaf and about one node per entry) can then be done where
 /// the entries are hashed, on `verify`'s worker threads, each on its own chunk; only the
@@ -121,17 +121,19 @@ impl RootBuilder {
 pub(crate) fn aligned_subtrees(
     first: u64,
     entries: &[EntryHash],
-    cut: Option<u64>,
+    cuts: &[u64],
     out: &mut Vec<(u32, TreeHash)>,
 ) {
     let end = first + entries.len() as u64;
     let mut scratch: Vec<TreeHash> = Vec::new();
     let mut start = first;
     while start < end {
-        let stop = match cut {
-            Some(cut) if start < cut && cut < end => cut,
-            _ => end,
-        };
+        let stop = cuts
+            .iter()
+            .copied()
+            .filter(|&cut| start < cut && cut < end)
+            .min()
+            .unwrap_or(end);
         // The largest power of two that `start` is a multiple of (any, at 0) and that fits.
         let mut level = start.trailing_zeros().min(63);
         while start + (1u64 << level) > stop {
@@ -153,6 +155,30 @@ pub(crate) fn aligned_subtrees(
     }
 }
 
+/// Why a journal of `entries` entries, whose Merkle root at the checkpoint's size is
+/// `root_at` (when known), does not extend `checkpoint`, the latest the ledger signed: it is
+/// shorter (cut), or its first entries have another root (rewritten). `None`: it extends it,
+/// as far as is known.
+pub fn contradicts_checkpoint(
+    checkpoint: &Checkpoint,
+    entries: u64,
+    root_at: Option<TreeHash>,
+) -> Option<String> {
+    if checkpoint.size > entries {
+        return Some(format!(
+            "the ledger signed a checkpoint of {} entries, but the journal holds {entries} (entries were cut off the journal)",
+            checkpoint.size
+        ));
+    }
+    let root = root_at?;
+    (root != checkpoint.root).then(|| {
+        format!(
+            "the Merkle root of the journal's first {} entries is {root}, but the ledger signed {} for them (an entry before {} was rewritten)",
+            checkpoint.size, checkpoint.root, checkpoint.size
+        )
+    })
+}
+
 /// Range errors are the caller's; anything else means the stored tree cannot be trusted.
 fn is_range_error(e: &TreeError) -> bool {
     matches!(
@@ -168,6 +194,12 @@ fn tree_open_error(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl Ledger {
+    /// Whether the stored Merkle tree was found to disagree with the journal (and was set to
+    /// be rebuilt) since this ledger was opened: derived data was wrong.
+    pub fn tree_rebuilt(&self) -> bool {
+        self.tree_rebuilt
+    }
+
     /// The checkpoint origin of this ledger (its `config`).
     pub fn origin(&self) -> &str {
         &self.config.origin
@@ -272,6 +304,9 @@ impl Ledger {
         let Some(key_file) = self.config.sign_with.clone() else {
             return;
         };
+        if let Some(exposed) = config::key_exposure(&key_file) {
+            self.notices.push(exposed);
+        }
         let signed = self
             .checkpoint_body(self.head.entries)
             .and_then(|checkpoint| config::sign_checkpoint(&checkpoint, &key_file))
@@ -284,6 +319,117 @@ impl Ledger {
                 "the append is durable, but no checkpoint was signed: {e}"
             ));
         }
+    }
+
+    /// A writer of a ledger that signs after every append must be able to sign: the key is
+    /// read (and its name checked against the origin) before anything is written, so a
+    /// missing or unreadable key refuses the append (exit 1) rather than leaving an unsigned
+    /// head behind a warning.
+    pub(super) fn check_signing_key(&self) -> Result<(), LedgerError> {
+        let Some(path) = &self.config.sign_with else {
+            return Ok(());
+        };
+        let refused = |detail: String| {
+            LedgerError::Key {
+            path: path.clone(),
+            detail: format!(
+                "{detail}; this ledger signs a checkpoint after every append (`sign-with` in {}), so nothing was appended: restore the key, or remove that line to stop signing",
+                self.dir.join(config::CONFIG_FILE).display()
+            ),
+        }
+        };
+        let key = config::read_signer_key(path).map_err(|e| match e {
+            LedgerError::Key { detail, .. } => refused(detail),
+            other => other,
+        })?;
+        if key.name() != self.config.origin {
+            return Err(refused(format!(
+                "it is the key {}, not the origin's, {}",
+                key.name(),
+                self.config.origin
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the journal against the latest checkpoint the ledger signed (the `checkpoint`
+    /// file): a journal shorter than its size, or whose root at its size is another, was cut
+    /// or rewritten since, and nothing may be appended to it or signed over it. A stored tree
+    /// that disagrees with the checkpoint is asked again from the journal first (it is
+    /// derived: a journal that agrees means the tree was damaged, and it is rebuilt).
+    pub(super) fn check_own_checkpoint(&mut self) -> Result<(), LedgerError> {
+        let checkpoint = match config::read_own_checkpoint(&self.dir) {
+            Ok(Some(checkpoint)) => checkpoint,
+            Ok(None) => return Ok(()),
+            Err(problem) => {
+                self.notices.push(format!(
+                    "{} is unreadable ({problem}): the journal was not checked against it",
+                    self.dir.join(CHECKPOINT_FILE).display()
+                ));
+                return Ok(());
+            }
+        };
+        let contradicted = |detail: String| LedgerError::Contradicted {
+            path: self.dir.join(CHECKPOINT_FILE),
+            detail,
+        };
+        if let Some(detail) = contradicts_checkpoint(&checkpoint, self.head.entries, None) {
+            return Err(contradicted(detail));
+        }
+        let stored = self
+            .tree
+            .as_ref()
+            .and_then(|t| t.root_at(checkpoint.size).ok());
+        if stored == Some(checkpoint.root) {
+            return Ok(());
+        }
+        let journal = self.journal_roots(&[checkpoint.size, self.head.entries])?;
+        let entries = self.head.entries;
+        if let Some(detail) = contradicts_checkpoint(&checkpoint, entries, Some(journal[0])) {
+            return Err(contradicted(detail));
+        }
+        if stored.is_some() {
+            self.check_stored_tree(self.head.entries, &journal[1]);
+        }
+        Ok(())
+    }
+
+    /// The roots of the journal's first `sizes[i]` entries (in increasing order), from its
+    /// frames alone, in O(log n) memory.
+    fn journal_roots(&self, sizes: &[u64]) -> Result<Vec<TreeHash>, LedgerError> {
+        let path = self.dir.join(JOURNAL_FILE);
+        let mut reader = FrameReader::open(&path, journal::MAGIC.len() as u64, self.head.bytes)
+            .map_err(LedgerError::io(&path))?;
+        let mut builder = RootBuilder::new();
+        let mut roots = Vec::with_capacity(sizes.len());
+        for &size in sizes {
+            while builder.size() < size {
+                let frame = match reader.next_frame() {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => {
+                        return Err(LedgerError::Corrupted {
+                            path: path.clone(),
+                            detail: format!(
+                                "entry {}: {e}; run `ccm-ledger verify`",
+                                builder.size()
+                            ),
+                        })
+                    }
+                    None => {
+                        return Err(LedgerError::Corrupted {
+                            path: path.clone(),
+                            detail: format!(
+                                "entry {} is missing; run `ccm-ledger verify`",
+                                builder.size()
+                            ),
+                        })
+                    }
+                };
+                builder.push(&frame.hash);
+            }
+            roots.push(builder.root());
+        }
+        Ok(roots)
     }
 
     /// The checkpoint (unsigned) of the tree of `size` entries.
@@ -384,6 +530,7 @@ impl Ledger {
             return TreeCheck::Agrees;
         }
         self.tree = None;
+        self.tree_rebuilt = true;
         let Some(store) = &self.store else {
             return TreeCheck::Unavailable;
         };

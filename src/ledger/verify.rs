@@ -91,6 +91,30 @@ impl Tampering {
     }
 }
 
+/// Bytes past the acknowledged size of the journal while no writer is at work. The journal
+/// alone cannot say why: an interrupted write leaves them (the next writer cuts them off and
+/// keeps them), and so do a head file rolled back or bytes appended to the journal. Whoever
+/// holds more evidence (the index's absorbed mark, a signed checkpoint) tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// The first entry not acknowledged (the number of entries acknowledged).
+    pub from_entry: u64,
+    pub acknowledged_bytes: u64,
+    pub journal_bytes: u64,
+}
+
+impl Tail {
+    /// What the journal alone makes of it.
+    pub fn as_tampering(&self) -> Tampering {
+        Tampering::Unacknowledged {
+            seq: Seq(self.from_entry),
+            acknowledged: self.from_entry,
+            acknowledged_bytes: self.acknowledged_bytes,
+            journal_bytes: self.journal_bytes,
+        }
+    }
+}
+
 /// A clean ledger and its Merkle root, computed with the chain on the worker threads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rooted {
@@ -100,6 +124,11 @@ pub struct Rooted {
     /// The root of the tree of the first `root_at` entries asked for (a checkpoint's size);
     /// `None` when none was asked or the ledger is smaller.
     pub root_at: Option<TreeHash>,
+    /// The roots at every size asked for that the ledger reaches, in the order asked.
+    pub roots_at: Vec<(u64, TreeHash)>,
+    /// Bytes past the acknowledged size, no writer at work: reported here, not as
+    /// [`Tampering`], for the caller to judge with the evidence it holds.
+    pub unacknowledged: Option<Tail>,
 }
 
 /// How much of each entry verification decodes. The chain itself needs only an entry's seq
@@ -157,8 +186,18 @@ pub fn verify_dir_rooted(
     decoding: Decoding,
     root_at: Option<u64>,
 ) -> Result<Rooted, Tampering> {
+    verify_dir_rooted_at(dir, decoding, root_at.as_slice())
+}
+
+/// [`verify_dir_rooted`], with the roots at each of `sizes` (a checkpoint given by the user,
+/// the ledger's own): [`Rooted::roots_at`], and `root_at` the first of them.
+pub fn verify_dir_rooted_at(
+    dir: &Path,
+    decoding: Decoding,
+    sizes: &[u64],
+) -> Result<Rooted, Tampering> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, root_at)
+    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, sizes)
 }
 
 fn verify_rooted_in_chunks(
@@ -166,14 +205,21 @@ fn verify_rooted_in_chunks(
     threads: usize,
     chunk_bytes: usize,
     decoding: Decoding,
-    root_at: Option<u64>,
+    sizes: &[u64],
 ) -> Result<Rooted, Tampering> {
+    let mut cuts: Vec<u64> = sizes.to_vec();
+    cuts.sort_unstable();
+    cuts.dedup();
     let mut roots = Roots {
         builder: RootBuilder::new(),
-        cut: root_at,
-        at_cut: (root_at == Some(0)).then(empty_root),
+        at_cuts: cuts
+            .iter()
+            .filter(|&&size| size == 0)
+            .map(|&size| (size, empty_root()))
+            .collect(),
+        cuts,
     };
-    let verified = verify_chunks(
+    let (verified, unacknowledged) = verify_chunks(
         dir,
         threads,
         chunk_bytes,
@@ -181,26 +227,41 @@ fn verify_rooted_in_chunks(
         Some(&mut roots),
         |_| {},
     )?;
+    let root_of = |size: u64| {
+        roots
+            .at_cuts
+            .iter()
+            .find(|(at, _)| *at == size)
+            .map(|&(_, root)| root)
+    };
+    let roots_at: Vec<(u64, TreeHash)> = sizes
+        .iter()
+        .filter_map(|&size| root_of(size).map(|root| (size, root)))
+        .collect();
     Ok(Rooted {
         verified,
         root: roots.builder.root(),
-        root_at: roots.at_cut,
+        root_at: sizes.first().and_then(|&size| root_of(size)),
+        roots_at,
+        unacknowledged,
     })
 }
 
 /// The Merkle tree as the calling thread builds it from the workers' subtrees.
 struct Roots {
     builder: RootBuilder,
-    cut: Option<u64>,
-    at_cut: Option<TreeHash>,
+    /// The sizes whose roots are wanted, in increasing order.
+    cuts: Vec<u64>,
+    at_cuts: Vec<(u64, TreeHash)>,
 }
 
 impl Roots {
     fn push(&mut self, subtrees: &[(u32, TreeHash)]) {
         for &(level, hash) in subtrees {
             self.builder.push_subtree(level, hash);
-            if Some(self.builder.size()) == self.cut {
-                self.at_cut = Some(self.builder.root());
+            let size = self.builder.size();
+            if self.cuts.binary_search(&size).is_ok() {
+                self.at_cuts.push((size, self.builder.root()));
             }
         }
     }
@@ -242,7 +303,10 @@ fn verify_in_chunks(
     decoding: Decoding,
     each: impl FnMut(&Checked),
 ) -> Result<Verified, Tampering> {
-    verify_chunks(dir, threads, chunk_bytes, decoding, None, each)
+    match verify_chunks(dir, threads, chunk_bytes, decoding, None, each)? {
+        (verified, None) => Ok(verified),
+        (_, Some(tail)) => Err(tail.as_tampering()),
+    }
 }
 
 /// The pass itself; the workers also hash the Merkle tree when `roots` are asked for.
@@ -253,7 +317,7 @@ fn verify_chunks(
     decoding: Decoding,
     mut roots: Option<&mut Roots>,
     mut each: impl FnMut(&Checked),
-) -> Result<Verified, Tampering> {
+) -> Result<(Verified, Option<Tail>), Tampering> {
     let path = dir.join(JOURNAL_FILE);
     std::fs::metadata(&path)
         .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?;
@@ -279,7 +343,8 @@ fn verify_chunks(
         prev: EntryHash::GENESIS,
         seq: 0,
     };
-    let cut = roots.as_ref().map(|roots| roots.cut);
+    let cuts: Option<Vec<u64>> = roots.as_ref().map(|roots| roots.cuts.clone());
+    let cut = cuts.as_deref();
     // The chain in order, then the chunk's subtrees (once its every entry has been checked).
     let mut take = |worked: Worked, problem: Option<FrameError>| {
         let ended = chain.check(worked.hashed, problem, &mut each)?;
@@ -345,10 +410,12 @@ fn verify_chunks(
         })?;
     }
     let verified = chain.finish()?;
-    if len > head.bytes {
-        check_tail(dir, &path, read_head)?;
-    }
-    Ok(verified)
+    let tail = if len > head.bytes {
+        check_tail(dir, &path, read_head)?
+    } else {
+        None
+    };
+    Ok((verified, tail))
 }
 
 /// Whole frames read in one step, and the problem that stopped the reading, if any.
@@ -519,8 +586,8 @@ struct Worked {
 }
 
 /// Checks and hashes the frames of `chunk`, in order, and, when the tree is asked for (`cut`
-/// is `Some`: the size of an earlier root wanted, if any), its subtrees.
-fn hash_chunk(chunk: &Chunk, decoding: Decoding, cut: Option<Option<u64>>) -> Worked {
+/// is `Some`: the sizes of earlier roots wanted, if any), its subtrees.
+fn hash_chunk(chunk: &Chunk, decoding: Decoding, cut: Option<&[u64]>) -> Worked {
     let hashed: Vec<Hashed> = chunk
         .frames
         .iter()
@@ -704,25 +771,21 @@ fn check_tail(
     dir: &Path,
     path: &Path,
     read_head: impl Fn() -> Result<super::Head, Tampering>,
-) -> Result<(), Tampering> {
+) -> Result<Option<Tail>, Tampering> {
     let _lock = match super::lock(dir) {
         Ok(Some(lock)) => Some(lock),
-        Ok(None) => return Ok(()),
+        Ok(None) => return Ok(None),
         Err(_) => None,
     };
     let head = read_head()?;
     let len = std::fs::metadata(path)
         .map_err(|e| Tampering::NoJournal(format!("{}: {e}", path.display())))?
         .len();
-    if len > head.bytes {
-        return Err(Tampering::Unacknowledged {
-            seq: Seq(head.entries),
-            acknowledged: head.entries,
-            acknowledged_bytes: head.bytes,
-            journal_bytes: len,
-        });
-    }
-    Ok(())
+    Ok((len > head.bytes).then_some(Tail {
+        from_entry: head.entries,
+        acknowledged_bytes: head.bytes,
+        journal_bytes: len,
+    }))
 }
 
 #[cfg(test)]
@@ -810,9 +873,14 @@ mod tests {
                 Some(150),
                 Some(151),
             ] {
-                let rooted =
-                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, cut)
-                        .unwrap();
+                let rooted = verify_rooted_in_chunks(
+                    dir.path(),
+                    threads,
+                    chunk,
+                    Decoding::Check,
+                    cut.as_slice(),
+                )
+                .unwrap();
                 let way = format!("{threads} threads, chunks of {chunk}, cut {cut:?}");
                 assert_eq!(rooted.verified.entries, 150, "{way}");
                 assert_eq!(rooted.root, roots[150], "{way}");
@@ -822,6 +890,21 @@ mod tests {
                     "{way}"
                 );
             }
+            // Several sizes at once (a checkpoint given and the ledger's own), in any order.
+            let sizes = [99, 1, 151, 64, 0, 150, 99];
+            let rooted =
+                verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &sizes)
+                    .unwrap();
+            let expected: Vec<(u64, TreeHash)> = sizes
+                .iter()
+                .filter(|&&size| size <= 150)
+                .map(|&size| (size, roots[size as usize]))
+                .collect();
+            assert_eq!(
+                rooted.roots_at, expected,
+                "{threads} threads, chunks of {chunk}"
+            );
+            assert_eq!(rooted.root_at, Some(roots[99]));
         }
     }
 
@@ -838,7 +921,7 @@ mod tests {
             for (threads, chunk) in WAYS {
                 let without = verify_in_chunks(dir.path(), threads, chunk, Decoding::Check, |_| {});
                 let rooted =
-                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, Some(7));
+                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &[7]);
                 assert_eq!(rooted.map(|r| r.verified), without, "byte {at} damaged");
             }
         }

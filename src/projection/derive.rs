@@ -258,12 +258,32 @@ pub(crate) fn body<'a>(
                 end,
                 how_ended: declared_how(end),
                 decision,
+                person: e.person.clone(),
+                stagger: e.stagger,
+                replaces: e.replaces.clone(),
                 seq: *seq,
                 predecessor: None,
                 successor: None,
             }
         })
         .collect();
+
+    // An election that `replaces` a State ends that State's term there on its start: the
+    // decision says who is succeeded, so no departure is needed (validation made sure the
+    // State was in office up to that day).
+    for i in 0..terms.len() {
+        let Some(replaced) = terms[i].replaces.clone() else {
+            continue;
+        };
+        let (start, by) = (terms[i].start, terms[i].seq);
+        let held = terms[..i].iter_mut().rev().find(|t| {
+            t.state == replaced && t.start < start && t.end.is_none_or(|end| end >= start)
+        });
+        if let Some(term) = held {
+            term.end = Some(start);
+            term.how_ended = HowEnded::Succeeded { by };
+        }
+    }
 
     // An open term (or one until the close of a meeting not yet recorded) ends when the same
     // State is elected again: a renewal.
@@ -323,17 +343,32 @@ struct SeatTail {
     free_from: Option<Date>,
 }
 
-/// Gives each term a seat, in order of start: the seat of a departed holder whose term it
-/// completes (the same declared end), else the seat whose term ended latest on or before the
-/// new start (the one it directly succeeds; the same State's seat on a tie, then the lowest
-/// number), else a seat never used, else an overflow seat above the body's number of
-/// seats in force on the start (so that rule R1 can report it). Then links each seat's terms
+/// Gives each term a seat, in order of start: the seat of the State it `replaces`, or of a
+/// departed holder whose term it completes (the same declared end), else the seat whose term
+/// ended latest on or before the new start (the one it directly succeeds; the same State's
+/// seat on a tie, then the lowest number), else a seat never used, else an overflow seat
+/// above the body's number of seats in force on the start (so that rule R1 can report it).
+/// Of the terms that start on the same day, those of a State whose own term there ends that
+/// day are placed first: a State elected on the day its term ends continues on its seat
+/// (renewed), whatever the order the elections were recorded in. Then links each seat's terms
 /// to their predecessor and successor, and names how an expired term was followed.
 fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
     let mut seats: BTreeMap<u32, SeatTail> = BTreeMap::new();
     // The index of each term's successor, for `label_followed`.
     let mut next: Vec<Option<usize>> = vec![None; terms.len()];
-    for i in 0..terms.len() {
+    let ending: std::collections::BTreeSet<(&StateCode, Date)> = terms
+        .iter()
+        .filter_map(|t| t.end.map(|end| (&t.state, end)))
+        .collect();
+    let continues: Vec<bool> = terms
+        .iter()
+        .map(|t| ending.contains(&(&t.state, t.start)))
+        .collect();
+    drop(ending);
+    let mut order: Vec<usize> = (0..terms.len()).collect();
+    // Stable: within a day and a kind, the order of recording.
+    order.sort_by_key(|&i| (terms[i].start, !continues[i]));
+    for i in order {
         let start = terms[i].start;
         let n = seats_on(start);
         let is_free =
@@ -343,12 +378,15 @@ fn assign_seats(terms: &mut [Term], seats_on: impl Fn(Date) -> u32) {
             let ended = tail.and_then(|t| t.free_from);
             let same_state = tail.is_some_and(|t| terms[t.last].state == terms[i].state);
             // A replacement elected to complete a departed holder's term (the same declared
-            // end) takes that holder's seat.
+            // end) takes that holder's seat; so does the successor the decision names.
             let completes = tail.is_some_and(|t| {
                 let departed = &terms[t.last];
-                matches!(departed.how_ended, HowEnded::Left { .. })
-                    && departed.declared_end.is_some()
-                    && departed.declared_end == terms[i].declared_end
+                let named = terms[i].replaces.as_ref() == Some(&departed.state)
+                    && departed.how_ended == HowEnded::Succeeded { by: terms[i].seq };
+                named
+                    || matches!(departed.how_ended, HowEnded::Left { .. })
+                        && departed.declared_end.is_some()
+                        && departed.declared_end == terms[i].declared_end
             });
             (!completes, std::cmp::Reverse(ended), !same_state, seat)
         };

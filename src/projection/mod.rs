@@ -189,14 +189,17 @@ impl Projection {
     }
 
     /// Recomputes what validating `event` reads. An election reads only whether its body
-    /// exists, which later elections do not change; an amendment or a discontinuation reads
+    /// exists, which later elections do not change, unless it `replaces` a State, whose term
+    /// it reads; an amendment or a discontinuation reads
     /// the body's parameters and whether it is discontinued, not its terms (so only those
     /// are recomputed, and the terms stay due); a departure reads the terms; a correction
     /// may read anything.
     pub(crate) fn settle_for(&mut self, event: &Event, unsettled: &mut Unsettled) {
         let mut bodies: Vec<&BodyId> = Vec::new();
         match event {
-            Event::CoordinatorElected(e) if !self.bodies.contains_key(&e.body) => {
+            Event::CoordinatorElected(e)
+                if e.replaces.is_some() || !self.bodies.contains_key(&e.body) =>
+            {
                 bodies.push(&e.body)
             }
             Event::BodyEstablished(e) if !self.bodies.contains_key(&e.body) => bodies.push(&e.body),

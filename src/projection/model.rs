@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    BodyId, BodyType, Date, Decision, InstitutionCode, MeetingId, MeetingType, Seq, StateCode,
-    TermEnd,
+    BodyId, BodyType, Date, Decision, InstitutionCode, MeetingId, MeetingType, Seq, Stagger,
+    StateCode, TermEnd,
 };
 
 /// A State, and the periods it was a State Party.
@@ -277,6 +277,12 @@ pub struct Term {
     pub end: Option<Date>,
     pub how_ended: HowEnded,
     pub decision: Decision,
+    /// Who held the seat for the State, if the election says.
+    pub person: Option<String>,
+    /// The election's own word that the term's length sets up or restores the stagger.
+    pub stagger: Option<Stagger>,
+    /// The State the election said this term succeeds (its term ended on this start).
+    pub replaces: Option<StateCode>,
     /// The entry that recorded the election.
     pub seq: Seq,
     /// The term this one took the seat from, and the term that took it from this one (by the

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd};
+use crate::domain::{BodyId, BodyType, Date, Decision, Event, Seq, StateCode, TermEnd, SEED};
 
 use super::model::{
     Body, EndView, HowEnded, Institution, Office, PresidencyTerm, Superseded, Term,
@@ -32,6 +32,8 @@ pub struct Holder {
     pub state: StateCode,
     /// The State's name, if the State is known.
     pub name: Option<String>,
+    /// Who held the seat for the State, if the election says (as on the Presidency).
+    pub person: Option<String>,
     pub start: Date,
     /// `"2021-09-20"`, `{"meeting":"11MSP"}` while that meeting is not recorded, or `null`.
     pub end: EndView,
@@ -99,11 +101,16 @@ pub struct TermView {
     pub seat: Option<u32>,
     pub state: StateCode,
     pub name: Option<String>,
+    /// Who held the seat for the State, if the election says (as on the Presidency).
+    pub person: Option<String>,
     pub start: Date,
     pub end: EndView,
     /// `running`, `term expired`, `renewed`, `succeeded`, `left`, `body discontinued`,
     /// `corrected`, `retracted`.
     pub how_ended: &'static str,
+    /// For a term renewed by the same State with another person: that person (the renewal
+    /// is the State's; the person changed).
+    pub renewed_with: Option<String>,
     /// The entry that ended it (a renewal, successor, departure, discontinuation, correction).
     pub ended_by: Option<Seq>,
     /// Why the State left.
@@ -112,6 +119,39 @@ pub struct TermView {
     pub seq: Seq,
     pub predecessor: Option<Seq>,
     pub successor: Option<Seq>,
+}
+
+impl TermView {
+    /// The term as seen on `on`: one that has begun and not ended by then is "running",
+    /// whatever the form of its end (a day after `on` too) and however it will end.
+    fn as_on(&mut self, on: Date) {
+        let ends_after = match self.end {
+            EndView::On(end) => on < end,
+            EndView::Pending(_) | EndView::Open => true,
+        };
+        if self.seat.is_some() && self.start <= on && ends_after {
+            self.how_ended = HowEnded::Running.word();
+            self.ended_by = None;
+            self.reason = None;
+            self.renewed_with = None;
+        }
+    }
+}
+
+impl BodyHistory {
+    /// The history as seen on `on`: terms still running then are shown running.
+    pub fn as_on(mut self, on: Date) -> BodyHistory {
+        self.terms.iter_mut().for_each(|t| t.as_on(on));
+        self
+    }
+}
+
+impl StateHistory {
+    /// The history as seen on `on`: terms still running then are shown running.
+    pub fn as_on(mut self, on: Date) -> StateHistory {
+        self.terms.iter_mut().for_each(|t| t.as_on(on));
+        self
+    }
 }
 
 /// A State's story: `history --state CODE`.
@@ -178,6 +218,8 @@ pub struct CommitteeMember {
     /// `state` or `institution`.
     pub kind: &'static str,
     pub name: Option<String>,
+    /// Who sits for a State, where the election says (as on the Presidency).
+    pub person: Option<String>,
     pub role: CommitteeRole,
     /// "President", "coordinator, Working Group on Universalization", "member by right
     /// (§19)", "standing invitation since 2021-09-21 (§21)", …
@@ -227,6 +269,7 @@ impl Projection {
             seat: term.seat,
             state: term.state.clone(),
             name: self.state_name(&term.state),
+            person: term.person.clone(),
             start: term.start,
             end: term.end_view(),
             decision: term.decision.clone(),
@@ -270,9 +313,11 @@ impl Projection {
             seat: Some(term.seat),
             state: term.state.clone(),
             name: self.state_name(&term.state),
+            person: term.person.clone(),
             start: term.start,
             end: term.end_view(),
             how_ended: term.how_ended.word(),
+            renewed_with: self.renewed_with(term),
             ended_by: term.how_ended.ended_by(),
             reason: term.how_ended.reason().map(str::to_owned),
             decision: term.decision.clone(),
@@ -280,6 +325,23 @@ impl Projection {
             predecessor: term.predecessor,
             successor: term.successor,
         }
+    }
+
+    /// The person on the renewed seat, when a State's renewal brought another person.
+    fn renewed_with(&self, term: &Term) -> Option<String> {
+        let HowEnded::Renewed { by } = term.how_ended else {
+            return None;
+        };
+        let next = self
+            .bodies
+            .get(&term.body)?
+            .terms
+            .iter()
+            .find(|t| t.seq == by)?;
+        next.person
+            .as_ref()
+            .filter(|p| term.person.as_ref() != Some(*p))
+            .cloned()
     }
 
     /// Elections to `body` that corrections replaced or retracted.
@@ -310,9 +372,11 @@ impl Projection {
                     seat: None,
                     state: e.state.clone(),
                     name: self.state_name(&e.state),
+                    person: e.person.clone(),
                     start: e.start,
                     end: super::model::end_view(end, &e.end),
                     how_ended: how.word(),
+                    renewed_with: None,
                     ended_by: how.ended_by(),
                     reason: None,
                     decision: e.decision.clone(),
@@ -514,6 +578,7 @@ impl Projection {
                 member: view.state.to_string(),
                 kind: "state",
                 name: view.name.clone(),
+                person: view.person.clone(),
                 role,
                 reason: reason.to_owned(),
                 body: None,
@@ -531,6 +596,7 @@ impl Projection {
                     member: term.state.to_string(),
                     kind: "state",
                     name: self.state_name(&term.state),
+                    person: term.person.clone(),
                     role: CommitteeRole::Coordinator,
                     reason: format!("coordinator, {name}"),
                     body: Some(body.id.clone()),
@@ -544,6 +610,7 @@ impl Projection {
             member: i.code.to_string(),
             kind: "institution",
             name: Some(i.name.clone()),
+            person: None,
             role,
             reason,
             body: None,
@@ -555,7 +622,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::ByRight,
-                "member by right (§19)".to_owned(),
+                format!("member by right ({SEED} §19)"),
                 None,
                 Some(i.seq),
             ));
@@ -572,7 +639,7 @@ impl Projection {
             members.push(institution(
                 i,
                 CommitteeRole::StandingInvitation,
-                format!("standing invitation since {since} (§21)"),
+                format!("standing invitation since {since} ({SEED} §21)"),
                 Some(since),
                 seq,
             ));

@@ -518,7 +518,8 @@ fn holders_answer_in_the_json_of_the_contract() {
             "in_force": true,
             "seats": 2,
             "holders": [{
-                "seat": 1, "state": "AUS", "name": "Australia", "start": "2012-09-14",
+                "seat": 1, "state": "AUS", "name": "Australia", "person": null,
+                "start": "2012-09-14",
                 "end": {"meeting": "5MSP"},
                 "decision": {"meeting": "3MSP", "date": "2012-09-14", "document": null, "paragraph": null},
                 "seq": 15
@@ -663,7 +664,7 @@ fn the_coordination_committee_is_derived_with_the_reason_each_member_sits() {
             "ECU: coordinator, Working Group on Clearance",
             "PHL: coordinator, Working Group on Universalization",
             "IRQ: coordinator, Working Group on Universalization",
-            "ICRC: member by right (§19)",
+            "ICRC: member by right (CCM/CONF/2020/PM.2/WP.6 §19)",
         ]
     );
     // The close of the 2RC-2: a new President, a renamed working group, a discontinued
@@ -677,8 +678,8 @@ fn the_coordination_committee_is_derived_with_the_reason_each_member_sits() {
             "ECU: coordinator, Working Group on Clearance and Risk Reduction Education",
             "PHL: coordinator, Working Group on Universalization",
             "IRQ: coordinator, Working Group on Universalization",
-            "ICRC: member by right (§19)",
-            "GICHD: standing invitation since 2021-09-21 (§21)",
+            "ICRC: member by right (CCM/CONF/2020/PM.2/WP.6 §19)",
+            "GICHD: standing invitation since 2021-09-21 (CCM/CONF/2020/PM.2/WP.6 §21)",
         ]
     );
     let gichd = |on: &str| committee(&p, on).iter().any(|m| m.starts_with("GICHD"));
@@ -987,6 +988,9 @@ pub(crate) mod properties {
                         start,
                         end,
                         decision,
+                        person: None,
+                        replaces: None,
+                        stagger: None,
                     })
                 }
             ),
@@ -998,6 +1002,9 @@ pub(crate) mod properties {
                         start,
                         end: Some(TermEnd::On(end.max(start.add_days(1)))),
                         decision,
+                        person: None,
+                        replaces: None,
+                        stagger: None,
                     })
                 }
             ),

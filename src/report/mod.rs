@@ -124,6 +124,14 @@ fn end_text(end: &EndView) -> String {
 }
 
 /// Renders the page.
+/// "Norway (NOR) — Steffen Kongstad" where the election names who sat for the State.
+fn with_person(label: String, person: Option<&str>) -> String {
+    match person {
+        Some(person) => format!("{label} — {person}"),
+        None => label,
+    }
+}
+
 pub fn render(r: &Report) -> String {
     let p = r.projection;
     let state = p.state_on(r.on);
@@ -240,7 +248,10 @@ pub fn render(r: &Report) -> String {
                         "<td></td>".into()
                     },
                     cell(&seat.to_string()),
-                    cell(&state_label(h.state.as_str(), h.name.as_deref())),
+                    cell(&with_person(
+                        state_label(h.state.as_str(), h.name.as_deref()),
+                        h.person.as_deref(),
+                    )),
                     cell(&h.start.to_string()),
                     cell(&end_text(&h.end)),
                     cell(&format!("{} (entry {})", h.decision.meeting, h.seq)),
@@ -265,7 +276,10 @@ pub fn render(r: &Report) -> String {
         &["member", "why it sits", "since"],
         state.committee.iter().map(|m| {
             vec![
-                cell(&state_label(&m.member, m.name.as_deref())),
+                cell(&with_person(
+                    state_label(&m.member, m.name.as_deref()),
+                    m.person.as_deref(),
+                )),
                 cell(&m.reason),
                 cell(&m.since.map(|d| d.to_string()).unwrap_or_default()),
             ]
@@ -355,7 +369,7 @@ pub fn render(r: &Report) -> String {
     // Every body's history.
     out.push_str("<h2 id=\"bodies\">Every body's history</h2>");
     for body in p.bodies() {
-        let Some(h) = p.body_history(&body.id) else {
+        let Some(h) = p.body_history(&body.id).map(|h| h.as_on(r.on)) else {
             continue;
         };
         let _ = write!(
@@ -436,9 +450,15 @@ pub fn render(r: &Report) -> String {
                 if let Some(reason) = &t.reason {
                     how.push_str(&format!(": {reason}"));
                 }
+                if let Some(next) = &t.renewed_with {
+                    how.push_str(&format!(", now {next}"));
+                }
                 vec![
                     cell(&t.seat.map(|s| s.to_string()).unwrap_or_default()),
-                    cell(&state_label(t.state.as_str(), t.name.as_deref())),
+                    cell(&with_person(
+                        state_label(t.state.as_str(), t.name.as_deref()),
+                        t.person.as_deref(),
+                    )),
                     cell(&t.start.to_string()),
                     cell(&end_text(&t.end)),
                     cell(&how),

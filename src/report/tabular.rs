@@ -25,6 +25,9 @@ pub struct TermRow {
     pub decision_meeting: String,
     pub decision_date: String,
     pub seq: u64,
+    /// Who held the seat for the State, if the election says. Last, so that the columns
+    /// before it keep their places in spreadsheets made before it existed.
+    pub person: String,
 }
 
 /// Every term of every body (bodies by id, terms in order of start).
@@ -52,6 +55,7 @@ pub fn term_rows(projection: &Projection) -> Vec<TermRow> {
                 decision_meeting: t.decision.meeting.to_string(),
                 decision_date: t.decision.date.to_string(),
                 seq: t.seq.0,
+                person: t.person.clone().unwrap_or_default(),
             });
         }
     }
@@ -169,10 +173,19 @@ pub fn popolo(projection: &Projection) -> Value {
                 json!({ "@type": "Organization", "id": state_id(t.state.as_str()) }),
             );
             put(&mut m, "role", json!("Coordinator"));
+            // The person who held the seat for the State, where the election names one:
+            // Popolo's `person`, embedded (the member is still the State).
+            let holder = match &t.person {
+                Some(person) => {
+                    put(&mut m, "person", json!({ "name": person }));
+                    format!("{} ({person})", state_name(&t.state))
+                }
+                None => state_name(&t.state),
+            };
             put(
                 &mut m,
                 "label",
-                json!(format!("{}: {}", label(t.seat), state_name(&t.state))),
+                json!(format!("{}: {holder}", label(t.seat))),
             );
             put(&mut m, "start_date", json!(t.start.to_string()));
             put(&mut m, "end_date", json!(t.end.map(|d| d.to_string())));

@@ -8,7 +8,7 @@
 //! the term is an error, a President or President-designate a warning. A coordinator whose
 //! State withdraws from the Convention while in office is a warning dated the withdrawal.
 
-use crate::domain::{Date, Decision, Seq, StateCode};
+use crate::domain::{Date, Decision, Seq, StateCode, SEED};
 use crate::projection::{Office, Projection};
 
 use super::{meeting_words, Finding, Period, Rule, Severity};
@@ -100,14 +100,16 @@ pub(super) fn parties(projection: &Projection) -> Vec<Finding> {
                 seqs.extend(p.memberships.iter().map(|m| m.joined_seq));
             }
             let rule = match e.office {
-                Ok(_) => "coordinators are from States Parties (§15)",
-                Err(_) => {
-                    "§15 requires it of coordinators, §19 says nothing of the Presidency, so a warning"
-                }
+                Ok(_) => format!("coordinators are from States Parties ({SEED} §15)"),
+                Err(_) => format!(
+                    "{SEED} §15 requires it of coordinators, §19 says nothing of the Presidency, \
+                     so a warning"
+                ),
             };
             let message = format!(
-                "{} takes office as {} on {}, but {standing}; {rule}: correct the start, or \
-                 override with the decision's reason",
+                "{} takes office as {} on {}, but {standing}; {rule}: correct the start to a \
+                 day it is a State Party, moving the end with it (the term keeps its length), \
+                 or override with the decision's reason",
                 e.state,
                 e.what(),
                 e.start,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::Date;
+use crate::domain::{Date, SEED};
 use crate::projection::{Meeting, Projection};
 
 use super::{Finding, Period, Rule, Scope, Severity};
@@ -45,7 +45,7 @@ pub(super) fn every_year(projection: &Projection, scope: Scope) -> Vec<Finding> 
                 previous.map(|m| m.seq),
                 format!(
                     "no Meeting of States Parties or Review Conference recorded in {year}{after}; \
-                     one MSP is held every year (§4), a Review Conference in its place"
+                     one MSP is held every year ({SEED} §4), a Review Conference in its place"
                 ),
             )
         })

@@ -34,6 +34,8 @@ use serde::{Serialize, Serializer};
 use crate::domain::{BodyId, Date, MeetingId, Seq, StateCode, TermEnd};
 use crate::projection::{HowEnded, Office, Projection};
 
+pub use crate::domain::SEED;
+
 /// A continuity rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Rule {
@@ -76,7 +78,7 @@ impl Rule {
         }
     }
 
-    /// The paragraph(s) of the seed (CCM/CONF/2020/PM.2/WP.6) the rule rests on.
+    /// The paragraph(s) of the seed ([`SEED`]) the rule rests on.
     pub fn paragraph(self) -> &'static str {
         match self {
             Rule::R1 => "§14",
@@ -262,7 +264,7 @@ impl fmt::Display for Finding {
         if let Some(s) = &self.state {
             write!(f, " {s}")?;
         }
-        write!(f, ": {} ({})", self.message, self.paragraph)?;
+        write!(f, ": {} ({SEED} {})", self.message, self.paragraph)?;
         if let Some(reason) = &self.overridden {
             write!(f, " [overridden: {reason}]")?;
         }

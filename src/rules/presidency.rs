@@ -4,7 +4,7 @@
 //! gap is a gap in continuity). A stretch without a President-designate is normal and not
 //! reported.
 
-use crate::domain::Date;
+use crate::domain::{Date, SEED};
 use crate::projection::{Office, PresidencyTerm, Projection};
 
 use super::{Finding, Period, Rule, Scope, Severity, Tolerances};
@@ -28,7 +28,7 @@ pub(super) fn overlaps(projection: &Projection, tol: &Tolerances, scope: Scope) 
                     continue;
                 }
                 let message = format!(
-                    "two at once: {} is {} from {} to {}, and {} from {}; §19 has one {}: end \
+                    "two at once: {} is {} from {} to {}, and {} from {}; {SEED} §19 has one {}: end \
                      the first term before the second begins, or correct one of them",
                     a.state,
                     office.title(),

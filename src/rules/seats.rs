@@ -79,7 +79,12 @@ pub(super) fn overfilled(projection: &Projection) -> Vec<Finding> {
                 plural(seats, "seat", "seats"),
             );
             message.push_str(match newcomer {
-                Some(_) => "; end a term first (coordinator_left) or correct the election",
+                // Naming the State succeeded ends its term on the newcomer's start as
+                // "succeeded"; a departure would show it as "left".
+                Some(_) => {
+                    "; name the State the newcomer succeeds (\"replaces\" on its election), end a \
+                     term first (coordinator_left), or correct the election"
+                }
                 None => "; the number of seats was reduced below the holders in office",
             });
             let mut finding = Finding::new(

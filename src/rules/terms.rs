@@ -8,6 +8,11 @@
 //! - **replacements**: a term that begins on or after a holder of the same body left
 //!   (`coordinator_left`), before that holder's term would have ended, and ends when it would
 //!   have (within the tolerance) only completes the departed holder's term: exempt from both.
+//! - **stagger terms**: an election marked `"stagger"` (the decision made the term shorter or
+//!   longer on purpose, to set up or restore the stagger) is exempt from R2 if it lasts a
+//!   whole number of years (within the tolerance), at least one and less than twice the body's
+//!   term. R3 counts it as any term: a shortened one is not a new full term, a lengthened one
+//!   is. This is what R3's hint leads to, so following it never trips R2.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +31,8 @@ struct Reading<'a> {
     planned: Option<Date>,
     set_up: bool,
     replacement: bool,
+    /// Marked by its election as setting up or restoring the stagger.
+    stagger: bool,
 }
 
 fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Vec<Reading<'a>> {
@@ -42,6 +49,7 @@ fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Ve
                 planned,
                 set_up: term.start >= est && term.start.year() == est.year(),
                 replacement: completes_departed(projection, body, term, planned, tol),
+                stagger: term.stagger.is_some(),
             }
         })
         .collect()
@@ -85,14 +93,22 @@ pub(super) fn lengths(projection: &Projection, tol: &Tolerances, scope: Scope) -
                 Some(planned) => {
                     let off = r.full_end.days_until(planned);
                     let short_set_up = r.set_up && off <= tol.term_days;
-                    if off.abs() <= tol.term_days || short_set_up || r.replacement {
+                    let whole_years = (1..2 * r.term_years as i32)
+                        .any(|n| t.start.add_years(n).days_until(planned).abs() <= tol.term_days);
+                    if off.abs() <= tol.term_days
+                        || short_set_up
+                        || r.replacement
+                        || (r.stagger && whole_years)
+                    {
                         continue;
                     }
                     let days = t.start.days_until(planned);
                     let message = format!(
                         "{}'s term on {} from {} to {} lasts {days} days (about {}); the body's \
                          term in force on {} is {} years, so it should end near {} (± {} days); \
-                         correct the end, or override with the decision's reason",
+                         correct the end; if the decision made it shorter or longer on purpose to \
+                         set up or restore the stagger, mark the election \"stagger\": \"restore\" \
+                         (a whole number of years); or override with the decision's reason",
                         t.state,
                         body.id,
                         t.start,
@@ -201,8 +217,9 @@ pub(super) fn stagger(projection: &Projection, tol: &Tolerances) -> Vec<Finding>
                 let message = format!(
                     "{}'s term on {} from {} is the {} new full term to begin in {year} \
                      (after {}); the stagger in force allows {allowed} a year, so that seats are \
-                     renewed in turn: shorten a term, move it to another year, or override with \
-                     the decision's reason",
+                     renewed in turn: shorten one of these terms by a whole number of years and \
+                     mark its election \"stagger\": \"restore\", move it to another year, or \
+                     override with the decision's reason",
                     t.state,
                     body.id,
                     t.start,

@@ -74,7 +74,7 @@ fn a_proposal_is_checked_without_appending_anything() {
     );
     assert_eq!(findings[0]["rule"], "R3");
     assert_eq!(findings[0]["body"], "wg-cooperation");
-    assert_eq!(findings[0]["seqs"], serde_json::json!([194, 195]));
+    assert_eq!(findings[0]["seqs"], serde_json::json!([199, 200]));
     assert_eq!(
         env.canonical_bytes(),
         before,
@@ -252,4 +252,156 @@ fn check_proposed_refuses_what_import_refuses_with_the_same_message() {
         );
         assert_eq!(first_error(&checked.stderr), first_error(&imported.stderr));
     }
+}
+
+/// The errors `check --proposed` finds in `proposal` on the fixture, as "RULE STATE", and
+/// whether the ledger was left as it was.
+fn errors_proposed(proposal: &str) -> Vec<String> {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let before = env.canonical_bytes();
+    let file = env.file("proposal.jsonl", proposal);
+    let run = env.run(&["check", "--proposed", file.to_str().unwrap(), "--json"]);
+    assert!(run.code == 0 || run.code == 4, "{}", run.stderr);
+    assert_eq!(env.canonical_bytes(), before);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error" && f["overridden"].is_null())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["state"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// The message of the one error `proposal` adds (warnings aside), checked to be of `rule`.
+fn the_hint_of(rule: &str, proposal: &str) -> String {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let file = env.file("proposal.jsonl", proposal);
+    let json = env
+        .run(&["check", "--proposed", file.to_str().unwrap(), "--json"])
+        .fails_with(4)
+        .json();
+    let errors: Vec<&serde_json::Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["rule"], rule);
+    errors[0]["message"].as_str().unwrap().to_owned()
+}
+
+/// R3's hint, followed as written: South Africa's term shortened by a year and its
+/// election marked as restoring the stagger. The result breaks no other rule (R2 above all,
+/// which a shortened term used to break).
+#[test]
+fn following_r3s_hint_gives_a_proposal_no_rule_refuses() {
+    let hint = the_hint_of("R3", BREAK_STAGGER);
+    assert!(
+        hint.contains(
+            "shorten one of these terms by a whole number of years and mark its \
+             election \"stagger\": \"restore\""
+        ),
+        "{hint}"
+    );
+    let followed = BREAK_STAGGER.replace(
+        r#""state":"ZAF","start":"2026-09-18","end":"2028-09-18","#,
+        r#""state":"ZAF","start":"2026-09-18","end":"2027-09-18","stagger":"restore","#,
+    );
+    assert_ne!(followed, BREAK_STAGGER);
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+    // Unmarked, the same one-year term is still an R2 error.
+    let unmarked = followed.replace(r#","stagger":"restore""#, "");
+    assert_eq!(errors_proposed(&unmarked), ["R2 ZAF"]);
+}
+
+/// R2's hint, followed as written on a one-year term the decision gave on purpose.
+#[test]
+fn following_r2s_hint_gives_a_proposal_no_rule_refuses() {
+    let one_year = r#"{"kind":"coordinator_elected","body":"wg-cooperation","state":"IRL","start":"2026-09-18","end":"2027-09-18","decision":{"meeting":"3RC","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R2", one_year);
+    assert!(
+        hint.contains("mark the election \"stagger\": \"restore\""),
+        "{hint}"
+    );
+    let followed = one_year.replace(
+        r#""end":"2027-09-18","#,
+        r#""end":"2027-09-18","stagger":"restore","#,
+    );
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+    // A marked term must still be a whole number of years: seven months is not a stagger.
+    let odd = followed.replace("2027-09-18", "2027-04-18");
+    assert_eq!(errors_proposed(&odd), ["R2 IRL"]);
+}
+
+/// R1's hint, followed as written: the newcomer names the State it succeeds, whose term then
+/// ends as "succeeded" instead of the seat being counted twice.
+#[test]
+fn following_r1s_hint_gives_a_proposal_no_rule_refuses() {
+    let third = r#"{"kind":"coordinator_elected","body":"wg-clearance","state":"ZAF","start":"2026-09-18","end":"2028-09-18","decision":{"meeting":"3RC","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R1", third);
+    assert!(hint.contains("(\"replaces\" on its election)"), "{hint}");
+    let followed = third.replace(
+        r#""end":"2028-09-18","#,
+        r#""end":"2028-09-18","replaces":"NOR","#,
+    );
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R5's hint, followed as written: the election cites the Review Conference that made it.
+#[test]
+fn following_r5s_hint_gives_a_proposal_no_rule_refuses() {
+    let misdated = r#"{"kind":"coordinator_elected","body":"wg-cooperation","state":"IRL","start":"2026-09-18","end":"2028-09-18","decision":{"meeting":"13MSP","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R5", misdated);
+    assert!(
+        hint.contains("cite the MSP or Review Conference that made the nomination"),
+        "{hint}"
+    );
+    let followed = misdated.replace(r#""meeting":"13MSP""#, r#""meeting":"3RC""#);
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R8's hint, followed as written: the second of two Presidents at once is corrected to begin
+/// when the first one's term ends.
+#[test]
+fn following_r8s_hint_gives_a_proposal_no_rule_refuses() {
+    let overlapping = r#"{"kind":"president_elected","state":"AUT","start":"2026-09-16","end":"2027-09-10","decision":{"meeting":"3RC","date":"2026-09-16"}}
+"#;
+    let hint = the_hint_of("R8", overlapping);
+    assert!(
+        hint.contains("end the first term before the second begins, or correct one of them"),
+        "{hint}"
+    );
+    let followed = overlapping.replace("2026-09-16", "2026-09-18");
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
+
+/// R4's hint, followed as written: a State elected before the Convention enters into force
+/// for it takes office on that day instead, its term moved whole.
+#[test]
+fn following_r4s_hint_gives_a_proposal_no_rule_refuses() {
+    let early = r#"{"kind":"state_joined","state":"NAM","name":"Namibia","effective":"2027-01-01"}
+{"kind":"coordinator_elected","body":"wg-cooperation","state":"NAM","start":"2026-09-18","end":"2028-09-18","decision":{"meeting":"3RC","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R4", early);
+    assert!(
+        hint.contains("correct the start to a day it is a State Party, moving the end with it"),
+        "{hint}"
+    );
+    let followed = early.replace(
+        r#""start":"2026-09-18","end":"2028-09-18""#,
+        r#""start":"2027-01-01","end":"2029-01-01""#,
+    );
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
 }

@@ -5,8 +5,8 @@
 //!   entry where the damage is inside one), and the commands that read entries fail with
 //!   "corrupted ledger" naming the file (exit 3). Never a panic, never a silent answer.
 //!   Garbage appended to the journal past the head is indistinguishable from the torn tail of
-//!   a crashed append: readers do not see it, `verify` reports it as "not acknowledged", and
-//!   the next writer cuts it off (keeping the bytes beside the journal).
+//!   a crashed append: readers do not see it, `verify` reports it as an interrupted write (a
+//!   notice, exit 0), and the next writer cuts it off (keeping the bytes beside the journal).
 //! - The index database (every file under `index.sled/`) is derived: whatever is done to it,
 //!   the answers (`log --json`, `export`) are the same as before, and `verify` passes; when
 //!   the damage is noticed it is set aside and rebuilt, with a note on stderr.
@@ -147,17 +147,24 @@ fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() 
         damage(&env.ledger().join("journal"), how);
         let verify = env.run(&["verify", "--json"]);
         no_panic(&verify);
-        let verify = verify.fails_with(3);
-        let json = verify.json();
-        let expected = match how {
-            Damage::FlipByte => seq_at(&original, mid),
-            Damage::FlipEarly => seq_at(&original, 40),
-            Damage::ZeroBlock => seq_at(&original, mid / 4096 * 4096),
-            // Cut inside the entry holding the middle byte.
-            Damage::Truncate => seq_at(&original, mid),
-            Damage::AppendGarbage => 70,
-        };
-        assert_eq!(json["seq"], expected, "{how:?}: {}", verify.stderr);
+        if let Damage::AppendGarbage = how {
+            // Past the head, and nothing says it was ever acknowledged: an interrupted write,
+            // a notice (issue 13), not tampering.
+            let json = verify.ok().json();
+            assert_eq!(json["interrupted"]["from_entry"], 70);
+        } else {
+            let verify = verify.fails_with(3);
+            let json = verify.json();
+            let expected = match how {
+                Damage::FlipByte => seq_at(&original, mid),
+                Damage::FlipEarly => seq_at(&original, 40),
+                Damage::ZeroBlock => seq_at(&original, mid / 4096 * 4096),
+                // Cut inside the entry holding the middle byte.
+                Damage::Truncate => seq_at(&original, mid),
+                Damage::AppendGarbage => unreachable!("an interrupted write"),
+            };
+            assert_eq!(json["seq"], expected, "{how:?}: {}", verify.stderr);
+        }
 
         for (args, answer) in [(&["log", "--json"][..], &log), (&["export"][..], &export)] {
             let run = env.run(args);
@@ -226,14 +233,15 @@ fn head_file_damage_is_reported_or_leaves_the_other_slot_to_read() {
                 continue;
             }
             // The newest slot: the ledger reads as the other slot's head (empty), like after a
-            // crash before the append was acknowledged, and says so. The entries past it are
-            // reported as not acknowledged, and a writer refuses to cut what the index saw
-            // acknowledged: the head file was rolled back, for all it can tell.
+            // crash before the append was acknowledged, and says so. But the index saw the
+            // entries past it acknowledged: `verify` and a writer report the head file as
+            // rolled back (exit 3), and nothing is cut.
             Damage::FlipByte => {
                 let verify = verify.fails_with(3);
                 assert_eq!(verify.json()["seq"], 0);
                 assert!(
-                    verify.stderr.contains("not acknowledged"),
+                    verify.stderr.contains("acknowledges only")
+                        && verify.stderr.contains("rolled back"),
                     "{}",
                     verify.stderr
                 );

@@ -18,6 +18,8 @@ mod pictures;
 mod proofs;
 mod properties;
 mod queries;
+mod seats;
 mod tampering;
 mod threads;
+mod trust;
 mod whatif;

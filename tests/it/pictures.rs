@@ -253,7 +253,7 @@ fn the_html_report_is_well_formed_self_contained_and_verifiable() {
     let env = fixture();
     std::fs::write(
         env.ledger().join("checkpoint"),
-        "ccm-ledger/test\n194\nROOT=\n\n— test SIG=\n",
+        "ccm-ledger/test\n199\nROOT=\n\n— test SIG=\n",
     )
     .unwrap();
     let out = env.dir.path().join("report.html");
@@ -307,7 +307,7 @@ fn the_html_report_is_well_formed_self_contained_and_verifiable() {
         .descendants()
         .find(|n| n.tag_name().name() == "pre")
         .expect("the checkpoint");
-    assert!(pre.text().unwrap().contains("ccm-ledger/test\n194\n"));
+    assert!(pre.text().unwrap().contains("ccm-ledger/test\n199\n"));
 
     // The inline timeline has a bar per term; the histories a row per term.
     let bars = doc.descendants().filter(|n| has_class(n, "bar")).count();
@@ -360,7 +360,8 @@ fn the_csv_has_a_row_per_term_and_round_trips() {
             "how_ended",
             "decision_meeting",
             "decision_date",
-            "seq"
+            "seq",
+            "person"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -434,7 +435,7 @@ fn popolo_has_every_membership_post_and_organization() {
         "Working Group on Clearance and Risk Reduction"
     );
     assert!(posts.contains(&"body/wg-universalization/seat-2"));
-    let running = memberships.iter().find(|m| m["id"] == "term/175").unwrap();
+    let running = memberships.iter().find(|m| m["id"] == "term/180").unwrap();
     assert!(
         running.get("end_date").is_none(),
         "an open term has no end_date"

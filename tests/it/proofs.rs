@@ -185,7 +185,9 @@ fn a_longer_export_extends_the_checkpoint_and_a_shorter_one_fails() {
     let bundle = env.file("all.jsonl", &export);
     let run = verify_bundle(&env, &bundle, &cp, &public).ok();
     assert!(
-        run.stdout.contains("at size 6 and extends it by 4 entries"),
+        run.stdout
+            .contains("at size 6: entries 0–5 are covered by it")
+            && run.stdout.contains("entries 6–9 are not covered by it"),
         "{}",
         run.stdout
     );
@@ -343,18 +345,21 @@ fn a_ledger_configured_to_sign_writes_a_checkpoint_after_every_append() {
     env.run(&["verify", "--checkpoint", s(&cp), "--key", s(&public)])
         .ok();
 
-    // Signing is derived: without the key, the append stands and a warning says why.
+    // Without the key, an append would leave the head unsigned: it is refused before
+    // anything is written (issue 17), and says why.
     std::fs::remove_file(&key).unwrap();
     let more = env.file(
         "more.jsonl",
         r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2011-09-01"}"#,
     );
-    let run = env.run(&["import", s(&more)]).ok();
+    let before = env.canonical_bytes();
+    let run = env.run(&["import", s(&more)]).fails_with(1);
     assert!(
-        run.stderr.contains("no checkpoint was signed"),
+        run.stderr.contains("isu.key") && run.stderr.contains("nothing was appended"),
         "{}",
         run.stderr
     );
+    assert_eq!(env.canonical_bytes(), before);
     assert!(env
         .run(&["checkpoint"])
         .ok()
@@ -378,8 +383,8 @@ fn proofs_are_the_same_after_the_derived_database_is_deleted() {
 
 /// Pinned: the fixture imported with CCM_LEDGER_NOW=2026-01-01T00:00:00Z and
 /// CCM_LEDGER_RECORDER=test (docs/FORMAT.md, "Vectors of the fixture").
-const FIXTURE_HEAD: &str = "cca384910c75a7565ac9911c0dd7bad58f67a657b97fa390c2273161af108da5";
-const FIXTURE_ROOT: &str = "64e9223a04f35ae6c626d693d5d62d6183edebaf0ab490b2ae2ce5ec2ee0806b";
+const FIXTURE_HEAD: &str = "7d03b4da3381509475ce9e358099c5a19a7ca55497fe83d6d971598dfef2cab3";
+const FIXTURE_ROOT: &str = "33c61957c10b74d63fcc579dc87c05bd6fe9d75baeaf15c3a794a7cf5f9aa512";
 const FIXTURE_VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/fixture-merkle.json"
@@ -391,7 +396,7 @@ fn the_roots_and_proofs_of_the_fixture_are_pinned() {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ccm-machinery.jsonl");
     env.run(&["import", fixture]).ok();
     let verified = env.run(&["verify", "--json"]).ok().json();
-    assert_eq!(verified["entries"], 194);
+    assert_eq!(verified["entries"], 199);
     assert_eq!(verified["head"], FIXTURE_HEAD);
     assert_eq!(verified["root"], FIXTURE_ROOT);
 
@@ -409,7 +414,7 @@ fn the_roots_and_proofs_of_the_fixture_are_pinned() {
 
     let computed = serde_json::json!({
         "about": "fixtures/ccm-machinery.jsonl imported with CCM_LEDGER_NOW=2026-01-01T00:00:00Z and CCM_LEDGER_RECORDER=test; see docs/FORMAT.md",
-        "entries": 194,
+        "entries": 199,
         "head": FIXTURE_HEAD,
         "root": FIXTURE_ROOT,
         "root_100": root_100,

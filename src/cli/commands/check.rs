@@ -196,11 +196,12 @@ pub fn render(findings: &[Finding], cited: &Cited<'_>, brief: bool) -> String {
     for f in findings.iter().filter(|_| !brief) {
         let width = output::fit_width();
         let line = format!(
-            "{} {} {}: {} ({}, {})",
+            "{} {} {}: {} ({} {}, {})",
             f.date,
             f.rule,
             f.state.as_ref().map(|s| s.as_str()).unwrap_or(""),
             f.message,
+            crate::rules::SEED,
             f.paragraph,
             f.rule.title()
         );

@@ -39,6 +39,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     moment::text(&render(on, &members, proposal.as_ref()), proposal.as_ref())
 }
 
+/// "Norway (Steffen Kongstad)" where the election names who sits for the State.
+pub fn with_person(name: String, person: Option<&str>) -> String {
+    match person {
+        Some(person) => format!("{name} ({person})"),
+        None => name,
+    }
+}
+
 pub fn render(
     on: crate::domain::Date,
     members: &[crate::projection::CommitteeMember],
@@ -53,7 +61,7 @@ pub fn render(
     for m in members {
         table.row(vec![
             m.member.clone(),
-            m.name.clone().unwrap_or_default(),
+            with_person(m.name.clone().unwrap_or_default(), m.person.as_deref()),
             format!("{}{}", m.reason, Proposal::mark(proposal, m.seq)),
         ]);
     }

@@ -64,7 +64,7 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
         String::from("ccm-ledger demo: the machinery of the Convention on Cluster Munitions\n\n");
     intro.push_str(&match built {
         Built::Created(n) => format!(
-            "Built the fixture ledger in {}:\n{n} events of real CCM history (2010–2026) from fixtures/ccm-machinery.jsonl;\ntheir sources are in fixtures/README.md.\n",
+            "Built the fixture ledger in {}:\n{n} events of real CCM history (2010–2026), from public sources (the ISU's\npages, the meetings' reports, the UN Treaty Collection).\n",
             dir.display()
         ),
         Built::Reused(n) => format!(
@@ -114,7 +114,7 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
             vec!["check".into(), "--brief".into()],
         ),
         (
-            "§22: discontinue the Coordinator on Reporting?",
+            "CCM/CONF/2020/PM.2/WP.6 §22: discontinue the Coordinator on Reporting?",
             vec!["check".into(), "--proposed".into(), reporting],
         ),
         (
@@ -134,7 +134,7 @@ pub fn run_demo(ctx: &Context, _args: Args) -> Result<(), CliError> {
         section(&dir, &implied_dir, title, &args)?;
     }
     let next = format!(
-        "\nGo on from here: `ccm-ledger --help`. The options of the seed's §22, as proposed\ndecisions to try with `ccm-ledger check --proposed FILE`, are in\n{}\n",
+        "\nGo on from here: `ccm-ledger --help`. The options of\nCCM/CONF/2020/PM.2/WP.6 §22, as proposed decisions to try with\n`ccm-ledger check --proposed FILE`, are in\n{}\n",
         proposals.display()
     );
     output::text(&next)
@@ -213,8 +213,20 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         return Ok(Built::Reused(head.entries));
     }
     if head.entries > 0 {
+        // A demo ledger built by an earlier release holds the fixture as it then stood (the
+        // facts are corrected from time to time): say so, rather than "not the fixture".
+        let by_the_demo = ledger
+            .entries(0, 1)?
+            .next()
+            .and_then(Result::ok)
+            .is_some_and(|e| e.entry.recorded_by == FIXTURE_RECORDER);
+        let what = if by_the_demo {
+            "an earlier version of the demo's fixture (its facts have since been corrected)"
+        } else {
+            "entries that are not the demo's fixture"
+        };
         return Err(CliError::input(format!(
-            "the ledger in {} holds {} entries that are not the demo's fixture; it was left alone (run `ccm-ledger --ledger NEW_DIR demo`)",
+            "the ledger in {} holds {} {what}; it was left alone (run `ccm-ledger --ledger NEW_DIR demo`)",
             dir.display(),
             head.entries
         )));

@@ -20,7 +20,8 @@ use crate::report::tabular::{popolo, term_rows};
 ///
 /// csv: one row per term of every body, for spreadsheets (RFC 4180): body, body_name, seat,
 /// state, state_name, start, end (empty while running), until_close_of, how_ended,
-/// decision_meeting, decision_date, seq.
+/// decision_meeting, decision_date, seq, person (who held the seat for the State, if the
+/// election says).
 ///
 /// popolo: the bodies, the Presidency and the States as Popolo organizations, a post per
 /// seat, and a membership per term (the State as the member organization).

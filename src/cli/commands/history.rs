@@ -49,6 +49,9 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool, proposal: O
         if let Some(by) = t.ended_by {
             how.push_str(&format!(" ({by})"));
         }
+        if let Some(next) = &t.renewed_with {
+            how.push_str(&format!(", now {next}"));
+        }
         if let Some(reason) = &t.reason {
             how.push_str(&format!(": {reason}"));
         }
@@ -58,7 +61,10 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool, proposal: O
         }
         row.extend([
             t.seat.map_or("—".into(), |s| s.to_string()),
-            t.state.to_string(),
+            match &t.person {
+                Some(person) => format!("{} ({person})", t.state),
+                None => t.state.to_string(),
+            },
             t.start.to_string(),
             t.end.to_string(),
             how,
@@ -77,7 +83,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let Asked {
         projection,
         proposal,
-        ..
+        on,
     } = args.moment.ask_about(ctx, &args.proposed, |_| question)?;
     let proposal = proposal.as_ref();
     if let Some(query) = &args.body {
@@ -86,7 +92,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .map_err(|e| CliError::input(e.to_string()))?;
         let history = projection
             .body_history(&body)
-            .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?;
+            .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?
+            .as_on(on);
         if ctx.json {
             return moment::json(&history, proposal);
         }
@@ -167,7 +174,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     let history = projection
         .state_history(&state)
-        .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?;
+        .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?
+        .as_on(on);
     if ctx.json {
         return moment::json(&history, proposal);
     }

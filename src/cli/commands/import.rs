@@ -55,8 +55,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         output::json(&answer)
     } else {
         output::text(&format!(
-            "imported {} entries from {name}; the ledger holds {} entries, head {}",
-            answer.imported, answer.entries, answer.head
+            "imported {} from {name}; the ledger holds {}, head {}",
+            output::count(answer.imported as u64, "entry", "entries"),
+            output::count(answer.entries, "entry", "entries"),
+            answer.head
         ))
     }
 }

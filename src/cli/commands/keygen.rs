@@ -11,7 +11,8 @@ use crate::merkle::generate_key;
 /// Writes NAME.key, the signer key (a secret: mode 0600), and NAME.pub, the verifier key to
 /// hand to whoever checks the ledger's checkpoints. The key is named `ccm-ledger/NAME` (NAME
 /// itself if it has a `/`), like the origin of a ledger initialised with `--origin NAME`.
-/// Existing files are never overwritten. The formats are Go's signed-note keys
+/// Existing files are never overwritten, and the two appear together: a failed or killed
+/// keygen never leaves a .key without its .pub. The formats are Go's signed-note keys
 /// (docs/FORMAT.md).
 ///
 /// Examples:
@@ -46,8 +47,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     }
     let (signer, verifier) = generate_key(&key_name).map_err(|e| CliError::input(e.to_string()))?;
-    write_new(&private, &signer.to_text(), 0o600)?;
-    write_new(&public, &verifier.to_text(), 0o644)?;
+    write_pair(
+        (&private, &signer.to_text(), 0o600),
+        (&public, &verifier.to_text(), 0o644),
+    )?;
     if ctx.json {
         output::json(&serde_json::json!({
             "name": key_name,
@@ -62,6 +65,52 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             public.display(),
             verifier
         ))
+    }
+}
+
+/// Writes both files of a key pair, or neither: each is first written whole (and synced) to a
+/// temporary file of its own in the same directory, then linked to its name — which, unlike a
+/// rename, never replaces a file (nor follows a link) already there. The .pub is linked
+/// first, so a kill between the two leaves a .pub alone (public, harmless), never a .key
+/// alone; if the .key cannot be linked, the .pub just linked is removed.
+fn write_pair(private: (&Path, &str, u32), public: (&Path, &str, u32)) -> Result<(), CliError> {
+    let tmp = |path: &Path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        path.with_file_name(format!(
+            ".{}.{}.tmp",
+            name.unwrap_or_default(),
+            std::process::id()
+        ))
+    };
+    let (private_tmp, public_tmp) = (tmp(private.0), tmp(public.0));
+    let linked = (|| {
+        write_new(&private_tmp, private.1, private.2)?;
+        write_new(&public_tmp, public.1, public.2)?;
+        link_new(&public_tmp, public.0)?;
+        if let Err(e) = link_new(&private_tmp, private.0) {
+            let _ = std::fs::remove_file(public.0);
+            return Err(e);
+        }
+        sync_dir(private.0);
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&private_tmp);
+    let _ = std::fs::remove_file(&public_tmp);
+    linked
+}
+
+fn link_new(from: &Path, to: &Path) -> Result<(), CliError> {
+    std::fs::hard_link(from, to).map_err(CliError::io(format!("cannot write {}", to.display())))
+}
+
+/// Makes the new names durable; a directory that cannot be synced only loses durability.
+fn sync_dir(file: &Path) {
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
     }
 }
 

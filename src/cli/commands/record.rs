@@ -136,10 +136,19 @@ enum Kind {
         body: String,
         #[arg(long)]
         state: String,
+        /// Who holds the seat for the State
+        #[arg(long)]
+        person: Option<String>,
         #[arg(long)]
         start: String,
         #[command(flatten)]
         end: EndArgs,
+        /// The State this one succeeds on the body (its term ends on this start)
+        #[arg(long)]
+        replaces: Option<String>,
+        /// The term is shorter or longer on purpose, to set up or restore the stagger
+        #[arg(long, value_parser = ["set_up", "restore"])]
+        stagger: Option<String>,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -366,14 +375,20 @@ fn event_object(kind: Kind) -> Result<Value, CliError> {
         Kind::CoordinatorElected {
             body,
             state,
+            person,
             start,
             end,
+            replaces,
+            stagger,
             decision,
         } => Fields::new("coordinator_elected")
             .set("body", body)
             .set("state", state)
+            .maybe("person", person)
             .set("start", start)
             .end(end)
+            .maybe("replaces", replaces)
+            .maybe("stagger", stagger)
             .decision(decision),
         Kind::CoordinatorLeft {
             body,

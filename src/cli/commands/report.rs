@@ -62,8 +62,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let on = args.moment.on()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let (projection, proposal) =
-        moment::view(ctx, &mut ledger, known, args.proposed.proposed.as_deref())?;
+    let (projection, proposal) = match args.proposed.proposed.as_deref() {
+        // A publication: folded from the journal, never from the snapshot file, which anyone
+        // who can write the directory can forge with valid checksums (BENCHMARKS.md: the cost).
+        None => (moment::projection_from_journal(&ledger, known)?, None),
+        // A what-if page: the library's draft of the proposal, which starts from the
+        // projection as queries read it (the snapshot and the tail).
+        Some(file) => moment::view(ctx, &mut ledger, known, Some(file))?,
+    };
     let page_hash = match known.entries.checked_sub(1) {
         Some(last) => match ledger.entries(last, known.entries)?.next() {
             Some(stored) => stored?.hash.to_hex(),

@@ -87,11 +87,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 bodies.row(vec![
                     label(),
                     seat.to_string(),
-                    format!(
-                        "{} {}{}",
-                        h.state,
-                        h.name.clone().unwrap_or_default(),
-                        Proposal::mark(proposal, Some(h.seq))
+                    super::committee::with_person(
+                        format!(
+                            "{} {}{}",
+                            h.state,
+                            h.name.clone().unwrap_or_default(),
+                            Proposal::mark(proposal, Some(h.seq))
+                        ),
+                        h.person.as_deref(),
                     ),
                     h.start.to_string(),
                     h.end.to_string(),

@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::verify_proof::{read_checkpoint, read_verifier_key};
-use crate::cli::{output, CliError, Context};
+use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
-use crate::ledger::{verify_dir_rooted, Access, Decoding, Ledger, LedgerError};
+use crate::ledger::config::read_own_checkpoint;
+use crate::ledger::{
+    contradicts_checkpoint, verify_dir_rooted_at, Access, Decoding, Ledger, LedgerError,
+    SnapshotCheck, Tail, TreeCheck,
+};
 use crate::merkle::{Checkpoint, TreeHash};
 
 /// Recompute the hash chain and the Merkle root: was anything altered?
@@ -16,25 +20,36 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// From the journal alone, or (with --bundle) from an export.
 ///
 /// Reads every entry from entry 0 and checks its frame, its bytes, its seq, its link to its
-/// predecessor and its hash, and that the head file agrees with the journal. Needs neither the
-/// index database nor the lock, so it runs beside a writer. Exit 0 with the size, the head
-/// hash and the Merkle root; exit 3 naming the first bad entry. When the index database is
-/// at hand, its stored Merkle tree is checked against the recomputed root too; if it
-/// disagrees, derived data was damaged (not the ledger): it is rebuilt, and you are told.
+/// predecessor and its hash, and that the head file agrees with the journal. Then checks the
+/// journal against the ledger's own evidence: the latest checkpoint it signed (the journal
+/// must extend it: as long, and the same root at its size) and what its index had absorbed.
+/// Then re-derives what queries read and compares: the projection snapshot (folded from the
+/// journal) and the stored Merkle tree. Runs beside a writer.
+///
+/// What it says, and its exit code:
+///   0  ok: the size, the head hash and the Merkle root. Bytes past the acknowledged head
+///      with no evidence they were ever acknowledged are an interrupted write: a notice
+///      (the next writer cuts them off and keeps them in torn-tail-*.bin), still exit 0.
+///   3  the record was altered: a bad frame, link or hash within the acknowledged entries
+///      (named), a head file ahead of the journal or from another chain, or a journal that
+///      is shorter than, or differs from, what the ledger's own checkpoint or index saw.
+///   5  the record verified, but a derived file (named: projection.snapshot, the Merkle
+///      tree in index.sled) disagreed with the journal: it has been rebuilt; run again for 0.
 ///
 /// With --bundle, verifies an export instead, without any ledger: every line is turned back
 /// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
-/// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed
-/// (the export or ledger may be longer: then it extends the checkpoint).
+/// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed;
+/// the entries it covers and those past it (which no signature vouches for) are named, and
+/// with --exact entries past it fail (exit 3). --bundle - reads the export from stdin.
 ///
 /// Examples:
 ///   ccm-ledger verify
 ///   ccm-ledger verify --json        {"entries":N,"head":"<hex>","root":"<hex>"}
-///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub
+///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub --exact
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Verify this export (from `ccm-ledger export`) instead of the ledger
+    /// Verify this export (from `ccm-ledger export`; `-` reads stdin) instead of the ledger
     #[arg(long, value_name = "EXPORT.jsonl")]
     bundle: Option<PathBuf>,
 
@@ -45,6 +60,10 @@ pub struct Args {
     /// The verifier key of the checkpoint (NAME.pub from `keygen`)
     #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
     key: Option<PathBuf>,
+
+    /// Fail (exit 3) if there are entries past the checkpoint, which it does not cover
+    #[arg(long, requires = "checkpoint")]
+    exact: bool,
 }
 
 #[derive(Serialize)]
@@ -54,6 +73,12 @@ struct Answer {
     root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     checkpoint: Option<CheckpointAnswer>,
+    /// Bytes past the acknowledged head, no writer at work, no evidence they were acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<Interrupted>,
+    /// Derived files that disagreed with the journal and were rebuilt (exit 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rebuilt: Vec<Rebuilt>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +87,22 @@ struct CheckpointAnswer {
     size: u64,
     /// How many entries past the checkpoint's size.
     extends_by: u64,
+    /// Entries 0..covered are covered by the checkpoint's signature.
+    covered: u64,
+    /// The entries past it, which no signature vouches for (as `extends_by`).
+    not_covered: u64,
+}
+
+#[derive(Serialize)]
+struct Interrupted {
+    from_entry: u64,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Rebuilt {
+    file: String,
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -95,12 +136,27 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     };
     let mut answer = answer;
     if let Some(checkpoint) = &checkpoint {
-        match check_checkpoint(checkpoint, answer.entries, root_at) {
+        let checked = check_checkpoint(checkpoint, answer.entries, root_at).and_then(|past| {
+            if args.exact && past > 0 {
+                Err(format!(
+                    "{} past the checkpoint of {} at size {}, which does not cover {} (--exact)",
+                    entry_span(checkpoint.size, answer.entries),
+                    checkpoint.origin,
+                    checkpoint.size,
+                    if past == 1 { "it" } else { "them" }
+                ))
+            } else {
+                Ok(past)
+            }
+        });
+        match checked {
             Ok(extends_by) => {
                 answer.checkpoint = Some(CheckpointAnswer {
                     origin: checkpoint.origin.clone(),
                     size: checkpoint.size,
                     extends_by,
+                    covered: checkpoint.size,
+                    not_covered: extends_by,
                 })
             }
             Err(problem) => {
@@ -116,28 +172,68 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             }
         }
     }
+    if let Some(tail) = &answer.interrupted {
+        eprintln!(
+            "notice: interrupted write: {} journal bytes from entry {} on were written but never acknowledged (a write was interrupted before its head file was updated; no evidence says they were acknowledged). They are not part of the ledger; the next writer cuts them off and keeps them beside the journal in torn-tail-*.bin",
+            tail.bytes, tail.from_entry
+        );
+    }
+    let rebuilt = (!answer.rebuilt.is_empty()).then(|| {
+        answer
+            .rebuilt
+            .iter()
+            .map(|r| format!("{} ({})", r.file, r.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
     if ctx.json {
-        return output::json(&answer);
-    }
-    let what = if args.bundle.is_some() {
-        "bundle of "
+        output::json(&answer)?;
     } else {
-        ""
-    };
-    let mut text = format!(
-        "ok: {what}{} entries, every hash and link checked\nhead {}\nroot {}",
-        answer.entries, answer.head, answer.root
-    );
-    if let Some(c) = &answer.checkpoint {
-        text.push_str(&format!(
-            "\nmatches the checkpoint of {} at size {}",
-            c.origin, c.size
-        ));
-        if c.extends_by > 0 {
-            text.push_str(&format!(" and extends it by {} entries", c.extends_by));
+        let what = if args.bundle.is_some() {
+            "bundle of "
+        } else {
+            ""
+        };
+        let mut text = format!(
+            "ok: {what}{}, every hash and link checked\nhead {}\nroot {}",
+            output::count(answer.entries, "entry", "entries"),
+            answer.head,
+            answer.root
+        );
+        if let Some(c) = &answer.checkpoint {
+            text.push_str(&format!(
+                "\nmatches the checkpoint of {} at size {}: {} covered by it",
+                c.origin,
+                c.size,
+                match c.size {
+                    0 => "no entry is".to_owned(),
+                    1 => "entry 0 is".to_owned(),
+                    n => format!("entries 0–{} are", n - 1),
+                }
+            ));
+            if c.extends_by > 0 {
+                text.push_str(&format!(
+                    "\n{} not covered by it: no signature vouches for {them} (--exact refuses {them})",
+                    entry_span(c.size, answer.entries),
+                    them = if c.extends_by == 1 { "it" } else { "them" }
+                ));
+            }
         }
+        output::text(&text)?;
     }
-    output::text(&text)
+    match rebuilt {
+        Some(files) => Err(CliError::DerivedRebuilt(files)),
+        None => Ok(()),
+    }
+}
+
+/// The entries `from..to` as a sentence's subject: "entry 10 is", "entries 10–12 are".
+fn entry_span(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("entry {from} is")
+    } else {
+        format!("entries {from}–{} are", to - 1)
+    }
 }
 
 /// The answer and the root at the checkpoint's size, or the failure in both forms.
@@ -156,45 +252,119 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             e.into(),
         )));
     }
+    let failed = |seq: Option<u64>, error: CliError| {
+        Box::new((
+            Failure {
+                ok: false,
+                seq,
+                line: None,
+                problem: error.to_string(),
+            },
+            error,
+        ))
+    };
+    // The ledger's own evidence: the latest checkpoint it signed.
+    let own = match read_own_checkpoint(&ctx.ledger_dir) {
+        Ok(own) => own,
+        Err(problem) => {
+            eprintln!("note: the ledger's checkpoint file is unreadable ({problem}): the journal was not checked against it");
+            None
+        }
+    };
+    let sizes: Vec<u64> = want
+        .into_iter()
+        .chain(own.as_ref().map(|c| c.size))
+        .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
-    // The Merkle root is hashed there as well, with the root at the checkpoint's size.
-    let rooted =
-        verify_dir_rooted(&ctx.ledger_dir, Decoding::Check, want).map_err(|tampering| {
-            Box::new((
-                Failure {
-                    ok: false,
-                    seq: tampering.seq().map(|s| s.0),
-                    line: None,
-                    problem: tampering.to_string(),
-                },
-                CliError::Tampered(tampering),
-            ))
-        })?;
-    let (verified, root, root_at) = (rooted.verified, rooted.root, rooted.root_at);
-    check_stored_tree(&ctx.ledger_dir, verified.entries, &root);
+    // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
+    let rooted = verify_dir_rooted_at(&ctx.ledger_dir, Decoding::Check, &sizes)
+        .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
+    let entries = rooted.verified.entries;
+    let root_of = |size: u64| {
+        rooted
+            .roots_at
+            .iter()
+            .find(|(at, _)| *at == size)
+            .map(|r| r.1)
+    };
+    if let Some(own) = &own {
+        if let Some(detail) = contradicts_checkpoint(own, entries, root_of(own.size)) {
+            let seq = Some(entries.min(own.size));
+            let path = ctx.ledger_dir.join(crate::ledger::config::CHECKPOINT_FILE);
+            return Err(failed(
+                seq,
+                LedgerError::Contradicted { path, detail }.into(),
+            ));
+        }
+    }
+    // The index's evidence, then what is derived: checked against the journal, rebuilt.
+    let rebuilt = check_derived(ctx, entries, &rooted.root).map_err(|e| {
+        let seq = rooted.unacknowledged.map(|t| t.from_entry);
+        failed(seq, e)
+    })?;
     Ok((
         Answer {
-            entries: verified.entries,
-            head: verified.head.to_hex(),
-            root: root.to_hex(),
+            entries,
+            head: rooted.verified.head.to_hex(),
+            root: rooted.root.to_hex(),
             checkpoint: None,
+            interrupted: rooted.unacknowledged.map(|tail: Tail| Interrupted {
+                from_entry: tail.from_entry,
+                bytes: tail.journal_bytes - tail.acknowledged_bytes,
+            }),
+            rebuilt,
         },
-        root_at,
+        want.and_then(root_of),
     ))
 }
 
-/// The journal is the truth: a stored tree that disagrees is derived-data damage, rebuilt.
-fn check_stored_tree(dir: &Path, entries: u64, root: &TreeHash) {
-    match Ledger::open(dir, Access::Inspect) {
-        Ok(mut ledger) => {
-            // What opening repaired (a rebuilt index), then what checking the tree did.
-            ledger.check_stored_tree(entries, root);
-            for notice in ledger.notices() {
-                eprintln!("note: {notice}");
-            }
+/// Opens the ledger as an inspector: the index's absorbed mark and the ledger's checkpoint
+/// are evidence, and a journal that contradicts them fails (exit 3). Then the derived files
+/// queries read are re-derived from the journal and compared: the stored Merkle tree (its
+/// root against `root`, recomputed by the chain's pass) and the projection snapshot (against
+/// a fold of the journal). One that disagrees is rebuilt and named.
+fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Rebuilt>, CliError> {
+    let mut ledger = match Ledger::open(&ctx.ledger_dir, Access::Inspect) {
+        Ok(ledger) => ledger,
+        Err(e @ LedgerError::Contradicted { .. }) => return Err(e.into()),
+        Err(e) => {
+            eprintln!("note: the derived files were not checked: {e}");
+            return Ok(Vec::new());
         }
-        Err(e) => eprintln!("note: the stored Merkle tree was not checked: {e}"),
+    };
+    let mut rebuilt = Vec::new();
+    let tree = ledger.check_stored_tree(entries, root);
+    if tree == TreeCheck::Rebuilt || ledger.tree_rebuilt() {
+        rebuilt.push(Rebuilt {
+            file: "index.sled".into(),
+            detail: "its Merkle tree had another root than the journal's".into(),
+        });
     }
+    // Only at the size verified: a writer may have appended since.
+    if ledger.head().entries == entries {
+        if let SnapshotCheck::Rebuilt { entries, sections } = moment::check_snapshot(&ledger)? {
+            let shown: Vec<&str> = sections.iter().take(5).map(String::as_str).collect();
+            let more = sections.len().saturating_sub(shown.len());
+            rebuilt.push(Rebuilt {
+                file: crate::ledger::snapshot::SNAPSHOT_FILE.into(),
+                detail: format!(
+                    "its sections {}{} are not what the journal's first {entries} entries give",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            });
+        }
+    }
+    for notice in ledger.notices() {
+        if !notice.contains("Merkle tree disagreed") {
+            eprintln!("note: {notice}");
+        }
+    }
+    Ok(rebuilt)
 }
 
 fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
@@ -210,19 +380,24 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
             CliError::NotVerified(problem),
         ))
     };
-    let file = File::open(bundle).map_err(|e| {
-        let problem = format!("{name}: cannot read: {e}");
-        Box::new((
-            Failure {
-                ok: false,
-                seq: None,
-                line: None,
-                problem: problem.clone(),
-            },
-            CliError::input(problem),
-        ))
-    })?;
-    let lines = jsonl::read_lines(BufReader::new(file)).map_err(|errors| {
+    let parsed = if name == "-" {
+        jsonl::read_lines(std::io::stdin().lock())
+    } else {
+        let file = File::open(bundle).map_err(|e| {
+            let problem = format!("{name}: cannot read: {e}");
+            Box::new((
+                Failure {
+                    ok: false,
+                    seq: None,
+                    line: None,
+                    problem: problem.clone(),
+                },
+                CliError::input(problem),
+            ))
+        })?;
+        jsonl::read_lines(BufReader::new(file))
+    };
+    let lines = parsed.map_err(|errors| {
         let first = &errors[0];
         fail(
             None,
@@ -246,6 +421,8 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
             head: verified.head.to_hex(),
             root: verified.root.to_hex(),
             checkpoint: None,
+            interrupted: None,
+            rebuilt: Vec::new(),
         },
         verified.root_at.map(|(_, root)| root),
     ))

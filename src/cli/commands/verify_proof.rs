@@ -93,8 +93,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 problem: None,
             };
             let said = format!(
-                "ok: entry {} (hash {}) is in {} of {} entries",
-                p.seq, p.entry_hash, checkpoint.origin, checkpoint.size
+                "ok: entry {} (hash {}) is in {} of {}",
+                p.seq,
+                p.entry_hash,
+                checkpoint.origin,
+                output::count(checkpoint.size, "entry", "entries")
             );
             (answer, outcome.map(|()| said))
         }
@@ -116,8 +119,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 problem: None,
             };
             let said = format!(
-                "ok: {} of {} entries only appended to its {} entries of the older checkpoint",
-                checkpoint.origin, checkpoint.size, old.size
+                "ok: {} of {} only appended to its {} of the older checkpoint",
+                checkpoint.origin,
+                output::count(checkpoint.size, "entry", "entries"),
+                output::count(old.size, "entry", "entries")
             );
             (answer, outcome.map(|()| said))
         }

@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         vec![
             seat,
             h.state.to_string(),
-            h.name.clone().unwrap_or_default(),
+            super::committee::with_person(h.name.clone().unwrap_or_default(), h.person.as_deref()),
             h.start.to_string(),
             h.end.to_string(),
             h.decision.meeting.to_string(),

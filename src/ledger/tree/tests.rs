@@ -173,7 +173,7 @@ fn aligned_subtrees_pushed_whole_give_the_root_of_their_leaves_at_every_size_and
             let mut subtrees = Vec::new();
             for (i, entries) in hashes[..n].chunks(chunk).enumerate() {
                 subtrees.clear();
-                super::aligned_subtrees((i * chunk) as u64, entries, Some(cut), &mut subtrees);
+                super::aligned_subtrees((i * chunk) as u64, entries, &[cut], &mut subtrees);
                 for &(level, hash) in &subtrees {
                     whole.push_subtree(level, hash);
                     if whole.size() == cut {
