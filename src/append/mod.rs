@@ -21,9 +21,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::domain::jsonl::{self, Line};
-use crate::domain::{Date, Seq};
+use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::{
-    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder,
+    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
 };
 use crate::projection::{Projection, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
@@ -132,8 +132,7 @@ pub struct Draft<'l> {
     events: usize,
     /// The line each entry comes from.
     lines: DraftLines,
-    /// How many of the ledger's notices were there when the draft was made: told by whoever
-    /// opened it, so a commit passes on only those after them.
+    /// How many of the ledger's notices were there before the draft (told on opening).
     told: usize,
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
@@ -363,10 +362,11 @@ struct Piece {
 /// What the claims check needs of a line once its draft has moved into an entry.
 struct Claim {
     number: usize,
-    /// The line gives its own record time (an export's line), rather than taking the clock's.
-    recorded_at_given: bool,
     seq: Option<Seq>,
     hash: Option<String>,
+    /// Whether the line carries its own record time (as `export` writes it), rather than
+    /// taking the recorder's.
+    own_time: bool,
 }
 
 /// Where the prepared frames go: past the head of a ledger held for writing, nowhere for a
@@ -390,10 +390,11 @@ fn draft_pieces<'l>(
     recorder: &Recorder,
     judgement: &Judgement,
 ) -> Result<Draft<'l>, LedgerError> {
-    // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
-    // the seq and record time of the entry the next one follows.
-    let mut last_recorded: Option<(Seq, crate::domain::Timestamp)> = None;
+    // What opening the ledger said has been told; only what the append adds is new.
     let mut told = 0;
+    // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
+    // the seq and record time of the entry the draft follows.
+    let mut last_recorded = None;
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
             Projection::default(),
@@ -402,11 +403,12 @@ fn draft_pieces<'l>(
         Onto::Ledger { ledger, entries } => {
             told = ledger.notices().len();
             let head = ledger.head();
-            let upto = entries.unwrap_or(head.entries).min(head.entries);
-            if let Some(last) = upto.checked_sub(1) {
-                let stored = ledger.entries(last, upto)?.next().transpose()?;
+            if head.entries > 0 {
+                let last = head.entries - 1;
+                let stored = ledger.entries(last, last + 1)?.next().transpose()?;
                 last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
             }
+            let upto = entries.unwrap_or(head.entries).min(head.entries);
             let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
             let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
             let sink = if upto < head.entries {
@@ -446,9 +448,9 @@ fn draft_pieces<'l>(
             numbers.push(number);
             claims.push(Claim {
                 number,
-                recorded_at_given: line.draft.recorded_at.is_some(),
                 seq: line.claimed_seq,
                 hash: line.claimed_hash,
+                own_time: line.draft.recorded_at.is_some(),
             });
             drafts.push(line.draft);
         }
@@ -458,13 +460,14 @@ fn draft_pieces<'l>(
             Sink::Nowhere => continue,
         };
         let prepared = prepare_owned(follows, drafts, recorder);
-        // A draft to look at is asked about its events, not about the clock of whoever looks
-        // (`CCM_LEDGER_NOW` may well be before the head): only the record times its lines
-        // give are checked. A draft for writing checks every one.
+        // A draft to look at is recorded, if ever, when it is committed: only the record
+        // times its lines carry are judged.
         let looking = matches!(sink, Sink::Discard(_));
-        if let Err(refusal) =
-            check_record_time(source, &claims, &prepared, looking, &mut last_recorded)
-        {
+        let judged = claims
+            .iter()
+            .zip(&prepared.entries)
+            .filter(|(c, _)| !looking || c.own_time);
+        if let Err(refusal) = check_record_time(source, judged, &mut last_recorded) {
             refused = Some(refusal);
             continue;
         }
@@ -575,28 +578,33 @@ fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> R
 
 /// Refuses an entry recorded before the entry it follows (`last`: that entry's seq and record
 /// time, updated as the entries pass): a backdated record time would make `--known-at` show
-/// a belief the ledger never held at that time. `looking`: only the times the lines give.
-fn check_record_time(
+/// a belief the ledger never held at that time. `record`'s one event has no line to name.
+fn check_record_time<'a>(
     source: &str,
-    claims: &[Claim],
-    prepared: &Prepared,
-    looking: bool,
-    last: &mut Option<(Seq, crate::domain::Timestamp)>,
+    entries: impl Iterator<Item = (&'a Claim, &'a StoredEntry)>,
+    last: &mut Option<(Seq, Timestamp)>,
 ) -> Result<(), Refusal> {
-    for (claim, stored) in claims.iter().zip(&prepared.entries) {
+    for (claim, stored) in entries {
         let at = stored.entry.recorded_at;
-        if looking && !claim.recorded_at_given {
-            continue;
-        }
         if let Some((seq, before)) = *last {
             if at < before {
-                return Err(Refusal {
-                    source: source.to_owned(),
-                    line: Some(claim.number),
-                    field: Some("recorded_at".into()),
-                    reason: format!(
-                        "{at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
-                    ),
+                let reason = format!(
+                    "{at} is before {before}, the record time of entry {seq} (the head): record time never goes backwards"
+                );
+                return Err(if source == "record" {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: None,
+                        field: None,
+                        reason: format!("the record time: {reason}"),
+                    }
+                } else {
+                    Refusal {
+                        source: source.to_owned(),
+                        line: Some(claim.number),
+                        field: Some("recorded_at".into()),
+                        reason,
+                    }
                 });
             }
         }

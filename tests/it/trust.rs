@@ -524,3 +524,41 @@ fn verify_bundle_reads_the_export_from_stdin() {
         run.stdout
     );
 }
+
+#[test]
+fn a_proof_with_its_entry_shows_what_the_entry_says_and_an_altered_line_fails() {
+    let env = signed();
+    let checkpoint = env.dir.path().join("cp");
+    std::fs::copy(env.ledger().join("checkpoint"), &checkpoint).unwrap();
+    let key = env.dir.path().join("isu.pub");
+    for seq in ["0", "4"] {
+        let proof = env
+            .run(&["prove", "--seq", seq, "--with-entry"])
+            .ok()
+            .stdout;
+        assert_eq!(proof.lines().count(), 2, "{proof}");
+        let check = |text: &str| {
+            let file = env.file("entry.proof", text);
+            env.run(&[
+                "verify-proof",
+                "--proof",
+                file.to_str().unwrap(),
+                "--checkpoint",
+                checkpoint.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ])
+        };
+        let run = check(&proof).ok();
+        assert!(
+            run.stdout.contains(&format!("entry {seq} says: ")),
+            "{}",
+            run.stdout
+        );
+        if seq == "4" {
+            assert!(run.stdout.contains("2MSP held"), "{}", run.stdout);
+            let run = check(&proof.replace("Beirut", "Beirun")).fails_with(3);
+            assert!(run.stderr.contains("altered"), "{}", run.stderr);
+        }
+    }
+}

@@ -8,9 +8,12 @@ use crate::merkle::Proof;
 /// proves that the ledger of S1 entries is a prefix of the ledger of S2 entries (default: all):
 /// nothing in the first S1 entries changed since. The proof is one line of JSON
 /// (docs/FORMAT.md); check it with `verify-proof` against signed checkpoints of those sizes.
+/// With --with-entry, a second line carries entry N itself (its export line, and the hash of
+/// the entry before it), so whoever checks the proof also sees, and checks, what entry N says.
 ///
 /// Examples:
 ///   ccm-ledger prove --seq 42 > entry42.proof
+///   ccm-ledger prove --seq 42 --with-entry > entry42.proof
 ///   ccm-ledger prove --seq 42 --size 100
 ///   ccm-ledger prove --from 150 > since-last-year.proof
 #[derive(Debug, clap::Args)]
@@ -32,6 +35,10 @@ pub struct Args {
     /// The newer size of a consistency proof [default: the head]
     #[arg(long, value_name = "S2", requires = "from")]
     to: Option<u64>,
+
+    /// Add entry N itself (its export line) as a second line, for `verify-proof` to check
+    #[arg(long, requires = "seq")]
+    with_entry: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -51,7 +58,27 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 size as i128 - 1
             )));
         }
-        Proof::Inclusion(ledger.prove_inclusion(seq, size)?)
+        let proof = Proof::Inclusion(ledger.prove_inclusion(seq, size)?);
+        if args.with_entry {
+            let mut read = ledger.entries(seq.saturating_sub(1), seq + 1)?;
+            let prev = match seq {
+                0 => crate::ledger::EntryHash::GENESIS,
+                _ => match read.next().transpose()? {
+                    Some(before) => before.hash,
+                    None => return Err(CliError::Usage(format!("--seq {seq}: no such entry"))),
+                },
+            };
+            let stored = read
+                .next()
+                .transpose()?
+                .ok_or_else(|| CliError::Usage(format!("--seq {seq}: no such entry")))?;
+            let entry = serde_json::json!({
+                "prev_hash": prev.to_hex(),
+                "entry": super::export::export_line(&stored),
+            });
+            return output::text(&format!("{}\n{entry}", proof.to_json()));
+        }
+        proof
     } else {
         let from = args.from.expect("clap requires --seq or --from");
         let to = args.to.unwrap_or(entries);

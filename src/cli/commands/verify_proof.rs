@@ -11,7 +11,10 @@ use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey
 /// that hash is in the ledger the checkpoint signed. A consistency proof (from `prove --from`)
 /// is checked between --old-checkpoint and --checkpoint: the newer ledger only appended to
 /// the older one, nothing in it was rewritten. Each checkpoint must be signed by --key and be
-/// of the proof's size. Needs no ledger. Exit 0 when the proof holds, 3 when it does not.
+/// of the proof's size. An inclusion proof made with `prove --with-entry` carries the entry's
+/// export line too: it must hash, after the hash of the entry before it, to the entry hash the
+/// proof proves, and what the entry says is printed. Needs no ledger. Exit 0 when the proof
+/// holds, 3 when it does not.
 ///
 /// Examples:
 ///   ccm-ledger verify-proof --proof entry42.proof --checkpoint today.checkpoint --key isu.pub
@@ -71,8 +74,10 @@ pub fn read_checkpoint(path: &Path, key: &VerifierKey) -> Result<Checkpoint, Cli
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let key = read_verifier_key(&args.key)?;
     let text = read_text(&args.proof, "--proof")?;
-    let proof = Proof::parse(text.trim_end())
+    let mut lines = text.trim_end().splitn(2, '\n');
+    let proof = Proof::parse(lines.next().unwrap_or_default())
         .map_err(|e| CliError::input(format!("--proof {}: {e}", args.proof.display())))?;
+    let with_entry = lines.next();
     let checkpoint = read_checkpoint(&args.checkpoint, &key)?;
     let (answer, outcome) = match &proof {
         Proof::Inclusion(p) => {
@@ -82,7 +87,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                         .into(),
                 ));
             }
-            let outcome = checkpoint.verify_inclusion(p);
+            let mut outcome = checkpoint
+                .verify_inclusion(p)
+                .map_err(|e| format!("entry {} is not proved in the checkpoint: {e}", p.seq));
+            let mut says = None;
+            if let (Ok(()), Some(line)) = (&outcome, with_entry) {
+                match check_entry_line(line, p) {
+                    Ok(summary) => says = Some(summary),
+                    Err(problem) => outcome = Err(problem),
+                }
+            }
             let answer = Answer {
                 ok: outcome.is_ok(),
                 kind: "inclusion",
@@ -92,13 +106,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 from: None,
                 problem: None,
             };
-            let said = format!(
+            let mut said = format!(
                 "ok: entry {} (hash {}) is in {} of {}",
                 p.seq,
                 p.entry_hash,
                 checkpoint.origin,
                 output::count(checkpoint.size, "entry", "entries")
             );
+            if let Some(says) = says {
+                said.push_str(&format!("\nentry {} says: {says}", p.seq));
+            }
             (answer, outcome.map(|()| said))
         }
         Proof::Consistency(p) => {
@@ -108,7 +125,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 ));
             };
             let old = read_checkpoint(old, &key)?;
-            let outcome = old.verify_consistency(&checkpoint, p);
+            let outcome = old.verify_consistency(&checkpoint, p).map_err(|e| match e {
+                ProofError::SizeMismatch { .. } | ProofError::OriginMismatch { .. } => {
+                    format!("the proof is not one between these two checkpoints: {e}")
+                }
+                _ => format!(
+                    "the newer checkpoint does not extend the older one (history was rewritten, or the proof is wrong): {e}"
+                ),
+            });
             let answer = Answer {
                 ok: outcome.is_ok(),
                 kind: "consistency",
@@ -136,17 +160,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             }
         }
         Err(problem) => {
-            let problem = match &proof {
-                Proof::Inclusion(p) => format!("entry {} is not proved in the checkpoint: {problem}", p.seq),
-                Proof::Consistency(_) => match problem {
-                    ProofError::SizeMismatch { .. } | ProofError::OriginMismatch { .. } => {
-                        format!("the proof is not one between these two checkpoints: {problem}")
-                    }
-                    _ => format!(
-                        "the newer checkpoint does not extend the older one (history was rewritten, or the proof is wrong): {problem}"
-                    ),
-                },
-            };
             if ctx.json {
                 output::json(&Answer {
                     ok: false,
@@ -157,4 +170,47 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             Err(CliError::NotVerified(problem))
         }
     }
+}
+
+/// Checks the second line of a proof made with `prove --with-entry`: the entry's export line
+/// and the hash of the entry before it. The entry is rebuilt from the line (the bytes the
+/// ledger hashed) and must hash to the proved entry hash. Gives what the entry says.
+fn check_entry_line(line: &str, proof: &crate::merkle::InclusionProof) -> Result<String, String> {
+    let bad = |why: String| format!("the entry line given with the proof: {why}");
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let prev = value["prev_hash"]
+        .as_str()
+        .and_then(crate::ledger::EntryHash::from_hex)
+        .ok_or_else(|| bad("no prev_hash of 64 hex digits".into()))?;
+    let entry = value
+        .get("entry")
+        .ok_or_else(|| bad("no entry".into()))?
+        .to_string();
+    let parsed = crate::domain::jsonl::parse_line(&entry).map_err(|e| bad(e.to_string()))?;
+    if parsed.claimed_seq != Some(crate::domain::Seq(proof.seq)) {
+        return Err(bad(format!("it is not entry {}", proof.seq)));
+    }
+    let draft = parsed.draft;
+    let (Some(at), Some(by)) = (draft.recorded_at, draft.recorded_by.clone()) else {
+        return Err(bad("recorded_at and recorded_by are needed".into()));
+    };
+    let head = crate::ledger::Head {
+        entries: proof.seq,
+        bytes: 0,
+        hash: prev,
+        last_frame: 0,
+    };
+    let recorder = crate::ledger::Recorder { by, at: Some(at) };
+    let summary = draft.event.to_string();
+    let computed = crate::ledger::prepare(head, &[draft], &recorder)
+        .head()
+        .hash;
+    if computed != proof.entry_hash {
+        return Err(bad(format!(
+            "it hashes to {computed}, not to the proved entry's hash {} (the line was altered)",
+            proof.entry_hash
+        )));
+    }
+    Ok(summary)
 }
