@@ -19,10 +19,12 @@ use crate::projection::{Fingerprint, Projection, Unsettled};
 pub enum Refusal {
     #[error("this exact event is already recorded, as entry {seq}")]
     Duplicate { seq: Seq },
-    #[error("unknown State {state}: record its state_joined first")]
+    #[error("unknown State {state}{}: record its state_joined first", did_you_mean(.near))]
     UnknownState {
         field: &'static str,
         state: StateCode,
+        /// The near matches recorded (codes), as a query would suggest them.
+        near: Vec<String>,
     },
     #[error("unknown institution {institution}: record its institution_registered first")]
     UnknownInstitution {
@@ -34,8 +36,13 @@ pub enum Refusal {
         field: &'static str,
         meeting: MeetingId,
     },
-    #[error("unknown body {body}: record its body_established first")]
-    UnknownBody { field: &'static str, body: BodyId },
+    #[error("unknown body {body}{}: record its body_established first", did_you_mean(.near))]
+    UnknownBody {
+        field: &'static str,
+        body: BodyId,
+        /// The near matches recorded (ids), as a query would suggest them.
+        near: Vec<String>,
+    },
     #[error("no entry {seq} to correct: the ledger has {entries} entries")]
     UnknownSeq {
         field: &'static str,
@@ -482,6 +489,7 @@ fn state(p: &Projection, field: &'static str, code: &StateCode) -> Result<(), Re
         None => Err(Refusal::UnknownState {
             field,
             state: code.clone(),
+            near: near_matches(p.resolve_state(code.as_str()).err()),
         }),
     }
 }
@@ -504,7 +512,24 @@ fn body<'p>(
     p.body(id).ok_or_else(|| Refusal::UnknownBody {
         field,
         body: id.clone(),
+        near: near_matches(p.resolve_body(id.as_str()).err()),
     })
+}
+
+/// The ids a query for an unknown name would suggest (a typo's likely intent).
+fn near_matches(unknown: Option<crate::projection::Unknown>) -> Vec<String> {
+    unknown
+        .map(|u| u.suggestions.into_iter().map(|s| s.id).collect())
+        .unwrap_or_default()
+}
+
+/// "; did you mean wg-universalization?" (or nothing, when nothing is near).
+fn did_you_mean(near: &[String]) -> String {
+    match near {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one}?)"),
+        [first @ .., last] => format!(" (did you mean {} or {last}?)", first.join(", ")),
+    }
 }
 
 fn institution<'p>(

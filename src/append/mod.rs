@@ -312,11 +312,12 @@ pub fn draft_reader<'l>(
                     break;
                 }
             }
-            reader.into_errors()
+            let more = reader.more_errors();
+            (reader.into_errors(), more)
         });
         let bad_lines = || {
-            let errors = parser.join().expect("the parser does not panic");
-            errors
+            let (errors, more) = parser.join().expect("the parser does not panic");
+            let mut refusals: Vec<Refusal> = errors
                 .into_iter()
                 .map(|e| Refusal {
                     source: source.to_owned(),
@@ -324,7 +325,21 @@ pub fn draft_reader<'l>(
                     field: e.problem.field,
                     reason: e.problem.reason,
                 })
-                .collect()
+                .collect();
+            // Past the first few, bad lines are counted, not kept: say how many more.
+            if more > 0 {
+                refusals.push(Refusal {
+                    source: source.to_owned(),
+                    line: None,
+                    field: None,
+                    reason: format!(
+                        "and {more} more bad {} (only the first {} are shown)",
+                        if more == 1 { "line" } else { "lines" },
+                        jsonl::MAX_REPORTED_ERRORS
+                    ),
+                });
+            }
+            refusals
         };
         draft_pieces(onto, source, receive, bad_lines, recorder, judgement)
     })

@@ -11,6 +11,8 @@ pub struct Context {
     pub ledger_dir: PathBuf,
     pub json: bool,
     pub recorder: Recorder,
+    /// Long outputs may go through `$PAGER` (not `--no-pager`).
+    pub pager: bool,
 }
 
 impl Context {
@@ -23,16 +25,20 @@ impl Context {
                     .map_err(|e| CliError::Usage(format!("--recorded-at / CCM_LEDGER_NOW: {e}")))
             })
             .transpose()?;
+        // Who records: as asked, else the login name (USER, else the system's account of the
+        // running user: cron and containers often set no USER), "unknown" only if nothing says.
         let by = cli
             .recorded_by
             .clone()
-            .or_else(|| std::env::var("USER").ok())
             .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("USER").ok().filter(|s| !s.trim().is_empty()))
+            .or_else(|| whoami::username().ok().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| "unknown".into());
         Ok(Context {
             ledger_dir: cli.ledger.clone().unwrap_or_else(default_ledger_dir),
             json: cli.json,
             recorder: Recorder { by, at },
+            pager: !cli.no_pager,
         })
     }
 

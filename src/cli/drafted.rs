@@ -146,7 +146,7 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
     };
     eprint!(
         "{}",
-        super::commands::check::render(&findings, &cited, false)
+        super::commands::check::render_to(&findings, &cited, false, super::style::Stream::Stderr)
     );
     Some(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",

@@ -64,8 +64,9 @@ impl CliError {
         }
     }
 
-    /// Prints the error for a person, with a hint where one helps.
-    pub fn report(&self) {
+    /// Prints the error for a person, with a hint where one helps. `appends`: the command
+    /// could have changed the ledger, so that it changed nothing is worth saying.
+    pub fn report(&self, appends: bool) {
         if let CliError::DerivedRebuilt(_) = self {
             // Not a failure of the command: what it found, and repaired.
             eprintln!("warning: {self}");
@@ -80,7 +81,7 @@ impl CliError {
             CliError::Ledger(LedgerError::NotALedger(_)) => {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
-            CliError::Input(_) => Some("nothing was changed in the ledger"),
+            CliError::Input(_) if appends => Some("nothing was changed in the ledger"),
             CliError::Ledger(LedgerError::Contradicted { .. }) => Some(
                 "nothing was appended or signed; restore the journal and the head file from a copy you trust, or, if this journal is the one to keep, move the evidence named above aside (keep it)",
             ),

@@ -6,6 +6,9 @@ mod drafted;
 mod error;
 mod moment;
 mod output;
+mod pager;
+mod progress;
+mod style;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -29,7 +32,9 @@ Exit codes:
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given
   CCM_LEDGER_NOW       pin the record time of new entries (RFC 3339), for reproducible ledgers
-  CCM_LEDGER_RECORDER  who records new entries (default: $USER)
+  CCM_LEDGER_RECORDER  who records new entries (default: $USER, else the login name)
+  NO_COLOR             if set (not empty), no colour unless --color always
+  PAGER                the pager for log and history on a terminal (default: less -FRX)
 
 Get started:
   ccm-ledger demo                       build the CCM fixture ledger and tour it
@@ -59,7 +64,7 @@ pub struct Cli {
     )]
     pub recorded_at: Option<String>,
 
-    /// Who records new entries [default: $USER]
+    /// Who records new entries [default: $USER, else the login name]
     #[arg(
         long,
         global = true,
@@ -68,6 +73,14 @@ pub struct Cli {
         hide_short_help = true
     )]
     pub recorded_by: Option<String>,
+
+    /// When to colour tables and findings
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: style::ColorWhen,
+
+    /// Print long outputs (log, history) straight to the terminal, without $PAGER
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -96,6 +109,18 @@ pub enum Command {
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
     Completions(commands::completions::Args),
+    Man(commands::man::Args),
+}
+
+impl Command {
+    /// Whether the command can append to the ledger (or create one): only then is "nothing
+    /// was changed in the ledger" news to the person reading the error.
+    pub fn appends(&self) -> bool {
+        matches!(
+            self,
+            Command::Demo(_) | Command::Init(_) | Command::Import(_) | Command::Record(_)
+        )
+    }
 }
 
 /// Parses `args`, runs the command, and maps the outcome to an exit code; what `main` calls.
@@ -108,11 +133,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = impl Into<OsString> + Clone
             return ExitCode::from(code);
         }
     };
+    let appends = cli.command.appends();
+    style::set(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
-            e.report();
+            e.report(appends);
             ExitCode::from(e.exit_code())
         }
     }
@@ -133,6 +160,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Log(args) => commands::log::run(&ctx, args),
         Command::Demo(args) => commands::demo::run_demo(&ctx, args),
         Command::Completions(args) => commands::completions::run(args),
+        Command::Man(args) => commands::man::run(args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Keygen(args) => commands::keygen::run(&ctx, args),
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),

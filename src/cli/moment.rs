@@ -161,12 +161,17 @@ pub fn json(value: &impl serde::Serialize, proposal: Option<&Proposal>) -> Resul
     }
 }
 
-/// Prints a view's text, headed by the proposal's line if there is one.
-pub fn text(text: &str, proposal: Option<&Proposal>) -> Result<(), CliError> {
+/// A view's text, headed by the proposal's lines if there is one.
+pub fn headed(text: &str, proposal: Option<&Proposal>) -> String {
     match proposal {
-        None => super::output::text(text),
-        Some(p) => super::output::text(&format!("{}{text}", p.header())),
+        None => text.to_owned(),
+        Some(p) => format!("{}{text}", p.header()),
     }
+}
+
+/// Prints a view's text, headed by the proposal's lines if there is one.
+pub fn text(text: &str, proposal: Option<&Proposal>) -> Result<(), CliError> {
+    super::output::text(&headed(text, proposal))
 }
 
 /// The projection a view answers from: the ledger's first `known.entries` entries, and with
@@ -269,9 +274,22 @@ pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError
             "--known-at: expected a seq, a date or an RFC 3339 time: {e}"
         ))
     })?;
-    Ok(KnownAt {
-        entries: ledger.entries_known_at(at)?,
-    })
+    let entries = ledger.entries_known_at(at)?;
+    if entries == 0 && head > 0 {
+        // An empty answer would read as "no such body"; the question was asked of a moment
+        // before the record began, and that is what the person needs to hear.
+        let first = ledger
+            .entries(0, 1)?
+            .next()
+            .transpose()?
+            .map(|stored| stored.entry.recorded_at.to_string())
+            .unwrap_or_default();
+        return Err(CliError::Usage(format!(
+            "--known-at {text}: the ledger held no entries then; its first entry was recorded \
+             at {first}"
+        )));
+    }
+    Ok(KnownAt { entries })
 }
 
 /// The projection of the ledger's first `known.entries` entries, to answer a question: from

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::style::{self, Stream};
 use super::CliError;
 
 /// Prints `value` as pretty JSON on stdout.
@@ -28,6 +29,8 @@ pub fn text(text: &str) -> Result<(), CliError> {
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// A row's colour (an error finding, a vacant seat), applied after it is laid out.
+    styles: Vec<Option<anstyle::Style>>,
 }
 
 impl Table {
@@ -35,16 +38,29 @@ impl Table {
         Table {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
             rows: Vec::new(),
+            styles: Vec::new(),
         }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
+        self.styles.push(None);
+    }
+
+    /// A row shown in `style` where colour is on.
+    pub fn row_styled(&mut self, cells: Vec<String>, style: anstyle::Style) {
+        self.rows.push(cells);
+        self.styles.push(Some(style));
     }
 
     /// The table with every column as wide as its widest cell. On a terminal, the widest
     /// column is shortened (with "…") so that lines fit its width.
     pub fn render(&self) -> String {
+        self.render_to(Stream::Stdout)
+    }
+
+    /// As [`Table::render`], coloured as `stream` allows.
+    pub fn render_to(&self, stream: Stream) -> String {
         use std::io::IsTerminal;
         let forced = FIT_WIDTH.load(std::sync::atomic::Ordering::Relaxed);
         let width = if forced > 0 {
@@ -55,11 +71,12 @@ impl Table {
                 .then(terminal_width)
                 .flatten()
         };
-        self.render_within(width)
+        self.render_coloured(width, stream)
     }
 
-    /// The table, shortening the widest columns' cells so lines fit `width` characters.
-    pub fn render_within(&self, width: Option<usize>) -> String {
+    /// The table, shortening the widest columns' cells so lines fit `width` characters,
+    /// coloured as `stream` allows.
+    fn render_coloured(&self, width: Option<usize>, stream: Stream) -> String {
         let columns = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
@@ -91,7 +108,7 @@ impl Table {
             }
         };
         let mut out = String::new();
-        let mut line = |cells: &[String]| {
+        let mut line = |cells: &[String], colour: Option<anstyle::Style>| {
             let mut s = String::new();
             for (i, cell) in cells.iter().enumerate().take(columns) {
                 let cell = clip(cell, widths[i]);
@@ -100,7 +117,11 @@ impl Table {
                     s.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
                 }
             }
-            out.push_str(s.trim_end());
+            // Coloured once laid out, so the escape codes never count as width.
+            match colour {
+                Some(c) => out.push_str(&style::paint(s.trim_end(), c, stream)),
+                None => out.push_str(s.trim_end()),
+            }
             out.push('\n');
         };
         line(
@@ -109,9 +130,10 @@ impl Table {
                 .iter()
                 .map(|h| h.to_uppercase())
                 .collect::<Vec<_>>(),
+            Some(style::HEADER),
         );
-        for row in &self.rows {
-            line(row);
+        for (row, colour) in self.rows.iter().zip(&self.styles) {
+            line(row, *colour);
         }
         out
     }
@@ -173,5 +195,5 @@ pub fn terminal_width() -> Option<usize> {
 
 /// `n` and the word for it: "1 entry", "2 entries", "0 entries".
 pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    crate::domain::counted(n, one, many)
 }

@@ -425,8 +425,11 @@ impl fmt::Display for Event {
             Event::MeetingHeld(e) => write!(f, "{} held {} to {}", e.meeting, e.start, e.end),
             Event::BodyEstablished(e) => write!(
                 f,
-                "{} established ({} seats, {}-year terms) by {}",
-                e.body, e.seats, e.term_years, e.decision.meeting
+                "{} established ({}, {}-year terms) by {}",
+                e.body,
+                super::counted(e.seats, "seat", "seats"),
+                e.term_years,
+                e.decision.meeting
             ),
             Event::CoordinatorElected(e) => {
                 write!(f, "{}", e.state)?;

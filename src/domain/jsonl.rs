@@ -59,7 +59,7 @@ pub struct Line {
 /// The most events one import takes (a guard against a runaway file; a 10^6-event ledger
 /// imports in one go).
 pub const MAX_EVENTS: usize = 10_000_000;
-/// How many bad lines an import reports before it stops reading.
+/// How many bad lines an import reports; past them, bad lines are only counted.
 pub const MAX_REPORTED_ERRORS: usize = 20;
 
 /// A bad line: its number (from 1) and what is wrong with it.
@@ -92,9 +92,10 @@ pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<(usize, Line)>, V
 }
 
 /// A JSON Lines input read a chunk of lines at a time, so an import holds one chunk of parsed
-/// lines, not the whole file. Bad lines are kept aside (up to [`MAX_REPORTED_ERRORS`]; reading
-/// stops there) and the good lines around them are still handed out: the caller decides
-/// what a bad line means for the lines it already has. The same lines and errors as
+/// lines, not the whole file. Bad lines are kept aside (up to [`MAX_REPORTED_ERRORS`]; past
+/// them, only counted, so that the person can be told how many more there are) and the good
+/// lines around them are still handed out: the caller decides what a bad line means for the
+/// lines it already has. The same lines and errors as
 /// [`read_lines`], which is this read to the end.
 pub struct LineReader<R> {
     reader: R,
@@ -103,6 +104,8 @@ pub struct LineReader<R> {
     number: usize,
     events: usize,
     errors: Vec<LineError>,
+    /// Bad lines past the first [`MAX_REPORTED_ERRORS`]: counted, not kept.
+    more_errors: usize,
     done: bool,
 }
 
@@ -114,6 +117,7 @@ impl<R: std::io::BufRead> LineReader<R> {
             number: 0,
             events: 0,
             errors: Vec::new(),
+            more_errors: 0,
             done: false,
         }
     }
@@ -125,6 +129,20 @@ impl<R: std::io::BufRead> LineReader<R> {
 
     pub fn into_errors(self) -> Vec<LineError> {
         self.errors
+    }
+
+    /// How many bad lines were found past the ones kept (past [`MAX_REPORTED_ERRORS`]).
+    pub fn more_errors(&self) -> usize {
+        self.more_errors
+    }
+
+    /// Keeps a bad line, or only counts it once enough are kept.
+    fn keep(&mut self, error: LineError) {
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(error);
+        } else {
+            self.more_errors += 1;
+        }
     }
 
     /// The next good lines, at most `max` of them; empty at the end of the input (or once
@@ -165,12 +183,12 @@ impl<R: std::io::BufRead> LineReader<R> {
         };
         let mut good = None;
         if too_long {
-            self.errors.push(fail(format!(
+            self.keep(fail(format!(
                 "longer than the limit of {MAX_LINE_BYTES} bytes"
             )));
         } else {
             match std::str::from_utf8(&self.buf) {
-                Err(e) => self.errors.push(fail(format!(
+                Err(e) => self.keep(fail(format!(
                     "not UTF-8 text (invalid byte at column {})",
                     e.valid_up_to() + 1
                 ))),
@@ -180,15 +198,12 @@ impl<R: std::io::BufRead> LineReader<R> {
                         self.events += 1;
                         good = Some((number, line));
                     }
-                    Err(problem) => self.errors.push(LineError {
+                    Err(problem) => self.keep(LineError {
                         line: number,
                         problem,
                     }),
                 },
             }
-        }
-        if self.errors.len() >= MAX_REPORTED_ERRORS {
-            self.done = true;
         }
         if self.events > MAX_EVENTS {
             self.errors.push(fail(format!(
@@ -238,6 +253,14 @@ fn read_bounded_line(
 
 /// Parses one line of the interchange format.
 pub fn parse_line(text: &str) -> Result<Line, FieldError> {
+    // Editors on some systems start a UTF-8 file with U+FEFF; JSON does not allow it, and
+    // "expected value at column 1" would not tell the person what to fix.
+    if text.starts_with('\u{feff}') {
+        return Err(FieldError::whole(
+            "the line starts with a byte-order mark (U+FEFF): save the file as UTF-8 without \
+             a byte-order mark",
+        ));
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let reason = if e.to_string().contains("recursion limit") {
             format!("JSON nested deeper than {MAX_DEPTH} levels")

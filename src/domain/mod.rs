@@ -15,6 +15,12 @@ pub use event::{
 pub use ids::{BodyId, IdError, InstitutionCode, MeetingId, Seq, StateCode};
 pub use time::{Date, DateError, Timestamp, YEARS};
 
+/// `1 seat`, `2 seats`: a number and its noun, singular for one.
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The document that describes the machinery and that the continuity rules rest on (the
 /// "seed" of DESIGN.md), named as a reader can look it up: every printed citation of one of its
 /// paragraphs reads "CCM/CONF/2020/PM.2/WP.6 §15", never "§15" alone or "the seed".

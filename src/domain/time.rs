@@ -23,11 +23,11 @@ pub struct Date(time::Date);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DateError {
-    #[error("{0:?} is not a date of the form YYYY-MM-DD ({1})")]
+    #[error("{0:?} is not a date: {1}")]
     Malformed(String, String),
     #[error("{0} is outside the years {first}..={last}", first = YEARS.start(), last = YEARS.end())]
     OutOfRange(String),
-    #[error("{0:?} is not a timestamp: use RFC 3339 in UTC, e.g. 2022-03-01T00:00:00Z ({1})")]
+    #[error("{0:?} is not a time: {1}; expected RFC 3339 in UTC, e.g. 2022-03-01T00:00:00Z")]
     MalformedTimestamp(String, String),
 }
 
@@ -36,13 +36,10 @@ impl Date {
         let format = format_description!("[year]-[month]-[day]");
         // `[year]` accepts a sign and more than four digits; the contract says exactly YYYY.
         if s.len() != 10 || !s.as_bytes()[0].is_ascii_digit() {
-            return Err(DateError::Malformed(
-                s.to_owned(),
-                "expected 10 characters".into(),
-            ));
+            return Err(DateError::Malformed(s.to_owned(), why_not_a_date(s)));
         }
         let date = time::Date::parse(s, &format)
-            .map_err(|e| DateError::Malformed(s.to_owned(), e.to_string()))?;
+            .map_err(|_| DateError::Malformed(s.to_owned(), why_not_a_date(s)))?;
         Date::from_time(date).ok_or_else(|| DateError::OutOfRange(s.to_owned()))
     }
 
@@ -151,6 +148,41 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+/// `YYYY-MM-DD` in shape: four digits, a dash, two, a dash, two.
+fn looks_like_a_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Why `s` is not a day, in the calendar's words rather than the parser's: "there is no month
+/// 13", "February 2023 has 28 days", or the form expected.
+fn why_not_a_date(s: &str) -> String {
+    if !looks_like_a_date(s) {
+        return "expected YYYY-MM-DD, e.g. 2019-09-04".to_owned();
+    }
+    let number = |range: std::ops::Range<usize>| s[range].parse::<u8>().unwrap_or(0);
+    let year: i32 = s[..4].parse().unwrap_or(0);
+    let (month, day) = (number(5..7), number(8..10));
+    match time::Month::try_from(month) {
+        Err(_) => format!("there is no month {month} (months run from 01 to 12)"),
+        Ok(m) => {
+            let days = time::util::days_in_month(m, year);
+            if day == 0 || day > days {
+                format!("{m} {year} has {days} days")
+            } else {
+                "expected YYYY-MM-DD, e.g. 2019-09-04".to_owned()
+            }
+        }
+    }
+}
+
 /// An instant in UTC, to the nanosecond: when the ledger learned something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
@@ -162,8 +194,15 @@ impl Timestamp {
 
     /// RFC 3339 with any offset; kept in UTC.
     pub fn parse(s: &str) -> Result<Timestamp, DateError> {
-        let t = OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|e| DateError::MalformedTimestamp(s.to_owned(), e.to_string()))?;
+        let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+            // The day is where a person most often slips (30 February); say which.
+            let day = s.get(..10).filter(|day| Date::parse(day).is_err());
+            let why = match day {
+                Some(day) if looks_like_a_date(day) => why_not_a_date(day),
+                _ => "not of the form YYYY-MM-DDTHH:MM:SSZ".to_owned(),
+            };
+            DateError::MalformedTimestamp(s.to_owned(), why)
+        })?;
         let t = t.to_offset(UtcOffset::UTC);
         if !YEARS.contains(&t.year()) {
             return Err(DateError::OutOfRange(s.to_owned()));

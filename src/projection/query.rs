@@ -15,6 +15,7 @@ use super::Projection;
 pub struct Holders {
     pub body: BodyId,
     /// The body's name as in force on that day.
+    #[serde(rename = "body_name")]
     pub name: String,
     pub on: Date,
     /// Established on or before `on` and not discontinued.
@@ -31,6 +32,9 @@ pub struct Holder {
     pub seat: u32,
     pub state: StateCode,
     /// The State's name, if the State is known.
+    pub state_name: Option<String>,
+    /// The same, under the name DESIGN.md's contract gives it in `who` (kept for the programs
+    /// that read it; docs/JSON.md).
     pub name: Option<String>,
     /// Who held the seat for the State, if the election says (as on the Presidency).
     pub person: Option<String>,
@@ -46,8 +50,8 @@ pub struct Holder {
 pub struct BodyHistory {
     pub body: BodyId,
     /// The name with every recorded amendment applied.
+    #[serde(rename = "body_name")]
     pub name: String,
-    #[serde(rename = "type")]
     pub body_type: Option<BodyType>,
     pub established: Amendment,
     /// Amendments of the name, parameters or mandate, in order of taking effect.
@@ -68,6 +72,8 @@ pub struct Amendment {
     /// `body_established`, `body_amended` or `mandate_amended`.
     pub kind: &'static str,
     pub effective: Date,
+    /// The body's name, where this step set it.
+    #[serde(rename = "body_name")]
     pub name: Option<String>,
     pub seats: Option<u32>,
     pub term_years: Option<u32>,
@@ -100,6 +106,7 @@ pub struct TermView {
     /// `null` for a corrected or retracted election, which held no seat.
     pub seat: Option<u32>,
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     /// Who held the seat for the State, if the election says (as on the Presidency).
     pub person: Option<String>,
@@ -158,6 +165,7 @@ impl StateHistory {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StateHistory {
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     pub memberships: Vec<MembershipView>,
     /// Every term in any body, in order of start.
@@ -188,6 +196,7 @@ pub struct PresidencyView {
     /// `President` or `President-designate`.
     pub office: &'static str,
     pub state: StateCode,
+    #[serde(rename = "state_name")]
     pub name: Option<String>,
     pub person: Option<String>,
     pub start: Date,
@@ -216,7 +225,9 @@ pub struct CommitteeMember {
     /// A State code or an institution code.
     pub member: String,
     /// `state` or `institution`.
+    #[serde(rename = "member_kind")]
     pub kind: &'static str,
+    #[serde(rename = "member_name")]
     pub name: Option<String>,
     /// Who sits for a State, where the election says (as on the Presidency).
     pub person: Option<String>,
@@ -248,8 +259,8 @@ pub struct MachineryState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BodyOnDate {
     pub body: BodyId,
+    #[serde(rename = "body_name")]
     pub name: String,
-    #[serde(rename = "type")]
     pub body_type: Option<BodyType>,
     pub seats: u32,
     pub term_years: u32,
@@ -268,6 +279,7 @@ impl Projection {
         Holder {
             seat: term.seat,
             state: term.state.clone(),
+            state_name: self.state_name(&term.state),
             name: self.state_name(&term.state),
             person: term.person.clone(),
             start: term.start,

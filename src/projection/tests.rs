@@ -513,12 +513,13 @@ fn holders_answer_in_the_json_of_the_contract() {
         json,
         serde_json::json!({
             "body": "wg-clearance",
-            "name": "Working Group on Clearance",
+            "body_name": "Working Group on Clearance",
             "on": "2013-03-15",
             "in_force": true,
             "seats": 2,
             "holders": [{
-                "seat": 1, "state": "AUS", "name": "Australia", "person": null,
+                "seat": 1, "state": "AUS", "state_name": "Australia", "name": "Australia",
+                "person": null,
                 "start": "2012-09-14",
                 "end": {"meeting": "5MSP"},
                 "decision": {"meeting": "3MSP", "date": "2012-09-14", "document": null, "paragraph": null},

@@ -121,6 +121,7 @@ pub enum MarkKind {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MeetingMark {
+    #[serde(rename = "meeting")]
     pub id: MeetingId,
     pub meeting_type: MeetingType,
     pub start: Date,

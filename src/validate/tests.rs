@@ -98,7 +98,7 @@ fn every_state_meeting_body_and_institution_named_must_be_recorded() {
         check(
             r#"{"kind":"meeting_held","meeting":"10MSP","type":"msp","start":"2022-08-30","end":"2022-09-01","host":"CHL"}"#
         ),
-        "host: unknown State CHL: record its state_joined first"
+        "host: unknown State CHL (did you mean CHE or PHL?): record its state_joined first"
     );
 }
 

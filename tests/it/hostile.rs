@@ -40,11 +40,12 @@ fn nul_bytes_and_control_characters() {
 }
 
 #[test]
-fn a_byte_order_mark_is_refused_as_invalid_json_at_its_line() {
-    // Not stripped: the contract is UTF-8 JSON Lines; the message names the line.
+fn a_byte_order_mark_is_refused_and_named_at_its_line() {
+    // Not stripped: the contract is UTF-8 JSON Lines; the message names the line and the mark
+    // (issue 17: "expected value at column 1" did not say what to fix).
     refused(
         format!("\u{feff}{GOOD}").as_bytes(),
-        &["not valid JSON", "column 1"],
+        &["byte-order mark", "without a byte-order mark"],
     );
 }
 

@@ -99,17 +99,26 @@ fn a_correction_changes_the_answer_and_known_at_shows_the_belief_before_it() {
         ),
         ["NOR", "ECU"]
     );
-    // The record time of every entry is the pinned NOW: a moment before it knows nothing.
-    let json = env.run(&[
-        "who",
-        "wg-general-status",
-        "--on",
-        "2012-09-14",
-        "--known-at",
-        "2025-12-31T23:59:59Z",
-        "--json",
-    ]);
-    assert_eq!(json.code, 1, "no body was known then: {}", json.stderr);
+    // The record time of every entry is the pinned NOW: a moment before it knows nothing,
+    // and is told so rather than "unknown body" (issue 17).
+    let before = env
+        .run(&[
+            "who",
+            "wg-general-status",
+            "--on",
+            "2012-09-14",
+            "--known-at",
+            "2025-12-31T23:59:59Z",
+            "--json",
+        ])
+        .fails_with(2);
+    assert!(
+        before.stderr.contains(
+            "the ledger held no entries then; its first entry was recorded at 2026-01-01T00:00:00Z"
+        ),
+        "{}",
+        before.stderr
+    );
     let history = env
         .run(&["history", "--body", "wg-general-status", "--json"])
         .ok()

@@ -5,9 +5,12 @@ use serde_json::Value;
 use crate::append::{DraftLines, Judgement};
 use crate::cli::moment::{self, MomentArgs};
 use crate::cli::output::{self, Table};
+use crate::cli::style::{self, Stream};
 use crate::cli::{drafted, CliError, Context};
 use crate::ledger::Access;
-use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLERANCE_DAYS};
+use crate::rules::{
+    self, Finding, Severity, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLERANCE_DAYS,
+};
 
 /// Check the continuity rules (R1–R9), over the whole history, on a day, or for a proposal.
 ///
@@ -26,7 +29,7 @@ use crate::rules::{self, Finding, Tolerances, TERM_TOLERANCE_DAYS, VACANCY_TOLER
 /// Examples:
 ///   ccm-ledger check
 ///   ccm-ledger check --on 2019-06-01
-///   ccm-ledger check --proposed fixtures/proposals/break-stagger.jsonl
+///   ccm-ledger check --proposed fixtures/proposals/break-stagger.jsonl   exits 4: it breaks R3
 ///   ccm-ledger check --vacancy-tolerance 180 --json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -158,8 +161,14 @@ fn report(
     }
 }
 
-/// Findings as a table and a summary, as `check` and a refused append print them.
+/// Findings as a table and a summary, as `check` prints them.
 pub fn render(findings: &[Finding], cited: &Cited<'_>, brief: bool) -> String {
+    render_to(findings, cited, brief, Stream::Stdout)
+}
+
+/// Findings as a table and a summary, coloured as `stream` allows (a refused append prints
+/// them on stderr).
+pub fn render_to(findings: &[Finding], cited: &Cited<'_>, brief: bool, stream: Stream) -> String {
     if findings.is_empty() {
         return "no findings: every continuity rule holds\n".into();
     }
@@ -180,16 +189,24 @@ pub fn render(findings: &[Finding], cited: &Cited<'_>, brief: bool) -> String {
             .map(|b| b.to_string())
             .or(f.office.map(|o| o.title().to_owned()))
             .unwrap_or_default();
-        table.row(vec![
-            f.date.to_string(),
-            f.rule.to_string(),
-            severity,
-            place,
-            f.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
-            cited.entries(f),
-        ]);
+        let colour = match (&f.overridden, f.severity) {
+            (Some(_), _) => style::OVERRIDDEN,
+            (None, Severity::Error) => style::ERROR,
+            (None, Severity::Warning) => style::WARNING,
+        };
+        table.row_styled(
+            vec![
+                f.date.to_string(),
+                f.rule.to_string(),
+                severity,
+                place,
+                f.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+                cited.entries(f),
+            ],
+            colour,
+        );
     }
-    text.push_str(&table.render());
+    text.push_str(&table.render_to(stream));
     if !brief {
         text.push('\n');
     }

@@ -18,9 +18,9 @@ use crate::ledger::Access;
 /// is enabled on an existing ledger.
 ///
 /// Examples:
-///   ccm-ledger checkpoint > today.checkpoint
-///   ccm-ledger checkpoint --key isu.key > today.checkpoint
-///   ccm-ledger checkpoint --key isu.key --keep-signing
+///   ccm-ledger --ledger ./ccm checkpoint > today.checkpoint   the latest it signed
+///   ccm-ledger --ledger ./ccm checkpoint --key isu.key > today.checkpoint   one signed now
+///   ccm-ledger --ledger ./ccm checkpoint --key isu.key --keep-signing   and after every append
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

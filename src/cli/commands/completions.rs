@@ -5,9 +5,9 @@ use crate::cli::{Cli, CliError};
 /// Print shell completions.
 ///
 /// Examples:
-///   ccm-ledger completions bash > ~/.local/share/bash-completion/completions/ccm-ledger
-///   ccm-ledger completions zsh > "${fpath[1]}/_ccm-ledger"
-///   ccm-ledger completions fish > ~/.config/fish/completions/ccm-ledger.fish
+///   ccm-ledger completions bash > ccm-ledger.bash   then: source ccm-ledger.bash
+///   ccm-ledger completions zsh > _ccm-ledger        then move it into a directory of $fpath
+///   ccm-ledger completions fish > ccm-ledger.fish   then move it into ~/.config/fish/completions/
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -49,7 +49,7 @@ pub const FIXTURE_RECORDER: &str = "ccm-ledger demo";
 ///
 /// Examples:
 ///   ccm-ledger demo
-///   ccm-ledger --ledger /tmp/ccm demo
+///   ccm-ledger --ledger ./ccm-demo demo
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {}
@@ -237,6 +237,7 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
         ledger_dir: dir.to_owned(),
         json: false,
         recorder,
+        pager: false,
     };
     let committed = crate::cli::drafted::append_lines(
         &fixture,

@@ -77,8 +77,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             Some(moment::projection(&mut ledger, known)?)
         }
     };
+    // Not when the export itself goes to the terminal: the line would mix into it.
+    let show_progress =
+        !ctx.json && (args.out.is_some() || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let write_all = |out: &mut dyn Write| match &projection {
-        None => write_jsonl(&ledger, out),
+        None => write_jsonl(&ledger, out, show_progress),
         Some(p) if args.format == Format::Csv => write_csv(p, out),
         Some(p) => write_popolo(p, out),
     };
@@ -99,15 +102,17 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             std::fs::rename(&tmp, path)
                 .map_err(CliError::io(format!("cannot write {}", path.display())))?;
             if !ctx.json {
+                let entries = ledger.head().entries;
                 let what = match args.format {
-                    Format::Jsonl => "entries",
-                    Format::Csv | Format::Popolo => "entries' terms",
+                    Format::Jsonl => crate::cli::output::count(entries, "entry", "entries"),
+                    Format::Csv | Format::Popolo => {
+                        format!(
+                            "the terms of {}",
+                            crate::cli::output::count(entries, "entry", "entries")
+                        )
+                    }
                 };
-                eprintln!(
-                    "exported {} {what} to {}",
-                    ledger.head().entries,
-                    path.display()
-                );
+                eprintln!("exported {what} to {}", path.display());
             }
             Ok(())
         }
@@ -119,8 +124,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
 }
 
-fn write_jsonl(ledger: &crate::ledger::Ledger, out: &mut dyn Write) -> Result<(), CliError> {
+fn write_jsonl(
+    ledger: &crate::ledger::Ledger,
+    out: &mut dyn Write,
+    show_progress: bool,
+) -> Result<(), CliError> {
+    let total = ledger.head().entries;
+    let mut progress =
+        crate::cli::progress::Progress::start("exporting", Some(total), "entries", show_progress);
     for stored in ledger.entries(0, u64::MAX)? {
+        progress.advance(1);
         let line = export_line(&stored?);
         serde_json::to_writer(&mut *out, &line).map_err(|e| CliError::io("output")(e.into()))?;
         out.write_all(b"\n").map_err(CliError::io("output"))?;

@@ -166,7 +166,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             term_rows(&mut corrected, &history.corrected_terms, false, proposal);
             text.push_str(&corrected.render());
         }
-        return moment::text(&text, proposal);
+        return crate::cli::pager::Paged::start(ctx.pager)
+            .finish_with(&moment::headed(&text, proposal));
     }
     let query = args.state.as_deref().unwrap_or_default();
     let state = projection
@@ -215,5 +216,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ]);
     }
     text.push_str(&terms.render());
-    moment::text(&text, proposal)
+    crate::cli::pager::Paged::start(ctx.pager).finish_with(&moment::headed(&text, proposal))
 }

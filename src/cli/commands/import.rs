@@ -15,7 +15,7 @@ use crate::cli::{drafted, output, CliError, Context};
 /// their seq and hash are checked.
 ///
 /// Examples:
-///   ccm-ledger import fixtures/ccm-machinery.jsonl
+///   ccm-ledger --ledger ./new import fixtures/ccm-machinery.jsonl   a new ledger
 ///   ccm-ledger export | ccm-ledger --ledger ./copy import -
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -35,6 +35,12 @@ struct Answer {
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let name = args.file.display().to_string();
     let input = drafted::open_input(&args.file)?;
+    // A progress line on a terminal once the import has run a second (never with --json).
+    let size = std::fs::metadata(&args.file)
+        .ok()
+        .map(|m| m.len())
+        .filter(|_| name != "-");
+    let input = crate::cli::progress::Reading::new(input, "importing", size, !ctx.json);
     // The file is streamed: the library parses it a piece at a time on a second thread while
     // this one validates each piece and writes its frames past the acknowledged head.
     let mut existing = drafted::open_for_append(ctx)?;

@@ -15,8 +15,8 @@ use crate::ledger::Ledger;
 /// into the file `checkpoint` of the ledger directory. Both are kept in the file `config`.
 ///
 /// Examples:
-///   ccm-ledger --ledger ./ccm init
-///   ccm-ledger keygen isu && ccm-ledger --ledger ./ccm init --origin isu --sign-with isu.key
+///   ccm-ledger --ledger ./new init
+///   ccm-ledger keygen ccm && ccm-ledger --ledger ./signed init --origin ccm --sign-with ccm.key
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -16,8 +16,8 @@ use crate::merkle::generate_key;
 /// (docs/FORMAT.md).
 ///
 /// Examples:
-///   ccm-ledger keygen isu                      writes isu.key and isu.pub
-///   ccm-ledger keygen isu --out-dir ~/.keys
+///   ccm-ledger keygen isu-2027                 writes isu-2027.key and isu-2027.pub
+///   ccm-ledger keygen isu --out-dir ~/.keys    creates ~/.keys (mode 0700) if it is missing
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(value_name = "NAME")]
     name: String,
 
-    /// Where to write the two files [default: the working directory]
+    /// Where to write the two files, created if missing [default: the working directory]
     #[arg(long, value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
 }
@@ -46,6 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             });
         }
     }
+    create_key_dir(&args.out_dir)?;
     let (signer, verifier) = generate_key(&key_name).map_err(|e| CliError::input(e.to_string()))?;
     write_pair(
         (&private, &signer.to_text(), 0o600),
@@ -53,7 +54,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     )?;
     if ctx.json {
         output::json(&serde_json::json!({
-            "name": key_name,
+            "key_name": key_name,
             "key": private.display().to_string(),
             "pub": public.display().to_string(),
             "verifier_key": verifier.to_text(),
@@ -66,6 +67,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             verifier
         ))
     }
+}
+
+/// Creates the directory for the keys if it is missing: readable by its owner only, as it
+/// holds a secret.
+fn create_key_dir(dir: &Path) -> Result<(), CliError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(CliError::io(format!("cannot create {}", dir.display())))
 }
 
 /// Writes both files of a key pair, or neither: each is first written whole (and synced) to a

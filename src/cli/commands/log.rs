@@ -11,7 +11,8 @@ use crate::ledger::Access;
 /// Examples:
 ///   ccm-ledger log
 ///   ccm-ledger log --from 100 --limit 20
-///   ccm-ledger log --json | jq '.[] | select(.kind == "coordinator_elected")'
+///   ccm-ledger log --json | jq '.[] | select(.event.kind == "coordinator_elected")'
+///   ccm-ledger log --no-pager                   on a terminal, without $PAGER
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -78,7 +79,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 summary,
             ]);
         }
-        out.write_all(table.render().as_bytes()).map_err(io)?;
+        drop(out);
+        return crate::cli::pager::Paged::start(ctx.pager).finish_with(&table.render());
     }
     out.flush().map_err(CliError::io("output"))
 }

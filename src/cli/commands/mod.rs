@@ -11,6 +11,7 @@ pub mod import;
 pub mod init;
 pub mod keygen;
 pub mod log;
+pub mod man;
 pub mod prove;
 pub mod record;
 pub mod report;

@@ -15,7 +15,7 @@ use crate::merkle::Proof;
 ///   ccm-ledger prove --seq 42 > entry42.proof
 ///   ccm-ledger prove --seq 42 --with-entry > entry42.proof
 ///   ccm-ledger prove --seq 42 --size 100
-///   ccm-ledger prove --from 150 > since-last-year.proof
+///   ccm-ledger prove --from 100 > since-last-year.proof
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["seq", "from"])))]

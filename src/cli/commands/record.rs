@@ -11,11 +11,11 @@ use crate::ledger::Head;
 /// part of the hashed entry.
 ///
 /// Examples:
-///   ccm-ledger record coordinator-elected --body wg-universalization --state CHL \
-///       --start 2025-09-19 --end-meeting 3RC --meeting 13MSP --date 2025-09-19
+///   ccm-ledger record coordinator-elected --body wg-cooperation --state IRL \
+///       --start 2026-09-18 --end 2028-09-18 --meeting 3RC --date 2026-09-18
 ///   ccm-ledger record coordinator-left --body wg-clearance --state NOR \
 ///       --effective 2025-01-31 --reason resignation
-///   ccm-ledger record entry-corrected --target 12 --reason "wrong State" --retract
+///   ccm-ledger record entry-corrected --target 72 --reason "recorded in error" --retract
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -504,12 +504,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let line = jsonl::parse_line(&object.to_string())
         .map_err(|e| CliError::input(format!("record: {e}")))?;
     let summary = line.draft.event.to_string();
+    let event = jsonl::event_to_value(&line.draft.event);
     let head = append(ctx, line)?;
     if ctx.json {
+        // As `log --json` names them: `summary` the sentence, `event` the event as imported.
         output::json(&serde_json::json!({
             "seq": head.entries - 1,
             "hash": head.hash.to_hex(),
-            "event": summary,
+            "summary": summary,
+            "event": event,
         }))
     } else {
         output::text(&format!(

@@ -23,7 +23,7 @@ use crate::timeline;
 ///
 /// Examples:
 ///   ccm-ledger report --html ccm.html
-///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 2020-01-01
+///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 150
 ///   ccm-ledger report --html proposed.html --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -132,9 +132,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .map(|p| format!(", {}", p.headline()))
         .unwrap_or_default();
     eprintln!(
-        "wrote {} (the machinery on {on}, from {} entries{proposed})",
+        "wrote {} (the machinery on {on}, from {}{proposed})",
         args.html.display(),
-        known.entries
+        crate::cli::output::count(known.entries, "entry", "entries")
     );
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::projection::Question;
 /// Examples:
 ///   ccm-ledger state
 ///   ccm-ledger state --on 2019-06-01
-///   ccm-ledger state --on 2016-01-01 --known-at 2016-01-01 --json
+///   ccm-ledger state --on 2016-01-01 --known-at 100 --json
 ///   ccm-ledger state --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -81,7 +81,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         {
             let held: Vec<_> = b.holders.iter().filter(|h| h.seat == seat).collect();
             if held.is_empty() {
-                bodies.row(vec![label(), seat.to_string(), "vacant".into()]);
+                bodies.row_styled(
+                    vec![label(), seat.to_string(), "vacant".into()],
+                    crate::cli::style::VACANT,
+                );
             }
             for h in held {
                 bodies.row(vec![

@@ -22,7 +22,7 @@ use crate::timeline::{self, svg::SvgOptions, Window};
 ///   ccm-ledger timeline
 ///   ccm-ledger timeline --from 2019-01-01 --body wg-universalization --body coord-reporting
 ///   ccm-ledger timeline --svg seats.svg --on 2026-01-01
-///   ccm-ledger timeline --known-at 2016-01-01 --width 120
+///   ccm-ledger timeline --known-at 100 --width 120
 ///   ccm-ledger timeline --svg proposed.svg --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -122,10 +122,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .map_err(CliError::io(format!("cannot write {}", path.display())))?;
         if !ctx.json {
             eprintln!(
-                "wrote {} ({} terms, {} meetings)",
+                "wrote {} ({}, {})",
                 path.display(),
-                layout.bars().count(),
-                layout.meetings.len()
+                crate::cli::output::count(layout.bars().count() as u64, "term", "terms"),
+                crate::cli::output::count(layout.meetings.len() as u64, "meeting", "meetings")
             );
         }
     }

@@ -13,7 +13,7 @@ use crate::projection::Question;
 ///
 /// Examples:
 ///   ccm-ledger who wg-universalization --on 2013-01-15
-///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 2022-03-01T00:00:00Z
+///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 150
 ///   ccm-ledger who "working group on victim assistance" --json
 ///   ccm-ledger who wg-cooperation --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         text.push_str(": not in force on that day\n");
         return moment::text(&text, proposal);
     }
-    text.push_str(&format!(" ({} seats)\n", holders.seats));
+    text.push_str(&format!(
+        " ({})\n",
+        crate::cli::output::count(holders.seats.into(), "seat", "seats")
+    ));
     let mut table = Table::new(&["seat", "state", "name", "from", "until", "decision", "seq"]);
     let row = |seat: String, h: &crate::projection::Holder| {
         vec![
@@ -66,7 +69,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     for seat in 1..=holders.seats {
         let held: Vec<_> = holders.holders.iter().filter(|h| h.seat == seat).collect();
         if held.is_empty() {
-            table.row(vec![seat.to_string(), "—".into(), "vacant".into()]);
+            table.row_styled(
+                vec![seat.to_string(), "—".into(), "vacant".into()],
+                crate::cli::style::VACANT,
+            );
         }
         for h in held {
             table.row(row(seat.to_string(), h));
