@@ -24,7 +24,7 @@ use crate::timeline;
 /// Examples:
 ///   ccm-ledger report --html ccm.html
 ///   ccm-ledger report --html ccm-2019.html --on 2019-06-01 --known-at 150
-///   ccm-ledger report --html proposed.html --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
+///   ccm-ledger report --html proposed.html --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

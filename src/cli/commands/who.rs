@@ -15,7 +15,7 @@ use crate::projection::Question;
 ///   ccm-ledger who wg-universalization --on 2013-01-15
 ///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 150
 ///   ccm-ledger who "working group on victim assistance" --json
-///   ccm-ledger who wg-cooperation --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
+///   ccm-ledger who wg-cooperation --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
