@@ -107,6 +107,12 @@ pub enum Refusal {
     },
     #[error("must be at least 1")]
     Zero { field: &'static str },
+    #[error("{value} is more than the most a body may have: at most {limit}")]
+    TooLarge {
+        field: &'static str,
+        value: u32,
+        limit: u32,
+    },
     #[error("{renew_per_year} seats renewed a year is more than the {seats} seats")]
     StaggerExceedsSeats {
         field: &'static str,
@@ -161,6 +167,7 @@ impl Refusal {
             | TransferToItself { field }
             | NotHolding { field, .. }
             | Zero { field }
+            | TooLarge { field, .. }
             | StaggerExceedsSeats { field, .. }
             | UnknownTask { field, .. }
             | NothingChanged { field, .. }
@@ -258,9 +265,9 @@ fn validate_at(
                     seq: b.established.seq,
                 });
             }
-            positive("seats", e.seats)?;
-            positive("term_years", e.term_years)?;
-            positive("renew_per_year", e.renew_per_year)?;
+            within("seats", e.seats, MAX_SEATS)?;
+            within("term_years", e.term_years, MAX_TERM_YEARS)?;
+            within("renew_per_year", e.renew_per_year, MAX_SEATS)?;
             stagger(e.renew_per_year, e.seats)?;
         }
         Event::CoordinatorElected(e) => {
@@ -329,9 +336,9 @@ fn validate_at(
                     what: "body amendment",
                 });
             }
-            positive("seats", e.seats.unwrap_or(1))?;
-            positive("term_years", e.term_years.unwrap_or(1))?;
-            positive("renew_per_year", e.renew_per_year.unwrap_or(1))?;
+            within("seats", e.seats.unwrap_or(1), MAX_SEATS)?;
+            within("term_years", e.term_years.unwrap_or(1), MAX_TERM_YEARS)?;
+            within("renew_per_year", e.renew_per_year.unwrap_or(1), MAX_SEATS)?;
             let in_force = b.parameters_on(e.effective.unwrap_or(e.decision.date));
             stagger(
                 e.renew_per_year.unwrap_or(in_force.renew_per_year),
@@ -577,9 +584,25 @@ fn not_before(
     Ok(())
 }
 
-fn positive(field: &'static str, n: u32) -> Result<(), Refusal> {
+/// The most seats a body may have. The largest CCM body has a handful; a seat per State of
+/// the world is under 200. Each seat costs memory in the projection and the rules (a row per
+/// seat), so an unchecked `u32` (4 294 967 295 seats) would take the machine down.
+pub const MAX_SEATS: u32 = 1000;
+/// The longest term, in years. Terms are one or two years in practice; the bound keeps the
+/// date arithmetic and the renewal schedule small.
+pub const MAX_TERM_YEARS: u32 = 100;
+
+/// `n` is at least 1 and at most `limit`.
+fn within(field: &'static str, n: u32, limit: u32) -> Result<(), Refusal> {
     if n == 0 {
         return Err(Refusal::Zero { field });
+    }
+    if n > limit {
+        return Err(Refusal::TooLarge {
+            field,
+            value: n,
+            limit,
+        });
     }
     Ok(())
 }

@@ -448,6 +448,11 @@ fn draft_pieces<'l>(
     let mut wrong_claims: Vec<Refusal> = Vec::new();
     let mut parse_failed = false;
     for piece in pieces {
+        // Ctrl-C: stop reading; the pieces written are cut back when the sink is dropped.
+        if crate::ledger::interrupt::requested() {
+            write_failed = Some(LedgerError::Interrupted);
+            break;
+        }
         parse_failed |= piece.bad_line_seen;
         if parse_failed || refused.is_some() || write_failed.is_some() {
             continue;

@@ -34,6 +34,14 @@ impl Context {
             .or_else(|| std::env::var("USER").ok().filter(|s| !s.trim().is_empty()))
             .or_else(|| whoami::username().ok().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| "unknown".into());
+        // The recorder is stored in every entry it records, as any other text of the ledger.
+        if let Some(c) = crate::domain::text::first_refused(&by) {
+            return Err(CliError::Usage(format!(
+                "--recorded-by / CCM_LEDGER_RECORDER / $USER holds the character U+{:04X}: \
+                 control characters and bidirectional overrides are not accepted",
+                u32::from(c)
+            )));
+        }
         Ok(Context {
             ledger_dir: cli.ledger.clone().unwrap_or_else(default_ledger_dir),
             json: cli.json,
@@ -51,7 +59,7 @@ impl Context {
     /// Prints what the ledger repaired on open (on stderr: never mixed into --json output).
     pub fn tell(&self, ledger: &Ledger) {
         for notice in ledger.notices() {
-            eprintln!("note: {notice}");
+            eprintln!("note: {}", super::output::printable_lines(notice));
         }
     }
 }

@@ -56,6 +56,8 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Ledger(LedgerError::Corrupted { .. })
             | CliError::Ledger(LedgerError::Contradicted { .. }) => 3,
+            // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+            CliError::Ledger(LedgerError::Interrupted) => 130,
             CliError::Ledger(_) => 1,
             CliError::Tampered(_) | CliError::NotVerified(_) => 3,
             CliError::Findings(_) => 4,
@@ -67,13 +69,24 @@ impl CliError {
     /// Prints the error for a person, with a hint where one helps. `appends`: the command
     /// could have changed the ledger, so that it changed nothing is worth saying.
     pub fn report(&self, appends: bool) {
+        if let CliError::Ledger(LedgerError::Interrupted) = self {
+            eprintln!("{self}");
+            return;
+        }
         if let CliError::DerivedRebuilt(_) = self {
             // Not a failure of the command: what it found, and repaired.
-            eprintln!("warning: {self}");
+            eprintln!(
+                "warning: {}",
+                super::output::printable_lines(&self.to_string())
+            );
             eprintln!("hint: someone or something changed files in the ledger directory; the answers are right again, and `ccm-ledger verify` now exits 0");
             return;
         }
-        eprintln!("error: {self}");
+        // Messages quote input and ledger text: shown, never obeyed by the terminal.
+        eprintln!(
+            "error: {}",
+            super::output::printable_lines(&self.to_string())
+        );
         let hint = match self {
             CliError::Ledger(LedgerError::InUse(_)) => {
                 Some("wait for the other process to finish, then run the command again")
@@ -82,6 +95,11 @@ impl CliError {
                 Some("create one with `ccm-ledger init`, or point --ledger (or CCM_LEDGER) at an existing ledger")
             }
             CliError::Input(_) if appends => Some("nothing was changed in the ledger"),
+            CliError::Ledger(LedgerError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::StorageFull =>
+            {
+                Some("the disk holding that file is full: free some space there, then run the command again")
+            }
             CliError::Ledger(LedgerError::Contradicted { .. }) => Some(
                 "nothing was appended or signed; restore the journal and the head file from a copy you trust, or, if this journal is the one to keep, move the evidence named above aside (keep it)",
             ),

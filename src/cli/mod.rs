@@ -5,10 +5,12 @@ mod context;
 mod drafted;
 mod error;
 mod moment;
+mod outfile;
 mod output;
 mod pager;
 mod progress;
 mod style;
+mod witnesses;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -28,6 +30,7 @@ Exit codes:
      checkpoint or index
   4  continuity-rule findings of severity error
   5  verify: the record verified, but a derived file was wrong and has been rebuilt
+  130 interrupted (Ctrl-C) during import or record: nothing was recorded
 
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given
@@ -108,6 +111,8 @@ pub enum Command {
     Checkpoint(commands::checkpoint::Args),
     Prove(commands::prove::Args),
     VerifyProof(commands::verify_proof::Args),
+    Publish(commands::publish::Args),
+    Witness(commands::witness::Args),
     Completions(commands::completions::Args),
     Man(commands::man::Args),
 }
@@ -166,6 +171,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Checkpoint(args) => commands::checkpoint::run(&ctx, args),
         Command::Prove(args) => commands::prove::run(&ctx, args),
         Command::VerifyProof(args) => commands::verify_proof::run(&ctx, args),
+        Command::Publish(args) => commands::publish::run(&ctx, args),
+        Command::Witness(args) => commands::witness::run(&ctx, args),
         Command::Timeline(args) => commands::timeline::run(&ctx, args),
         Command::Report(args) => commands::report::run(&ctx, args),
     }

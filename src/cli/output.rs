@@ -1,5 +1,6 @@
 //! Printing: tables that line up, JSON, and a quiet exit on a closed pipe.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -14,8 +15,10 @@ pub fn json(value: &impl Serialize) -> Result<(), CliError> {
     writeln!(out).map_err(CliError::io("output"))
 }
 
-/// Prints lines of text on stdout.
+/// Prints lines of text on stdout, with any control or bidi character but the line breaks
+/// made visible ([`printable_lines`]).
 pub fn text(text: &str) -> Result<(), CliError> {
+    let text = printable_lines(text);
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
         .map_err(CliError::io("output"))?;
@@ -42,14 +45,32 @@ impl Table {
         }
     }
 
+    /// Adds a row. Each cell is made [`printable`] first: a newline in a name cannot start a
+    /// row of its own, an ESC cannot reach the terminal.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|cell| match printable(&cell) {
+                    Cow::Borrowed(_) => cell,
+                    Cow::Owned(escaped) => escaped,
+                })
+                .collect(),
+        );
         self.styles.push(None);
     }
 
     /// A row shown in `style` where colour is on.
     pub fn row_styled(&mut self, cells: Vec<String>, style: anstyle::Style) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|cell| match printable(&cell) {
+                    Cow::Borrowed(_) => cell,
+                    Cow::Owned(escaped) => escaped,
+                })
+                .collect(),
+        );
         self.styles.push(Some(style));
     }
 
@@ -196,4 +217,49 @@ pub fn terminal_width() -> Option<usize> {
 /// `n` and the word for it: "1 entry", "2 entries", "0 entries".
 pub fn count(n: u64, one: &str, many: &str) -> String {
     crate::domain::counted(n, one, many)
+}
+
+/// `text` with every character the ledger refuses in text (control characters — C0 with
+/// newline and tab, DEL, C1 — and bidi overrides and isolates; `domain::text`) written as a
+/// visible escape, `\u{1b}`: what a terminal shows is what is stored, and text cannot clear
+/// the screen, forge a line or reorder what is around it. A ledger written before the rule
+/// may hold such text; every terminal output passes through here. Kept apart from colour
+/// (added after escaping) so the two never mix.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escape_refused(text, false)
+}
+
+/// [`printable`], keeping line breaks: for whole blocks of output, whose lines are the
+/// program's own.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    escape_refused(text, true)
+}
+
+fn escape_refused(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let refused = |c: char| crate::domain::text::is_refused(c) && !(keep_newlines && c == '\n');
+    if crate::domain::text::first_refused(text).is_none() || !text.contains(refused) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if refused(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{printable, printable_lines};
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("\u{1b}[2Jok"), "\\u{1b}[2Jok");
+        assert_eq!(printable("a\nb"), "a\\u{a}b");
+        assert_eq!(printable_lines("a\nb\u{202e}c"), "a\nb\\u{202e}c");
+        assert_eq!(printable("Côte d'Ivoire"), "Côte d'Ivoire");
+    }
 }

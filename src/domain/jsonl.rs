@@ -261,13 +261,15 @@ pub fn parse_line(text: &str) -> Result<Line, FieldError> {
              a byte-order mark",
         ));
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        let reason = if e.to_string().contains("recursion limit") {
-            format!("JSON nested deeper than {MAX_DEPTH} levels")
-        } else {
-            format!("not valid JSON: {e}")
-        };
-        FieldError::whole(reason)
+    let value = unique_keys::parse(text).map_err(|refusal| match refusal {
+        unique_keys::Refusal::Repeated(path) => FieldError::at(
+            path,
+            "the key appears twice in one object (which value is meant would depend on the reader)",
+        ),
+        unique_keys::Refusal::Json(e) if e.to_string().contains("recursion limit") => {
+            FieldError::whole(format!("JSON nested deeper than {MAX_DEPTH} levels"))
+        }
+        unique_keys::Refusal::Json(e) => FieldError::whole(format!("not valid JSON: {e}")),
     })?;
     let Value::Object(mut map) = value else {
         return Err(FieldError::whole(
@@ -427,6 +429,14 @@ fn check_shape(value: &Value, depth: usize) -> Result<(), ShapeError> {
         Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Err(ShapeError::at(format!(
             "text longer than {MAX_TEXT_CHARS} characters"
         ))),
+        Value::String(s) => match super::text::first_refused(s) {
+            Some(c) => Err(ShapeError::at(format!(
+                "holds the character U+{:04X}: control characters and bidirectional overrides \
+                 are not accepted in any text",
+                u32::from(c)
+            ))),
+            None => Ok(()),
+        },
         Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
             check_shape(v, depth + 1).map_err(|mut e| {
                 e.path.insert_str(0, &format!("[{i}]"));
@@ -512,3 +522,4 @@ fn strip_nulls(value: Value) -> Value {
 
 #[cfg(test)]
 mod tests;
+mod unique_keys;

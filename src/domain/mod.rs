@@ -4,6 +4,7 @@
 mod event;
 mod ids;
 pub mod jsonl;
+pub mod text;
 mod time;
 
 pub use event::{

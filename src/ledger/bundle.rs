@@ -36,13 +36,41 @@ pub fn verify_bundle(
     lines: &[(usize, Line)],
     root_at: Option<u64>,
 ) -> Result<BundleVerified, BadEntry> {
-    let mut head = Head::empty();
-    let mut roots = RootBuilder::new();
-    let mut at = (root_at == Some(0)).then(|| (0, roots.root()));
+    let mut chain = Chain::new(root_at);
     for (number, line) in lines {
-        let seq = Seq(head.entries);
+        chain.push(*number, line)?;
+    }
+    Ok(chain.finish())
+}
+
+/// An export checked one line at a time, chained from entry 0: what [`verify_bundle`] does,
+/// for a reader that holds one line at a time (a publication's entry bundles).
+pub struct Chain {
+    head: Head,
+    roots: RootBuilder,
+    root_at: Option<u64>,
+    at: Option<(u64, TreeHash)>,
+}
+
+impl Chain {
+    /// An empty chain; the root of the first `root_at` entries is kept when they pass.
+    pub fn new(root_at: Option<u64>) -> Chain {
+        let roots = RootBuilder::new();
+        let at = (root_at == Some(0)).then(|| (0, roots.root()));
+        Chain {
+            head: Head::empty(),
+            roots,
+            root_at,
+            at,
+        }
+    }
+
+    /// Rebuilds the next entry from `line` (line `number` of its file) and checks its seq and
+    /// hash; returns its hash.
+    pub fn push(&mut self, number: usize, line: &Line) -> Result<EntryHash, BadEntry> {
+        let seq = Seq(self.head.entries);
         let bad = |problem: String| BadEntry {
-            line: *number,
+            line: number,
             seq,
             problem,
         };
@@ -66,23 +94,32 @@ pub fn verify_bundle(
             by: recorded_by,
             at: Some(recorded_at),
         };
-        let prepared = prepare(head, std::slice::from_ref(draft), &recorder);
+        let prepared = prepare(self.head, std::slice::from_ref(draft), &recorder);
         let computed = prepared.head().hash;
         if claimed_hash != computed.to_hex() {
             return Err(bad(format!(
                 "the line's entry hashes to {computed}, not the exported {claimed_hash} (the line was altered, or one before it)"
             )));
         }
-        head = prepared.head();
-        roots.push(&computed);
-        if root_at == Some(head.entries) {
-            at = Some((head.entries, roots.root()));
+        self.head = prepared.head();
+        self.roots.push(&computed);
+        if self.root_at == Some(self.head.entries) {
+            self.at = Some((self.head.entries, self.roots.root()));
+        }
+        Ok(computed)
+    }
+
+    /// How many entries passed.
+    pub fn entries(&self) -> u64 {
+        self.head.entries
+    }
+
+    pub fn finish(self) -> BundleVerified {
+        BundleVerified {
+            entries: self.head.entries,
+            head: self.head.hash,
+            root: self.roots.root(),
+            root_at: self.at,
         }
     }
-    Ok(BundleVerified {
-        entries: head.entries,
-        head: head.hash,
-        root: roots.root(),
-        root_at: at,
-    })
 }

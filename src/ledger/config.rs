@@ -65,7 +65,7 @@ impl Config {
     /// Reads `dir/config`, or the default when there is none.
     pub fn read(dir: &Path) -> Result<Config, LedgerError> {
         let path = dir.join(CONFIG_FILE);
-        match fs::read_to_string(&path) {
+        match super::small_file::read_small_text(&path) {
             Ok(text) => Config::parse(&text, dir).map_err(|detail| LedgerError::Config {
                 path: path.clone(),
                 detail,
@@ -170,7 +170,7 @@ pub fn read_signer_key(path: &Path) -> Result<SignerKey, LedgerError> {
         path: path.to_owned(),
         detail,
     };
-    let text = fs::read_to_string(path).map_err(|e| key(e.to_string()))?;
+    let text = super::small_file::read_small_text(path).map_err(|e| key(e.to_string()))?;
     SignerKey::parse(&text).map_err(|e| key(e.to_string()))
 }
 

@@ -8,10 +8,12 @@
 pub mod bundle;
 pub mod config;
 mod entry;
+pub mod interrupt;
 pub mod journal;
 mod offsets;
 mod readable;
 mod schema_v1;
+pub mod small_file;
 pub mod snapshot;
 mod streamed;
 pub mod sync;
@@ -74,6 +76,9 @@ pub enum LedgerError {
     Contradicted { path: PathBuf, detail: String },
     #[error("the ledger was opened read-only")]
     ReadOnly,
+    /// Ctrl-C during an append: what it had written was cut back off.
+    #[error("interrupted: nothing was recorded")]
+    Interrupted,
     #[error("these entries were prepared to follow entry {prepared_for} but the ledger now holds {head}; nothing was appended (prepare them again)")]
     Stale { prepared_for: u64, head: u64 },
     #[error("this append was already acknowledged or abandoned")]
@@ -392,22 +397,25 @@ impl Ledger {
                 }
             }
         }
-        let tail = {
-            use std::io::{Read, Seek, SeekFrom};
-            let mut file = File::open(path).map_err(LedgerError::io(path))?;
-            file.seek(SeekFrom::Start(head.bytes))
-                .map_err(LedgerError::io(path))?;
-            let mut tail = Vec::new();
-            file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
-            tail
-        };
-        // Named by offset and time: two crashes at the same size keep both tails.
+        // Named by offset and time: two crashes at the same size keep both tails. At most
+        // MAX_KEPT_TAIL_BYTES of it are kept (streamed, not held in memory): the evidence is
+        // the first frames; a crashed import of 10^6 lines would otherwise copy hundreds of MB.
         let kept = self.dir.join(format!(
             "torn-tail-at-{}-{}.bin",
             head.bytes,
             time::OffsetDateTime::now_utc().unix_timestamp_nanos()
         ));
-        fs::write(&kept, &tail).map_err(LedgerError::io(&kept))?;
+        let copied = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = File::open(path).map_err(LedgerError::io(path))?;
+            file.seek(SeekFrom::Start(head.bytes))
+                .map_err(LedgerError::io(path))?;
+            let mut out = File::create(&kept).map_err(LedgerError::io(&kept))?;
+            std::io::copy(&mut file.take(MAX_KEPT_TAIL_BYTES), &mut out)
+                .map_err(LedgerError::io(&kept))?
+        };
+        prune_kept(&self.dir, "torn-tail-at-");
+        let tail_len = len - head.bytes;
         let file = OpenOptions::new()
             .write(true)
             .open(path)
@@ -415,8 +423,7 @@ impl Ledger {
         file.set_len(head.bytes).map_err(LedgerError::io(path))?;
         sync::data(&file).map_err(LedgerError::io(path))?;
         self.notices.push(format!(
-            "cut {} unacknowledged bytes (len {len}) off the journal, left by an interrupted write; kept in {}",
-            tail.len(),
+            "cut {tail_len} unacknowledged bytes (len {len}) off the journal, left by an interrupted write; kept {copied} of them in {}",
             kept.display()
         ));
         Ok(())
@@ -447,12 +454,20 @@ impl Ledger {
                 Ok(())
             }
             Err(problem) => {
+                // A full disk is not damage: say so (exit 1) and leave the database as it is.
+                if let Some(e) = problem.disk_failure() {
+                    return Err(LedgerError::Io {
+                        path,
+                        source: std::io::Error::new(e.kind(), e.to_string()),
+                    });
+                }
                 if existed {
                     let aside = self.dir.join(format!(
                         "{INDEX_DIR}.damaged-{}",
                         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
                     ));
                     fs::rename(&path, &aside).map_err(LedgerError::io(&path))?;
+                    prune_kept(&self.dir, &format!("{INDEX_DIR}.damaged-"));
                     self.notices.push(format!(
                         "the index database was unusable ({problem}); set aside as {} and rebuilt from the journal",
                         aside.display()
@@ -460,7 +475,13 @@ impl Ledger {
                 }
                 let (store, _, tree) = Store::open(&path)
                     .and_then(|store| self.catch_up_with_tree(store))
-                    .map_err(|e| self.corrupted(INDEX_DIR, e.to_string()))?;
+                    .map_err(|e| match e.disk_failure() {
+                        Some(io) => LedgerError::Io {
+                            path: path.clone(),
+                            source: std::io::Error::new(io.kind(), io.to_string()),
+                        },
+                        None => self.corrupted(INDEX_DIR, e.to_string()),
+                    })?;
                 self.store = Some(store);
                 self.tree = tree;
                 Ok(())
@@ -640,6 +661,9 @@ impl Ledger {
     fn write_frames(&mut self, frames: &[u8]) -> Result<(), LedgerError> {
         let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
         let path = self.dir.join(JOURNAL_FILE);
+        #[cfg(debug_assertions)]
+        streamed::injected_full_disk(&mut &appender.journal, frames)
+            .map_err(LedgerError::io(&path))?;
         (&appender.journal)
             .write_all(frames)
             .map_err(LedgerError::io(path))
@@ -920,5 +944,42 @@ fn lock(dir: &Path) -> Result<Option<File>, LedgerError> {
         Ok(()) => Ok(Some(file)),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
+    }
+}
+
+/// How many set-aside copies of each kind (`torn-tail-at-*`, `index.sled.damaged-*`) a ledger
+/// keeps: the newest, as evidence of what happened; older ones are deleted when a new one is
+/// made, so repeated failures cannot fill the disk.
+pub const KEPT_COPIES: usize = 3;
+/// The most bytes of a torn tail kept aside.
+pub const MAX_KEPT_TAIL_BYTES: u64 = 16 << 20;
+
+/// Deletes all but the newest [`KEPT_COPIES`] entries of `dir` whose names start with
+/// `prefix` (their names end with a creation time in nanoseconds). Best effort.
+fn prune_kept(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut kept: Vec<(u128, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let rest = name.strip_prefix(prefix)?;
+            let stamp = rest
+                .trim_end_matches(".bin")
+                .rsplit('-')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((stamp, e.path()))
+        })
+        .collect();
+    kept.sort_by_key(|k| std::cmp::Reverse(k.0));
+    for (_, old) in kept.into_iter().skip(KEPT_COPIES) {
+        let _ = if old.is_dir() {
+            fs::remove_dir_all(&old)
+        } else {
+            fs::remove_file(&old)
+        };
     }
 }

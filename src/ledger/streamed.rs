@@ -86,6 +86,7 @@ impl Ledger {
                 "the head file changed while this process held the lock; nothing was appended",
             ));
         }
+        super::interrupt::catch();
         let path = self.dir.join(JOURNAL_FILE);
         let head = self.head;
         Ok(Appending {
@@ -114,6 +115,7 @@ impl Ledger {
                 None => break,
             }
         }
+        super::interrupt::catch();
         fs::create_dir_all(dir).map_err(LedgerError::io(dir))?;
         let made_lock = !dir.join(super::LOCK_FILE).exists();
         let lock = lock(dir)?.ok_or_else(|| LedgerError::InUse(dir.to_owned()))?;
@@ -154,6 +156,9 @@ impl Appending<'_> {
     /// Writes a piece's frames past the acknowledged head. The piece must have been prepared
     /// to follow [`Self::head`].
     pub fn write(&mut self, piece: &Prepared) -> Result<(), LedgerError> {
+        if super::interrupt::requested() {
+            return Err(LedgerError::Interrupted);
+        }
         let Some(first) = piece.entries.first() else {
             return Ok(());
         };
@@ -165,9 +170,12 @@ impl Appending<'_> {
         }
         match &mut self.target {
             Target::Ledger(ledger) => ledger.write_frames(&piece.frames)?,
-            Target::New { file, .. } => file
-                .write_all(&piece.frames)
-                .map_err(LedgerError::io(&self.path))?,
+            Target::New { file, .. } => {
+                #[cfg(debug_assertions)]
+                injected_full_disk(file, &piece.frames).map_err(LedgerError::io(&self.path))?;
+                file.write_all(&piece.frames)
+                    .map_err(LedgerError::io(&self.path))?
+            }
         }
         self.head = piece.head;
         if let Some(written) = &mut self.written {
@@ -188,6 +196,10 @@ impl Appending<'_> {
     pub fn acknowledge(&mut self) -> Result<Head, LedgerError> {
         if self.finished {
             return Err(LedgerError::AppendFinished);
+        }
+        // The last moment Ctrl-C can still stop the append: dropped, it is cut back.
+        if super::interrupt::requested() {
+            return Err(LedgerError::Interrupted);
         }
         // Never cut back from here on: a failure part-way may already have acknowledged the
         // pieces (the head file renamed into place), and then they are the ledger.
@@ -257,7 +269,9 @@ impl Appending<'_> {
         self.finished = true;
         match &mut self.target {
             Target::Ledger(ledger) => {
-                if self.head != self.acknowledged {
+                // By the file's length, not by the head: a piece that failed part-way (a full
+                // disk in the first piece, as in every `record`) left bytes without moving it.
+                if ledger.journal_len()? != self.acknowledged.bytes {
                     ledger.cut_journal_back(self.acknowledged.bytes)?;
                 }
             }
@@ -320,6 +334,17 @@ impl Ledger {
 
     /// Cuts the journal back to `bytes` (what the head file acknowledges) and syncs it, so a
     /// crash cannot bring the cut bytes back as a torn tail.
+    /// How long the journal is now (what was written through it, acknowledged or not).
+    fn journal_len(&self) -> Result<u64, LedgerError> {
+        let appender = self.appender.as_ref().ok_or(LedgerError::ReadOnly)?;
+        let path = self.dir.join(JOURNAL_FILE);
+        Ok(appender
+            .journal
+            .metadata()
+            .map_err(LedgerError::io(&path))?
+            .len())
+    }
+
     fn cut_journal_back(&mut self, bytes: u64) -> Result<(), LedgerError> {
         let path = self.dir.join(JOURNAL_FILE);
         let appender = self.appender.as_mut().ok_or(LedgerError::ReadOnly)?;
@@ -354,4 +379,26 @@ impl Ledger {
             }
         }
     }
+}
+
+/// A full disk in the middle of a piece, for the tests (debug builds only, never in a
+/// release): with `CCM_LEDGER_TEST_FULL_DISK_AFTER=N` in the environment, a piece's write
+/// puts its first N bytes into the journal and then fails with ENOSPC, exactly where a full
+/// disk fails it. A mount of a small filesystem reaches this point too, but is not allowed
+/// everywhere the tests run, and on it the index database may fill the disk first.
+#[cfg(debug_assertions)]
+pub(super) fn injected_full_disk(file: &mut impl Write, frames: &[u8]) -> std::io::Result<()> {
+    let Some(after) = std::env::var("CCM_LEDGER_TEST_FULL_DISK_AFTER")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return Ok(());
+    };
+    if frames.len() <= after {
+        return Ok(());
+    }
+    file.write_all(&frames[..after])?;
+    /// ENOSPC on Linux.
+    const ENOSPC: i32 = 28;
+    Err(std::io::Error::from_raw_os_error(ENOSPC))
 }

@@ -444,7 +444,7 @@ impl Ledger {
     /// The latest signed checkpoint written after an append, if any.
     pub fn latest_checkpoint(&self) -> Result<Option<String>, LedgerError> {
         let path = self.dir.join(CHECKPOINT_FILE);
-        match std::fs::read_to_string(&path) {
+        match super::small_file::read_small_text(&path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(LedgerError::Io { path, source }),

@@ -9,6 +9,8 @@
 //!   text form of proofs ([`Proof`]).
 //! - [`Checkpoint`], [`sign`], [`parse_and_verify`]: C2SP tlog-checkpoint signed notes with
 //!   Ed25519 keys ([`generate_key`], [`SignerKey`], [`VerifierKey`]).
+//! - [`WitnessSigner`], [`WitnessKey`]: C2SP tlog-cosignature `cosignature/v1` lines, the
+//!   witnesses' timestamped cosignatures on checkpoints.
 //!
 //! `docs/FORMAT.md` describes every byte, for a verifier written elsewhere.
 //!
@@ -16,17 +18,23 @@
 //! entries `0..n`.
 
 mod checkpoint;
+mod cosignature;
 mod hash;
 mod note;
 mod proof;
 mod store;
+pub mod tiles;
 mod tree;
 
 pub use checkpoint::{parse_and_verify, sign, Checkpoint, CheckpointError};
+pub use cosignature::{
+    cosignature_timestamp, cosigned_message, generate_witness_key, merge_cosignatures,
+    CosignatureError, MergeError, WitnessKey, WitnessSigner, COSIGNATURE_TYPE,
+};
 pub use hash::{empty_root, leaf_hash, node_hash, root_of, TreeHash, LEAF_PREFIX, NODE_PREFIX};
 pub use note::{
-    generate_key, is_valid_key_name, key_id, open_note, sign_note, KeyError, NoteError, SignerKey,
-    VerifierKey, ED25519_TYPE, MAX_NOTE_BYTES, MAX_SIGNATURES,
+    generate_key, is_valid_key_name, key_id, open_note, sign_note, split_note, KeyError, NoteError,
+    SignatureLine, SignerKey, VerifierKey, ED25519_TYPE, MAX_NOTE_BYTES, MAX_SIGNATURES,
 };
 pub use proof::{
     root_from_inclusion, verify_consistency, verify_inclusion, ConsistencyProof, InclusionProof,

@@ -33,8 +33,8 @@ pub enum KeyError {
     BadName(String),
     #[error("not a key in the form {0}")]
     Malformed(&'static str),
-    #[error("the key's signature type is {0:#04x}, not Ed25519 (0x01)")]
-    UnknownType(u8),
+    #[error("the key's signature type is {found:#04x}, not {} ({wanted:#04x})", type_name(*.wanted))]
+    WrongType { found: u8, wanted: u8 },
     #[error(
         "the key id {stated:08x} is not that of the key's name and public key ({computed:08x})"
     )]
@@ -63,6 +63,15 @@ pub enum NoteError {
     NotSigned { name: String, id: u32 },
 }
 
+/// What a signature type byte means, for messages.
+fn type_name(kind: u8) -> &'static str {
+    match kind {
+        ED25519_TYPE => "an Ed25519 log key",
+        super::cosignature::COSIGNATURE_TYPE => "an Ed25519 witness key (timestamped cosignature)",
+        _ => "a known key type",
+    }
+}
+
 /// Whether `name` may name a key: non-empty, no Unicode spaces, no `+`, no control characters.
 pub fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty()
@@ -73,9 +82,15 @@ pub fn is_valid_key_name(name: &str) -> bool {
 
 /// `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[..4]`, big-endian.
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    typed_key_id(name, ED25519_TYPE, public_key)
+}
+
+/// `SHA-256(name ‖ 0x0A ‖ type ‖ public key)[..4]`, big-endian: the key id of signed-note
+/// keys of any signature type.
+pub(super) fn typed_key_id(name: &str, kind: u8, public_key: &[u8; 32]) -> u32 {
     let digest = Sha256::new()
         .chain_update(name.as_bytes())
-        .chain_update([b'\n', ED25519_TYPE])
+        .chain_update([b'\n', kind])
         .chain_update(public_key)
         .finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -119,7 +134,7 @@ impl SignerKey {
         let rest = text
             .strip_prefix(PRIVATE_KEY_PREFIX)
             .ok_or(KeyError::Malformed(FORM))?;
-        let (name, stated, seed) = split_key(rest, FORM)?;
+        let (name, stated, seed) = split_key(rest, FORM, ED25519_TYPE)?;
         let signer = SignerKey::from_seed(name, seed)?;
         if signer.id != stated {
             return Err(KeyError::IdMismatch {
@@ -180,7 +195,7 @@ impl VerifierKey {
     pub fn parse(text: &str) -> Result<VerifierKey, KeyError> {
         const FORM: &str = "<name>+<8 hex>+<base64>";
         let text = text.strip_suffix('\n').unwrap_or(text);
-        let (name, stated, public) = split_key(text, FORM)?;
+        let (name, stated, public) = split_key(text, FORM, ED25519_TYPE)?;
         if !is_valid_key_name(name) {
             return Err(KeyError::BadName(name.to_owned()));
         }
@@ -226,14 +241,24 @@ impl fmt::Display for VerifierKey {
 }
 
 fn encode_key(key: &[u8; 32]) -> String {
+    encode_typed_key(ED25519_TYPE, key)
+}
+
+/// `base64(type ‖ key)`, the last part of a key's text form.
+pub(super) fn encode_typed_key(kind: u8, key: &[u8; 32]) -> String {
     let mut bytes = Vec::with_capacity(33);
-    bytes.push(ED25519_TYPE);
+    bytes.push(kind);
     bytes.extend_from_slice(key);
     BASE64.encode(bytes)
 }
 
-/// Splits `<name>+<8 lowercase hex>+<base64(0x01 ‖ 32 bytes)>`; the base64 may hold `+`.
-fn split_key<'a>(text: &'a str, form: &'static str) -> Result<(&'a str, u32, [u8; 32]), KeyError> {
+/// Splits `<name>+<8 lowercase hex>+<base64(type ‖ 32 bytes)>` for a key of signature type
+/// `wanted`; the base64 may hold `+`.
+pub(super) fn split_key<'a>(
+    text: &'a str,
+    form: &'static str,
+    wanted: u8,
+) -> Result<(&'a str, u32, [u8; 32]), KeyError> {
     let mut parts = text.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(KeyError::Malformed(form));
@@ -241,11 +266,14 @@ fn split_key<'a>(text: &'a str, form: &'static str) -> Result<(&'a str, u32, [u8
     let id = bytes_from_hex::<4>(id).ok_or(KeyError::Malformed(form))?;
     let key = BASE64.decode(key).map_err(|_| KeyError::Malformed(form))?;
     match key.split_first() {
-        Some((&ED25519_TYPE, bytes)) => {
+        Some((&kind, bytes)) if kind == wanted => {
             let bytes = bytes.try_into().map_err(|_| KeyError::Malformed(form))?;
             Ok((name, u32::from_be_bytes(id), bytes))
         }
-        Some((&other, _)) => Err(KeyError::UnknownType(other)),
+        Some((&other, _)) => Err(KeyError::WrongType {
+            found: other,
+            wanted,
+        }),
         None => Err(KeyError::Malformed(form)),
     }
 }
@@ -267,20 +295,27 @@ pub fn sign_note(text: &str, key: &SignerKey) -> Result<String, NoteError> {
         return Err(NoteError::BadText);
     }
     let signature = key.key.sign(text.as_bytes());
-    let mut blob = Vec::with_capacity(68);
-    blob.extend_from_slice(&key.id.to_be_bytes());
-    blob.extend_from_slice(&signature.to_bytes());
     Ok(format!(
-        "{text}\n{SIGNATURE_PREFIX}{} {}\n",
-        key.name,
-        BASE64.encode(blob)
+        "{text}\n{}",
+        signature_line(&key.name, key.id, &signature.to_bytes())
     ))
 }
 
-/// Checks that `note` carries a valid signature by `key` and returns its text (with the final
-/// newline, without the blank line). Signatures by other keys are ignored, as the spec asks;
-/// a signature with `key`'s name and id that fails to verify rejects the note.
-pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteError> {
+/// One signature line of a note: `— <name> <base64(key id ‖ signature)>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureLine {
+    pub name: String,
+    pub id: u32,
+    /// What follows the key id: the signature (for a cosignature, timestamp ‖ signature).
+    pub signature: Vec<u8>,
+    /// The line as written, without its newline.
+    pub line: String,
+}
+
+/// Splits a note into its text (with the final newline, without the blank line) and its
+/// signature lines, checking the note's form (characters, size, the blank line, each
+/// signature line's form) but no signature.
+pub fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine>), NoteError> {
     check_characters(note)?;
     let split = note
         .rfind("\n\n")
@@ -294,7 +329,7 @@ pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteEr
     if signatures.split('\n').count() > MAX_SIGNATURES {
         return Err(NoteError::TooManySignatures);
     }
-    let mut verified = false;
+    let mut lines = Vec::new();
     for line in signatures.split('\n') {
         let rest = line
             .strip_prefix(SIGNATURE_PREFIX)
@@ -313,14 +348,38 @@ pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteEr
         if blob.len() < 5 {
             return Err(NoteError::Malformed("a signature is too short"));
         }
-        let id = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]);
-        if name != key.name || id != key.id {
+        lines.push(SignatureLine {
+            name: name.to_owned(),
+            id: u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]),
+            signature: blob[4..].to_vec(),
+            line: line.to_owned(),
+        });
+    }
+    Ok((text, lines))
+}
+
+/// A signature line: `— <name> <base64(id ‖ signature)>` with its newline.
+pub(super) fn signature_line(name: &str, id: u32, signature: &[u8]) -> String {
+    let mut blob = Vec::with_capacity(4 + signature.len());
+    blob.extend_from_slice(&id.to_be_bytes());
+    blob.extend_from_slice(signature);
+    format!("{SIGNATURE_PREFIX}{name} {}\n", BASE64.encode(blob))
+}
+
+/// Checks that `note` carries a valid signature by `key` and returns its text (with the final
+/// newline, without the blank line). Signatures by other keys are ignored, as the spec asks;
+/// a signature with `key`'s name and id that fails to verify rejects the note.
+pub fn open_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, NoteError> {
+    let (text, lines) = split_note(note)?;
+    let mut verified = false;
+    for line in lines {
+        if line.name != key.name || line.id != key.id {
             continue;
         }
         let bad = || NoteError::BadSignature {
-            name: name.to_owned(),
+            name: line.name.clone(),
         };
-        let signature: [u8; 64] = blob[4..].try_into().map_err(|_| bad())?;
+        let signature: [u8; 64] = line.signature.as_slice().try_into().map_err(|_| bad())?;
         key.key
             .verify_strict(text.as_bytes(), &Signature::from_bytes(&signature))
             .map_err(|_| bad())?;

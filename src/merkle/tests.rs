@@ -1,7 +1,9 @@
 //! Tests of the Merkle module. Helpers here; one file per part under `tests/`.
 
 mod checkpoint;
+mod cosignature;
 mod proofs;
+mod tiles;
 mod tree;
 mod vectors;
 

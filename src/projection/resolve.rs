@@ -13,8 +13,11 @@ pub struct Unknown {
     /// `body` or `State`.
     pub what: &'static str,
     pub query: String,
-    /// The nearest first; at most three.
+    /// The nearest first; at most three. When [`Self::ambiguous`], every candidate.
     pub suggestions: Vec<Suggestion>,
+    /// The query names several: they differ only by case, Unicode normalisation or invisible
+    /// characters, and none is picked.
+    pub ambiguous: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +30,14 @@ impl fmt::Display for Unknown {
     /// `unknown body 'universalisation'; did you mean wg-universalization (Working Group on
     /// Universalization)?`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ambiguous {
+            write!(f, "'{}' names more than one {}:", self.query, self.what)?;
+            for (i, s) in self.suggestions.iter().enumerate() {
+                let joint = if i == 0 { " " } else { ", " };
+                write!(f, "{joint}{} ({})", s.id, s.name)?;
+            }
+            return f.write_str("; give the id");
+        }
         write!(f, "unknown {} '{}'", self.what, self.query)?;
         let n = self.suggestions.len();
         for (i, s) in self.suggestions.iter().enumerate() {
@@ -56,11 +67,27 @@ fn resolve<'a>(
     candidates: impl Iterator<Item = Candidate<'a>> + Clone,
 ) -> Result<&'a str, Unknown> {
     let wanted = folded(query);
-    let exact = candidates.clone().find(|c| {
-        c.id.to_lowercase() == wanted || c.names.iter().any(|n| n.to_lowercase() == wanted)
-    });
-    if let Some(c) = exact {
-        return Ok(c.id);
+    let exact: Vec<Candidate<'a>> = candidates
+        .clone()
+        .filter(|c| folded(c.id) == wanted || c.names.iter().any(|n| folded(n) == wanted))
+        .collect();
+    match exact.as_slice() {
+        [one] => return Ok(one.id),
+        [] => {}
+        several => {
+            return Err(Unknown {
+                what,
+                query: query.to_owned(),
+                suggestions: several
+                    .iter()
+                    .map(|c| Suggestion {
+                        id: c.id.to_owned(),
+                        name: c.names.last().copied().unwrap_or(c.id).to_owned(),
+                    })
+                    .collect(),
+                ambiguous: true,
+            })
+        }
     }
     let mut near: Vec<(usize, Suggestion)> = candidates
         .filter_map(|c| {
@@ -79,6 +106,7 @@ fn resolve<'a>(
         what,
         query: query.to_owned(),
         suggestions: near.into_iter().take(3).map(|(_, s)| s).collect(),
+        ambiguous: false,
     })
 }
 
@@ -138,9 +166,37 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// What a person typed, as names are compared: trimmed, in lower case.
+/// What a person typed (or a name), as names are compared: in compatibility normal form
+/// (NFKC: "ﬁ" is "fi", a precomposed "é" is "e" with its accent), without invisible
+/// characters (zero-width spaces and joiners, soft hyphens, direction marks, variation
+/// selectors), trimmed, in lower case. Two names that fold alike cannot be told apart by a
+/// reader, so a query that matches both gets both, not one of them.
 pub(super) fn folded(query: &str) -> String {
-    query.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    let visible: String = query.nfkc().filter(|&c| !is_invisible(c)).collect();
+    visible.trim().to_lowercase()
+}
+
+/// Unicode's default-ignorable code points: drawn as nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{61C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 impl Projection {

@@ -361,15 +361,19 @@ impl<'a> Keyed<'a> {
     }
 }
 
-/// Every lower-case id (or code) and name → the first candidate, in order, that has it: what
-/// `resolve` finds exactly for a query that folds to that key.
+/// Every folded id (or code) and name ([`folded`]) → the one candidate that has it, or `""`
+/// when several do: `resolve` then answers with the candidates, never a silent pick, so a
+/// reader seeing `""` asks the whole catalogue.
 fn names_index<'a>(
     candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
 ) -> BTreeMap<String, &'a str> {
     let mut index: BTreeMap<String, &'a str> = BTreeMap::new();
     for (id, names) in candidates {
         for name in std::iter::once(id).chain(names) {
-            index.entry(name.to_lowercase()).or_insert(id);
+            let slot = index.entry(folded(name)).or_insert(id);
+            if *slot != id {
+                *slot = "";
+            }
         }
     }
     index
@@ -648,7 +652,9 @@ impl Projection {
 fn find_body(section: &mut Sections<'_>, query: &str) -> Option<Result<BodyId, Unknown>> {
     let index = section(BODY_NAMES)?;
     if let Some(id) = Keyed::open(&index)?.get(folded(query).as_bytes()) {
-        return Some(Ok(BodyId::new(std::str::from_utf8(id).ok()?).ok()?));
+        if !id.is_empty() {
+            return Some(Ok(BodyId::new(std::str::from_utf8(id).ok()?).ok()?));
+        }
     }
     let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
     let bodies = catalogue
@@ -665,7 +671,9 @@ fn find_state(
 ) -> Option<Result<StateCode, Unknown>> {
     let index = section(STATE_NAMES)?;
     if let Some(code) = Keyed::open(&index)?.get(folded(query).as_bytes()) {
-        return Some(Ok(StateCode::new(std::str::from_utf8(code).ok()?).ok()?));
+        if !code.is_empty() {
+            return Some(Ok(StateCode::new(std::str::from_utf8(code).ok()?).ok()?));
+        }
     }
     let every: Vec<StateParty> = states.values().map(decode).collect::<Option<_>>()?;
     Some(resolve_state_among(every.iter(), query))

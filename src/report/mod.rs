@@ -186,6 +186,7 @@ pub fn render(r: &Report) -> String {
                 "<p>The ledger's signed checkpoint:</p><pre>{}</pre>",
                 escape(text)
             );
+            out.push_str(&cosigners(text));
         }
         None => out.push_str("<p class=\"note\">The ledger has no signed checkpoint.</p>"),
     }
@@ -499,4 +500,38 @@ pub fn render(r: &Report) -> String {
         escape(&r.hash)
     );
     out
+}
+
+/// Who cosigned the checkpoint, as its signature lines claim (name and time): the page lists
+/// them; `verify --witness` checks them.
+fn cosigners(checkpoint: &str) -> String {
+    let Ok((_, lines)) = crate::merkle::split_note(checkpoint) else {
+        return String::new();
+    };
+    let cosigned: Vec<String> = lines
+        .iter()
+        .filter_map(|line| {
+            let at = crate::merkle::cosignature_timestamp(line)?;
+            let when = time::OffsetDateTime::from_unix_timestamp(at as i64)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_else(|| at.to_string());
+            Some(format!(
+                "<li><code>{}</code>, {}</li>",
+                escape(&line.name),
+                escape(&when)
+            ))
+        })
+        .collect();
+    if cosigned.is_empty() {
+        return "<p class=\"note\">No witness has cosigned this checkpoint.</p>".to_owned();
+    }
+    format!(
+        "<p>Cosigned by {} witnesses (as the checkpoint's signature lines say; check them with <code>ccm-ledger verify --witness W.pub</code>):</p><ul class=\"cosigners\">{}</ul>",
+        cosigned.len(),
+        cosigned.join("")
+    )
 }

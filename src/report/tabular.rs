@@ -30,36 +30,52 @@ pub struct TermRow {
     pub person: String,
 }
 
-/// Every term of every body (bodies by id, terms in order of start).
+/// Every term of every body (bodies by id, terms in order of start). Every text cell is
+/// [`defused`]: the numbers (`seat`, `seq`) and the dates the program writes itself
+/// (`YYYY-MM-DD`) cannot begin with a formula character and are left as they are.
 pub fn term_rows(projection: &Projection) -> Vec<TermRow> {
     let mut rows = Vec::new();
     for body in projection.bodies() {
-        let body_name = body.latest().name;
+        let body_name = defused(body.latest().name);
         for t in &body.terms {
             rows.push(TermRow {
-                body: body.id.to_string(),
+                body: defused(body.id.to_string()),
                 body_name: body_name.clone(),
                 seat: t.seat,
-                state: t.state.to_string(),
-                state_name: projection
-                    .state(&t.state)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
+                state: defused(t.state.to_string()),
+                state_name: defused(
+                    projection
+                        .state(&t.state)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default(),
+                ),
                 start: t.start.to_string(),
                 end: t.end.map(|d| d.to_string()).unwrap_or_default(),
-                until_close_of: match (&t.end, &t.declared_end) {
+                until_close_of: defused(match (&t.end, &t.declared_end) {
                     (None, Some(TermEnd::CloseOf(m))) => m.to_string(),
                     _ => String::new(),
-                },
-                how_ended: t.how_ended.to_string(),
-                decision_meeting: t.decision.meeting.to_string(),
+                }),
+                how_ended: defused(t.how_ended.to_string()),
+                decision_meeting: defused(t.decision.meeting.to_string()),
                 decision_date: t.decision.date.to_string(),
                 seq: t.seq.0,
-                person: t.person.clone().unwrap_or_default(),
+                person: defused(t.person.clone().unwrap_or_default()),
             });
         }
     }
     rows
+}
+
+/// A text cell a spreadsheet will not run: one beginning with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (the OWASP CSV-injection rule: `=HYPERLINK(…)` would be a live link,
+/// `+cmd|…` a command) gets a leading `'`, which spreadsheets show as text and do not
+/// evaluate. Applied to text columns only, so a number or a date is never altered.
+pub fn defused(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 fn state_id(code: &str) -> String {

@@ -63,6 +63,25 @@ pub enum StoreError {
     Malformed(&'static str),
 }
 
+impl StoreError {
+    /// The I/O failure beneath, when it says the disk refused (full, over quota, a file too
+    /// large, read-only, an I/O error): an operational failure, not damage. Setting the
+    /// database aside and rebuilding it would only fail again, leaving a copy each time.
+    pub fn disk_failure(&self) -> Option<&std::io::Error> {
+        let StoreError::Sled(sled::Error::Io(e)) = self else {
+            return None;
+        };
+        use std::io::ErrorKind::*;
+        /// EIO on Linux, which has no `ErrorKind` of its own.
+        const EIO: i32 = 5;
+        (matches!(
+            e.kind(),
+            StorageFull | QuotaExceeded | FileTooLarge | ReadOnlyFilesystem
+        ) || e.raw_os_error() == Some(EIO))
+        .then_some(e)
+    }
+}
+
 pub struct Store {
     db: sled::Db,
     meta: sled::Tree,
@@ -225,6 +244,7 @@ impl Store {
         };
         let db = match opened {
             Ok(Ok(db)) => db,
+            Ok(Err(e @ sled::Error::Io(_))) => return Err(StoreError::Sled(e)),
             Ok(Err(e)) => return Err(StoreError::Open(e.to_string())),
             Err(payload) => {
                 let message = payload

@@ -3,9 +3,15 @@
 use std::borrow::Cow;
 
 /// `text` with `&`, `<`, `>`, `"` and `'` replaced by character references, safe in element
-/// content and in quoted attribute values alike.
+/// content and in quoted attribute values alike; and every character XML forbids (C0
+/// controls but tab, newline and carriage return; U+FFFE, U+FFFF), every other control
+/// character (DEL, C1) and every bidi override or isolate replaced by U+FFFD. The ledger
+/// refuses those in new text, but one written before the rule may hold them: a raw ESC would
+/// make the page not well-formed XML, an override would reorder what a reader sees.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
+    if !text.contains(['&', '<', '>', '"', '\'', '\u{FFFE}', '\u{FFFF}'])
+        && crate::domain::text::first_refused(text).is_none()
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -16,6 +22,9 @@ pub fn escape(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if crate::domain::text::is_refused(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -34,5 +43,15 @@ mod tests {
             "&lt;script&gt;alert(&quot;x &amp; y&quot;)&lt;/script&gt;"
         );
         assert!(matches!(escape("Norway"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn characters_xml_forbids_and_bidi_overrides_become_the_replacement_character() {
+        assert_eq!(escape("a\u{1b}[2Jb"), "a\u{FFFD}[2Jb");
+        assert_eq!(
+            escape("\u{202e}yawroN\u{85}\u{FFFF}"),
+            "\u{FFFD}yawroN\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(escape("line\none"), "line\none");
     }
 }

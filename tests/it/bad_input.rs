@@ -133,3 +133,63 @@ fn a_reference_to_a_later_line_is_refused() {
     assert!(run.stderr.contains("order.jsonl:1:"), "{}", run.stderr);
     assert!(!env.ledger().exists());
 }
+
+/// Issue 13, item 9: serde_json keeps the last of two equal keys, so a line with a repeated key
+/// reads one way here and another way in a reader that keeps the first.
+#[test]
+fn a_repeated_key_is_refused_naming_it() {
+    refused(
+        r#"{"kind":"state_joined","state":"SWE","name":"Sweden","state":"FIN","effective":"2010-08-01"}"#,
+        &["field `state`", "appears twice"],
+    );
+}
+
+#[test]
+fn a_repeated_key_inside_a_nested_object_is_refused_naming_its_path() {
+    refused(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2012-09-14","end":"2014-09-05","decision":{"meeting":"3MSP","date":"2012-09-14","date":"2012-09-13"}}"#,
+        &["field `decision.date`", "appears twice"],
+    );
+}
+
+#[test]
+fn a_repeated_key_in_a_proposal_is_refused() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let file = env.file(
+        "proposal.jsonl",
+        "{\"kind\":\"state_joined\",\"state\":\"SWE\",\"name\":\"Sweden\",\"effective\":\"2010-08-01\",\"effective\":\"2030-01-01\"}\n",
+    );
+    let run = env
+        .run(&["check", "--proposed", file.to_str().unwrap()])
+        .fails_with(1);
+    assert!(
+        run.stderr.contains("proposal.jsonl:1:") && run.stderr.contains("`effective`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A genuine export line with a second, earlier `location`: its hash still verifies (the last
+/// value is the genuine one), but a reader that keeps the first sees the forgery.
+#[test]
+fn a_repeated_key_in_a_verified_bundle_is_refused() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let export = env.run(&["export"]).ok().stdout;
+    let forged = export.replacen(
+        r#""location":"Beirut, Lebanon""#,
+        r#""location":"Paris, France","location":"Beirut, Lebanon""#,
+        1,
+    );
+    assert_ne!(forged, export);
+    let bundle = env.file("bundle.jsonl", &forged);
+    let run = env
+        .run(&["verify", "--bundle", bundle.to_str().unwrap()])
+        .fails_with(1);
+    assert!(
+        run.stderr.contains("bundle.jsonl:5:") && run.stderr.contains("`location`"),
+        "{}",
+        run.stderr
+    );
+}

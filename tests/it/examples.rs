@@ -34,7 +34,9 @@ const NOT_RUN: &[(&str, &str)] = &[
 /// What the `--help` examples take as at hand, made by the binary itself before they run, as
 /// a user would have made it: a key (`isu.key`, `isu.pub`), a ledger that signs (`./ccm`,
 /// holding the fixture, as the demo's), last year's checkpoint of it (when it held 100
-/// entries) and today's, its export, and proofs of entry 42 and of growth since last year.
+/// entries) and today's, its export, and proofs of entry 42 and of growth since last year; its
+/// publication (`public/`), and three States' witness keys (`nor`, `ecu`, `civ`), two of which
+/// cosigned today's checkpoint (`nor.cosigned`, `ecu.cosigned`, merged into it).
 const AT_HAND: &[&str] = &[
     "ccm-ledger keygen isu",
     "ccm-ledger --ledger ./ccm init --origin isu --sign-with isu.key",
@@ -45,6 +47,14 @@ const AT_HAND: &[&str] = &[
     "ccm-ledger --ledger ./ccm export --out ccm.jsonl",
     "ccm-ledger --ledger ./ccm prove --seq 42 > entry42.proof",
     "ccm-ledger --ledger ./ccm prove --from 100 > since-last-year.proof",
+    "ccm-ledger --ledger ./ccm publish public/",
+    "ccm-ledger keygen nor --witness",
+    "ccm-ledger keygen ecu --witness",
+    "ccm-ledger keygen civ --witness",
+    "ccm-ledger witness --state nor-witness --key nor.key --log-key isu.pub --checkpoint today.checkpoint > nor.cosigned",
+    "ccm-ledger witness --state ecu-witness --key ecu.key --log-key isu.pub --checkpoint today.checkpoint > ecu.cosigned",
+    "ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned",
+    "ccm-ledger --ledger ./ccm checkpoint > today.checkpoint",
 ];
 
 #[derive(Debug)]

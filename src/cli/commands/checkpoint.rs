@@ -3,6 +3,9 @@ use std::path::PathBuf;
 use crate::cli::{output, CliError, Context};
 use crate::ledger::config::{self, sign_checkpoint};
 use crate::ledger::Access;
+use crate::merkle::{merge_cosignatures, split_note, MergeError};
+
+use super::verify_proof::read_text;
 
 /// Print the ledger's latest signed checkpoint, or sign one now.
 ///
@@ -17,16 +20,26 @@ use crate::ledger::Access;
 /// the ledger signs after every append from now on (`sign-with` in its config): how signing
 /// is enabled on an existing ledger.
 ///
+/// --add-cosignatures merges the witnesses' cosigned copies (from `ccm-ledger witness`) of the
+/// latest signed checkpoint into it, so that it is published, and `report --html` shows it,
+/// with their cosignatures. Copies of another checkpoint are refused; a cosignature already
+/// there is not added twice. The next checkpoint signed replaces it, without them.
+///
 /// Examples:
 ///   ccm-ledger --ledger ./ccm checkpoint > today.checkpoint   the latest it signed
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key > today.checkpoint   one signed now
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key --keep-signing   and after every append
+///   ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Sign a checkpoint of the current head with this signer key
-    #[arg(long, value_name = "KEYFILE")]
+    #[arg(long, value_name = "KEYFILE", conflicts_with = "add_cosignatures")]
     key: Option<PathBuf>,
+
+    /// Merge these cosigned copies of the latest checkpoint into it
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    add_cosignatures: Vec<PathBuf>,
 
     /// And sign after every append from now on, with the same key
     #[arg(long, requires = "key")]
@@ -34,6 +47,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    if !args.add_cosignatures.is_empty() {
+        return add_cosignatures(ctx, &args.add_cosignatures);
+    }
     let ledger = ctx.open(Access::Inspect)?;
     let note = match &args.key {
         Some(key) => {
@@ -87,5 +103,50 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         output::json(&serde_json::json!({ "checkpoint": note }))
     } else {
         output::text(&note)
+    }
+}
+
+/// Merges the cosignatures of `files` into the ledger's latest checkpoint, under the writer's
+/// lock (an append would replace the file meanwhile), and prints the result.
+fn add_cosignatures(ctx: &Context, files: &[PathBuf]) -> Result<(), CliError> {
+    let ledger = ctx.open(Access::Write)?;
+    let note = ledger.latest_checkpoint()?.ok_or_else(|| {
+        CliError::input(format!(
+            "{} has no signed checkpoint to add cosignatures to (initialise it with --sign-with)",
+            ledger.dir().display()
+        ))
+    })?;
+    let copies = files
+        .iter()
+        .map(|path| read_text(path, "--add-cosignatures"))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (copy, path) in copies.iter().zip(files) {
+        split_note(copy).map_err(|e| {
+            CliError::input(format!(
+                "{}: not a signed checkpoint ({e}); nothing was added",
+                path.display()
+            ))
+        })?;
+    }
+    let copies: Vec<&str> = copies.iter().map(String::as_str).collect();
+    let (merged, added) = merge_cosignatures(&note, &copies).map_err(|e| match e {
+        MergeError::OtherTree { index } => CliError::input(format!(
+            "{}: not a copy of the ledger's latest checkpoint (another tree or size); nothing was added",
+            files[index].display()
+        )),
+        MergeError::Note(e) => CliError::input(format!(
+            "the ledger's checkpoint, or with the cosignatures added: {e}"
+        )),
+    })?;
+    // Under the writer's lock: no append re-signs the file meanwhile.
+    config::keep_checkpoint(ledger.dir(), &merged)?;
+    eprintln!(
+        "added {added} cosignatures to the checkpoint of {}",
+        ledger.dir().display()
+    );
+    if ctx.json {
+        output::json(&serde_json::json!({ "checkpoint": merged, "added": added }))
+    } else {
+        output::text(&merged)
     }
 }

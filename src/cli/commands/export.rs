@@ -1,10 +1,9 @@
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::cli::moment;
+use crate::cli::{moment, outfile};
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
@@ -21,7 +20,8 @@ use crate::report::tabular::{popolo, term_rows};
 /// csv: one row per term of every body, for spreadsheets (RFC 4180): body, body_name, seat,
 /// state, state_name, start, end (empty while running), until_close_of, how_ended,
 /// decision_meeting, decision_date, seq, person (who held the seat for the State, if the
-/// election says).
+/// election says). A text cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// gets a leading `'`, so a spreadsheet shows it instead of running it.
 ///
 /// popolo: the bodies, the Presidency and the States as Popolo organizations, a post per
 /// seat, and a membership per term (the State as the member organization).
@@ -40,6 +40,16 @@ pub struct Args {
     /// What to write
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     format: Format,
+}
+
+impl Args {
+    /// An export into `out` (what `publish` writes beside the tiles).
+    pub fn to_file(out: PathBuf, format: Format) -> Args {
+        Args {
+            out: Some(out),
+            format,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -87,20 +97,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     };
     match &args.out {
         Some(path) => {
-            let tmp = path.with_extension("partial");
-            let context = format!("cannot write {}", tmp.display());
-            let file = File::create(&tmp).map_err(CliError::io(&context))?;
-            let mut out = BufWriter::new(file);
-            write_all(&mut out).map_err(|e| match e {
-                CliError::Io { source, .. } => CliError::io(&context)(source),
-                other => other,
-            })?;
-            out.into_inner()
-                .map_err(|e| CliError::io(&context)(e.into_error()))?
-                .sync_all()
-                .map_err(CliError::io(&context))?;
-            std::fs::rename(&tmp, path)
-                .map_err(CliError::io(format!("cannot write {}", path.display())))?;
+            outfile::write_atomically(path, write_all)?;
             if !ctx.json {
                 let entries = ledger.head().entries;
                 let what = match args.format {

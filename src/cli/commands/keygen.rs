@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{output, CliError, Context};
 use crate::ledger::config::origin_from_name;
-use crate::merkle::generate_key;
+use crate::merkle::{generate_key, generate_witness_key, is_valid_key_name};
 
 /// Generate an Ed25519 key pair for signing checkpoints.
 ///
@@ -15,9 +15,15 @@ use crate::merkle::generate_key;
 /// keygen never leaves a .key without its .pub. The formats are Go's signed-note keys
 /// (docs/FORMAT.md).
 ///
+/// With --witness, the key is a witness's (a C2SP tlog-cosignature key, type 0x04, for
+/// `ccm-ledger witness`), named NAME exactly: by convention a URL without scheme naming
+/// the witness, e.g. a State mission's `example.org/ccm-witness`.
+///
 /// Examples:
 ///   ccm-ledger keygen isu-2027                 writes isu-2027.key and isu-2027.pub
 ///   ccm-ledger keygen isu --out-dir ~/.keys    creates ~/.keys (mode 0700) if it is missing
+///   ccm-ledger keygen example.org/ccm-witness --witness
+///                                              writes example.org_ccm-witness.key and .pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -28,10 +34,24 @@ pub struct Args {
     /// Where to write the two files, created if missing [default: the working directory]
     #[arg(long, value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
+
+    /// Make a witness's cosigning key instead of a log's signing key
+    #[arg(long)]
+    witness: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let key_name = origin_from_name(&args.name).map_err(CliError::Usage)?;
+    let key_name = if args.witness {
+        if !is_valid_key_name(&args.name) {
+            return Err(CliError::Usage(format!(
+                "{:?} cannot name a witness: it must be non-empty, without spaces, '+' or control characters",
+                args.name
+            )));
+        }
+        args.name.clone()
+    } else {
+        origin_from_name(&args.name).map_err(CliError::Usage)?
+    };
     let stem = args.name.replace('/', "_");
     let private = args.out_dir.join(format!("{stem}.key"));
     let public = args.out_dir.join(format!("{stem}.pub"));
@@ -47,17 +67,21 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     }
     create_key_dir(&args.out_dir)?;
-    let (signer, verifier) = generate_key(&key_name).map_err(|e| CliError::input(e.to_string()))?;
-    write_pair(
-        (&private, &signer.to_text(), 0o600),
-        (&public, &verifier.to_text(), 0o644),
-    )?;
+    let (signer, verifier) = if args.witness {
+        let (signer, key) =
+            generate_witness_key(&key_name).map_err(|e| CliError::input(e.to_string()))?;
+        (signer.to_text(), key.to_text())
+    } else {
+        let (signer, key) = generate_key(&key_name).map_err(|e| CliError::input(e.to_string()))?;
+        (signer.to_text(), key.to_text())
+    };
+    write_pair((&private, &signer, 0o600), (&public, &verifier, 0o644))?;
     if ctx.json {
         output::json(&serde_json::json!({
             "key_name": key_name,
             "key": private.display().to_string(),
             "pub": public.display().to_string(),
-            "verifier_key": verifier.to_text(),
+            "verifier_key": verifier,
         }))
     } else {
         output::text(&format!(

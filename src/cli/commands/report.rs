@@ -4,7 +4,9 @@ use serde_json::Value;
 
 use crate::cli::commands::check::Cited;
 use crate::cli::moment::{self, MomentArgs, Proposal, ProposedArgs};
+use crate::cli::outfile;
 use crate::cli::{CliError, Context};
+use crate::domain::Date;
 use crate::ledger::Access;
 use crate::projection::Projection;
 use crate::report::{self, Findings, Report};
@@ -59,10 +61,48 @@ fn findings(projection: &Projection, proposal: Option<&Proposal>) -> Option<Vec<
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
+    let (page, on, entries, page_hash, proposal) =
+        page(ctx, &args.moment, args.proposed.proposed.as_deref())?;
+    outfile::write_atomically(&args.html, |out| Ok(out.write_all(page.as_bytes())?))?;
+    if ctx.json {
+        return moment::json(
+            &serde_json::json!({
+                "html": args.html.display().to_string(),
+                "on": on,
+                "entries": entries,
+                "head": page_hash,
+            }),
+            proposal.as_ref(),
+        );
+    }
+    let proposed = proposal
+        .as_ref()
+        .map(|p| format!(", {}", p.headline()))
+        .unwrap_or_default();
+    eprintln!(
+        "wrote {} (the machinery on {on}, from {}{proposed})",
+        args.html.display(),
+        crate::cli::output::count(entries, "entry", "entries")
+    );
+    Ok(())
+}
+
+/// What [`page`] gives: the page, the day it shows, how many entries it was built from, the
+/// hash of the last of them, and the proposal it shows, if any.
+pub type Page = (String, Date, u64, String, Option<Proposal>);
+
+/// The page of the ledger at `moment` (with `proposed`: as it would stand after that file's
+/// events, nothing written), the day it shows, how many entries it was built from and the
+/// hash of the last of them (what `publish` writes beside the tiles, too).
+pub fn page(
+    ctx: &Context,
+    moment: &MomentArgs,
+    proposed: Option<&std::path::Path>,
+) -> Result<Page, CliError> {
+    let on = moment.on()?;
     let mut ledger = ctx.open(Access::Read)?;
-    let known = args.moment.known_at(&ledger)?;
-    let (projection, proposal) = match args.proposed.proposed.as_deref() {
+    let known = moment.known_at(&ledger)?;
+    let (projection, proposal) = match proposed {
         // A publication: folded from the journal, never from the snapshot file, which anyone
         // who can write the directory can forge with valid checksums (BENCHMARKS.md: the cost).
         None => (moment::projection_from_journal(&ledger, known)?, None),
@@ -78,7 +118,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         None => ledger.head().hash.to_hex(),
     };
     let checkpoint_path = ledger.dir().join("checkpoint");
-    let checkpoint = match std::fs::read_to_string(&checkpoint_path) {
+    let checkpoint = match crate::ledger::small_file::read_small_text(&checkpoint_path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
@@ -112,29 +152,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         proposal: proposal.as_ref().map(Proposal::headline),
         proposed_from: proposal.as_ref().map(|p| p.lines.first()),
     });
-    std::fs::write(&args.html, page).map_err(CliError::io(format!(
-        "cannot write {}",
-        args.html.display()
-    )))?;
-    if ctx.json {
-        return moment::json(
-            &serde_json::json!({
-                "html": args.html.display().to_string(),
-                "on": on,
-                "entries": known.entries,
-                "head": page_hash,
-            }),
-            proposal.as_ref(),
-        );
-    }
-    let proposed = proposal
-        .as_ref()
-        .map(|p| format!(", {}", p.headline()))
-        .unwrap_or_default();
-    eprintln!(
-        "wrote {} (the machinery on {on}, from {}{proposed})",
-        args.html.display(),
-        crate::cli::output::count(known.entries, "entry", "entries")
-    );
-    Ok(())
+    Ok((page, on, known.entries, page_hash, proposal))
 }

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use crate::cli::moment::{self, MomentArgs, ProposedArgs};
+use crate::cli::outfile;
 use crate::cli::{CliError, Context};
 use crate::domain::{BodyId, Date};
 use crate::ledger::Access;
@@ -41,14 +42,24 @@ pub struct Args {
     /// Presidency
     #[arg(long, value_name = "BODY")]
     body: Vec<String>,
-    /// Columns of the terminal drawing
-    #[arg(long, env = "COLUMNS", default_value_t = 80, value_name = "N")]
+    /// Columns of the terminal drawing (40 to 1000; narrower is drawn 40 wide)
+    #[arg(
+        long,
+        env = "COLUMNS",
+        default_value_t = 80,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WIDTH)
+    )]
     width: usize,
     #[command(flatten)]
     moment: MomentArgs,
     #[command(flatten)]
     proposed: ProposedArgs,
 }
+
+/// The widest terminal drawing: wider than any real terminal, small enough that a line of it
+/// is a few KB (an unchecked `usize` asked for 2^64 columns and panicked).
+const MAX_WIDTH: u64 = 1000;
 
 /// The window asked for, in domain values.
 pub(crate) fn window(
@@ -118,8 +129,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 ..SvgOptions::default()
             },
         );
-        std::fs::write(path, svg)
-            .map_err(CliError::io(format!("cannot write {}", path.display())))?;
+        outfile::write_atomically(path, |out| Ok(out.write_all(svg.as_bytes())?))?;
         if !ctx.json {
             eprintln!(
                 "wrote {} ({}, {})",

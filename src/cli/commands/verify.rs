@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint, read_verifier_key};
+use super::verify_proof::{read_checkpoint_note, read_verifier_key};
+use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
@@ -41,11 +42,27 @@ use crate::merkle::{Checkpoint, TreeHash};
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed;
 /// the entries it covers and those past it (which no signature vouches for) are named, and
 /// with --exact entries past it fail (exit 3). --bundle - reads the export from stdin.
+/// A line that is not an export line (bad JSON, a key repeated in one object) is bad input:
+/// exit 1.
+///
+/// With --witness (repeatable), the checkpoint must also carry valid cosignatures from
+/// --quorum of the named witnesses (default: all of them), or exit 3.
+///
+/// With --published DIR|URL, verifies a publication (`ccm-ledger publish`) from a directory
+/// or over HTTP: the checkpoint's signature by --key, every entry bundle's lines rebuilt and
+/// chained from entry 0, every hash tile against the hashes the entries give, the root against
+/// the checkpoint; with --since OLD, that the tree at OLD's size has OLD's root; --witness as
+/// above. Every download is bounded in size. --out FILE keeps the verified entries as an
+/// export (written only if everything holds).
 ///
 /// Examples:
 ///   ccm-ledger verify
 ///   ccm-ledger verify --json        {"entries":N,"head":"<hex>","root":"<hex>"}
 ///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub --exact
+///   ccm-ledger verify --bundle ccm.jsonl --checkpoint today.checkpoint --key isu.pub \
+///       --witness nor.pub --witness ecu.pub --witness civ.pub --quorum 2
+///   ccm-ledger verify --published public/ --key isu.pub --since 2025.checkpoint   (or https://…)
+///   ccm-ledger verify --published public/ --key isu.pub --out ccm.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -58,9 +75,23 @@ pub struct Args {
     checkpoint: Option<PathBuf>,
 
     /// The verifier key of the checkpoint (NAME.pub from `keygen`)
-    #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+    #[arg(long, value_name = "PUBKEY")]
     key: Option<PathBuf>,
 
+    /// Verify a publication (from `ccm-ledger publish`): a directory or an http:// URL
+    #[arg(long, value_name = "DIR|URL", conflicts_with_all = ["bundle", "checkpoint"], requires = "key")]
+    published: Option<String>,
+
+    /// With --published: an older signed checkpoint the publication must extend
+    #[arg(long, value_name = "FILE", requires = "published")]
+    since: Option<PathBuf>,
+
+    /// With --published: write the verified entries here, as an export
+    #[arg(long, value_name = "FILE", requires = "published")]
+    out: Option<PathBuf>,
+
+    #[command(flatten)]
+    witnesses: WitnessArgs,
     /// Fail (exit 3) if there are entries past the checkpoint, which it does not cover
     #[arg(long, requires = "checkpoint")]
     exact: bool,
@@ -73,6 +104,8 @@ struct Answer {
     root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     checkpoint: Option<CheckpointAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnesses: Option<Cosigners>,
     /// Bytes past the acknowledged head, no writer at work, no evidence they were acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     interrupted: Option<Interrupted>,
@@ -115,9 +148,34 @@ struct Failure {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let checkpoint = match (&args.checkpoint, &args.key) {
-        (Some(file), Some(key)) => Some(read_checkpoint(file, &read_verifier_key(key)?)?),
-        _ => None,
+    if let (Some(location), Some(key)) = (&args.published, &args.key) {
+        return super::verify_published::run(
+            ctx,
+            location,
+            key,
+            &args.witnesses,
+            args.since.as_deref(),
+            args.out.as_deref(),
+        );
+    }
+    if args.key.is_some() != args.checkpoint.is_some() {
+        return Err(CliError::Usage(
+            "--checkpoint and --key go together (or --published DIR|URL with --key)".into(),
+        ));
+    }
+    let (checkpoint, cosigners) = match (&args.checkpoint, &args.key) {
+        (Some(file), Some(key)) => {
+            let (checkpoint, note) = read_checkpoint_note(file, &read_verifier_key(key)?)?;
+            let cosigners = args
+                .witnesses
+                .check(&note, &format!("checkpoint {}", file.display()))?;
+            (Some(checkpoint), cosigners)
+        }
+        _ if !args.witnesses.is_empty() => return Err(CliError::Usage(
+            "--witness counts the cosignatures of a checkpoint: give --checkpoint and --key too"
+                .into(),
+        )),
+        _ => (None, None),
     };
     let want = checkpoint.as_ref().map(|c| c.size);
     let result = match &args.bundle {
@@ -135,6 +193,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     };
     let mut answer = answer;
+    answer.witnesses = cosigners;
     if let Some(checkpoint) = &checkpoint {
         let checked = check_checkpoint(checkpoint, answer.entries, root_at).and_then(|past| {
             if args.exact && past > 0 {
@@ -218,6 +277,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     them = if c.extends_by == 1 { "it" } else { "them" }
                 ));
             }
+        }
+        if let Some(c) = &answer.witnesses {
+            text.push_str(&format!("\n{}", c.describe()));
         }
         output::text(&text)?;
     }
@@ -308,6 +370,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             head: rooted.verified.head.to_hex(),
             root: rooted.root.to_hex(),
             checkpoint: None,
+            witnesses: None,
             interrupted: rooted.unacknowledged.map(|tail: Tail| Interrupted {
                 from_entry: tail.from_entry,
                 bytes: tail.journal_bytes - tail.acknowledged_bytes,
@@ -397,16 +460,23 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
         })?;
         jsonl::read_lines(BufReader::new(file))
     };
+    // A line that is not an export line (bad JSON, a repeated key) is bad input, exit 1 as in
+    // `import`: there is nothing to verify, not an entry that failed to verify.
     let lines = parsed.map_err(|errors| {
         let first = &errors[0];
-        fail(
-            None,
-            Some(first.line),
-            format!(
-                "{name}:{}: not an export line: {}",
-                first.line, first.problem
-            ),
-        )
+        let problem = format!(
+            "{name}:{}: not an export line: {}",
+            first.line, first.problem
+        );
+        Box::new((
+            Failure {
+                ok: false,
+                seq: None,
+                line: Some(first.line),
+                problem: problem.clone(),
+            },
+            CliError::input(problem),
+        ))
     })?;
     let verified = verify_bundle(&lines, want).map_err(|bad| {
         fail(
@@ -421,6 +491,7 @@ fn run_bundle(bundle: &Path, want: Option<u64>) -> Outcome {
             head: verified.head.to_hex(),
             root: verified.root.to_hex(),
             checkpoint: None,
+            witnesses: None,
             interrupted: None,
             rebuilt: Vec::new(),
         },

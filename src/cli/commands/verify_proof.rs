@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey};
 
@@ -13,13 +14,16 @@ use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey
 /// the older one, nothing in it was rewritten. Each checkpoint must be signed by --key and be
 /// of the proof's size. An inclusion proof made with `prove --with-entry` carries the entry's
 /// export line too: it must hash, after the hash of the entry before it, to the entry hash the
-/// proof proves, and what the entry says is printed. Needs no ledger. Exit 0 when the proof
-/// holds, 3 when it does not.
+/// proof proves, and what the entry says is printed. With --witness (repeatable), --checkpoint
+/// must also carry valid cosignatures from --quorum of the named witnesses (default: all).
+/// Needs no ledger. Exit 0 when the proof holds, 3 when it does not.
 ///
 /// Examples:
 ///   ccm-ledger verify-proof --proof entry42.proof --checkpoint today.checkpoint --key isu.pub
 ///   ccm-ledger verify-proof --proof since-last-year.proof --old-checkpoint 2025.checkpoint \
 ///       --checkpoint today.checkpoint --key isu.pub
+///   ccm-ledger verify-proof --proof entry42.proof --checkpoint today.checkpoint --key isu.pub \
+///       --witness nor.pub --witness ecu.pub --quorum 1
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,6 +42,9 @@ pub struct Args {
     /// The verifier key that signed the checkpoints (NAME.pub from `keygen`)
     #[arg(long, value_name = "PUBKEY")]
     key: PathBuf,
+
+    #[command(flatten)]
+    witnesses: WitnessArgs,
 }
 
 #[derive(Serialize)]
@@ -52,11 +59,13 @@ struct Answer {
     from: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnesses: Option<Cosigners>,
 }
 
 /// Reads a small text file named on the command line.
 pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
+    crate::ledger::small_file::read_small_text(path)
         .map_err(|e| CliError::input(format!("{what} {}: cannot read: {e}", path.display())))
 }
 
@@ -67,8 +76,18 @@ pub fn read_verifier_key(path: &Path) -> Result<VerifierKey, CliError> {
 
 /// Reads a checkpoint and checks its signature: a bad one is a failed verification.
 pub fn read_checkpoint(path: &Path, key: &VerifierKey) -> Result<Checkpoint, CliError> {
-    parse_and_verify(&read_text(path, "checkpoint")?, key)
-        .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))
+    read_checkpoint_note(path, key).map(|(checkpoint, _)| checkpoint)
+}
+
+/// Reads a checkpoint, checks its signature, and returns it with its note (for cosignatures).
+pub fn read_checkpoint_note(
+    path: &Path,
+    key: &VerifierKey,
+) -> Result<(Checkpoint, String), CliError> {
+    let note = read_text(path, "checkpoint")?;
+    let checkpoint = parse_and_verify(&note, key)
+        .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))?;
+    Ok((checkpoint, note))
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -78,7 +97,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let proof = Proof::parse(lines.next().unwrap_or_default())
         .map_err(|e| CliError::input(format!("--proof {}: {e}", args.proof.display())))?;
     let with_entry = lines.next();
-    let checkpoint = read_checkpoint(&args.checkpoint, &key)?;
+    let (checkpoint, note) = read_checkpoint_note(&args.checkpoint, &key)?;
+    let cosigners = args
+        .witnesses
+        .check(&note, &format!("checkpoint {}", args.checkpoint.display()))?;
     let (answer, outcome) = match &proof {
         Proof::Inclusion(p) => {
             if args.old_checkpoint.is_some() {
@@ -105,6 +127,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 seq: Some(p.seq),
                 from: None,
                 problem: None,
+                witnesses: cosigners.clone(),
             };
             let mut said = format!(
                 "ok: entry {} (hash {}) is in {} of {}",
@@ -141,6 +164,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 seq: None,
                 from: Some(old.size),
                 problem: None,
+                witnesses: cosigners.clone(),
             };
             let said = format!(
                 "ok: {} of {} only appended to its {} of the older checkpoint",
@@ -152,7 +176,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     };
     match outcome {
-        Ok(said) => {
+        Ok(mut said) => {
+            if let Some(c) = &cosigners {
+                said.push_str(&format!("\n{}", c.describe()));
+            }
             if ctx.json {
                 output::json(&answer)
             } else {

@@ -292,7 +292,10 @@ fn mangled_key_texts_are_rejected() {
     .is_err());
     assert_eq!(
         VerifierKey::parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
-        Err(KeyError::UnknownType(0x65))
+        Err(KeyError::WrongType {
+            found: 0x65,
+            wanted: 0x01
+        })
     );
 }
 

@@ -1,0 +1,70 @@
+//! Which characters the ledger's text may hold (issue 13, item 6).
+//!
+//! Names, ids, persons, locations, reasons and `recorded_by` are read by people on terminals,
+//! in spreadsheets and in browsers. A control character (C0, DEL, C1: ESC sequences clear a
+//! screen, print a fake "verified" line or hide a link; a newline forges a table row) or a
+//! bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069: "Norway" shown for
+//! "yawroN") has no place in any of them, so the ledger refuses them at the door. Every output
+//! neutralises them anyway, since a ledger written before this rule may hold them.
+
+/// Whether `c` is refused in any text of an event: a control character (Unicode category Cc:
+/// C0, DEL, C1) or a bidirectional embedding, override or isolate.
+pub fn is_refused(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// U+202A–U+202E (embeddings and overrides) and U+2066–U+2069 (isolates): they reorder the
+/// text around them on screen, so what is shown is not what is stored.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first refused character of `text`, if any. Looks at characters only when a byte
+/// that could begin one is present (ASCII controls, and the lead bytes of C1 controls and of
+/// the bidi range), so clean text costs one pass over its bytes.
+pub fn first_refused(text: &str) -> Option<char> {
+    let suspicious = text
+        .bytes()
+        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2);
+    if !suspicious {
+        return None;
+    }
+    text.chars().find(|&c| is_refused(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_refused;
+
+    #[test]
+    fn control_and_bidi_characters_are_refused_and_nothing_else() {
+        for hostile in [
+            "\u{1b}[2J",
+            "a\nb",
+            "a\tb",
+            "a\rb",
+            "\u{7f}",
+            "\u{85}",
+            "\u{9b}31m",
+            "\u{202e}yawroN",
+            "\u{2066}x\u{2069}",
+            "\u{202a}",
+        ] {
+            assert!(first_refused(hostile).is_some(), "{hostile:?}");
+        }
+        for fine in [
+            "Côte d'Ivoire",
+            "Türkiye",
+            "São Tomé",
+            "=HYPERLINK(\"x\")",
+            "\u{a0}",
+            "\u{2014}",
+            "\u{2065}",
+            "\u{202f}",
+            "\u{2070}",
+            "日本",
+        ] {
+            assert_eq!(first_refused(fine), None, "{fine:?}");
+        }
+    }
+}
