@@ -108,12 +108,17 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// A continuity-rule finding the draft adds, with the line of the input that brings the
-/// newest entry it involves (`None`: it involves none of the draft's entries, e.g. a seat
-/// left empty by the lines' absence of an election).
+/// A continuity-rule finding the draft adds, with the lines of the input that bring the
+/// entries it involves: the person holding the file knows its lines, not the seqs they would
+/// get.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Added {
+    /// The line of the newest entry of the draft it involves (`None`: it involves none of
+    /// the draft's entries, e.g. a seat left empty by the lines' absence of an election).
     pub line: Option<usize>,
+    /// The line of every entry of the draft it involves, in the order of the finding's seqs
+    /// (its entries already in the ledger are not here: they keep their seq).
+    pub lines: Vec<usize>,
     pub finding: Finding,
 }
 
@@ -125,11 +130,35 @@ pub struct Draft<'l> {
     added: Vec<Added>,
     after: Projection,
     events: usize,
+    /// The line each entry comes from.
+    lines: DraftLines,
     /// How many of the ledger's notices were there before the draft (told on opening).
     told: usize,
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
     appending: Option<Box<Appending<'l>>>,
+}
+
+/// The line of the input each entry of a draft comes from, without the draft.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DraftLines {
+    first_new: u64,
+    numbers: LineNumbers,
+}
+
+impl DraftLines {
+    /// The seq the draft's first entry would get: every entry from it on is the draft's.
+    pub fn first(&self) -> Seq {
+        Seq(self.first_new)
+    }
+
+    /// The line of the input an entry comes from; `None` for an entry that was in the
+    /// ledger already.
+    pub fn line_of(&self, seq: Seq) -> Option<usize> {
+        seq.0
+            .checked_sub(self.first_new)
+            .and_then(|index| self.numbers.get(usize::try_from(index).ok()?))
+    }
 }
 
 /// A committed draft.
@@ -198,6 +227,19 @@ impl<'l> Draft<'l> {
     /// How many events the draft holds.
     pub fn events(&self) -> usize {
         self.events
+    }
+
+    /// The line of the input each entry of the draft comes from (a what-if view marks the
+    /// proposed terms with it; clone it to keep it past the draft).
+    pub fn lines(&self) -> &DraftLines {
+        &self.lines
+    }
+
+    /// The projection as it would stand (see [`Draft::projection`]), for a caller done with
+    /// the draft: a what-if view. A draft made for writing that is given up this way cuts
+    /// its frames back off, as a dropped one does.
+    pub fn into_projection(mut self) -> Projection {
+        std::mem::take(&mut self.after)
     }
 
     /// Appends the draft: one `fdatasync` for all its frames, then the head file; then the
@@ -487,9 +529,13 @@ fn draft_pieces<'l>(
         drop(before);
         added
             .into_iter()
-            .map(|finding| Added {
-                line: line_of(&finding, first_new, &numbers),
-                finding,
+            .map(|finding| {
+                let lines = lines_of(&finding, first_new, &numbers);
+                Added {
+                    line: lines.last().copied(),
+                    lines,
+                    finding,
+                }
             })
             .collect()
     } else {
@@ -501,6 +547,7 @@ fn draft_pieces<'l>(
         added,
         after,
         events,
+        lines: DraftLines { first_new, numbers },
         told,
         notices: Vec::new(),
         appending: None,
@@ -521,14 +568,15 @@ fn draft_pieces<'l>(
     Ok(draft)
 }
 
-/// The line of the newest entry of the draft that `finding` involves (seqs are sorted).
-fn line_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Option<usize> {
+/// The lines of the draft's entries that `finding` involves, in the order of its seqs
+/// (sorted: the last is the newest).
+fn lines_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Vec<usize> {
     finding
         .seqs
         .iter()
-        .rev()
-        .find(|s| s.0 >= first_new)
-        .and_then(|s| numbers.get((s.0 - first_new) as usize))
+        .filter_map(|s| s.0.checked_sub(first_new))
+        .filter_map(|index| numbers.get(usize::try_from(index).ok()?))
+        .collect()
 }
 
 /// Validates a piece onto `batch`: the first refusal names the source, the line and the

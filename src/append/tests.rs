@@ -296,3 +296,39 @@ mod properties {
         }
     }
 }
+
+/// A finding names every line of the draft it involves (issue 16): breaking the stagger with
+/// lines 1 and 2 involves both, and each entry of the draft maps back to its line; the
+/// ledger's own entries map to none. Blank lines are not events, so they shift the numbers.
+#[test]
+fn a_finding_names_every_line_of_the_draft_it_involves() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let mut ledger = Ledger::open(dir.path(), Access::Read).unwrap();
+    let head = ledger.head().entries;
+    let with_a_blank = BREAK_STAGGER.replacen('\n', "\n\n", 1);
+    let looked = draft(
+        Onto::head_of(&mut ledger),
+        "p.jsonl",
+        lines(&with_a_blank),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    let r3: Vec<_> = looked
+        .added()
+        .iter()
+        .filter(|a| a.finding.rule.to_string() == "R3")
+        .collect();
+    assert_eq!(r3.len(), 1, "{:?}", looked.added());
+    assert_eq!(r3[0].lines, [1, 3]);
+    assert_eq!(r3[0].line, Some(3), "the newest of them");
+    let drafted = looked.lines();
+    assert_eq!(drafted.first(), crate::domain::Seq(head));
+    assert_eq!(drafted.line_of(crate::domain::Seq(head)), Some(1));
+    assert_eq!(drafted.line_of(crate::domain::Seq(head + 1)), Some(3));
+    assert_eq!(drafted.line_of(crate::domain::Seq(head - 1)), None);
+    assert_eq!(drafted.line_of(crate::domain::Seq(head + 2)), None);
+    let projection = looked.into_projection();
+    assert_eq!(projection.entries_applied(), head + 2);
+}

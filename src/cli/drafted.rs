@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
-use crate::append::{self, Committed, Draft, Judgement, Onto};
+use crate::append::{self, Added, Committed, Draft, Judgement, Onto};
+use crate::cli::moment::KnownAt;
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::Line;
 use crate::ledger::{Access, Ledger, LedgerError};
@@ -42,6 +43,46 @@ pub fn onto<'l>(ctx: &'l Context, ledger: Option<&'l mut Ledger>) -> Onto<'l> {
         Some(ledger) => Onto::head_of(ledger),
         None => Onto::New(&ctx.ledger_dir),
     }
+}
+
+/// The events of `file` (`-`: standard input) drafted onto the ledger as it stood after its
+/// first `known.entries` entries, to look at: what `check --proposed` and the what-if views
+/// (`--proposed`) ask. Nothing is written. A refused line is an error naming `FILE:LINE`
+/// (exit 1), as `import` would give it; the rule findings it adds are the caller's to show.
+pub fn look_at<'l>(
+    ctx: &Context,
+    ledger: &'l mut Ledger,
+    known: KnownAt,
+    file: &Path,
+    judgement: &Judgement,
+) -> Result<Draft<'l>, CliError> {
+    let onto = Onto::Ledger {
+        ledger,
+        entries: Some(known.entries),
+    };
+    let name = file.display().to_string();
+    let input = open_input(file)?;
+    let draft = append::draft_reader(onto, &name, input, &ctx.recorder, judgement)?;
+    if !draft.refusals().is_empty() {
+        return Err(CliError::Input(
+            draft.refusals().iter().map(|r| r.to_string()).collect(),
+        ));
+    }
+    Ok(draft)
+}
+
+/// Where a finding a draft adds comes from, as its holder knows it: `FILE:LINE` for each of
+/// the draft's events it involves (`FILE:1, FILE:2`), or just `FILE` when it involves none.
+pub fn cite(source: &str, added: &Added) -> String {
+    if added.lines.is_empty() {
+        return source.to_owned();
+    }
+    let lines: Vec<String> = added
+        .lines
+        .iter()
+        .map(|line| format!("{source}:{line}"))
+        .collect();
+    lines.join(", ")
 }
 
 /// Drafts `lines` (from `name`) onto `ledger` (or a new ledger) and commits them, all or
@@ -96,15 +137,16 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
     let source = draft.source();
     let message: Vec<String> = errors
         .iter()
-        .map(|added| match added.line {
-            Some(line) => format!("{source}:{line}: {}", added.finding),
-            None => format!("{source}: {}", added.finding),
-        })
+        .map(|added| format!("{}: {}", cite(source, added), added.finding))
         .collect();
     let findings: Vec<_> = errors.iter().map(|a| a.finding.clone()).collect();
+    let cited = super::commands::check::Cited::Proposal {
+        source,
+        lines: draft.lines(),
+    };
     eprint!(
         "{}",
-        super::commands::check::render_to(&findings, false, super::style::Stream::Stderr)
+        super::commands::check::render_to(&findings, &cited, false, super::style::Stream::Stderr)
     );
     Some(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",

@@ -1,11 +1,18 @@
 //! The two time axes every query takes: `--on DATE` (valid time) and `--known-at SEQ|TIME`
-//! (record time), turned into domain values in one step.
+//! (record time), turned into domain values in one step; and the what-if a view may take
+//! beside them, `--proposed FILE`: the ledger as it would stand after a proposal's events,
+//! from the library's draft of them (nothing written).
 
-use crate::domain::{Date, Timestamp};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::append::{Added, DraftLines, Judgement};
+use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::{FoldFor, Ledger};
 use crate::projection::{Projection, Question, SNAPSHOT_KEY};
 
-use super::CliError;
+use super::{drafted, CliError};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MomentArgs {
@@ -25,10 +32,175 @@ pub struct KnownAt {
 }
 
 /// A question on both axes, resolved: the day asked about, and the projection as the ledger
-/// stood at the record time asked about.
+/// stood at the record time asked about (with the proposal's events, when there is one).
 pub struct Asked {
     pub on: Date,
     pub projection: Projection,
+    pub proposal: Option<Proposal>,
+}
+
+/// `--proposed FILE`, for the views that answer "what if": who, history, state, committee,
+/// timeline, report.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProposedArgs {
+    /// Answer as the ledger would stand after the events of FILE (JSON Lines, as `import`
+    /// reads; `-` reads standard input). Nothing is written
+    #[arg(long, value_name = "FILE")]
+    pub proposed: Option<PathBuf>,
+}
+
+/// A proposal drafted onto the ledger for a view, once the draft is gone: where it comes
+/// from, how many events it holds, the line each of its entries comes from, and the rule
+/// findings it adds.
+pub struct Proposal {
+    pub source: String,
+    pub events: usize,
+    pub lines: DraftLines,
+    pub added: Vec<Added>,
+}
+
+impl Proposal {
+    /// The view's first line: `as proposed in FILE: 5 events, not recorded`, and, when the
+    /// proposal adds rule findings, how many and where to see them.
+    pub fn header(&self) -> String {
+        let mut text = format!("{}\n", self.headline());
+        let errors = self.added.iter().filter(|a| a.finding.is_error()).count();
+        if !self.added.is_empty() {
+            text.push_str(&format!(
+                "(it adds {} continuity finding{}, {errors} of them error{}: ccm-ledger check --proposed {})\n",
+                self.added.len(),
+                if self.added.len() == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+                self.source
+            ));
+        }
+        text
+    }
+
+    /// `as proposed in FILE: 5 events, not recorded`.
+    pub fn headline(&self) -> String {
+        format!(
+            "as proposed in {}: {} event{}, not recorded",
+            self.source,
+            self.events,
+            if self.events == 1 { "" } else { "s" }
+        )
+    }
+
+    /// `FILE:LINE` for an entry the proposal brings; `None` for an entry of the ledger.
+    pub fn cite(&self, seq: Seq) -> Option<String> {
+        self.lines
+            .line_of(seq)
+            .map(|line| format!("{}:{line}", self.source))
+    }
+
+    /// A table's seq cell: the seq of a recorded entry, `FILE:LINE` for a proposed one.
+    pub fn seq_cell(proposal: Option<&Proposal>, seq: Seq) -> String {
+        proposal
+            .and_then(|p| p.cite(seq))
+            .unwrap_or_else(|| seq.to_string())
+    }
+
+    /// A mark after a proposed item in a table without a seq column: ` [proposed, line N]`
+    /// (the header above the table names the file).
+    pub fn mark(proposal: Option<&Proposal>, seq: Option<Seq>) -> String {
+        proposal
+            .zip(seq)
+            .and_then(|(p, seq)| p.lines.line_of(seq))
+            .map(|line| format!(" [proposed, line {line}]"))
+            .unwrap_or_default()
+    }
+
+    /// Marks a view's JSON: every object whose `seq` is an entry of the proposal gets
+    /// `"proposed_line": N` (its line in FILE), and the top-level object gets `"proposal":
+    /// {"file", "events", "recorded": false}`. Objects of recorded entries are unchanged.
+    pub fn mark_json(&self, value: &mut Value) {
+        self.mark_entries(value);
+        if let Value::Object(top) = value {
+            top.insert(
+                "proposal".into(),
+                serde_json::json!({
+                    "file": self.source,
+                    "events": self.events,
+                    "recorded": false,
+                }),
+            );
+        }
+    }
+
+    fn mark_entries(&self, value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                let line = object
+                    .get("seq")
+                    .and_then(Value::as_u64)
+                    .and_then(|seq| self.lines.line_of(Seq(seq)));
+                if let Some(line) = line {
+                    object.insert("proposed_line".into(), line.into());
+                }
+                for (_, inner) in object.iter_mut() {
+                    self.mark_entries(inner);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.mark_entries(v)),
+            _ => {}
+        }
+    }
+}
+
+/// Prints a view's JSON, marked with the proposal if there is one.
+pub fn json(value: &impl serde::Serialize, proposal: Option<&Proposal>) -> Result<(), CliError> {
+    match proposal {
+        None => super::output::json(value),
+        Some(p) => {
+            let mut value =
+                serde_json::to_value(value).map_err(|e| CliError::io("output")(e.into()))?;
+            p.mark_json(&mut value);
+            super::output::json(&value)
+        }
+    }
+}
+
+/// A view's text, headed by the proposal's lines if there is one.
+pub fn headed(text: &str, proposal: Option<&Proposal>) -> String {
+    match proposal {
+        None => text.to_owned(),
+        Some(p) => format!("{}{text}", p.header()),
+    }
+}
+
+/// Prints a view's text, headed by the proposal's lines if there is one.
+pub fn text(text: &str, proposal: Option<&Proposal>) -> Result<(), CliError> {
+    super::output::text(&headed(text, proposal))
+}
+
+/// [`text`] for a view whose ledger text was escaped piece by piece and which may carry the
+/// program's own colour (see [`super::output::text_prepared`]).
+pub fn text_prepared(text: &str, proposal: Option<&Proposal>) -> Result<(), CliError> {
+    let header = proposal.map(|p| super::output::printable_lines(&p.header()).into_owned());
+    super::output::text_prepared(&format!("{}{text}", header.unwrap_or_default()))
+}
+
+/// The projection a view answers from: the ledger's first `known.entries` entries, and with
+/// `proposed`, the proposal's events drafted onto them (judged over the whole history; a
+/// refused line is an error naming `FILE:LINE`, exit 1). Nothing is written either way.
+pub fn view(
+    ctx: &super::Context,
+    ledger: &mut Ledger,
+    known: KnownAt,
+    proposed: Option<&Path>,
+) -> Result<(Projection, Option<Proposal>), CliError> {
+    let Some(file) = proposed else {
+        return Ok((projection(ledger, known)?, None));
+    };
+    let draft = drafted::look_at(ctx, ledger, known, file, &Judgement::default())?;
+    let proposal = Proposal {
+        source: draft.source().to_owned(),
+        events: draft.events(),
+        lines: draft.lines().clone(),
+        added: draft.added().to_vec(),
+    };
+    Ok((draft.into_projection(), Some(proposal)))
 }
 
 impl MomentArgs {
@@ -38,23 +210,35 @@ impl MomentArgs {
     /// opening the ledger, however large it is); that projection answers the question, and
     /// only it, as the whole one does. Otherwise (`--known-at` before the snapshot, entries
     /// past it), or if a section it needs is damaged, the whole projection is folded.
+    ///
+    /// With `proposed`, the question is asked of the ledger as it would stand after the
+    /// proposal's events (see [`view`]): the whole projection, drafted.
     pub fn ask_about(
         &self,
         ctx: &super::Context,
+        proposed: &ProposedArgs,
         question: impl FnOnce(Date) -> Question,
     ) -> Result<Asked, CliError> {
         let on = self.on()?;
         let mut ledger = ctx.open(crate::ledger::Access::Read)?;
         let known = self.known_at(&ledger)?;
-        if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
-            let mut section = |name: &str| snapshot.section(name);
-            if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
-                return Ok(Asked { on, projection });
+        if proposed.proposed.is_none() {
+            if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
+                let mut section = |name: &str| snapshot.section(name);
+                if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
+                    return Ok(Asked {
+                        on,
+                        projection,
+                        proposal: None,
+                    });
+                }
             }
         }
+        let (projection, proposal) = view(ctx, &mut ledger, known, proposed.proposed.as_deref())?;
         Ok(Asked {
             on,
-            projection: projection(&mut ledger, known)?,
+            projection,
+            proposal,
         })
     }
 

@@ -45,6 +45,13 @@ pub struct Report<'a> {
     pub findings: Findings<'a>,
     /// Who made the page: `ccm-ledger 0.1.0`.
     pub generator: String,
+    /// For a what-if page: the proposal drafted onto the ledger, as its view says it (`as
+    /// proposed in FILE: 5 events, not recorded`). The page then says so at its top, and
+    /// its findings are those the proposal adds.
+    pub proposal: Option<String>,
+    /// For a what-if page: the seq of the proposal's first entry (its terms are marked in the
+    /// timeline).
+    pub proposed_from: Option<crate::domain::Seq>,
 }
 
 const CSS: &str = "
@@ -67,6 +74,7 @@ pre { background: #f6f8fa; border: 1px solid #d0d7e2; padding: 0.8em; overflow-x
 .verify { background: #f3f7fc; border: 1px solid #c9d6e8; padding: 0.6em 1em; }
 .vacant { color: #b3261e; }
 .note { color: #555; font-style: italic; }
+.proposal { border: 2px dashed #b26a00; background: #fff7e6; padding: 0.6em 0.9em; }
 .error { color: #b3261e; font-weight: bold; }
 .warning { color: #8a5a00; font-weight: bold; }
 figure { margin: 0; overflow-x: auto; }
@@ -153,6 +161,13 @@ pub fn render(r: &Report) -> String {
         r.entries,
         escape(&known)
     );
+    if let Some(proposal) = &r.proposal {
+        let _ = write!(
+            out,
+            "<p class=\"proposal\"><strong>Not recorded: {}.</strong> This page shows the machinery as the ledger would stand after these events; they are in no ledger, and the verification below is of the recorded entries only. The continuity findings are those the proposal would add.</p>",
+            escape(proposal)
+        );
+    }
     out.push_str("<nav><ol><li><a href=\"#verify\">Verifying this page</a></li><li><a href=\"#state\">The machinery on the day</a></li><li><a href=\"#committee\">The Coordination Committee</a></li><li><a href=\"#timeline\">The timeline</a></li><li><a href=\"#findings\">Continuity findings</a></li><li><a href=\"#bodies\">Every body's history</a></li><li><a href=\"#presidency\">The Presidency's history</a></li></ol></nav>");
 
     // Verification.
@@ -280,6 +295,7 @@ pub fn render(r: &Report) -> String {
             width: 1400.0,
             title: None,
             standalone: false,
+            proposed_from: r.proposed_from,
         },
     ));
     out.push_str("</figure>");
@@ -321,6 +337,14 @@ pub fn render(r: &Report) -> String {
                                 .join(", ")
                         })
                         .unwrap_or_default();
+                    // A proposal's events have no seq yet: its holder knows them by line.
+                    let seqs = match f.get("proposed_lines").and_then(Value::as_array) {
+                        Some(lines) if !lines.is_empty() => {
+                            let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                            format!("{seqs} (the proposal's line {})", lines.join(", "))
+                        }
+                        _ => seqs,
+                    };
                     vec![
                         cell(&text(f, "rule")),
                         format!(

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::markup::escape;
 use super::{ended_phrase, Bar, MarkKind, Timeline};
+use crate::domain::Seq;
 
 /// How to draw.
 #[derive(Clone, Debug)]
@@ -17,6 +18,10 @@ pub struct SvgOptions {
     pub title: Option<String>,
     /// Start with an XML declaration (a file of its own); `false` to inline in HTML.
     pub standalone: bool,
+    /// For a what-if picture: the entries from this seq on are a proposal's, not recorded.
+    /// Their terms get a heavy orange outline and say so in their tooltip; the legend
+    /// explains the mark.
+    pub proposed_from: Option<Seq>,
 }
 
 impl Default for SvgOptions {
@@ -25,6 +30,7 @@ impl Default for SvgOptions {
             width: 1400.0,
             title: None,
             standalone: true,
+            proposed_from: None,
         }
     }
 }
@@ -133,7 +139,13 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
     }
     // Legend.
     y += 14.0;
-    legend(&mut body, MARGIN, y, t.today.is_some());
+    legend(
+        &mut body,
+        MARGIN,
+        y,
+        t.today.is_some(),
+        options.proposed_from.is_some(),
+    );
     y += 16.0;
 
     let meetings_top = y + 4.0;
@@ -271,6 +283,7 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
                     x(bar.span.start),
                     x(bar.span.end),
                     by,
+                    options.proposed_from.is_some_and(|from| bar.seq >= from),
                 );
             }
             gy += ROW;
@@ -339,6 +352,7 @@ fn bar_svg(
     bx: f64,
     ex: f64,
     by: f64,
+    proposed: bool,
 ) {
     // A hairline gap between consecutive bars so that a handover is visible.
     let w = (ex - bx - 1.0).max(1.5);
@@ -348,13 +362,22 @@ fn bar_svg(
         .as_deref()
         .map(|p| format!(" ({p})"))
         .unwrap_or_default();
+    let recorded = if proposed {
+        "proposed, not recorded".to_owned()
+    } else {
+        format!("entry {}", bar.seq)
+    };
     let title = format!(
-        "{} — {name}{person}\n{body}, {row}\n{}\nelected at {}, entry {}",
+        "{} — {name}{person}\n{body}, {row}\n{}\nelected at {}, {recorded}",
         bar.state,
         ended_phrase(bar),
         bar.decision,
-        bar.seq
     );
+    let (class, stroke) = if proposed {
+        ("bar proposed", PROPOSED_STROKE)
+    } else {
+        ("bar", r##"stroke="#4a4a4a" stroke-width="0.6""##)
+    };
     let dash = if bar.running() {
         r#" stroke-dasharray="4,2""#
     } else {
@@ -362,7 +385,7 @@ fn bar_svg(
     };
     let _ = write!(
         out,
-        r##"<g class="term"><title>{}</title><rect class="bar" data-row="{}" data-seq="{}" data-state="{}" x="{bx:.1}" y="{by:.1}" width="{w:.1}" height="{BAR}" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6"{dash}/>"##,
+        r##"<g class="term"><title>{}</title><rect class="{class}" data-row="{}" data-seq="{}" data-state="{}" x="{bx:.1}" y="{by:.1}" width="{w:.1}" height="{BAR}" rx="2" fill="{}" {stroke}{dash}/>"##,
         escape(&title),
         escape(row_id),
         bar.seq,
@@ -382,7 +405,10 @@ fn bar_svg(
     out.push_str("</g>");
 }
 
-fn legend(out: &mut String, x: f64, y: f64, today: bool) {
+/// The outline of a proposed term: heavy and orange (a recorded one has a grey hairline).
+const PROPOSED_STROKE: &str = r##"stroke="#c25e00" stroke-width="2""##;
+
+fn legend(out: &mut String, x: f64, y: f64, today: bool, proposed: bool) {
     let mut lx = x;
     let _ = write!(out, r##"<g class="legend" font-size="11" fill="#333">"##);
     let item = |out: &mut String, swatch: &str, label: &str, lx: &mut f64| {
@@ -408,6 +434,14 @@ fn legend(out: &mut String, x: f64, y: f64, today: bool) {
         PALETTE[4]
     );
     item(out, &s, "still running", &mut lx);
+    if proposed {
+        let s = format!(
+            r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" {PROPOSED_STROKE}/>"##,
+            y - 9.0,
+            PALETTE[0]
+        );
+        item(out, &s, "proposed, not recorded", &mut lx);
+    }
     let s = format!(
         r#"<rect x="{lx}" y="{:.1}" width="18" height="11" fill="url(#vacant)"/>"#,
         y - 9.0

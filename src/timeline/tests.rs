@@ -93,3 +93,38 @@ fn the_terminal_drawing_fits_its_width_and_the_svg_escapes_names() {
     let svg = svg::render(&t, &svg::SvgOptions::default());
     assert!(svg.contains("CIV — Côte d&#39;Ivoire"), "{svg}");
 }
+
+/// A what-if picture (`timeline --svg --proposed FILE`): the terms of the proposal's entries
+/// (seqs from `proposed_from` on) are drawn apart from the recorded ones and say so in their
+/// tooltip, and the legend explains the mark; a picture without a proposal has neither.
+#[test]
+fn the_svg_draws_a_proposal_s_terms_apart_from_the_recorded_ones() {
+    let t = timeline(Window::default());
+    let bar = |svg: &str, state: &str| -> String {
+        let at = svg
+            .find(&format!("data-state=\"{state}\""))
+            .expect("the bar is drawn");
+        let start = svg[..at].rfind("<g class=\"term").unwrap();
+        svg[start..at].to_owned()
+    };
+    let proposed = svg::render(
+        &t,
+        &svg::SvgOptions {
+            proposed_from: Some(Seq(6)),
+            ..svg::SvgOptions::default()
+        },
+    );
+    assert!(
+        bar(&proposed, "CIV").contains("proposed, not recorded"),
+        "{proposed}"
+    );
+    assert!(bar(&proposed, "CIV").contains("class=\"bar proposed\""));
+    assert!(!bar(&proposed, "NOR").contains("proposed"));
+    assert!(
+        proposed.contains(">proposed, not recorded</text>"),
+        "the legend"
+    );
+
+    let recorded = svg::render(&t, &svg::SvgOptions::default());
+    assert!(!recorded.contains("proposed"));
+}

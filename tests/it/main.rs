@@ -33,4 +33,5 @@ mod tampering;
 mod terminal;
 mod threads;
 mod trust;
+mod whatif;
 mod witness;

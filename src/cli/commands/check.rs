@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 
-use crate::append::{self, Judgement, Onto};
+use serde_json::Value;
+
+use crate::append::{DraftLines, Judgement};
 use crate::cli::moment::{self, MomentArgs};
 use crate::cli::output::{self, Table};
 use crate::cli::style::{self, Stream};
@@ -19,9 +21,10 @@ use crate::rules::{
 ///
 /// Without --on: every finding over the whole history. With --on: the findings in force on
 /// that day. With --proposed FILE: the findings the events in FILE would add if appended
-/// (nothing is appended); FILE goes through exactly the checks of `import`, so a line that
-/// `import` would refuse is refused here too, with the same message (exit 1). A finding recorded with an override is listed as overridden, not
-/// as an error. Exit 4 when any finding is an error.
+/// (nothing is appended), each naming FILE:LINE for every event of FILE it involves; FILE
+/// goes through exactly the checks of `import`, so a line that `import` would refuse is
+/// refused here too, with the same message (exit 1). A finding recorded with an override is
+/// listed as overridden, not as an error. Exit 4 when any finding is an error.
 ///
 /// Examples:
 ///   ccm-ledger check
@@ -33,7 +36,8 @@ use crate::rules::{
 pub struct Args {
     #[command(flatten)]
     moment: MomentArgs,
-    /// Events to evaluate as if appended (JSON Lines, as `import` reads)
+    /// Events to evaluate as if appended (JSON Lines, as `import` reads; `-` reads standard
+    /// input)
     #[arg(long, value_name = "FILE")]
     proposed: Option<PathBuf>,
     /// How many days a term may differ from the body's term length (R2, R3)
@@ -60,50 +64,93 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .transpose()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let findings = match &args.proposed {
+    match &args.proposed {
         None => {
             let base = moment::projection(&mut ledger, known)?;
-            match on {
+            let findings = match on {
                 Some(on) => rules::check_on(&base, &tolerances, on),
                 None => rules::check(&base, &tolerances),
-            }
+            };
+            report(ctx, &findings, &Cited::Ledger, args.brief)
         }
         // "Would this be accepted?": the draft an import of FILE would make, looked at.
         Some(file) => {
-            let onto = Onto::Ledger {
-                ledger: &mut ledger,
-                entries: Some(known.entries),
-            };
             let judgement = Judgement { tolerances, on };
-            let name = file.display().to_string();
-            let input = drafted::open_input(file)?;
-            let draft = append::draft_reader(onto, &name, input, &ctx.recorder, &judgement)?;
-            if !draft.refusals().is_empty() {
-                return Err(CliError::Input(
-                    draft.refusals().iter().map(|r| r.to_string()).collect(),
-                ));
-            }
-            draft.added().iter().map(|a| a.finding.clone()).collect()
+            let draft = drafted::look_at(ctx, &mut ledger, known, file, &judgement)?;
+            let findings: Vec<Finding> = draft.added().iter().map(|a| a.finding.clone()).collect();
+            let cited = Cited::Proposal {
+                source: draft.source(),
+                lines: draft.lines(),
+            };
+            report(ctx, &findings, &cited, args.brief)
         }
-    };
-    report(ctx, &findings, args.proposed.as_ref(), args.brief)
+    }
+}
+
+/// What a finding's entries are named by: seqs of the ledger, or, for the events of a
+/// proposal (`check --proposed`, a refused `import`), the proposal's `FILE:LINE`: the
+/// person holding the file knows its lines, not the seqs they would get.
+pub enum Cited<'a> {
+    Ledger,
+    Proposal {
+        source: &'a str,
+        lines: &'a DraftLines,
+    },
+}
+
+impl Cited<'_> {
+    /// The finding's entries, as the table's column shows them: `12, P:2`.
+    fn entries(&self, finding: &Finding) -> String {
+        let named: Vec<String> = finding
+            .seqs
+            .iter()
+            .map(|&seq| match self {
+                Cited::Proposal { source, lines } => match lines.line_of(seq) {
+                    Some(line) => format!("{source}:{line}"),
+                    None => seq.to_string(),
+                },
+                Cited::Ledger => seq.to_string(),
+            })
+            .collect();
+        match self {
+            Cited::Ledger => named.join(","),
+            Cited::Proposal { .. } => named.join(", "),
+        }
+    }
+
+    /// The finding as `check --json` gives it; for a proposal, with `proposed_lines`: the
+    /// line of each of the proposal's events it involves, in the order of `seqs`.
+    pub fn json(&self, finding: &Finding) -> Value {
+        let mut value = serde_json::to_value(finding).expect("a finding serializes to JSON");
+        if let (Cited::Proposal { lines, .. }, Value::Object(object)) = (self, &mut value) {
+            let proposed: Vec<usize> = finding
+                .seqs
+                .iter()
+                .filter_map(|&s| lines.line_of(s))
+                .collect();
+            object.insert("proposed_lines".into(), proposed.into());
+        }
+        value
+    }
 }
 
 fn report(
     ctx: &Context,
     findings: &[Finding],
-    proposed: Option<&PathBuf>,
+    cited: &Cited<'_>,
     brief: bool,
 ) -> Result<(), CliError> {
     let errors = findings.iter().filter(|f| f.is_error()).count();
+    let proposed = matches!(cited, Cited::Proposal { .. });
     if ctx.json {
         // DESIGN.md's contract: the findings, as an array (an override shows in `overridden`).
-        output::json(&findings)?;
-    } else if proposed.is_some() && findings.is_empty() {
+        let values: Vec<Value> = findings.iter().map(|f| cited.json(f)).collect();
+        output::json(&values)?;
+    } else if proposed && findings.is_empty() {
         output::text("no new findings: the proposal keeps every continuity rule")?;
     } else {
         // Laid out with its ledger text escaped and then coloured: printed as it is.
-        output::text_prepared(&render(findings, brief))?;
+        output::text_prepared(&render(findings, cited, brief))?;
     }
     if errors > 0 {
         Err(CliError::Findings(format!(
@@ -116,17 +163,21 @@ fn report(
 }
 
 /// Findings as a table and a summary, as `check` prints them.
-pub fn render(findings: &[Finding], brief: bool) -> String {
-    render_to(findings, brief, Stream::Stdout)
+pub fn render(findings: &[Finding], cited: &Cited<'_>, brief: bool) -> String {
+    render_to(findings, cited, brief, Stream::Stdout)
 }
 
 /// Findings as a table and a summary, coloured as `stream` allows (a refused append prints
 /// them on stderr).
-pub fn render_to(findings: &[Finding], brief: bool, stream: Stream) -> String {
+pub fn render_to(findings: &[Finding], cited: &Cited<'_>, brief: bool, stream: Stream) -> String {
     if findings.is_empty() {
         return "no findings: every continuity rule holds\n".into();
     }
-    let mut table = Table::new(&["date", "rule", "severity", "where", "state", "entries"]);
+    let entries = match cited {
+        Cited::Ledger => "entries",
+        Cited::Proposal { .. } => "entries / lines",
+    };
+    let mut table = Table::new(&["date", "rule", "severity", "where", "state", entries]);
     let mut text = String::new();
     for f in findings {
         let severity = match (&f.overridden, f.severity) {
@@ -139,7 +190,6 @@ pub fn render_to(findings: &[Finding], brief: bool, stream: Stream) -> String {
             .map(|b| b.to_string())
             .or(f.office.map(|o| o.title().to_owned()))
             .unwrap_or_default();
-        let seqs: Vec<String> = f.seqs.iter().map(|s| s.to_string()).collect();
         let colour = match (&f.overridden, f.severity) {
             (Some(_), _) => style::OVERRIDDEN,
             (None, Severity::Error) => style::ERROR,
@@ -152,7 +202,7 @@ pub fn render_to(findings: &[Finding], brief: bool, stream: Stream) -> String {
                 severity,
                 place,
                 f.state.as_ref().map(|s| s.to_string()).unwrap_or_default(),
-                seqs.join(","),
+                cited.entries(f),
             ],
             colour,
         );

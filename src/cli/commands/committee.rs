@@ -1,5 +1,5 @@
-use crate::cli::moment::{Asked, MomentArgs};
-use crate::cli::output::{self, Table};
+use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
+use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
 use crate::projection::Question;
 
@@ -7,25 +7,36 @@ use crate::projection::Question;
 ///
 /// Derived, never typed in (§19, §21): the President, the President-designate, the outgoing
 /// President, every coordinator in office, the ISU, UN, ICRC and CMC by right, and the
-/// institutions holding a standing invitation on that day.
+/// institutions holding a standing invitation on that day. With --proposed FILE: as the
+/// ledger would stand after FILE's events (nothing is written), each proposed member marked.
 ///
 /// Examples:
 ///   ccm-ledger committee --on 2012-12-01
 ///   ccm-ledger committee --on 2023-09-01 --json
+///   ccm-ledger committee --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask_about(ctx, Question::InForceOn)?;
+    let Asked {
+        on,
+        projection,
+        proposal,
+    } = args
+        .moment
+        .ask_about(ctx, &args.proposed, Question::InForceOn)?;
     let members = projection.committee_on(on);
     if ctx.json {
-        return output::json(&serde_json::json!({ "on": on, "members": members }));
+        let answer = serde_json::json!({ "on": on, "members": members });
+        return moment::json(&answer, proposal.as_ref());
     }
-    output::text(&render(on, &members))
+    moment::text(&render(on, &members, proposal.as_ref()), proposal.as_ref())
 }
 
 /// "Norway (Steffen Kongstad)" where the election names who sits for the State.
@@ -36,7 +47,11 @@ pub fn with_person(name: String, person: Option<&str>) -> String {
     }
 }
 
-pub fn render(on: crate::domain::Date, members: &[crate::projection::CommitteeMember]) -> String {
+pub fn render(
+    on: crate::domain::Date,
+    members: &[crate::projection::CommitteeMember],
+    proposal: Option<&Proposal>,
+) -> String {
     let distinct: std::collections::BTreeSet<_> = members.iter().map(|m| &m.member).collect();
     let mut text = format!(
         "The Coordination Committee on {on}: {} members\n",
@@ -47,7 +62,7 @@ pub fn render(on: crate::domain::Date, members: &[crate::projection::CommitteeMe
         table.row(vec![
             m.member.clone(),
             with_person(m.name.clone().unwrap_or_default(), m.person.as_deref()),
-            m.reason.clone(),
+            format!("{}{}", m.reason, Proposal::mark(proposal, m.seq)),
         ]);
     }
     text.push_str(&table.render());

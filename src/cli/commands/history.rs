@@ -1,5 +1,5 @@
-use crate::cli::moment::{Asked, MomentArgs};
-use crate::cli::output::{self, Table};
+use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
+use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
 use crate::projection::{Question, TermView};
 
@@ -8,12 +8,15 @@ use crate::projection::{Question, TermView};
 /// For a body: its establishment, every amendment of its name, seats, term length, stagger or
 /// mandate, its discontinuation (and where its mandate went), and every term with the
 /// decision and the entry (seq) that recorded it. For a State: when it was a State Party,
-/// every term in any body, and its presidencies.
+/// every term in any body, and its presidencies. With --proposed FILE: as the ledger would
+/// stand after FILE's events (nothing is written); a proposed entry's seq column names its
+/// FILE:LINE.
 ///
 /// Examples:
 ///   ccm-ledger history --body wg-victim-assistance
 ///   ccm-ledger history --state NZL
 ///   ccm-ledger history --body coord-reporting --known-at 150 --json
+///   ccm-ledger history --body wg-cooperation --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -25,6 +28,8 @@ pub struct Args {
     state: Option<String>,
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 /// The columns of a body's terms (a State's add the body first).
@@ -38,7 +43,7 @@ const TERM_COLUMNS: [&str; 7] = [
     "seq",
 ];
 
-fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
+fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool, proposal: Option<&Proposal>) {
     for t in terms {
         let mut how = t.how_ended.to_owned();
         if let Some(by) = t.ended_by {
@@ -64,7 +69,7 @@ fn term_rows(table: &mut Table, terms: &[TermView], with_body: bool) {
             t.end.to_string(),
             how,
             t.decision.meeting.to_string(),
-            t.seq.to_string(),
+            Proposal::seq_cell(proposal, t.seq),
         ]);
         table.row(row);
     }
@@ -75,7 +80,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         (Some(body), _) => Question::BodyHistory(body.clone()),
         (None, state) => Question::StateHistory(state.clone().unwrap_or_default()),
     };
-    let Asked { projection, on } = args.moment.ask_about(ctx, |_| question)?;
+    let Asked {
+        projection,
+        proposal,
+        on,
+    } = args.moment.ask_about(ctx, &args.proposed, |_| question)?;
+    let proposal = proposal.as_ref();
     if let Some(query) = &args.body {
         let body = projection
             .resolve_body(query)
@@ -85,7 +95,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?
             .as_on(on);
         if ctx.json {
-            return output::json(&history);
+            return moment::json(&history, proposal);
         }
         let mut text = format!("{} — {}\n\n", history.body, history.name);
         let mut changes = Table::new(&["effective", "change", "decision", "seq"]);
@@ -112,7 +122,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 a.effective.to_string(),
                 what,
                 a.decision.meeting.to_string(),
-                a.seq.to_string(),
+                Proposal::seq_cell(proposal, a.seq),
             ]);
             // One task a row, so a long mandate stays readable in 80 columns.
             for (sign, task) in a
@@ -129,7 +139,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 r.effective.to_string(),
                 format!("received the mandate of {}", r.from),
                 String::new(),
-                r.seq.to_string(),
+                Proposal::seq_cell(proposal, r.seq),
             ]);
         }
         if let Some(d) = &history.discontinued {
@@ -142,21 +152,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 d.effective.to_string(),
                 format!("discontinued{to}"),
                 d.decision.meeting.to_string(),
-                d.seq.to_string(),
+                Proposal::seq_cell(proposal, d.seq),
             ]);
         }
         text.push_str(&changes.render());
         text.push('\n');
         let mut terms = Table::new(&TERM_COLUMNS);
-        term_rows(&mut terms, &history.terms, false);
+        term_rows(&mut terms, &history.terms, false, proposal);
         text.push_str(&terms.render());
         if !history.corrected_terms.is_empty() {
             text.push_str("\nelections corrected or retracted:\n");
             let mut corrected = Table::new(&TERM_COLUMNS);
-            term_rows(&mut corrected, &history.corrected_terms, false);
+            term_rows(&mut corrected, &history.corrected_terms, false, proposal);
             text.push_str(&corrected.render());
         }
-        return crate::cli::pager::Paged::start(ctx.pager).finish_with(&text);
+        return crate::cli::pager::Paged::start(ctx.pager)
+            .finish_with(&moment::headed(&text, proposal));
     }
     let query = args.state.as_deref().unwrap_or_default();
     let state = projection
@@ -167,7 +178,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?
         .as_on(on);
     if ctx.json {
-        return output::json(&history);
+        return moment::json(&history, proposal);
     }
     let mut text = format!(
         "{} — {}\n",
@@ -191,7 +202,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         "decision",
         "seq",
     ]);
-    term_rows(&mut terms, &history.terms, true);
+    term_rows(&mut terms, &history.terms, true, proposal);
     for p in &history.presidencies {
         terms.row(vec![
             p.office.to_owned(),
@@ -201,9 +212,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             p.end.to_string(),
             p.how_ended.to_owned(),
             p.decision.meeting.to_string(),
-            p.seq.to_string(),
+            Proposal::seq_cell(proposal, p.seq),
         ]);
     }
     text.push_str(&terms.render());
-    crate::cli::pager::Paged::start(ctx.pager).finish_with(&text)
+    crate::cli::pager::Paged::start(ctx.pager).finish_with(&moment::headed(&text, proposal))
 }

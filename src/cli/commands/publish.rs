@@ -170,7 +170,7 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
         on: None,
         known_at: size.checked_sub(1).map(|last| last.to_string()),
     };
-    let (page, ..) = report::page(&quiet, &moment)?;
+    let (page, ..) = report::page(&quiet, &moment, None)?;
     write_atomically(dir, "report.html", page.as_bytes()).map_err(CliError::io(format!(
         "cannot write {}",
         dir.join("report.html").display()

@@ -1,5 +1,5 @@
-use crate::cli::moment::{Asked, MomentArgs};
-use crate::cli::output::{self, Table};
+use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
+use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
 use crate::projection::Question;
 
@@ -7,23 +7,35 @@ use crate::projection::Question;
 ///
 /// Every body in force and its holders (vacant seats shown), the President, the
 /// President-designate and the outgoing President, and the size of the Coordination Committee.
+/// With --proposed FILE: as the ledger would stand after FILE's events (nothing is written),
+/// each proposed term marked with its FILE:LINE.
 ///
 /// Examples:
 ///   ccm-ledger state
 ///   ccm-ledger state --on 2019-06-01
 ///   ccm-ledger state --on 2016-01-01 --known-at 100 --json
+///   ccm-ledger state --on 2026-10-01 --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args.moment.ask_about(ctx, Question::InForceOn)?;
+    let Asked {
+        on,
+        projection,
+        proposal,
+    } = args
+        .moment
+        .ask_about(ctx, &args.proposed, Question::InForceOn)?;
+    let proposal = proposal.as_ref();
     let state = projection.state_on(on);
     if ctx.json {
-        return output::json(&state);
+        return moment::json(&state, proposal);
     }
     let mut text = format!("The machinery on {on}\n\n");
     let p = &state.presidency;
@@ -36,7 +48,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         match view {
             Some(v) => presidency.row(vec![
                 office.into(),
-                format!("{} {}", v.state, v.name.clone().unwrap_or_default()),
+                format!(
+                    "{} {}{}",
+                    v.state,
+                    v.name.clone().unwrap_or_default(),
+                    Proposal::mark(proposal, Some(v.seq))
+                ),
                 v.person.clone().unwrap_or_default(),
                 v.start.to_string(),
                 v.end.to_string(),
@@ -74,7 +91,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     label(),
                     seat.to_string(),
                     super::committee::with_person(
-                        format!("{} {}", h.state, h.name.clone().unwrap_or_default()),
+                        format!(
+                            "{} {}{}",
+                            h.state,
+                            h.name.clone().unwrap_or_default(),
+                            Proposal::mark(proposal, Some(h.seq))
+                        ),
                         h.person.as_deref(),
                     ),
                     h.start.to_string(),
@@ -91,5 +113,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         state.committee_size
     ));
     // Every ledger text in it is a table cell, escaped by the table: the colour stays.
-    output::text_prepared(&text)
+    moment::text_prepared(&text, proposal)
 }

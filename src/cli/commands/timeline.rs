@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-use crate::cli::moment::{self, MomentArgs};
-use crate::cli::{outfile, output};
+use crate::cli::moment::{self, MomentArgs, ProposedArgs};
+use crate::cli::outfile;
 use crate::cli::{CliError, Context};
 use crate::domain::{BodyId, Date};
 use crate::ledger::Access;
@@ -15,13 +15,16 @@ use crate::timeline::{self, svg::SvgOptions, Window};
 /// term still running, a line of meetings (`╵`, at their close) and a year axis. With
 /// --svg FILE, writes a standalone SVG (for a browser or a printed document): terms with the
 /// State's name in a tooltip, hatched vacancies, meetings, renamings and discontinuations,
-/// the Presidency, and a legend. --on draws its date as a line.
+/// the Presidency, and a legend. --on draws its date as a line. With --proposed FILE: as the
+/// ledger would stand after FILE's events (nothing is written), and the drawing's first line
+/// (the SVG's title) says so.
 ///
 /// Examples:
 ///   ccm-ledger timeline
 ///   ccm-ledger timeline --from 2019-01-01 --body wg-universalization --body coord-reporting
 ///   ccm-ledger timeline --svg seats.svg --on 2026-01-01
 ///   ccm-ledger timeline --known-at 100 --width 120
+///   ccm-ledger timeline --svg proposed.svg --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -50,6 +53,8 @@ pub struct Args {
     width: usize,
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 /// The widest terminal drawing: wider than any real terminal, small enough that a line of it
@@ -97,7 +102,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let on = args.moment.on()?;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
-    let projection = moment::projection(&mut ledger, known)?;
+    let (projection, proposal) =
+        moment::view(ctx, &mut ledger, known, args.proposed.proposed.as_deref())?;
+    let proposal = proposal.as_ref();
     let window = window(
         &projection,
         args.from.as_deref(),
@@ -111,10 +118,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             &layout,
             &SvgOptions {
                 title: Some(format!(
-                    "The CCM machinery, {} to {}",
+                    "The CCM machinery, {} to {}{}",
                     layout.from,
-                    layout.to.add_days(-1)
+                    layout.to.add_days(-1),
+                    proposal
+                        .map(|p| format!(" — {}", p.headline()))
+                        .unwrap_or_default()
                 )),
+                proposed_from: proposal.map(|p| p.lines.first()),
                 ..SvgOptions::default()
             },
         );
@@ -129,10 +140,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
     }
     if ctx.json {
-        return output::json(&layout);
+        return moment::json(&layout, proposal);
     }
     if args.svg.is_none() {
-        return output::text(&timeline::text::render(&layout, args.width));
+        return moment::text(&timeline::text::render(&layout, args.width), proposal);
     }
     Ok(())
 }

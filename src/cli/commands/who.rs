@@ -1,5 +1,5 @@
-use crate::cli::moment::{Asked, MomentArgs};
-use crate::cli::output::{self, Table};
+use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
+use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
 use crate::projection::Question;
 
@@ -8,12 +8,14 @@ use crate::projection::Question;
 /// BODY is an id (wg-universalization) or a name (Working Group on Universalization), in any
 /// case. Terms are half-open: on the day a term ends, its successor holds the seat. An empty
 /// seat shows as vacant; a term that ends at the close of a meeting not yet recorded shows as
-/// "until the close of 11MSP".
+/// "until the close of 11MSP". With --proposed FILE: as the ledger would stand after FILE's
+/// events (nothing is written); a proposed term's seq column names its FILE:LINE.
 ///
 /// Examples:
 ///   ccm-ledger who wg-universalization --on 2013-01-15
 ///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 150
 ///   ccm-ledger who "working group on victim assistance" --json
+///   ccm-ledger who wg-cooperation --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -21,12 +23,19 @@ pub struct Args {
     body: String,
     #[command(flatten)]
     moment: MomentArgs,
+    #[command(flatten)]
+    proposed: ProposedArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let Asked { on, projection } = args
-        .moment
-        .ask_about(ctx, |_| Question::Holders(args.body.clone()))?;
+    let Asked {
+        on,
+        projection,
+        proposal,
+    } = args.moment.ask_about(ctx, &args.proposed, |_| {
+        Question::Holders(args.body.clone())
+    })?;
+    let proposal = proposal.as_ref();
     let body = projection
         .resolve_body(&args.body)
         .map_err(|e| CliError::input(e.to_string()))?;
@@ -34,14 +43,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .holders_on(&body, on)
         .ok_or_else(|| CliError::input(format!("unknown body '{}'", args.body)))?;
     if ctx.json {
-        return output::json(&holders);
+        return moment::json(&holders, proposal);
     }
     // The heading's names escaped here, the table's cells by the table: the colour stays.
     let mut text =
-        output::printable(&format!("{} — {}, on {on}", holders.body, holders.name)).into_owned();
+        crate::cli::output::printable(&format!("{} — {}, on {on}", holders.body, holders.name))
+            .into_owned();
     if !holders.in_force {
         text.push_str(": not in force on that day\n");
-        return output::text(&text);
+        return moment::text(&text, proposal);
     }
     text.push_str(&format!(
         " ({})\n",
@@ -56,7 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             h.start.to_string(),
             h.end.to_string(),
             h.decision.meeting.to_string(),
-            h.seq.to_string(),
+            Proposal::seq_cell(proposal, h.seq),
         ]
     };
     for seat in 1..=holders.seats {
@@ -76,5 +86,5 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         table.row(row(format!("{} (over)", h.seat), h));
     }
     text.push_str(&table.render());
-    output::text_prepared(&text)
+    moment::text_prepared(&text, proposal)
 }
