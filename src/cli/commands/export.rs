@@ -132,7 +132,9 @@ fn write_jsonl(
     for stored in ledger.entries(0, u64::MAX)? {
         progress.advance(1);
         let line = export_line(&stored?);
-        serde_json::to_writer(&mut *out, &line).map_err(|e| CliError::io("output")(e.into()))?;
+        let text = serde_json::to_string(&line).map_err(|e| CliError::io("output")(e.into()))?;
+        out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+            .map_err(CliError::io("output"))?;
         out.write_all(b"\n").map_err(CliError::io("output"))?;
     }
     Ok(())
@@ -154,7 +156,9 @@ fn csv_error(e: csv::Error) -> CliError {
 }
 
 fn write_popolo(projection: &Projection, out: &mut dyn Write) -> Result<(), CliError> {
-    serde_json::to_writer_pretty(&mut *out, &popolo(projection))
+    let text = serde_json::to_string_pretty(&popolo(projection))
         .map_err(|e| CliError::io("output")(e.into()))?;
+    out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+        .map_err(CliError::io("output"))?;
     out.write_all(b"\n").map_err(CliError::io("output"))
 }
