@@ -29,6 +29,7 @@ mod publish;
 mod queries;
 mod seats;
 mod snapshots;
+mod spreadsheet;
 mod tampering;
 mod terminal;
 mod threads;
