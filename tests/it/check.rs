@@ -405,3 +405,23 @@ fn following_r4s_hint_gives_a_proposal_no_rule_refuses() {
     );
     assert_eq!(errors_proposed(&followed), Vec::<String>::new());
 }
+
+/// R6's hint, followed as written: the State elected to a body discontinued that day is
+/// elected instead to the body its mandate went to, for that body's term.
+#[test]
+fn following_r6s_hint_gives_a_proposal_no_rule_refuses() {
+    let to_a_discontinued_body = r#"{"kind":"body_discontinued","body":"coord-risk-education","effective":"2026-09-18","transfer_to":"wg-cooperation","decision":{"meeting":"3RC","date":"2026-09-18"}}
+{"kind":"coordinator_elected","body":"coord-risk-education","state":"IRL","start":"2026-09-18","end":"2027-09-18","decision":{"meeting":"3RC","date":"2026-09-18"}}
+"#;
+    let hint = the_hint_of("R6", to_a_discontinued_body);
+    assert!(
+        hint.contains("elect to the body its mandate went to (wg-cooperation)"),
+        "{hint}"
+    );
+    let followed = to_a_discontinued_body.replace(
+        r#""body":"coord-risk-education","state":"IRL","start":"2026-09-18","end":"2027-09-18""#,
+        r#""body":"wg-cooperation","state":"IRL","start":"2026-09-18","end":"2028-09-18""#,
+    );
+    assert_ne!(followed, to_a_discontinued_body);
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
