@@ -425,3 +425,41 @@ fn following_r6s_hint_gives_a_proposal_no_rule_refuses() {
     assert_ne!(followed, to_a_discontinued_body);
     assert_eq!(errors_proposed(&followed), Vec::<String>::new());
 }
+
+/// The findings of `rule` (warnings too) that `proposal` adds, as "RULE DATE: message".
+fn added_of(rule: &str, proposal: &str) -> Vec<String> {
+    let env = TestEnv::new();
+    env.import(FIXTURE);
+    let file = env.file("proposal.jsonl", proposal);
+    let run = env.run(&["check", "--proposed", file.to_str().unwrap(), "--json"]);
+    assert!(run.code == 0 || run.code == 4, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| format!("{} {}: {}", rule, f["date"], f["message"]))
+        .collect()
+}
+
+/// R9's hint, followed as written: a meeting recorded in 2028 but none in 2027 adds a
+/// warning for 2027; recording the 2027 MSP, as the hint says, adds none.
+#[test]
+fn following_r9s_hint_gives_a_proposal_no_rule_warns() {
+    let skipping_a_year = r#"{"kind":"meeting_held","meeting":"15MSP","type":"msp","start":"2028-09-05","end":"2028-09-08","location":"Geneva"}
+"#;
+    let added = added_of("R9", skipping_a_year);
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert!(
+        added[0].contains("no Meeting of States Parties or Review Conference recorded in 2027")
+            && added[0].contains("one MSP is held every year"),
+        "{added:?}"
+    );
+    let followed = format!(
+        "{}{skipping_a_year}",
+        r#"{"kind":"meeting_held","meeting":"14MSP","type":"msp","start":"2027-09-07","end":"2027-09-10","location":"Geneva"}
+"#
+    );
+    assert_eq!(added_of("R9", &followed), Vec::<String>::new());
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+}
