@@ -463,3 +463,31 @@ fn following_r9s_hint_gives_a_proposal_no_rule_warns() {
     assert_eq!(added_of("R9", &followed), Vec::<String>::new());
     assert_eq!(errors_proposed(&followed), Vec::<String>::new());
 }
+
+/// R7's hint, followed as written: the seat Norway leaves between meetings is filled by the
+/// next MSP. The gap until that meeting is still longer than tolerated (a warning that says
+/// so), but following the hint breaks no other rule.
+#[test]
+fn following_r7s_hint_gives_a_proposal_no_rule_refuses() {
+    let leaving = r#"{"kind":"coordinator_left","body":"wg-clearance","state":"NOR","effective":"2025-01-31","reason":"resignation"}
+"#;
+    let added = added_of("R7", leaving);
+    assert!(
+        added
+            .iter()
+            .any(|w| w.contains("an MSP or Review Conference should fill it")),
+        "{added:?}"
+    );
+    let followed = format!(
+        "{leaving}{}",
+        r#"{"kind":"coordinator_elected","body":"wg-clearance","state":"ZAF","start":"2025-09-19","end":"2027-09-19","decision":{"meeting":"13MSP","date":"2025-09-19"}}
+"#
+    );
+    assert_eq!(errors_proposed(&followed), Vec::<String>::new());
+    // The seat is held again from the meeting on: the warning ends there.
+    let after = added_of("R7", &followed);
+    assert!(
+        after.iter().all(|w| w.contains("to 2025-09-19")),
+        "{after:?}"
+    );
+}
