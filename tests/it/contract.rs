@@ -286,3 +286,36 @@ fn the_contract_refuses_a_renamed_or_unknown_field() {
     .unwrap();
     assert!(!contract.errors("import-line.json", &line).is_empty());
 }
+
+/// The what-if views (issue 16): with `--proposed`, each answer follows its view's schema,
+/// with `proposal` at the top and `proposed_line` on the records the proposal brings.
+#[test]
+fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
+    let contract = Contract::load();
+    let env = demo();
+    let proposal = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/proposals/elect-cooperation.jsonl")
+        .display()
+        .to_string();
+    let views: [(&str, &[&str]); 5] = [
+        ("who.json", &["who", "wg-cooperation", "--on", "2026-10-01"]),
+        ("state.json", &["state", "--on", "2026-10-01"]),
+        ("committee.json", &["committee", "--on", "2026-10-01"]),
+        ("history-body.json", &["history", "--body", "wg-cooperation"]),
+        ("history-state.json", &["history", "--state", "IRL"]),
+    ];
+    for (schema, args) in views {
+        let mut with = vec!["--json"];
+        with.extend_from_slice(args);
+        with.extend(["--proposed", proposal.as_str()]);
+        let run = env.run(&with);
+        assert!(run.code == 0, "{with:?} exited {}: {}", run.code, run.stderr);
+        let value = run.json();
+        contract.check(schema, &with.join(" "), &value);
+        assert_eq!(value["proposal"]["recorded"], false, "{with:?}");
+        assert!(
+            value.to_string().contains("\"proposed_line\":1"),
+            "{with:?} marks no proposed record: {value}"
+        );
+    }
+}
