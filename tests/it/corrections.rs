@@ -1,0 +1,128 @@
+//! Corrections by field (issue 16 item 5): `record entry-corrected --set FIELD=VALUE` builds
+//! the replacement from the target's event with only those fields changed.
+
+use crate::support::*;
+
+#[test]
+fn a_correction_by_field_changes_only_that_field_and_round_trips_through_export() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    // Entry 9: CIV elected 2012-09-14 to 2014-09-05; the start was in fact a day later.
+    let run = env
+        .run(&[
+            "record",
+            "entry-corrected",
+            "--target",
+            "9",
+            "--reason",
+            "wrong start day",
+            "--set",
+            "start=2012-09-15",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let replacement = &run["event"]["replacement"];
+    assert_eq!(replacement["start"], "2012-09-15");
+    assert_eq!(replacement["state"], "CIV", "the fields not named are kept");
+    assert_eq!(replacement["end"], "2014-09-05");
+    assert_eq!(replacement["decision"]["meeting"], "3MSP");
+
+    let original = env.run(&["verify", "--json"]).ok().json();
+    let export = env.run(&["export"]).ok().stdout;
+    let copy = env.dir.path().join("copy");
+    let file = env.file("export.jsonl", &export);
+    env.run_on(&copy, &["import", file.to_str().unwrap()]).ok();
+    assert_eq!(
+        env.run_on(&copy, &["verify", "--json"]).ok().json(),
+        original,
+        "the copy has the same head hash"
+    );
+}
+
+#[test]
+fn a_nested_field_and_a_number_are_read_as_the_target_has_them() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let run = env
+        .run(&[
+            "record",
+            "entry-corrected",
+            "--target",
+            "5",
+            "--reason",
+            "three seats",
+            "--set",
+            "seats=3",
+            "--set",
+            "decision.paragraph=12",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(run["event"]["replacement"]["seats"], 3);
+    assert_eq!(run["event"]["replacement"]["decision"]["paragraph"], "12");
+}
+
+#[test]
+fn an_unknown_field_or_a_bad_value_is_named_and_nothing_is_written() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let before = env.canonical_bytes();
+    for (set, named) in [
+        ("colour=blue", "colour"),
+        ("start=2012-13-45", "start"),
+        ("decision.when=2012-09-14", "when"),
+        ("kind=coordinator_left", "kind"),
+    ] {
+        let run = env
+            .run(&[
+                "record",
+                "entry-corrected",
+                "--target",
+                "9",
+                "--reason",
+                "r",
+                "--set",
+                set,
+            ])
+            .fails_with(1);
+        assert!(
+            run.stderr.contains(named) && run.stderr.contains("--set"),
+            "{set}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            env.canonical_bytes(),
+            before,
+            "{set}: the ledger is unchanged"
+        );
+    }
+    let run = env
+        .run(&[
+            "record",
+            "entry-corrected",
+            "--target",
+            "99",
+            "--reason",
+            "r",
+            "--set",
+            "start=2012-09-15",
+        ])
+        .fails_with(1);
+    assert!(run.stderr.contains("--target 99"), "{}", run.stderr);
+    let run = env
+        .run(&[
+            "record",
+            "entry-corrected",
+            "--target",
+            "9",
+            "--reason",
+            "r",
+            "--set",
+            "start",
+        ])
+        .fails_with(2);
+    assert!(run.stderr.contains("FIELD=VALUE"), "{}", run.stderr);
+    assert_eq!(env.canonical_bytes(), before);
+}
