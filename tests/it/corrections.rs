@@ -126,3 +126,63 @@ fn an_unknown_field_or_a_bad_value_is_named_and_nothing_is_written() {
     assert!(run.stderr.contains("FIELD=VALUE"), "{}", run.stderr);
     assert_eq!(env.canonical_bytes(), before);
 }
+
+#[test]
+fn known_at_before_an_entry_answers_as_the_ledger_stood_without_it() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    env.run(&[
+        "record",
+        "entry-corrected",
+        "--target",
+        "9",
+        "--reason",
+        "wrong State",
+        "--set",
+        "state=NOR",
+    ])
+    .ok();
+    let holders = |known_at: &str| -> Vec<String> {
+        let run = env
+            .run(&[
+                "who",
+                "wg-universalization",
+                "--on",
+                "2013-01-01",
+                "--known-at",
+                known_at,
+                "--json",
+            ])
+            .ok()
+            .json();
+        let mut states: Vec<String> = run["holders"]
+            .as_array()
+            .expect("holders")
+            .iter()
+            .map(|h| h["state"].as_str().unwrap().to_owned())
+            .collect();
+        states.sort();
+        states
+    };
+    assert_eq!(
+        holders("before:10"),
+        ["CIV", "ECU"],
+        "before the correction"
+    );
+    assert_eq!(
+        holders("9"),
+        holders("before:10"),
+        "before:N is the seq N-1"
+    );
+    assert_eq!(holders("10"), ["ECU", "NOR"], "after it");
+    for (bad, says) in [
+        ("before:0", "before:0"),
+        ("before:11", "no entry 11"),
+        ("before:x", "before:x"),
+    ] {
+        let run = env
+            .run(&["who", "wg-universalization", "--known-at", bad])
+            .fails_with(2);
+        assert!(run.stderr.contains(says), "{bad}: {}", run.stderr);
+    }
+}
