@@ -165,6 +165,33 @@ fn every_query_answer_follows_its_schema() {
         "report",
         &json(&["report", "--html", page.to_str().unwrap()]),
     );
+    // Last, as it adds an entry: one correction, shown with what it changed.
+    // The demo records at 2026-11-30; record time never goes backwards.
+    let corrected = env
+        .command(&env.ledger())
+        .env("CCM_LEDGER_NOW", "2026-12-01T00:00:00Z")
+        .args([
+            "--json",
+            "record",
+            "entry-corrected",
+            "--target",
+            "58",
+            "--reason",
+            "the paragraph was left out",
+            "--set",
+            "decision.paragraph=31",
+        ])
+        .output()
+        .expect("run ccm-ledger");
+    assert!(corrected.status.success(), "{corrected:?}");
+    let corrected: Value = serde_json::from_slice(&corrected.stdout).expect("JSON");
+    let seq = corrected["seq"].to_string();
+    let one = json(&["log", "--seq", &seq]);
+    assert_eq!(
+        one[0]["corrects"]["changes"][0]["field"],
+        "decision.paragraph"
+    );
+    contract.check("log.json", "log --seq (a correction)", &one);
 }
 
 #[test]

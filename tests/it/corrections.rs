@@ -186,3 +186,63 @@ fn known_at_before_an_entry_answers_as_the_ledger_stood_without_it() {
         assert!(run.stderr.contains(says), "{bad}: {}", run.stderr);
     }
 }
+
+#[test]
+fn log_seq_prints_one_entry_and_what_a_correction_changed_field_by_field() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    env.run(&[
+        "record",
+        "entry-corrected",
+        "--target",
+        "9",
+        "--reason",
+        "wrong State",
+        "--set",
+        "state=NOR",
+        "--set",
+        "end=2014-09-06",
+    ])
+    .ok();
+    env.run(&[
+        "record",
+        "entry-corrected",
+        "--target",
+        "9",
+        "--reason",
+        "it was ECU after all",
+        "--set",
+        "state=ECU",
+    ])
+    .ok();
+
+    let text = env.run(&["log", "--seq", "10"]).ok().stdout;
+    assert!(text.contains("entry 10"), "{text}");
+    assert!(text.contains("corrects entry 9 (wrong State)"), "{text}");
+    assert!(text.contains("state: CIV → NOR"), "{text}");
+    assert!(text.contains("end: 2014-09-05 → 2014-09-06"), "{text}");
+    assert!(
+        !text.contains("start:"),
+        "an unchanged field is not listed: {text}"
+    );
+
+    // A second correction changes what the first one made, not the entry as first recorded.
+    let json = env.run(&["log", "--seq", "11", "--json"]).ok().json();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["seq"], 11);
+    assert_eq!(
+        json[0]["corrects"],
+        serde_json::json!({
+            "target": 9,
+            "retracted": false,
+            "changes": [{"field": "state", "old": "NOR", "new": "ECU"}],
+        })
+    );
+
+    // An entry that is not a correction: just the entry; past the head: exit 2.
+    let plain = env.run(&["log", "--seq", "9", "--json"]).ok().json();
+    assert_eq!(plain[0]["event"]["state"], "CIV", "as recorded");
+    assert!(plain[0].get("corrects").is_none());
+    let run = env.run(&["log", "--seq", "12"]).fails_with(2);
+    assert!(run.stderr.contains("no entry 12"), "{}", run.stderr);
+}

@@ -336,7 +336,7 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// The event entry `target` recorded, as an object of the import format, with each `--set`
+/// The event of entry `target` as it stands (its last correction's), as an object of the import format, with each `--set`
 /// applied: the replacement a correction by field records. Everything not named is kept as
 /// it was recorded, so the correction says exactly what changed.
 fn changed_event(
@@ -363,7 +363,15 @@ fn changed_event(
              corrects instead"
         )));
     }
-    let recorded = jsonl::event_to_value(&stored.entry.event);
+    // From the entry as it stands now: a second correction by field keeps what the first
+    // one changed.
+    let head = ledger.head().entries;
+    let Some(recorded) = drafted::as_it_stood(ledger, target, head)? else {
+        return Err(CliError::input(format!(
+            "--target {target}: entry {target} is retracted; give the whole event with \
+             --replacement"
+        )));
+    };
     let mut event = recorded.clone();
     for (field, value) in &sets {
         set_field(&mut event, field, value, Reading::AsTheTargetHasIt)?;
