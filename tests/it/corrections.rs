@@ -246,3 +246,41 @@ fn log_seq_prints_one_entry_and_what_a_correction_changed_field_by_field() {
     let run = env.run(&["log", "--seq", "12"]).fails_with(2);
     assert!(run.stderr.contains("no entry 12"), "{}", run.stderr);
 }
+
+#[test]
+fn history_of_a_state_shows_its_corrected_terms_with_the_correction_s_reason() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    env.run(&[
+        "record",
+        "entry-corrected",
+        "--target",
+        "9",
+        "--reason",
+        "elected a day later",
+        "--set",
+        "start=2012-09-15",
+    ])
+    .ok();
+    let text = env.run(&["history", "--state", "CIV"]).ok().stdout;
+    assert!(text.contains("elections corrected or retracted"), "{text}");
+    assert!(
+        text.contains("2012-09-14"),
+        "the term as first recorded: {text}"
+    );
+    assert!(text.contains("elected a day later"), "{text}");
+    let json = env
+        .run(&["history", "--state", "CIV", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["corrected_terms"][0]["start"], "2012-09-14");
+    assert_eq!(json["corrected_terms"][0]["ended_by"], 10);
+    assert_eq!(json["corrected_terms"][0]["reason"], "elected a day later");
+    assert_eq!(json["terms"][0]["start"], "2012-09-15");
+    // The body's history gives the same reason.
+    let body = env
+        .run(&["history", "--body", "wg-universalization", "--json"])
+        .ok()
+        .json();
+    assert_eq!(body["corrected_terms"][0]["reason"], "elected a day later");
+}
