@@ -10,8 +10,10 @@ use super::CliError;
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn json(value: &impl Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::io("output")(e.into()))?;
     let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| CliError::io("output")(e.into()))?;
+    out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+        .map_err(CliError::io("output"))?;
     writeln!(out).map_err(CliError::io("output"))
 }
 

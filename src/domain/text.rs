@@ -32,9 +32,45 @@ pub fn first_refused(text: &str) -> Option<char> {
     text.chars().find(|&c| is_refused(c))
 }
 
+/// JSON text with every refused character written as a `\uXXXX` escape. serde_json escapes
+/// C0 controls but writes DEL, C1 controls and bidi controls as they are, and a terminal or an
+/// editor showing the JSON acts on them; escaped, the JSON value is the same. Outside strings
+/// JSON holds only ASCII syntax and the whitespace of pretty printing (newline, tab, CR), which
+/// serde escapes inside strings: those three are left as they are, every other refused
+/// character can only be inside a string.
+pub fn json_escaped(json: &str) -> std::borrow::Cow<'_, str> {
+    if first_refused(json).is_none() {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_refused(c) && !matches!(c, '\n' | '\t' | '\r') {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::first_refused;
+
+    #[test]
+    fn json_keeps_its_value_with_refused_characters_escaped() {
+        let value = serde_json::json!({ "name": "a\u{202E}b\u{85}c\u{7f}\n" });
+        for text in [
+            serde_json::to_string(&value).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap(),
+        ] {
+            let escaped = super::json_escaped(&text);
+            let left: Vec<char> = escaped.chars().filter(|&c| super::is_refused(c)).collect();
+            assert!(left.iter().all(|&c| c == '\n'), "{escaped}");
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back, value);
+        }
+    }
 
     #[test]
     fn control_and_bidi_characters_are_refused_and_nothing_else() {

@@ -4,16 +4,18 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::domain::{BodyType, TermEnd};
+use crate::domain::{BodyId, BodyType, Date, StateCode, TermEnd};
 use crate::projection::{Office, Projection};
 
-/// One term, as a CSV row.
+/// One term, as a CSV row: a coordinator's term in a seat of a body, or a President's or a
+/// President-designate's (`body` is then `presidency` and `seat` empty).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TermRow {
     pub body: String,
-    /// The body's name with every recorded amendment applied.
+    /// The body's name with every recorded amendment applied (today's name).
     pub body_name: String,
-    pub seat: u32,
+    /// Empty for the Presidency, which has no seats.
+    pub seat: Option<u32>,
     pub state: String,
     pub state_name: String,
     pub start: String,
@@ -25,45 +27,128 @@ pub struct TermRow {
     pub decision_meeting: String,
     pub decision_date: String,
     pub seq: u64,
-    /// Who held the seat for the State, if the election says. Last, so that the columns
-    /// before it keep their places in spreadsheets made before it existed.
+    /// Who held the seat for the State, if the election says. This and the columns after it
+    /// come last, so that the columns before them keep their places in spreadsheets made
+    /// before they existed.
     pub person: String,
+    /// `Coordinator`, `President` or `President-designate`.
+    pub office: String,
+    /// The body's name as it was on the term's first day (amendments effective on or before
+    /// it applied): what the term was called when it was held.
+    pub body_name_at_start: String,
 }
 
-/// Every term of every body (bodies by id, terms in order of start). Every text cell is
-/// [`defused`]: the numbers (`seat`, `seq`) and the dates the program writes itself
-/// (`YYYY-MM-DD`) cannot begin with a formula character and are left as they are.
-pub fn term_rows(projection: &Projection) -> Vec<TermRow> {
+/// Which terms a spreadsheet holds. The default holds every term of every body and of the
+/// Presidency.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only the terms of these States (empty: every State's).
+    pub states: Vec<StateCode>,
+    /// Only the terms of these bodies, and then none of the Presidency's (empty: every body's
+    /// and the Presidency's).
+    pub bodies: Vec<BodyId>,
+    /// Only terms still held on or after this day.
+    pub from: Option<Date>,
+    /// Only terms begun before this day (the day after the window's last).
+    pub to: Option<Date>,
+}
+
+impl Selection {
+    fn holds_state(&self, state: &StateCode) -> bool {
+        self.states.is_empty() || self.states.contains(state)
+    }
+
+    /// The term `[start, end)` overlaps the window `[from, to)`; a term whose end is not
+    /// known yet runs on.
+    fn overlaps(&self, start: Date, end: Option<Date>) -> bool {
+        self.to.is_none_or(|to| start < to)
+            && self
+                .from
+                .is_none_or(|from| end.is_none_or(|end| end > from))
+    }
+}
+
+/// The terms `selection` holds: those of the bodies (bodies by id, terms in order of start),
+/// then the Presidency's (in order of start). Every text cell is [`defused`]: the numbers
+/// (`seat`, `seq`) and the dates the program writes itself (`YYYY-MM-DD`) cannot begin with a
+/// formula character and are left as they are.
+pub fn term_rows(projection: &Projection, selection: &Selection) -> Vec<TermRow> {
+    let state_name = |code: &StateCode| {
+        defused(
+            projection
+                .state(code)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+        )
+    };
     let mut rows = Vec::new();
-    for body in projection.bodies() {
+    let bodies = projection
+        .bodies()
+        .filter(|b| selection.bodies.is_empty() || selection.bodies.contains(&b.id));
+    for body in bodies {
         let body_name = defused(body.latest().name);
-        for t in &body.terms {
+        let terms = body
+            .terms
+            .iter()
+            .filter(|t| selection.holds_state(&t.state) && selection.overlaps(t.start, t.end));
+        for t in terms {
             rows.push(TermRow {
                 body: defused(body.id.to_string()),
                 body_name: body_name.clone(),
-                seat: t.seat,
+                seat: Some(t.seat),
                 state: defused(t.state.to_string()),
-                state_name: defused(
-                    projection
-                        .state(&t.state)
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default(),
-                ),
+                state_name: state_name(&t.state),
                 start: t.start.to_string(),
                 end: t.end.map(|d| d.to_string()).unwrap_or_default(),
-                until_close_of: defused(match (&t.end, &t.declared_end) {
-                    (None, Some(TermEnd::CloseOf(m))) => m.to_string(),
-                    _ => String::new(),
-                }),
+                until_close_of: until_close_of(t.end, &t.declared_end),
                 how_ended: defused(t.how_ended.to_string()),
                 decision_meeting: defused(t.decision.meeting.to_string()),
                 decision_date: t.decision.date.to_string(),
                 seq: t.seq.0,
                 person: defused(t.person.clone().unwrap_or_default()),
+                office: "Coordinator".to_owned(),
+                body_name_at_start: defused(body.parameters_on(t.start).name),
             });
         }
     }
+    if !selection.bodies.is_empty() {
+        return rows;
+    }
+    let presidency = projection
+        .presidency_terms()
+        .iter()
+        .filter(|t| selection.holds_state(&t.state) && selection.overlaps(t.start, t.end));
+    for t in presidency {
+        rows.push(TermRow {
+            body: "presidency".to_owned(),
+            body_name: PRESIDENCY.to_owned(),
+            seat: None,
+            state: defused(t.state.to_string()),
+            state_name: state_name(&t.state),
+            start: t.start.to_string(),
+            end: t.end.map(|d| d.to_string()).unwrap_or_default(),
+            until_close_of: until_close_of(t.end, &t.declared_end),
+            how_ended: defused(t.how_ended.to_string()),
+            decision_meeting: defused(t.decision.meeting.to_string()),
+            decision_date: t.decision.date.to_string(),
+            seq: t.seq.0,
+            person: defused(t.person.clone().unwrap_or_default()),
+            office: t.office.title().to_owned(),
+            body_name_at_start: PRESIDENCY.to_owned(),
+        });
+    }
     rows
+}
+
+/// The Presidency's name, in the CSV as in the Popolo document.
+const PRESIDENCY: &str = "Presidency of the Convention on Cluster Munitions";
+
+/// For a term "until the close of" a meeting not yet recorded: that meeting, defused.
+fn until_close_of(end: Option<Date>, declared_end: &Option<TermEnd>) -> String {
+    defused(match (end, declared_end) {
+        (None, Some(TermEnd::CloseOf(m))) => m.to_string(),
+        _ => String::new(),
+    })
 }
 
 /// A text cell a spreadsheet will not run: one beginning with `=`, `+`, `-`, `@`, a tab or a
@@ -216,7 +301,7 @@ pub fn popolo(projection: &Projection) -> Value {
 
     organizations.push(json!({
         "id": "presidency",
-        "name": "Presidency of the Convention on Cluster Munitions",
+        "name": PRESIDENCY,
         "classification": "presidency",
     }));
     for office in [Office::President, Office::PresidentDesignate] {

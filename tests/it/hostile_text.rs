@@ -248,3 +248,33 @@ fn names_that_differ_only_by_case_normalisation_or_invisible_characters_are_ambi
         env.run(&["who", "wg-lookalike"]).ok();
     }
 }
+
+#[test]
+fn json_outputs_and_exports_carry_no_raw_control_or_bidi_character_and_keep_the_value() {
+    let env = old_hostile_ledger();
+    let commands: [&[&str]; 6] = [
+        &["who", "wg-hostile", "--on", "2013-01-01", "--json"],
+        &["history", "--state", "BID", "--json"],
+        &["log", "--json"],
+        &["check", "--json"],
+        &["export"],
+        &["export", "--format", "popolo"],
+    ];
+    for args in commands {
+        let run = env.run(args);
+        assert!(run.code == 0 || run.code == 4, "{args:?}: {}", run.stderr);
+        // JSON's own line breaks stay; every other refused character is a \u escape.
+        let raw: Vec<char> = run
+            .stdout
+            .chars()
+            .filter(|&c| ccm_ledger::domain::text::is_refused(c) && c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{args:?} printed {raw:?}");
+    }
+    // The value is the one stored: the name read back holds the override character itself.
+    let history = env
+        .run(&["history", "--state", "BID", "--json"])
+        .ok()
+        .json();
+    assert!(history.to_string().contains('\u{202E}'), "{history}");
+}

@@ -30,6 +30,7 @@ mod publish;
 mod queries;
 mod seats;
 mod snapshots;
+mod spreadsheet;
 mod tampering;
 mod terminal;
 mod threads;

@@ -361,12 +361,14 @@ fn the_csv_has_a_row_per_term_and_round_trips() {
             "decision_meeting",
             "decision_date",
             "seq",
-            "person"
+            "person",
+            "office",
+            "body_name_at_start"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let terms = history_terms(&env);
-    assert_eq!(rows.len(), terms.len());
+    assert_eq!(rows.len(), terms.len() + presidency_terms());
     let by_seq: BTreeMap<String, &csv::StringRecord> =
         rows.iter().map(|r| (r[11].to_owned(), r)).collect();
     for t in &terms {

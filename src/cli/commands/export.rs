@@ -8,7 +8,7 @@ use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
 use crate::ledger::{Access, StoredEntry};
 use crate::projection::Projection;
-use crate::report::tabular::{popolo, term_rows};
+use crate::report::tabular::{popolo, term_rows, Selection};
 
 /// Write the ledger as JSON Lines that `import` accepts, or its terms as CSV or Popolo.
 ///
@@ -17,11 +17,16 @@ use crate::report::tabular::{popolo, term_rows};
 /// export into an empty ledger reproduces the same entries and the same head hash (import
 /// checks each line's seq and hash).
 ///
-/// csv: one row per term of every body, for spreadsheets (RFC 4180): body, body_name, seat,
-/// state, state_name, start, end (empty while running), until_close_of, how_ended,
-/// decision_meeting, decision_date, seq, person (who held the seat for the State, if the
-/// election says). A text cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return
-/// gets a leading `'`, so a spreadsheet shows it instead of running it.
+/// csv: one row per term of every body and of the Presidency, for spreadsheets (RFC 4180):
+/// body (`presidency` for the Presidency), body_name (today's), seat (empty for the
+/// Presidency), state, state_name, start, end (empty while running), until_close_of,
+/// how_ended, decision_meeting, decision_date, seq, person (who held the office for the
+/// State, if the election says), office (Coordinator, President or President-designate),
+/// body_name_at_start (the body's name on the term's first day). --state and --body (an id
+/// or a name, repeatable) keep only those States' or those bodies' terms (--body leaves out
+/// the Presidency); --from and --to keep the terms that overlap [FROM, TO). A text cell
+/// beginning with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
+/// spreadsheet shows it instead of running it.
 ///
 /// popolo: the bodies, the Presidency and the States as Popolo organizations, a post per
 /// seat, and a membership per term (the State as the member organization).
@@ -30,6 +35,8 @@ use crate::report::tabular::{popolo, term_rows};
 ///   ccm-ledger export --out ccm.jsonl
 ///   ccm-ledger export | head -3
 ///   ccm-ledger export --format csv --out terms.csv
+///   ccm-ledger export --format csv --state LAO --out lao.csv
+///   ccm-ledger export --format csv --body coord-reporting --from 2012-01-01 --to 2016-01-01
 ///   ccm-ledger export --format popolo --out ccm-popolo.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -40,6 +47,19 @@ pub struct Args {
     /// What to write
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     format: Format,
+    /// csv: only the terms of this State (its code or name); repeat for several
+    #[arg(long, value_name = "STATE")]
+    state: Vec<String>,
+    /// csv: only the terms of this body (its id or a name it has had), and none of the
+    /// Presidency's; repeat for several
+    #[arg(long, value_name = "BODY")]
+    body: Vec<String>,
+    /// csv: only terms still held on or after this day, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// csv: only terms begun before this day, YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
 }
 
 impl Args {
@@ -48,6 +68,10 @@ impl Args {
         Args {
             out: Some(out),
             format,
+            state: Vec::new(),
+            body: Vec::new(),
+            from: None,
+            to: None,
         }
     }
 }
@@ -78,7 +102,36 @@ pub fn export_line(stored: &StoredEntry) -> Value {
     Value::Object(line)
 }
 
+/// What `--state`, `--body`, `--from` and `--to` ask for, resolved as the queries resolve
+/// them (an unknown name is bad input, with the near matches).
+fn selection(projection: &Projection, args: &Args) -> Result<Selection, CliError> {
+    let unknown = |e: crate::projection::Unknown| CliError::input(e.to_string());
+    let (from, to) = super::timeline::dates(args.from.as_deref(), args.to.as_deref())?;
+    Ok(Selection {
+        states: args
+            .state
+            .iter()
+            .map(|q| projection.resolve_state(q).map_err(unknown))
+            .collect::<Result<_, _>>()?,
+        bodies: args
+            .body
+            .iter()
+            .map(|q| projection.resolve_body(q).map_err(unknown))
+            .collect::<Result<_, _>>()?,
+        from,
+        to,
+    })
+}
+
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let narrowed =
+        !args.state.is_empty() || !args.body.is_empty() || args.from.is_some() || args.to.is_some();
+    if narrowed && args.format != Format::Csv {
+        // The JSON Lines must stay importable and the Popolo document whole.
+        return Err(CliError::Usage(
+            "--state, --body, --from and --to narrow --format csv only".into(),
+        ));
+    }
     let mut ledger = ctx.open(Access::Read)?;
     let projection = match args.format {
         Format::Jsonl => None,
@@ -87,12 +140,16 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             Some(moment::projection(&mut ledger, known)?)
         }
     };
+    let selection = match &projection {
+        Some(p) if args.format == Format::Csv => selection(p, &args)?,
+        _ => Selection::default(),
+    };
     // Not when the export itself goes to the terminal: the line would mix into it.
     let show_progress =
         !ctx.json && (args.out.is_some() || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let write_all = |out: &mut dyn Write| match &projection {
         None => write_jsonl(&ledger, out, show_progress),
-        Some(p) if args.format == Format::Csv => write_csv(p, out),
+        Some(p) if args.format == Format::Csv => write_csv(p, &selection, out),
         Some(p) => write_popolo(p, out),
     };
     match &args.out {
@@ -132,15 +189,21 @@ fn write_jsonl(
     for stored in ledger.entries(0, u64::MAX)? {
         progress.advance(1);
         let line = export_line(&stored?);
-        serde_json::to_writer(&mut *out, &line).map_err(|e| CliError::io("output")(e.into()))?;
+        let text = serde_json::to_string(&line).map_err(|e| CliError::io("output")(e.into()))?;
+        out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+            .map_err(CliError::io("output"))?;
         out.write_all(b"\n").map_err(CliError::io("output"))?;
     }
     Ok(())
 }
 
-fn write_csv(projection: &Projection, out: &mut dyn Write) -> Result<(), CliError> {
+fn write_csv(
+    projection: &Projection,
+    selection: &Selection,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let mut writer = csv::Writer::from_writer(out);
-    for row in term_rows(projection) {
+    for row in term_rows(projection, selection) {
         writer.serialize(row).map_err(csv_error)?;
     }
     writer.flush().map_err(CliError::io("output"))
@@ -154,7 +217,9 @@ fn csv_error(e: csv::Error) -> CliError {
 }
 
 fn write_popolo(projection: &Projection, out: &mut dyn Write) -> Result<(), CliError> {
-    serde_json::to_writer_pretty(&mut *out, &popolo(projection))
+    let text = serde_json::to_string_pretty(&popolo(projection))
         .map_err(|e| CliError::io("output")(e.into()))?;
+    out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+        .map_err(CliError::io("output"))?;
     out.write_all(b"\n").map_err(CliError::io("output"))
 }

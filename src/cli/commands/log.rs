@@ -92,7 +92,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 out.write_all(b",").map_err(CliError::io("output"))?;
             }
             out.write_all(b"\n  ").map_err(CliError::io("output"))?;
-            serde_json::to_writer(&mut out, &line).map_err(|e| CliError::io("output")(e.into()))?;
+            let text =
+                serde_json::to_string(&line).map_err(|e| CliError::io("output")(e.into()))?;
+            out.write_all(crate::domain::text::json_escaped(&text).as_bytes())
+                .map_err(CliError::io("output"))?;
         }
         out.write_all(b"\n]\n").map_err(io)?;
     } else {
