@@ -153,3 +153,26 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
         message.join("\n")
     )))
 }
+
+/// Entry `target`'s event as it stood before entry `before`: as recorded, or as the last
+/// correction of it before then left it (`None`: retracted). The entries between are read in
+/// order, streamed. What a correction by field starts from and what `log --seq` compares with.
+pub fn as_it_stood(
+    ledger: &Ledger,
+    target: u64,
+    before: u64,
+) -> Result<Option<serde_json::Value>, CliError> {
+    use crate::domain::{jsonl::event_to_value, Event};
+    let mut standing = None;
+    for stored in ledger.entries(target, before)? {
+        let stored = stored?;
+        match &stored.entry.event {
+            Event::EntryCorrected(c) if c.target.0 == target => {
+                standing = c.replacement.as_deref().map(event_to_value);
+            }
+            event if stored.entry.seq.0 == target => standing = Some(event_to_value(event)),
+            _ => {}
+        }
+    }
+    Ok(standing)
+}

@@ -1,4 +1,5 @@
-//! The two time axes every query takes: `--on DATE` (valid time) and `--known-at SEQ|TIME`
+//! The two time axes every query takes: `--on DATE` (valid time) and `--known-at
+//! SEQ|before:SEQ|TIME`
 //! (record time), turned into domain values in one step; and the what-if a view may take
 //! beside them, `--proposed FILE`: the ledger as it would stand after a proposal's events,
 //! from the library's draft of them (nothing written).
@@ -19,9 +20,9 @@ pub struct MomentArgs {
     /// The day asked about (valid time), YYYY-MM-DD [default: today]
     #[arg(long, value_name = "DATE")]
     pub on: Option<String>,
-    /// Answer as the ledger stood after entry SEQ, or at an RFC 3339 time (record time)
-    /// [default: the head]
-    #[arg(long, value_name = "SEQ|RFC3339")]
+    /// Answer as the ledger stood after entry SEQ, before it (before:SEQ), or at an RFC 3339
+    /// time (record time) [default: the head]
+    #[arg(long, value_name = "SEQ|before:SEQ|RFC3339")]
     pub known_at: Option<String>,
 }
 
@@ -254,12 +255,34 @@ impl MomentArgs {
     }
 }
 
-/// `SEQ` (the ledger after that entry), an RFC 3339 time, or a date (its first instant, UTC).
+/// `SEQ` (the ledger after that entry), `before:SEQ` (the ledger without it and what
+/// followed), an RFC 3339 time, or a date (its first instant, UTC).
 pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError> {
     let head = ledger.head().entries;
     let Some(text) = text else {
         return Ok(KnownAt { entries: head });
     };
+    if let Some(seq) = text.strip_prefix("before:") {
+        // "As the ledger stood before entry N": what a correction or a late entry changed,
+        // asked without working out the seq before it.
+        let seq: u64 = seq.parse().map_err(|_| {
+            CliError::Usage(format!(
+                "--known-at {text}: expected before:SEQ, e.g. before:72"
+            ))
+        })?;
+        if seq >= head {
+            return Err(CliError::Usage(format!(
+                "--known-at {text}: the ledger has no entry {seq} (it holds entries 0 to {})",
+                head.saturating_sub(1)
+            )));
+        }
+        if seq == 0 {
+            return Err(CliError::Usage(format!(
+                "--known-at {text}: before entry 0 the ledger held nothing"
+            )));
+        }
+        return Ok(KnownAt { entries: seq });
+    }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let seq: u64 = text
             .parse()

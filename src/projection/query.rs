@@ -171,6 +171,8 @@ pub struct StateHistory {
     /// Every term in any body, in order of start.
     pub terms: Vec<TermView>,
     pub presidencies: Vec<PresidencyView>,
+    /// Its elections that a correction replaced or retracted, kept for the record.
+    pub corrected_terms: Vec<TermView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -509,6 +511,7 @@ impl Projection {
             .map(|p| self.presidency_view(p))
             .collect();
         if party.is_none() && terms.is_empty() && presidencies.is_empty() {
+            // (A State known only from a corrected election has no history to give.)
             return None;
         }
         Some(StateHistory {
@@ -529,6 +532,7 @@ impl Projection {
                 .unwrap_or_default(),
             terms,
             presidencies,
+            corrected_terms: self.corrected_terms(None, Some(state)),
         })
     }
 

@@ -581,6 +581,9 @@ impl Projection {
                             p.read_body(section, id, None)?;
                         }
                     }
+                    // Its corrected elections may be to bodies it never held a seat in (the
+                    // index's): every superseded event, as the whole projection has them.
+                    p.superseded = decode(&section(SUPERSEDED)?)?;
                     named = Some(BTreeSet::from([code]));
                 }
             }

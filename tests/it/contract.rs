@@ -165,6 +165,33 @@ fn every_query_answer_follows_its_schema() {
         "report",
         &json(&["report", "--html", page.to_str().unwrap()]),
     );
+    // Last, as it adds an entry: one correction, shown with what it changed.
+    // The demo records at 2026-11-30; record time never goes backwards.
+    let corrected = env
+        .command(&env.ledger())
+        .env("CCM_LEDGER_NOW", "2026-12-01T00:00:00Z")
+        .args([
+            "--json",
+            "record",
+            "entry-corrected",
+            "--target",
+            "58",
+            "--reason",
+            "the paragraph was left out",
+            "--set",
+            "decision.paragraph=31",
+        ])
+        .output()
+        .expect("run ccm-ledger");
+    assert!(corrected.status.success(), "{corrected:?}");
+    let corrected: Value = serde_json::from_slice(&corrected.stdout).expect("JSON");
+    let seq = corrected["seq"].to_string();
+    let one = json(&["log", "--seq", &seq]);
+    assert_eq!(
+        one[0]["corrects"]["changes"][0]["field"],
+        "decision.paragraph"
+    );
+    contract.check("log.json", "log --seq (a correction)", &one);
 }
 
 #[test]
@@ -301,7 +328,10 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
         ("who.json", &["who", "wg-cooperation", "--on", "2026-10-01"]),
         ("state.json", &["state", "--on", "2026-10-01"]),
         ("committee.json", &["committee", "--on", "2026-10-01"]),
-        ("history-body.json", &["history", "--body", "wg-cooperation"]),
+        (
+            "history-body.json",
+            &["history", "--body", "wg-cooperation"],
+        ),
         ("history-state.json", &["history", "--state", "IRL"]),
     ];
     for (schema, args) in views {
@@ -309,7 +339,12 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
         with.extend_from_slice(args);
         with.extend(["--proposed", proposal.as_str()]);
         let run = env.run(&with);
-        assert!(run.code == 0, "{with:?} exited {}: {}", run.code, run.stderr);
+        assert!(
+            run.code == 0,
+            "{with:?} exited {}: {}",
+            run.code,
+            run.stderr
+        );
         let value = run.json();
         contract.check(schema, &with.join(" "), &value);
         assert_eq!(value["proposal"]["recorded"], false, "{with:?}");

@@ -8,6 +8,7 @@ mod bounds;
 mod check;
 mod concurrency;
 mod contract;
+mod corrections;
 mod crash;
 mod damage;
 mod durability;

@@ -1,6 +1,8 @@
 use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
 use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
+use crate::domain::Event;
+use crate::ledger::Access;
 use crate::projection::{Question, TermView};
 
 /// Every term of a body or of a State, in order, with how each ended.
@@ -8,7 +10,8 @@ use crate::projection::{Question, TermView};
 /// For a body: its establishment, every amendment of its name, seats, term length, stagger or
 /// mandate, its discontinuation (and where its mandate went), and every term with the
 /// decision and the entry (seq) that recorded it. For a State: when it was a State Party,
-/// every term in any body, and its presidencies. With --proposed FILE: as the ledger would
+/// every term in any body, and its presidencies. Elections a correction replaced or retracted
+/// are listed apart, with the correction's reason. With --proposed FILE: as the ledger would
 /// stand after FILE's events (nothing is written); a proposed entry's seq column names its
 /// FILE:LINE.
 ///
@@ -94,6 +97,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .body_history(&body)
             .ok_or_else(|| CliError::input(format!("unknown body '{query}'")))?
             .as_on(on);
+        let mut history = history;
+        correction_reasons(ctx, &mut history.corrected_terms)?;
         if ctx.json {
             return moment::json(&history, proposal);
         }
@@ -177,6 +182,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .state_history(&state)
         .ok_or_else(|| CliError::input(format!("unknown State '{query}'")))?
         .as_on(on);
+    let mut history = history;
+    correction_reasons(ctx, &mut history.corrected_terms)?;
     if ctx.json {
         return moment::json(&history, proposal);
     }
@@ -216,5 +223,41 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ]);
     }
     text.push_str(&terms.render());
+    if !history.corrected_terms.is_empty() {
+        text.push_str("\nelections corrected or retracted:\n");
+        let mut corrected = Table::new(&[
+            "body",
+            "seat",
+            "state",
+            "from",
+            "until",
+            "how it ended",
+            "decision",
+            "seq",
+        ]);
+        term_rows(&mut corrected, &history.corrected_terms, true, proposal);
+        text.push_str(&corrected.render());
+    }
     crate::cli::pager::Paged::start(ctx.pager).finish_with(&moment::headed(&text, proposal))
+}
+
+/// Gives each corrected term the reason its correction gave, read from the correction's
+/// entry in the ledger (the projection keeps which entry corrected it, not why). A
+/// correction that is only proposed (its seq past the ledger's head) keeps none.
+fn correction_reasons(ctx: &Context, terms: &mut [TermView]) -> Result<(), CliError> {
+    if terms.is_empty() {
+        return Ok(());
+    }
+    let ledger = ctx.open(Access::Read)?;
+    for term in terms {
+        let Some(by) = term.ended_by else { continue };
+        let stored = ledger
+            .entries(by.0, by.0.saturating_add(1))?
+            .next()
+            .transpose()?;
+        if let Some(Event::EntryCorrected(c)) = stored.map(|s| s.entry.event) {
+            term.reason = Some(c.reason);
+        }
+    }
+    Ok(())
 }

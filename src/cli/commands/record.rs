@@ -2,7 +2,8 @@ use serde_json::{Map, Value};
 
 use crate::cli::{drafted, output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
-use crate::ledger::Head;
+use crate::domain::Event;
+use crate::ledger::{Head, Ledger};
 
 /// Append one event, typed as flags (for people at a terminal).
 ///
@@ -16,6 +17,8 @@ use crate::ledger::Head;
 ///   ccm-ledger record coordinator-left --body wg-clearance --state NOR \
 ///       --effective 2025-01-31 --reason resignation
 ///   ccm-ledger record entry-corrected --target 72 --reason "recorded in error" --retract
+///   ccm-ledger record entry-corrected --target 58 --reason "the paragraph was left out" \
+///       --set decision.document=CCM/MSP/2011/5 --set decision.paragraph=31
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -263,11 +266,22 @@ enum Kind {
         #[arg(long)]
         reason: String,
         /// The replacement event, as one JSON object of the import format
-        #[arg(long, value_name = "JSON", required_unless_present = "retract")]
+        #[arg(
+            long,
+            value_name = "JSON",
+            required_unless_present_any = ["retract", "set"],
+            conflicts_with = "set"
+        )]
         replacement: Option<String>,
         /// Retract the entry without a replacement
-        #[arg(long, conflicts_with = "replacement")]
+        #[arg(long, conflicts_with_all = ["replacement", "set"])]
         retract: bool,
+        /// Replace the target's event with this field changed, named as in the import format
+        /// (`start`, `end`, `decision.date`; repeat for each). VALUE `null` drops an optional
+        /// field; a VALUE starting with `{` or `[` is JSON; a number or `true`/`false` is one
+        /// where the field is not text
+        #[arg(long, value_name = "FIELD=VALUE", value_parser = parse_set)]
+        set: Vec<(String, String)>,
     },
 }
 
@@ -312,7 +326,130 @@ impl Fields {
     }
 }
 
-fn event_object(kind: Kind) -> Result<Value, CliError> {
+/// `FIELD=VALUE` as typed; the value is read against the target's field later.
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((field, value)) if !field.is_empty() => Ok((field.to_owned(), value.to_owned())),
+        _ => Err(format!(
+            "expected FIELD=VALUE (e.g. start=2011-09-16), got `{text}`"
+        )),
+    }
+}
+
+/// The event of entry `target` as it stands (its last correction's), as an object of the import format, with each `--set`
+/// applied: the replacement a correction by field records. Everything not named is kept as
+/// it was recorded, so the correction says exactly what changed.
+fn changed_event(
+    ledger: Option<&Ledger>,
+    target: u64,
+    sets: Vec<(String, String)>,
+) -> Result<Value, CliError> {
+    let ledger = ledger
+        .ok_or_else(|| CliError::input(format!("--target {target}: there is no ledger yet")))?;
+    let stored = ledger
+        .entries(target, target.saturating_add(1))?
+        .next()
+        .transpose()?;
+    let Some(stored) = stored else {
+        return Err(CliError::input(format!(
+            "--target {target}: the ledger has {} entries (seqs 0 to {})",
+            ledger.head().entries,
+            ledger.head().entries.saturating_sub(1)
+        )));
+    };
+    if let Event::EntryCorrected(_) = stored.entry.event {
+        return Err(CliError::input(format!(
+            "--target {target}: entry {target} is itself a correction; correct the entry it \
+             corrects instead"
+        )));
+    }
+    // From the entry as it stands now: a second correction by field keeps what the first
+    // one changed.
+    let head = ledger.head().entries;
+    let Some(recorded) = drafted::as_it_stood(ledger, target, head)? else {
+        return Err(CliError::input(format!(
+            "--target {target}: entry {target} is retracted; give the whole event with \
+             --replacement"
+        )));
+    };
+    let mut event = recorded.clone();
+    for (field, value) in &sets {
+        set_field(&mut event, field, value, Reading::AsTheTargetHasIt)?;
+    }
+    if jsonl::event_from_value(event.clone()).is_err() {
+        // A field the target did not have (`decision.paragraph=12`) may be text that looks
+        // like a number: read those as text before refusing.
+        event = recorded;
+        for (field, value) in &sets {
+            set_field(&mut event, field, value, Reading::NewAsText)?;
+        }
+    }
+    // Refused here with the field's name, before anything is written.
+    jsonl::event_from_value(event.clone()).map_err(|e| {
+        let named = e.field.clone().unwrap_or_else(|| "the event".into());
+        CliError::input(format!("--set {named}: {}", e.reason))
+    })?;
+    Ok(event)
+}
+
+/// How a `--set` VALUE that is not JSON-looking is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Text where the target has text; otherwise a number or `true`/`false` if it is one.
+    AsTheTargetHasIt,
+    /// As above, and a field the target did not have as text too.
+    NewAsText,
+}
+
+/// Sets `field` (a dotted path: `decision.date`) of `event` to `value`, read as the field's
+/// kind of value: text stays text where the target had text.
+fn set_field(
+    event: &mut Value,
+    field: &str,
+    value: &str,
+    reading: Reading,
+) -> Result<(), CliError> {
+    let refuse = |why: &str| CliError::input(format!("--set {field}={value}: {why}"));
+    if field == "kind" {
+        return Err(refuse(
+            "the kind of event cannot change; retract the entry and record the right one",
+        ));
+    }
+    let mut path: Vec<&str> = field.split('.').collect();
+    let last = path.pop().expect("split yields at least one piece");
+    let mut object = event;
+    for step in path {
+        object = object
+            .get_mut(step)
+            .filter(|v| v.is_object())
+            .ok_or_else(|| refuse(&format!("the target's event has no object `{step}`")))?;
+    }
+    let Value::Object(map) = object else {
+        unreachable!("only objects are walked into")
+    };
+    if value == "null" {
+        map.remove(last);
+        return Ok(());
+    }
+    let was_text = match map.get(last) {
+        Some(current) => current.is_string(),
+        None => reading == Reading::NewAsText,
+    };
+    let new = if value.starts_with(['{', '[']) {
+        serde_json::from_str(value).map_err(|e| refuse(&format!("not valid JSON: {e}")))?
+    } else if was_text {
+        Value::String(value.to_owned())
+    } else {
+        serde_json::from_str::<Value>(value)
+            .ok()
+            .filter(|v| !v.is_string())
+            .unwrap_or_else(|| Value::String(value.to_owned()))
+    };
+    map.insert(last.to_owned(), new);
+    Ok(())
+}
+
+fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> {
     let f = match kind {
         Kind::StateJoined {
             state,
@@ -481,10 +618,12 @@ fn event_object(kind: Kind) -> Result<Value, CliError> {
             reason,
             replacement,
             retract: _,
+            set,
         } => {
             let replacement = match replacement {
                 Some(text) => serde_json::from_str::<Value>(&text)
                     .map_err(|e| CliError::input(format!("--replacement: not valid JSON: {e}")))?,
+                None if !set.is_empty() => changed_event(ledger, target, set)?,
                 None => Value::Null,
             };
             Fields::new("entry_corrected")
@@ -497,7 +636,8 @@ fn event_object(kind: Kind) -> Result<Value, CliError> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let mut object = event_object(args.kind)?;
+    let mut existing = drafted::open_for_append(ctx)?;
+    let mut object = event_object(args.kind, existing.as_ref())?;
     if let (Some(reason), Value::Object(map)) = (args.override_reason, &mut object) {
         map.insert("override".into(), reason.into());
     }
@@ -505,7 +645,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("record: {e}")))?;
     let summary = line.draft.event.to_string();
     let event = jsonl::event_to_value(&line.draft.event);
-    let head = append(ctx, line)?;
+    let head = append(ctx, existing.as_mut(), line)?;
     if ctx.json {
         // As `log --json` names them: `summary` the sentence, `event` the event as imported.
         output::json(&serde_json::json!({
@@ -526,7 +666,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
 /// Validates the line as `import` does (references, duplicates, continuity rules) and appends
 /// it, creating the ledger if there is none, through the library's one write path (which then
 /// keeps the snapshot, so the next query at the head reads it instead of folding the ledger).
-fn append(ctx: &Context, line: Line) -> Result<Head, CliError> {
-    let mut existing = drafted::open_for_append(ctx)?;
-    Ok(drafted::append_lines(ctx, existing.as_mut(), "record", vec![(1, line)])?.head)
+fn append(ctx: &Context, existing: Option<&mut Ledger>, line: Line) -> Result<Head, CliError> {
+    Ok(drafted::append_lines(ctx, existing, "record", vec![(1, line)])?.head)
 }

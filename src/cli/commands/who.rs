@@ -14,6 +14,7 @@ use crate::projection::Question;
 /// Examples:
 ///   ccm-ledger who wg-universalization --on 2013-01-15
 ///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at 150
+///   ccm-ledger who coord-reporting --on 2019-06-01 --known-at before:150
 ///   ccm-ledger who "working group on victim assistance" --json
 ///   ccm-ledger who wg-cooperation --proposed fixtures/proposals/elect-cooperation.jsonl
 #[derive(Debug, clap::Args)]
