@@ -32,8 +32,8 @@ pub fn first_refused(text: &str) -> Option<char> {
     text.chars().find(|&c| is_refused(c))
 }
 
-/// JSON text with every refused character written as a `\uXXXX` escape. serde_json escapes
-/// C0 controls but writes DEL, C1 controls and bidi controls as they are, and a terminal or an
+/// JSON text with every refused character written as a `\u` escape of four hex digits
+/// (U+202E as `\u202e`). serde_json escapes C0 controls but writes DEL, C1 controls and bidi controls as they are, and a terminal or an
 /// editor showing the JSON acts on them; escaped, the JSON value is the same. Outside strings
 /// JSON holds only ASCII syntax and the whitespace of pretty printing (newline, tab, CR), which
 /// serde escapes inside strings: those three are left as they are, every other refused
