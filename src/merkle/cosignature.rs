@@ -15,8 +15,8 @@
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use super::note::{
-    encode_typed_key, is_valid_key_name, signature_line, split_key, split_note, typed_key_id,
-    KeyError, NoteError,
+    encode_typed_key, is_valid_key_name, parse_typed_key, signature_line, split_key, split_note,
+    typed_key_id, KeyError, NoteError,
 };
 
 /// The signature type byte of timestamped Ed25519 cosignatures in signed notes.
@@ -154,22 +154,12 @@ impl std::fmt::Debug for WitnessSigner {
 impl WitnessKey {
     /// Parses `<name>+<id>+<base64(0x04 ‖ public key)>` (one trailing newline allowed).
     pub fn parse(text: &str) -> Result<WitnessKey, KeyError> {
-        const FORM: &str = "<name>+<8 hex>+<base64(0x04 ‖ public key)>";
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let (name, stated, public) = split_key(text, FORM, COSIGNATURE_TYPE)?;
-        if !is_valid_key_name(name) {
-            return Err(KeyError::BadName(name.to_owned()));
-        }
-        let computed = typed_key_id(name, COSIGNATURE_TYPE, &public);
-        if computed != stated {
-            return Err(KeyError::IdMismatch { stated, computed });
-        }
-        let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
-        Ok(WitnessKey {
-            name: name.to_owned(),
-            id: computed,
-            key,
-        })
+        let (name, id, key) = parse_typed_key(
+            text,
+            "<name>+<8 hex>+<base64(0x04 ‖ public key)>",
+            COSIGNATURE_TYPE,
+        )?;
+        Ok(WitnessKey { name, id, key })
     }
 
     /// `<name>+<id>+<base64(0x04 ‖ public key)>`, no newline.

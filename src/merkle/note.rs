@@ -193,22 +193,8 @@ pub struct VerifierKey {
 impl VerifierKey {
     /// Parses `<name>+<id>+<base64(0x01 ‖ public key)>` (one trailing newline allowed).
     pub fn parse(text: &str) -> Result<VerifierKey, KeyError> {
-        const FORM: &str = "<name>+<8 hex>+<base64>";
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let (name, stated, public) = split_key(text, FORM, ED25519_TYPE)?;
-        if !is_valid_key_name(name) {
-            return Err(KeyError::BadName(name.to_owned()));
-        }
-        let computed = key_id(name, &public);
-        if computed != stated {
-            return Err(KeyError::IdMismatch { stated, computed });
-        }
-        let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
-        Ok(VerifierKey {
-            name: name.to_owned(),
-            id: computed,
-            key,
-        })
+        let (name, id, key) = parse_typed_key(text, "<name>+<8 hex>+<base64>", ED25519_TYPE)?;
+        Ok(VerifierKey { name, id, key })
     }
 
     /// `<name>+<id>+<base64(0x01 ‖ public key)>`, no newline.
@@ -250,6 +236,27 @@ pub(super) fn encode_typed_key(kind: u8, key: &[u8; 32]) -> String {
     bytes.push(kind);
     bytes.extend_from_slice(key);
     BASE64.encode(bytes)
+}
+
+/// A public key's text `<name>+<id>+<base64(kind ‖ key)>` (one trailing newline allowed) of
+/// signature type `kind`, checked: a valid name, the id its name and key give, a valid
+/// Ed25519 point. What a log's and a witness's verifier keys share; `form` says which in errors.
+pub(super) fn parse_typed_key(
+    text: &str,
+    form: &'static str,
+    kind: u8,
+) -> Result<(String, u32, VerifyingKey), KeyError> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let (name, stated, public) = split_key(text, form, kind)?;
+    if !is_valid_key_name(name) {
+        return Err(KeyError::BadName(name.to_owned()));
+    }
+    let computed = typed_key_id(name, kind, &public);
+    if computed != stated {
+        return Err(KeyError::IdMismatch { stated, computed });
+    }
+    let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
+    Ok((name.to_owned(), computed, key))
 }
 
 /// Splits `<name>+<8 lowercase hex>+<base64(type ‖ 32 bytes)>` for a key of signature type
