@@ -483,6 +483,12 @@ impl Batch {
         Ok(())
     }
 
+    /// The projection with every admitted event applied, some views perhaps not settled yet:
+    /// its events, corrections and fingerprints are exact.
+    pub fn unsettled(&self) -> &Projection {
+        &self.scratch
+    }
+
     /// The projection with every admitted event applied, every view settled.
     pub fn finish(mut self) -> Projection {
         self.scratch.settle_all(&mut self.unsettled);

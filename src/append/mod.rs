@@ -22,10 +22,11 @@ use std::path::Path;
 
 use crate::domain::jsonl::{self, Line};
 use crate::domain::{Date, Seq, Timestamp};
+use crate::ledger::snapshot::Tie;
 use crate::ledger::{
     prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
 };
-use crate::projection::{Projection, SNAPSHOT_KEY};
+use crate::projection::{Changes, Projection, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
 use crate::validate::Batch;
 
@@ -137,6 +138,10 @@ pub struct Draft<'l> {
     notices: Vec<String>,
     /// The frames written past the head, for a draft made for writing and not refused.
     appending: Option<Box<Appending<'l>>>,
+    /// The snapshot the draft's projection extends (the ledger's at its head, when the draft
+    /// was made on it with nothing folded after it) and what the draft changes in it: a
+    /// commit then writes only those sections.
+    extends: Option<(Tie, Changes)>,
 }
 
 /// The line of the input each entry of a draft comes from, without the draft.
@@ -258,7 +263,18 @@ impl<'l> Draft<'l> {
         let created = appending.created().map(Path::to_owned);
         if let Some(ledger) = appending.ledger() {
             notices.extend(ledger.notices().iter().skip(self.told).cloned());
-            ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
+            match &self.extends {
+                Some((from, changes)) => {
+                    let after = &self.after;
+                    let gone = after.sections_gone(changes);
+                    ledger.update_snapshot(SNAPSHOT_KEY, from, after, &gone, |out| {
+                        after.write_changed(changes, out)
+                    });
+                }
+                None => {
+                    ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
+                }
+            }
         }
         drop(appending);
         if let Some(dir) = created {
@@ -410,6 +426,8 @@ fn draft_pieces<'l>(
     // Record time never goes backwards (`--known-at` reads the ledger as it stood at a time):
     // the seq and record time of the entry the draft follows.
     let mut last_recorded = None;
+    // The snapshot at the head the projection is read from, for a writer.
+    let mut extends: Option<Tie> = None;
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
             Projection::default(),
@@ -424,6 +442,9 @@ fn draft_pieces<'l>(
                 last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
             }
             let upto = entries.unwrap_or(head.entries).min(head.entries);
+            if upto == head.entries && ledger.is_writer() {
+                extends = ledger.snapshot_tie(SNAPSHOT_KEY);
+            }
             let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
             let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
             let sink = if upto < head.entries {
@@ -436,6 +457,7 @@ fn draft_pieces<'l>(
             (base, sink)
         }
     };
+    let mut changes = extends.as_ref().map(|_| Changes::default());
     // "Before" is kept as its findings: the projection itself becomes "after".
     let before = judgement.findings(&base);
     let first_new = base.entries_applied();
@@ -460,6 +482,12 @@ fn draft_pieces<'l>(
         if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
             refused = Some(refusal);
             continue;
+        }
+        if let Some(changes) = &mut changes {
+            for (i, (_, line)) in piece.lines.iter().enumerate() {
+                let seq = Seq(first_new + (events + i) as u64);
+                changes.note(seq, &line.draft.event, batch.unsettled());
+            }
         }
         events += piece.lines.len();
         let mut claims = Vec::with_capacity(piece.lines.len());
@@ -551,6 +579,7 @@ fn draft_pieces<'l>(
         told,
         notices: Vec::new(),
         appending: None,
+        extends: extends.zip(changes),
     };
     if let Sink::Write(appending) = sink {
         if draft.is_accepted() {

@@ -236,7 +236,7 @@ mod properties {
     use crate::append::{draft, Judgement, Onto};
     use crate::domain::jsonl::Line;
     use crate::domain::{Draft, Event};
-    use crate::ledger::{Access, Ledger};
+    use crate::ledger::{snapshot, Access, Ledger, Snapshotted};
     use crate::projection::tests::properties::a_ledger;
     use crate::projection::Projection;
     use crate::validate::Batch;
@@ -293,6 +293,42 @@ mod properties {
                 made.commit().unwrap();
             }
             prop_assert_eq!(fold_from_zero(dir.path()), expected);
+        }
+
+        /// Each commit after the first updates the snapshot in place with the sections its
+        /// draft changed (`Changes`): after any number of them, at any splits, the snapshot
+        /// lists every section, with the bytes, that one written whole from a fold from zero
+        /// lists.
+        #[test]
+        fn a_snapshot_updated_by_each_commit_lists_what_one_written_whole_does(
+            entries in a_ledger(),
+            splits in prop::collection::vec(any::<prop::sample::Index>(), 1..5),
+        ) {
+            let lines = accepted_lines(entries.into_iter().map(|e| e.event).collect());
+            prop_assume!(lines.len() > 1);
+            let mut cuts: Vec<usize> = splits.iter().map(|s| 1 + s.index(lines.len() - 1)).collect();
+            cuts.push(0);
+            cuts.push(lines.len());
+            cuts.sort();
+            cuts.dedup();
+            let dir = tempfile::tempdir().unwrap();
+            for part in cuts.windows(2).map(|w| &lines[w[0]..w[1]]) {
+                let mut existing = Ledger::open(dir.path(), Access::Write).ok();
+                let onto = match existing.as_mut() {
+                    Some(ledger) => Onto::head_of(ledger),
+                    None => Onto::New(dir.path()),
+                };
+                let made = draft(onto, "p", part.to_vec(), &recorder(), &Judgement::default())
+                    .unwrap();
+                prop_assert!(made.is_accepted(), "{:?}", made.refusals());
+                made.commit().unwrap();
+            }
+            let kept = snapshot::open(dir.path()).expect("a snapshot");
+            let stored = kept.sums();
+            drop(kept);
+            let whole = fold_from_zero(dir.path());
+            let fresh = snapshot::digest(|out| whole.write_sections(out)).unwrap();
+            prop_assert_eq!(stored, fresh);
         }
     }
 }

@@ -825,6 +825,46 @@ impl Ledger {
         snapshot::write(&self.dir, &tie, |out| state.write_sections(out)).is_ok()
     }
 
+    /// The tie of the snapshot made under `key` at this ledger's head, if there is a usable
+    /// one: what a writer that folded from it (with nothing after it) later updates in
+    /// place ([`Self::update_snapshot`]).
+    pub fn snapshot_tie(&self, key: &str) -> Option<snapshot::Tie> {
+        self.snapshot_of(key, self.head.entries)
+            .map(|found| found.tie)
+    }
+
+    /// Brings the snapshot tied to `from` up to `state` (the fold of every entry the ledger
+    /// holds) by writing only the sections `write` gives and dropping those in `gone`: what a
+    /// writer calls after a commit when it extended that snapshot, so a write costs what it
+    /// changed, not the whole projection. When the snapshot is not the one expected (a
+    /// reader replaced it meanwhile, it was removed or damaged), `state` is kept whole
+    /// instead ([`Self::keep_snapshot`]). Only a writer (holding the lock) updates in place;
+    /// says whether a snapshot was written.
+    pub fn update_snapshot<P: Snapshotted>(
+        &self,
+        key: &str,
+        from: &snapshot::Tie,
+        state: &P,
+        gone: &[String],
+        write: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+    ) -> bool {
+        let entries = self.head.entries;
+        if !self.is_writer() || entries == 0 || state.entries_applied() != entries {
+            return false;
+        }
+        let tie = snapshot::Tie {
+            key: key.to_owned(),
+            entries,
+            journal_bytes: self.head.bytes,
+            last_frame: self.head.last_frame,
+            hash: self.head.hash,
+        };
+        match snapshot::update(&self.dir, from, &tie, gone, write) {
+            Ok(snapshot::Updated::Appended | snapshot::Updated::Compacted) => true,
+            Ok(snapshot::Updated::NotThere) | Err(_) => self.keep_snapshot(key, state),
+        }
+    }
+
     /// The snapshot made under `key` of exactly the first `entries` entries of this chain, to
     /// be read in part (a query that needs a few sections of it). `None`: there is none, and
     /// the answer must be folded ([`Self::fold`]).

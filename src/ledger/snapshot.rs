@@ -12,18 +12,32 @@
 //! sections) and the sections; each section has its own blake3, so a reader checks exactly
 //! what it reads, with positioned reads.
 //!
-//! Why the head comes last: the sections are written as they are encoded, one at a time,
-//! straight into the file, and hashed on the way (a whole projection held twice in memory, as
-//! objects and as bytes, added a third to the peak of an import at 10^6 events). Only the
-//! directory is kept until the end, when its size is known. A reader reads the end of the
-//! file (one read: the trailer, the head and its directory), then the sections it needs.
+//! Why keyed and appended to: a write changes a few sections (the bodies, States and shards
+//! of events it touches), and must not cost the whole projection of a large ledger. The
+//! file is an append-only region of sections and heads behind two fixed slots: a writer
+//! holding the ledger's lock appends the sections that changed and a new head (the whole
+//! directory: unchanged sections keep their place), then points the older slot at that
+//! head. A reader reads both slots, takes the valid one of the higher generation, and falls
+//! back to the other when a slot or its head does not check (a slot torn by a write in
+//! progress, a crash): the older head still lies whole in the region, since nothing there
+//! is ever written twice. When the dead bytes (sections and heads no slot reaches) would
+//! outweigh the live ones, the writer rewrites the file whole instead (compaction: the live
+//! sections copied as they are, to a temporary file renamed into place), so the file stays
+//! below twice its live size and a write costs, amortised, what it changed.
 //!
-//! Layout: sections, back to back from offset 0 ‖ head ‖ head length u32 LE ‖ blake3 of the
-//! head and its length (32) ‖ `CCMSNAP4`. The head: key length u16 LE ‖ key ‖ entries u64 LE
-//! ‖ journal bytes u64 LE ‖ last frame u64 LE ‖ hash of entry `entries - 1` (32) ‖ section
-//! count u32 LE ‖ for each section, in order of name: name length u16 LE ‖ name ‖ offset u64
-//! LE ‖ length u64 LE ‖ blake3 of the section (32). The sections lie in the order they were
-//! written, which need not be the directory's, and fill everything before the head.
+//! Why the head comes after its sections: the sections are written as they are encoded, one
+//! at a time, straight into the file, and hashed on the way (a whole projection held twice in
+//! memory, as objects and as bytes, added a third to the peak of an import at 10^6 events).
+//! Only the directory is kept until the end, when its size is known.
+//!
+//! Layout: slot 0 (128 bytes) ‖ slot 1 (128) ‖ region. A slot: `CCMSNAP5` ‖ generation u64
+//! LE ‖ head offset u64 LE ‖ head length u64 LE ‖ blake3 of the head (32) ‖ blake3 of the
+//! slot's first 64 bytes (32) ‖ zeros; generation 0 (all zeros) is an empty slot. The head:
+//! key length u16 LE ‖ key ‖ entries u64 LE ‖ journal bytes u64 LE ‖ last frame u64 LE ‖ hash
+//! of entry `entries - 1` (32) ‖ section count u32 LE ‖ for each section, in order of name:
+//! name length u16 LE ‖ name ‖ offset u64 LE ‖ length u64 LE ‖ blake3 of the section (32).
+//! Every section lies in the region before its head; sections of other heads, and older
+//! heads, may lie between them (dead bytes).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -32,16 +46,20 @@ use std::path::{Path, PathBuf};
 
 use super::entry::EntryHash;
 
-/// Bumped whenever the projection's stored form changes (4: terms carry the person, `replaces`
-/// and stagger of schema version 2), so that an older snapshot reads as foreign and is refolded.
-const MAGIC: &[u8; 8] = b"CCMSNAP4";
+/// Bumped whenever the file's layout or the projection's stored form changes (5: two slots
+/// and an append-only region of keyed sections), so that an older snapshot reads as foreign
+/// and is refolded.
+const MAGIC: &[u8; 8] = b"CCMSNAP5";
 
-/// After the head: its length, its checksum, the magic.
-const TRAILER: usize = 4 + 32 + MAGIC.len();
+/// The size of each of the two slots at the start of the file.
+const SLOT: usize = 128;
 
-/// How much of the end of the file a reader takes in its first read: the whole head of any
-/// but a very large ledger (the directory has one line per body).
-const FIRST_READ: usize = 1 << 16;
+/// Where the region of sections and heads starts: after the two slots.
+const REGION: u64 = 2 * SLOT as u64;
+
+/// The bytes of a slot covered by its own checksum: magic, generation, head offset, head
+/// length, head checksum.
+const SLOT_SUMMED: usize = 8 + 8 + 8 + 8 + 32;
 
 /// The most a head may claim to be: a damaged length must not make a reader allocate much.
 const MAX_HEAD: usize = 1 << 28;
@@ -135,37 +153,87 @@ pub struct Snapshot {
     /// In order of name (a reader finds a section by binary search, and a directory of many
     /// thousand sections costs one allocation).
     directory: Vec<Place>,
+    /// The slot that points at this head, and what it says.
+    slot: usize,
+    pointer: Pointer,
+    /// The file's size when it was opened.
+    size: u64,
+}
+
+/// What a slot says: which head is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pointer {
+    generation: u64,
+    offset: u64,
+    length: u64,
+    sum: [u8; 32],
+}
+
+impl Pointer {
+    fn encode(&self) -> [u8; SLOT] {
+        let mut slot = [0; SLOT];
+        slot[..8].copy_from_slice(MAGIC);
+        slot[8..16].copy_from_slice(&self.generation.to_le_bytes());
+        slot[16..24].copy_from_slice(&self.offset.to_le_bytes());
+        slot[24..32].copy_from_slice(&self.length.to_le_bytes());
+        slot[32..64].copy_from_slice(&self.sum);
+        let check = blake3::hash(&slot[..SLOT_SUMMED]);
+        slot[SLOT_SUMMED..SLOT_SUMMED + 32].copy_from_slice(check.as_bytes());
+        slot
+    }
+
+    /// A slot whose checksum holds and that points somewhere (`None`: empty, torn, damaged).
+    fn decode(slot: &[u8]) -> Option<Pointer> {
+        let word = |at: usize| u64::from_le_bytes(slot[at..at + 8].try_into().expect("8"));
+        let check = blake3::hash(&slot[..SLOT_SUMMED]);
+        let whole = &slot[..8] == MAGIC
+            && check.as_bytes()[..] == slot[SLOT_SUMMED..SLOT_SUMMED + 32]
+            && slot[SLOT_SUMMED + 32..].iter().all(|b| *b == 0);
+        let pointer = Pointer {
+            generation: word(8),
+            offset: word(16),
+            length: word(24),
+            sum: slot[32..64].try_into().expect("32"),
+        };
+        (whole && pointer.generation > 0).then_some(pointer)
+    }
 }
 
 pub fn path(dir: &Path) -> PathBuf {
     dir.join(SNAPSHOT_FILE)
 }
 
-/// The snapshot in `dir`, if there is one whose head is whole (its checksum holds and the
-/// sections it lists fill the file before it).
+/// The snapshot in `dir`, if there is one whose head is whole: that of the slot of the higher
+/// generation, or, when it does not check (torn by a write in progress, or damaged), the
+/// other's.
 pub fn open(dir: &Path) -> Option<Snapshot> {
     let file = File::open(path(dir)).ok()?;
-    let size = usize::try_from(file.metadata().ok()?.len()).ok()?;
-    let first = FIRST_READ.min(size);
-    let mut tail = read_at(&file, (size - first) as u64, first)?;
-    let trailer = tail.get(tail.len().checked_sub(TRAILER)?..)?;
-    let head_len = usize::try_from(u32::from_le_bytes(trailer[..4].try_into().ok()?)).ok()?;
-    let whole = head_len + TRAILER;
-    if &trailer[TRAILER - MAGIC.len()..] != MAGIC || head_len > MAX_HEAD || whole > size {
-        return None;
-    }
-    let head = if whole <= tail.len() {
-        tail.drain(..tail.len() - whole);
-        tail
-    } else {
-        read_at(&file, (size - whole) as u64, whole)?
-    };
-    let (tie, directory) = decode_head(&head, (size - whole) as u64)?;
+    let size = file.metadata().ok()?.len();
+    let slots = read_at(&file, 0, 2 * SLOT)?;
+    let mut pointers: Vec<(usize, Pointer)> = (0..2)
+        .filter_map(|i| Some((i, Pointer::decode(&slots[i * SLOT..(i + 1) * SLOT])?)))
+        .collect();
+    pointers.sort_by_key(|(_, p)| std::cmp::Reverse(p.generation));
+    let (slot, pointer, head, tie, directory) = pointers.into_iter().find_map(|(slot, p)| {
+        let length = usize::try_from(p.length).ok().filter(|l| *l <= MAX_HEAD)?;
+        if p.offset < REGION || p.offset.checked_add(p.length)? > size {
+            return None;
+        }
+        let head = read_at(&file, p.offset, length)?;
+        if blake3::hash(&head).as_bytes() != &p.sum {
+            return None;
+        }
+        let (tie, directory) = decode_head(&head, p.offset)?;
+        Some((slot, p, head, tie, directory))
+    })?;
     Some(Snapshot {
         tie,
         file,
         head,
         directory,
+        slot,
+        pointer,
+        size,
     })
 }
 
@@ -178,16 +246,22 @@ impl Snapshot {
         self.directory.get(at)
     }
 
+    fn name(&self, place: &Place) -> &str {
+        std::str::from_utf8(&self.head[place.name.clone()]).expect("checked by decode_head")
+    }
+
     /// The names of the sections, in order of name, with the blake3 each claims: what a
     /// fresh derivation's [`digest`] is compared with (`verify`).
     pub fn sums(&self) -> Vec<(String, [u8; 32])> {
         self.directory
             .iter()
-            .map(|p| {
-                let name = String::from_utf8_lossy(&self.head[p.name.clone()]).into_owned();
-                (name, p.sum)
-            })
+            .map(|p| (self.name(p).to_owned(), p.sum))
             .collect()
+    }
+
+    /// The blake3 the section called `name` claims, if the snapshot has one.
+    pub fn sum(&self, name: &str) -> Option<[u8; 32]> {
+        self.place(name).map(|p| p.sum)
     }
 
     /// Where the section called `name` lies in the file: its offset and length.
@@ -205,6 +279,16 @@ impl Snapshot {
         )?;
         (blake3::hash(&bytes).as_bytes() == &place.sum).then_some(bytes)
     }
+
+    /// The bytes the current head reaches: its sections and itself.
+    fn live(&self) -> u64 {
+        self.directory.iter().map(|p| p.length).sum::<u64>() + self.pointer.length
+    }
+
+    /// The bytes of the region no head reaches any more.
+    fn dead(&self) -> u64 {
+        (self.size - REGION).saturating_sub(self.live())
+    }
 }
 
 fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
@@ -213,16 +297,9 @@ fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// The tie and the directory, from the head and trailer (`bytes`: head to magic, nothing
-/// after) of a file whose sections take its first `sections` bytes.
-fn decode_head(bytes: &[u8], sections: u64) -> Option<(Tie, Vec<Place>)> {
-    let body_len = bytes.len().checked_sub(TRAILER)?;
-    let (body, trailer) = bytes.split_at(body_len);
-    let sum = &trailer[4..4 + 32];
-    let summed = &bytes[..body_len + 4];
-    if blake3::hash(summed).as_bytes() != sum || &trailer[4 + 32..] != MAGIC {
-        return None;
-    }
+/// The tie and the directory, from a head (checked against its slot's checksum before) that
+/// lies at `at`: every section it lists lies in the region before it.
+fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Place>)> {
     let mut at: usize = 0;
     let mut take = |n: usize| -> Option<std::ops::Range<usize>> {
         let end = at.checked_add(n).filter(|end| *end <= body.len())?;
@@ -240,8 +317,6 @@ fn decode_head(bytes: &[u8], sections: u64) -> Option<(Tie, Vec<Place>)> {
     let hash = EntryHash(body[take(32)?].try_into().ok()?);
     let count = u32::from_le_bytes(body[take(4)?].try_into().ok()?);
     let mut directory: Vec<Place> = Vec::new();
-    // Every section lies before the head, and their lengths add up to all that lies there.
-    let mut filled: u64 = 0;
     for _ in 0..count {
         let name_len = short(take(2)?) as usize;
         let name = take(name_len)?;
@@ -252,10 +327,9 @@ fn decode_head(bytes: &[u8], sections: u64) -> Option<(Tie, Vec<Place>)> {
         let in_order = directory
             .last()
             .is_none_or(|last| body[last.name.clone()] < body[name.clone()]);
-        if offset.checked_add(length)? > sections || !in_order {
+        if offset < REGION || offset.checked_add(length)? > at_offset || !in_order {
             return None;
         }
-        filled = filled.checked_add(length)?;
         directory.push(Place {
             name,
             offset,
@@ -270,7 +344,7 @@ fn decode_head(bytes: &[u8], sections: u64) -> Option<(Tie, Vec<Place>)> {
         last_frame,
         hash,
     };
-    (at == body.len() && filled == sections).then_some((tie, directory))
+    (at == body.len()).then_some((tie, directory))
 }
 
 /// A snapshot being written: the sections go to the file as they are encoded, through a
@@ -320,12 +394,13 @@ impl Write for SectionBytes<'_> {
 }
 
 impl Writing {
-    fn new(file: File) -> Writing {
+    /// Writing into `file` from `at` (its end).
+    fn new(file: File, at: u64) -> Writing {
         Writing {
             file,
             buffer: Vec::with_capacity(WRITE_BUFFER),
             hashed: 0,
-            flushed: 0,
+            flushed: at,
             directory: Vec::new(),
         }
     }
@@ -343,10 +418,17 @@ impl Writing {
         Ok(())
     }
 
-    /// The head and trailer after the sections: the directory in order of name. A duplicate
-    /// name (or one too long) is refused: a reader would refuse the file.
-    fn finish(mut self, tie: &Tie) -> io::Result<()> {
+    /// The head after the sections: the directory of the sections written and of `kept`
+    /// (sections already in the file), in order of name. A duplicate name (or one too long)
+    /// is refused: a reader would refuse the file. Gives what a slot points at.
+    fn finish(
+        mut self,
+        tie: &Tie,
+        kept: Vec<(String, u64, u64, [u8; 32])>,
+        generation: u64,
+    ) -> io::Result<(File, Pointer)> {
         let mut directory = std::mem::take(&mut self.directory);
+        directory.extend(kept);
         directory.sort_by(|a, b| a.0.cmp(&b.0));
         let unique = directory.windows(2).all(|w| w[0].0 != w[1].0);
         let fits = directory.iter().all(|s| s.0.len() <= u16::MAX as usize);
@@ -357,7 +439,7 @@ impl Writing {
             ));
         }
         let key = tie.key.as_bytes();
-        let mut head = Vec::with_capacity(100 + directory.len() * 80 + TRAILER);
+        let mut head = Vec::with_capacity(100 + directory.len() * 80);
         head.extend_from_slice(&(key.len() as u16).to_le_bytes());
         head.extend_from_slice(key);
         head.extend_from_slice(&tie.entries.to_le_bytes());
@@ -372,16 +454,22 @@ impl Writing {
             head.extend_from_slice(&length.to_le_bytes());
             head.extend_from_slice(sum);
         }
-        let head_len = u32::try_from(head.len())
-            .ok()
-            .filter(|len| *len as usize <= MAX_HEAD)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "too many sections"))?;
-        head.extend_from_slice(&head_len.to_le_bytes());
-        let sum = blake3::hash(&head);
-        head.extend_from_slice(sum.as_bytes());
-        head.extend_from_slice(MAGIC);
+        if head.len() > MAX_HEAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "too many sections",
+            ));
+        }
         self.empty_buffer()?;
-        self.file.write_all(&head)
+        let offset = self.position();
+        self.file.write_all(&head)?;
+        let pointer = Pointer {
+            generation,
+            offset,
+            length: head.len() as u64,
+            sum: *blake3::hash(&head).as_bytes(),
+        };
+        Ok((self.file, pointer))
     }
 }
 
@@ -473,12 +561,25 @@ pub fn remove_abandoned(dir: &Path) -> usize {
     removed
 }
 
-/// Replaces the snapshot in `dir` with the sections `encode` gives. Not synced: a snapshot
-/// lost to a crash is only a lost shortcut, and a torn one fails its checksums.
+/// Replaces the snapshot in `dir` with the sections `encode` gives: a new file, written
+/// under a unique temporary name and renamed into place (so anyone may write one, lock or
+/// not). Not synced: a snapshot lost to a crash is only a lost shortcut, and a torn one fails
+/// its checksums.
 pub fn write(
     dir: &Path,
     tie: &Tie,
     encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+) -> io::Result<()> {
+    write_new(dir, tie, encode, Vec::new())
+}
+
+/// [`write`], with `kept`: sections the new file lists as they are (already written into it
+/// by `encode`, by their raw bytes).
+fn write_new(
+    dir: &Path,
+    tie: &Tie,
+    encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+    kept: Vec<(String, u64, u64, [u8; 32])>,
 ) -> io::Result<()> {
     let tmp = dir.join(format!(
         "{SNAPSHOT_FILE}.{}.{}.tmp",
@@ -486,14 +587,135 @@ pub fn write(
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     ));
     let written = (|| {
-        let mut out = Writing::new(File::create(&tmp)?);
+        let mut file = File::create(&tmp)?;
+        file.write_all(&[0; REGION as usize])?;
+        let mut out = Writing::new(file, REGION);
         encode(&mut out)?;
-        out.finish(tie)?;
+        let (file, pointer) = out.finish(tie, kept, 1)?;
+        file.write_all_at(&pointer.encode(), 0)?;
+        drop(file);
         fs::rename(&tmp, path(dir))
     })();
     written.inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
+}
+
+/// What [`update`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Updated {
+    /// The changed sections and a new head appended, the older slot pointed at it.
+    Appended,
+    /// Appended, then the file rewritten with its live sections only (the dead bytes would
+    /// have outweighed them).
+    Compacted,
+    /// The snapshot in the directory is not tied to `from` (or there is none, or it does not
+    /// read): nothing was written; the caller writes a whole one.
+    NotThere,
+}
+
+/// Changes the snapshot in `dir`, whose head must be tied to `from`, into one tied to `tie`:
+/// the sections `encode` gives replace those of the same name (or are added), those named in
+/// `removed` go, every other stays where it lies; the new head is appended after them and the
+/// older slot pointed at it. A reader meanwhile keeps reading the head it found (nothing it
+/// reaches is written over) or, reading a slot being written, the other. Only the holder of
+/// the ledger's lock may call it: two writers would write the same slot.
+pub fn update(
+    dir: &Path,
+    from: &Tie,
+    tie: &Tie,
+    removed: &[String],
+    encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+) -> io::Result<Updated> {
+    let Some(current) = open(dir) else {
+        return Ok(Updated::NotThere);
+    };
+    if current.tie != *from {
+        return Ok(Updated::NotThere);
+    }
+    let file = fs::OpenOptions::new().write(true).open(path(dir))?;
+    // Appended past what the slots reach: a write before this one that stopped half way
+    // left bytes no slot reaches, which stay dead.
+    let end = file.metadata()?.len();
+    let mut out = Writing::new(file, end);
+    {
+        use std::io::Seek;
+        out.file.seek(io::SeekFrom::Start(end))?;
+    }
+    encode(&mut Changed {
+        out: &mut out,
+        current: &current,
+    })?;
+    let replaced: std::collections::BTreeSet<&str> = out
+        .directory
+        .iter()
+        .map(|d| d.0.as_str())
+        .chain(removed.iter().map(String::as_str))
+        .collect();
+    let kept: Vec<(String, u64, u64, [u8; 32])> = current
+        .directory
+        .iter()
+        .filter(|p| !replaced.contains(current.name(p)))
+        .map(|p| (current.name(p).to_owned(), p.offset, p.length, p.sum))
+        .collect();
+    let generation = current.pointer.generation + 1;
+    let (file, pointer) = out.finish(tie, kept, generation)?;
+    let older = 1 - current.slot;
+    file.write_all_at(&pointer.encode(), (older * SLOT) as u64)?;
+    drop((file, current));
+    let Some(now) = open(dir) else {
+        return Ok(Updated::Appended);
+    };
+    if now.dead() <= now.live() {
+        return Ok(Updated::Appended);
+    }
+    compact(dir, &now)?;
+    Ok(Updated::Compacted)
+}
+
+/// The sections of an update, each hashed first: one whose bytes are those the snapshot
+/// has already is not written again (it stays where it lies).
+struct Changed<'a> {
+    out: &'a mut Writing,
+    current: &'a Snapshot,
+}
+
+impl SectionSink for Changed<'_> {
+    fn section(
+        &mut self,
+        name: &str,
+        encode: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if let Some(sum) = self.current.sum(name) {
+            let mut hasher = blake3::Hasher::new();
+            encode(&mut hasher)?;
+            if *hasher.finalize().as_bytes() == sum {
+                return Ok(());
+            }
+        }
+        self.out.section(name, encode)
+    }
+}
+
+/// Rewrites the snapshot `found` (in `dir`) with its live sections only, copied as they are
+/// (each checked against its sum on the way: a damaged one is not carried over, the file is
+/// then not rewritten).
+fn compact(dir: &Path, found: &Snapshot) -> io::Result<()> {
+    write_new(
+        dir,
+        &found.tie,
+        |out| {
+            for place in &found.directory {
+                let name = found.name(place);
+                let bytes = found.section(name).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, format!("section {name}"))
+                })?;
+                out.section(name, &mut |w| w.write_all(&bytes))?;
+            }
+            Ok(())
+        },
+        Vec::new(),
+    )
 }
 
 #[cfg(test)]
@@ -573,22 +795,136 @@ mod tests {
     }
 
     #[test]
-    fn any_damage_to_the_head_or_its_directory_makes_the_snapshot_unusable() {
+    fn any_damage_to_the_slot_or_the_head_makes_the_snapshot_unusable() {
         let (_dir, whole) = written(|_| {});
         let size = fs::metadata(path(_dir.path())).unwrap().len() as usize;
         drop(whole);
-        for i in sections_len()..size {
+        let head_at = REGION as usize + sections_len();
+        for i in (0..SLOT).chain(head_at..size) {
             let (_dir, found) = written(|b| b[i] ^= 0x10);
             assert!(found.is_none(), "byte {i} flipped");
         }
-        for cut in (0..size).step_by(1009).chain(sections_len()..size) {
+        for cut in (0..size).step_by(1009).chain(head_at..size) {
             let (_dir, found) = written(|b| b.truncate(cut));
             assert!(found.is_none(), "cut at {cut}");
         }
-        let (_dir, found) = written(|b| b.push(0));
-        assert!(found.is_none(), "a byte past the trailer");
         let (_dir, found) = written(|b| b.insert(0, 0));
-        assert!(found.is_none(), "a byte before the first section");
+        assert!(found.is_none(), "a byte before the first slot");
+        // Bytes past the head are what a write in progress leaves: not read.
+        let (_dir, found) = written(|b| b.extend_from_slice(b"half a section"));
+        assert_eq!(found.expect("still readable").tie, tie());
+    }
+
+    fn update_with(
+        dir: &Path,
+        from: &Tie,
+        to: &Tie,
+        removed: &[&str],
+        changed: &[(&str, &[u8])],
+    ) -> Updated {
+        let removed: Vec<String> = removed.iter().map(|s| s.to_string()).collect();
+        update(dir, from, to, &removed, |out| {
+            for (name, bytes) in changed {
+                out.section(name, &mut |w| w.write_all(bytes))?;
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    fn next(tie: &Tie) -> Tie {
+        Tie {
+            entries: tie.entries + 1,
+            journal_bytes: tie.journal_bytes + 100,
+            last_frame: tie.journal_bytes,
+            hash: EntryHash([tie.entries as u8 + 1; 32]),
+            ..tie.clone()
+        }
+    }
+
+    #[test]
+    fn an_update_replaces_adds_and_removes_sections_and_keeps_the_others_where_they_lie() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sections(dir.path(), &sections()).unwrap();
+        let before = open(dir.path()).unwrap();
+        let to = next(&tie());
+        let done = update_with(
+            dir.path(),
+            &tie(),
+            &to,
+            &["empty"],
+            &[
+                ("shared", b"states, meetings, one more"),
+                ("body/new", b"x"),
+            ],
+        );
+        assert_eq!(done, Updated::Appended);
+        let after = open(dir.path()).expect("the updated snapshot opens");
+        assert_eq!(after.tie, to);
+        assert_eq!(
+            after.section("shared").unwrap(),
+            b"states, meetings, one more"
+        );
+        assert_eq!(after.section("body/new").unwrap(), b"x");
+        assert_eq!(after.section("empty"), None);
+        for kept in ["events", "body/wg-clearance"] {
+            assert_eq!(after.span(kept), before.span(kept), "{kept} not rewritten");
+            assert_eq!(after.section(kept), before.section(kept));
+        }
+        // A reader that opened the file before still reads the head it found.
+        assert_eq!(before.section("shared").unwrap(), b"states and meetings");
+        // Only a snapshot tied to `from` is updated.
+        let stale = update_with(dir.path(), &tie(), &next(&to), &[], &[("shared", b"no")]);
+        assert_eq!(stale, Updated::NotThere);
+        assert_eq!(open(dir.path()).unwrap().tie, to);
+    }
+
+    #[test]
+    fn a_torn_slot_leaves_the_previous_head_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sections(dir.path(), &sections()).unwrap();
+        let to = next(&tie());
+        update_with(dir.path(), &tie(), &to, &[], &[("shared", b"newer")]);
+        // The update wrote slot 1; tear it as a crash (or a reader racing it) would see it.
+        let mut bytes = fs::read(path(dir.path())).unwrap();
+        bytes[SLOT + 40..2 * SLOT].fill(0xAA);
+        fs::write(path(dir.path()), &bytes).unwrap();
+        let found = open(dir.path()).expect("the other slot's head");
+        assert_eq!(found.tie, tie());
+        assert_eq!(found.section("shared").unwrap(), b"states and meetings");
+    }
+
+    #[test]
+    fn updates_alternate_slots_and_compact_when_dead_bytes_outweigh_live_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sections(dir.path(), &sections()).unwrap();
+        let mut tie = tie();
+        let mut compacted = 0;
+        for round in 0..6 {
+            let to = next(&tie);
+            // The largest section changed each time: one update leaves about half dead.
+            let big: Vec<u8> = (0..3 * WRITE_BUFFER).map(|i| (i * round) as u8).collect();
+            let done = update_with(dir.path(), &tie, &to, &[], &[("events", &big)]);
+            let found = open(dir.path()).unwrap();
+            assert_eq!(found.tie, to, "round {round}");
+            assert_eq!(found.section("events").unwrap(), big);
+            assert_eq!(found.section("shared").unwrap(), b"states and meetings");
+            assert!(found.dead() <= found.live(), "round {round}");
+            let unchanged = update_with(dir.path(), &to, &to, &[], &[("events", &big)]);
+            let again = open(dir.path()).unwrap();
+            // The same bytes are not written again (unless the update compacted the file).
+            match unchanged {
+                Updated::Appended => assert_eq!(again.span("events"), found.span("events")),
+                _ => compacted += 1,
+            }
+            assert_eq!(again.section("events").unwrap(), big);
+            if done == Updated::Compacted {
+                compacted += 1;
+                assert_eq!(found.dead(), 0);
+            }
+            tie = to;
+        }
+        assert!(compacted >= 2, "{compacted} compactions");
     }
 
     #[test]

@@ -36,12 +36,105 @@ const BODY_NAMES: &str = "body-names";
 const STATE_NAMES: &str = "state-names";
 const CATALOGUE: &str = "catalogue";
 const SEATS_BY_STATE: &str = "seats-by-state";
-const OVERRIDES: &str = "overrides";
 const SUPERSEDED: &str = "superseded";
-const EVENTS: &str = "events";
+const CORRECTIONS: &str = "corrections";
 
 fn body_section(id: &BodyId) -> String {
     format!("body/{id}")
+}
+
+/// How many shards the effective events (by topic) and the fingerprints are cut into: each
+/// is about 1/256 of the journal's events, so a write rewrites a few of them, whatever the
+/// size of the ledger (at 10^6 events, ~4000 events a shard).
+const SHARDS: usize = 256;
+
+/// How many entries' override reasons an `overrides/N` section holds (entries N × this on).
+const OVERRIDES_PER_SECTION: u64 = 8192;
+
+/// The shard of a topic's effective events: the first byte of the blake3 of its bincode, so
+/// that a topic always lies in the same shard, and the shards are about even.
+fn topic_shard(topic: &Topic) -> usize {
+    blake3::hash(&encode_vec(topic)).as_bytes()[0] as usize
+}
+
+fn topics_section(shard: usize) -> String {
+    format!("topics/{shard:02x}")
+}
+
+fn fingerprints_section(shard: usize) -> String {
+    format!("fingerprints/{shard:02x}")
+}
+
+fn overrides_section(seq: Seq) -> String {
+    format!("overrides/{:08}", seq.0 / OVERRIDES_PER_SECTION)
+}
+
+/// Every `overrides/N` section of a projection of `applied` entries (one at least).
+fn override_sections(applied: u64) -> impl Iterator<Item = Seq> {
+    (0..=applied.saturating_sub(1) / OVERRIDES_PER_SECTION).map(|n| Seq(n * OVERRIDES_PER_SECTION))
+}
+
+/// What a write changed, by key: the sections to write again are those it reaches (see
+/// [`Projection::write_changed`]). Kept as shards and bodies, so it stays small however
+/// large the write.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    topic_shards: BTreeSet<usize>,
+    fingerprint_shards: BTreeSet<usize>,
+    override_sections: BTreeSet<u64>,
+    bodies: BTreeSet<BodyId>,
+    /// A meeting changed: every body's terms may have.
+    every_body: bool,
+}
+
+impl Changes {
+    /// Notes what folding `event` as entry `seq` may change, on `after` (the projection with
+    /// it folded): its topic, its fingerprint and its entry's override; a correction's target
+    /// (every event it ever held: their topics and fingerprints); a discontinuation's
+    /// successor (the bodies whose mandate moved to it).
+    pub fn note(&mut self, seq: Seq, event: &Event, after: &Projection) {
+        self.override_sections.insert(seq.0 / OVERRIDES_PER_SECTION);
+        self.fingerprint(event);
+        match event {
+            Event::EntryCorrected(c) => {
+                self.override_sections
+                    .insert(c.target.0 / OVERRIDES_PER_SECTION);
+                let held = after
+                    .effective_event(c.target)
+                    .into_iter()
+                    .chain(after.superseded(c.target).iter().map(|s| &s.event))
+                    .chain(c.replacement.as_deref());
+                for old in held {
+                    self.fingerprint(old);
+                    self.topic(old);
+                }
+            }
+            other => self.topic(other),
+        }
+    }
+
+    fn fingerprint(&mut self, event: &Event) {
+        self.fingerprint_shards
+            .insert(event_fingerprint(event)[0] as usize);
+    }
+
+    fn topic(&mut self, event: &Event) {
+        let Some(topic) = Topic::of(event) else {
+            return;
+        };
+        self.topic_shards.insert(topic_shard(&topic));
+        match (&topic, event) {
+            (Topic::Meeting(_), _) => self.every_body = true,
+            (Topic::Body(id), Event::BodyDiscontinued(d)) => {
+                self.bodies.insert(id.clone());
+                self.bodies.extend(d.transfer_to.iter().cloned());
+            }
+            (Topic::Body(id), _) => {
+                self.bodies.insert(id.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Reads a named section of a snapshot: its bytes, checked, or `None`.
@@ -198,17 +291,16 @@ fn write_body(
     Ok(())
 }
 
-/// What validation and further folding need, and queries do not.
-type EventStore = (
-    BTreeMap<Seq, Event>,
-    BTreeMap<Topic, BTreeSet<Seq>>,
-    BTreeMap<[u8; 32], Seq>,
-    BTreeMap<Seq, Seq>,
-);
+/// A topic's effective events, as a `topics/XX` section holds them.
+type TopicEvents = (Topic, Vec<(Seq, Event)>);
 
 /// A value's bytes, whole (sections are written with [`encode_into`]; tests compare).
 #[cfg(test)]
 fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    encode_vec(value)
+}
+
+fn encode_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, bincode::config::standard())
         .expect("the projection serializes")
 }
@@ -389,12 +481,14 @@ fn write_names(w: &mut dyn Write, index: &BTreeMap<String, &str>) -> io::Result<
     )
 }
 
-impl crate::ledger::Snapshotted for Projection {
-    fn entries_applied(&self) -> u64 {
-        self.applied
-    }
-
-    fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
+impl Projection {
+    /// Writes the sections `changes` reaches (its shards of events, fingerprints and
+    /// overrides, its bodies, every body if a meeting changed), and the sections of views
+    /// over the whole ledger (shared, States, names, catalogue, seats by State, corrections,
+    /// superseded events): a snapshot updated with them and without
+    /// [`Self::sections_gone`] lists what one written whole would. (Updating skips a
+    /// section whose bytes did not change.)
+    pub fn write_changed(&self, changes: &Changes, out: &mut dyn SectionSink) -> io::Result<()> {
         assert!(
             self.part.is_none() && !self.views_only,
             "only a whole projection is kept"
@@ -462,18 +556,57 @@ impl crate::ledger::Snapshotted for Projection {
             presidency: &self.presidency,
         };
         out.section(SHARED, &mut |w| encode_into(w, &shared))?;
-        out.section(OVERRIDES, &mut |w| encode_into(w, &self.overrides))?;
         out.section(SUPERSEDED, &mut |w| encode_into(w, &self.superseded))?;
-        // The largest section (about the journal's size): encoded as it is written.
-        let events = (
-            &self.effective,
-            &self.topics,
-            &self.fingerprints,
-            &self.corrections,
-        );
-        out.section(EVENTS, &mut |w| encode_into(w, &events))?;
+        out.section(CORRECTIONS, &mut |w| encode_into(w, &self.corrections))?;
+        for n in &changes.override_sections {
+            let from = Seq(n * OVERRIDES_PER_SECTION);
+            let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
+            let overrides: Vec<(&Seq, &String)> = self.overrides.range(from..until).collect();
+            out.section(&overrides_section(from), &mut |w| {
+                encode_into(w, &overrides)
+            })?;
+        }
+        for shard in &changes.fingerprint_shards {
+            let mut from: Fingerprint = [0; 32];
+            from[0] = *shard as u8;
+            let in_shard = self
+                .fingerprints
+                .range(from..)
+                .take_while(|(fp, _)| fp[0] as usize == *shard);
+            let fingerprints: Vec<(&Fingerprint, &Seq)> = in_shard.collect();
+            out.section(&fingerprints_section(*shard), &mut |w| {
+                encode_into(w, &fingerprints)
+            })?;
+        }
+        if !changes.topic_shards.is_empty() {
+            let mut shards: BTreeMap<usize, Vec<&Topic>> = BTreeMap::new();
+            for topic in self.topics.keys() {
+                let shard = topic_shard(topic);
+                if changes.topic_shards.contains(&shard) {
+                    shards.entry(shard).or_default().push(topic);
+                }
+            }
+            for shard in &changes.topic_shards {
+                let topics = shards.get(shard).map_or(&[][..], Vec::as_slice);
+                let events: Vec<(&Topic, Vec<(Seq, &Event)>)> = topics
+                    .iter()
+                    .map(|t| (*t, self.events_of(t).collect()))
+                    .collect();
+                out.section(&topics_section(*shard), &mut |w| encode_into(w, &events))?;
+            }
+        }
         let mut term = Vec::new();
-        for (id, body) in &self.bodies {
+        let bodies: Box<dyn Iterator<Item = (&BodyId, &Body)>> = if changes.every_body {
+            Box::new(self.bodies.iter())
+        } else {
+            Box::new(
+                changes
+                    .bodies
+                    .iter()
+                    .filter_map(|id| self.bodies.get_key_value(id)),
+            )
+        };
+        for (id, body) in bodies {
             let corrected = corrected.get(id).map_or(&[][..], Vec::as_slice);
             let received = received.get(id).map_or(&[][..], Vec::as_slice);
             out.section(&body_section(id), &mut |w| {
@@ -481,6 +614,40 @@ impl crate::ledger::Snapshotted for Projection {
             })?;
         }
         Ok(())
+    }
+
+    /// The sections of bodies `changes` names that no longer exist (their establishment
+    /// retracted): an updated snapshot drops them.
+    pub fn sections_gone(&self, changes: &Changes) -> Vec<String> {
+        changes
+            .bodies
+            .iter()
+            .filter(|id| !self.bodies.contains_key(*id))
+            .map(body_section)
+            .collect()
+    }
+}
+
+impl crate::ledger::Snapshotted for Projection {
+    fn entries_applied(&self) -> u64 {
+        self.applied
+    }
+
+    fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
+        assert!(
+            self.part.is_none() && !self.views_only,
+            "only a whole projection is kept"
+        );
+        let every = Changes {
+            topic_shards: (0..SHARDS).collect(),
+            fingerprint_shards: (0..SHARDS).collect(),
+            override_sections: override_sections(self.applied)
+                .map(|s| s.0 / OVERRIDES_PER_SECTION)
+                .collect(),
+            bodies: BTreeSet::new(),
+            every_body: true,
+        };
+        self.write_changed(&every, out)
     }
 
     fn from_sections(
@@ -503,17 +670,29 @@ impl crate::ledger::Snapshotted for Projection {
         for index in [BODY_NAMES, STATE_NAMES, SEATS_BY_STATE] {
             Keyed::open(&section(index)?)?;
         }
-        projection.overrides = decode(&section(OVERRIDES)?)?;
+        for from in override_sections(projection.applied) {
+            let overrides: Vec<(Seq, String)> = decode(&section(&overrides_section(from))?)?;
+            projection.overrides.extend(overrides);
+        }
         // Every superseded event, not only the elections kept with their bodies.
         projection.superseded = decode(&section(SUPERSEDED)?)?;
         if purpose == crate::ledger::FoldFor::Extending {
-            let events: EventStore = decode(&section(EVENTS)?)?;
-            (
-                projection.effective,
-                projection.topics,
-                projection.fingerprints,
-                projection.corrections,
-            ) = events;
+            for shard in 0..SHARDS {
+                let topics: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
+                for (topic, events) in topics {
+                    if topic_shard(&topic) != shard {
+                        return None;
+                    }
+                    projection
+                        .topics
+                        .insert(topic, events.iter().map(|(seq, _)| *seq).collect());
+                    projection.effective.extend(events);
+                }
+                let fingerprints: Vec<(Fingerprint, Seq)> =
+                    decode(&section(&fingerprints_section(shard))?)?;
+                projection.fingerprints.extend(fingerprints);
+            }
+            projection.corrections = decode(&section(CORRECTIONS)?)?;
             projection.views_only = false;
         }
         Some(projection)
