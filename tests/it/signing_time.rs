@@ -49,7 +49,10 @@ fn verify_bundle(env: &TestEnv, note: &str, public: &Path) -> Run {
 
 /// `verify-proof` of entry 4's inclusion against the checkpoint `note`.
 fn verify_proof(env: &TestEnv, note: &str, public: &Path) -> Run {
-    let proof = env.file("entry.proof", &env.run(&["prove", "--seq", "4"]).ok().stdout);
+    let proof = env.file(
+        "entry.proof",
+        &env.run(&["prove", "--seq", "4"]).ok().stdout,
+    );
     let checkpoint = env.file("given.checkpoint", note);
     env.run(&[
         "verify-proof",
@@ -77,7 +80,13 @@ fn every_signing_path_stamps_the_time_as_a_signed_line_after_the_root() {
 
     // `checkpoint --key`, at another time: the line is the clock's.
     let later = env
-        .run(&["--recorded-at", "2026-03-01T12:00:00Z", "checkpoint", "--key", s(&key)])
+        .run(&[
+            "--recorded-at",
+            "2026-03-01T12:00:00Z",
+            "checkpoint",
+            "--key",
+            s(&key),
+        ])
         .ok();
     assert_eq!(later.stdout.lines().nth(3), Some("time 1772366400"));
     assert!(
@@ -89,8 +98,15 @@ fn every_signing_path_stamps_the_time_as_a_signed_line_after_the_root() {
 
     // `publish --key`.
     let public_dir = env.dir.path().join("public");
-    env.run(&["--recorded-at", "2026-04-01T00:00:00Z", "publish", s(&public_dir), "--key", s(&key)])
-        .ok();
+    env.run(&[
+        "--recorded-at",
+        "2026-04-01T00:00:00Z",
+        "publish",
+        s(&public_dir),
+        "--key",
+        s(&key),
+    ])
+    .ok();
     let published = std::fs::read_to_string(public_dir.join("checkpoint")).unwrap();
     assert_eq!(published.lines().nth(3), Some("time 1775001600"));
     env.run(&["verify", "--published", s(&public_dir), "--key", s(&public)])
@@ -140,7 +156,10 @@ fn a_stale_checkpoint_says_when_it_was_signed_and_how_far_behind_the_head_it_is(
         stale.stderr
     );
     let json = env.run(&["--json", "checkpoint"]).ok().json();
-    assert_eq!((json["size"].as_u64(), json["entries"].as_u64()), (Some(10), Some(12)));
+    assert_eq!(
+        (json["size"].as_u64(), json["entries"].as_u64()),
+        (Some(10), Some(12))
+    );
     assert_eq!(json["not_covered"], 2);
     assert_eq!(json["signed_at"], "2026-01-01T00:00:00Z");
 }
@@ -225,8 +244,14 @@ fn a_malformed_time_line_is_refused_naming_the_line() {
     for (line, why) in [
         ("time yesterday", "is not a decimal number of seconds"),
         ("time 01767225600", "has leading zeros"),
-        ("time 99999999999999999999999999999", "later than 2999-12-31T23:59:59Z"),
-        ("Timestamp: 1767225600000000000", "an extension line ccm-ledger does not read"),
+        (
+            "time 99999999999999999999999999999",
+            "later than 2999-12-31T23:59:59Z",
+        ),
+        (
+            "Timestamp: 1767225600000000000",
+            "an extension line ccm-ledger does not read",
+        ),
     ] {
         let note = signed_with_line(&env, &key, line);
         for run in [
@@ -261,10 +286,17 @@ fn a_malformed_time_line_is_refused_naming_the_line() {
 fn a_clock_that_went_back_is_said_and_the_time_is_signed_as_it_reads() {
     let (env, key, public) = signing();
     let run = env
-        .run(&["--recorded-at", "2025-06-01T00:00:00Z", "checkpoint", "--key", s(&key)])
+        .run(&[
+            "--recorded-at",
+            "2025-06-01T00:00:00Z",
+            "checkpoint",
+            "--key",
+            s(&key),
+        ])
         .ok();
     assert!(
-        run.stderr.contains("earlier than the ledger's previous one (2026-01-01T00:00:00Z)")
+        run.stderr
+            .contains("earlier than the ledger's previous one (2026-01-01T00:00:00Z)")
             && run.stderr.contains("clock went back"),
         "{}",
         run.stderr
@@ -274,8 +306,14 @@ fn a_clock_that_went_back_is_said_and_the_time_is_signed_as_it_reads() {
 
     // An append on a signing ledger whose clock reads earlier than the checkpoint kept (but
     // not than the last record time, which never goes back): durable, signed, and said.
-    env.run(&["--recorded-at", "2026-03-01T00:00:00Z", "checkpoint", "--key", s(&key)])
-        .ok();
+    env.run(&[
+        "--recorded-at",
+        "2026-03-01T00:00:00Z",
+        "checkpoint",
+        "--key",
+        s(&key),
+    ])
+    .ok();
     let line = env.file(
         "fra.jsonl",
         r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,

@@ -206,5 +206,11 @@ fn add_cosignatures(ctx: &Context, files: &[PathBuf]) -> Result<(), CliError> {
         ledger.dir().display()
     );
     let checkpoint = read_kept(ledger.dir(), &merged)?;
-    show(ctx, &merged, &checkpoint, ledger.head().entries, Some(added))
+    show(
+        ctx,
+        &merged,
+        &checkpoint,
+        ledger.head().entries,
+        Some(added),
+    )
 }

@@ -364,7 +364,9 @@ fn the_signing_time_is_the_fourth_line_of_the_signed_text_and_reads_back() {
     let note = sign(&timed(), &signer()).unwrap();
     let body = checkpoint().body().unwrap();
     assert!(
-        note.starts_with(&format!("{body}time 1767225600\n\n\u{2014} ccm-ledger/test ")),
+        note.starts_with(&format!(
+            "{body}time 1767225600\n\n\u{2014} ccm-ledger/test "
+        )),
         "{note}"
     );
     assert_eq!(parse_and_verify(&note, &signer().verifier()), Ok(timed()));
@@ -373,7 +375,11 @@ fn the_signing_time_is_the_fourth_line_of_the_signed_text_and_reads_back() {
 #[test]
 fn a_checkpoint_without_a_time_line_still_verifies_and_says_none() {
     let note = sign(&checkpoint(), &signer()).unwrap();
-    assert_eq!(note.lines().count(), 5, "three lines, the blank, the signature");
+    assert_eq!(
+        note.lines().count(),
+        5,
+        "three lines, the blank, the signature"
+    );
     let read = parse_and_verify(&note, &signer().verifier()).unwrap();
     assert_eq!(read.signed_at, None);
 }
@@ -401,14 +407,16 @@ fn changing_the_time_line_breaks_the_signature() {
 #[test]
 fn a_malformed_time_line_is_refused_naming_the_line_and_why() {
     let verifier = signer().verifier();
-    let refused = |line: &str, why: &str| {
-        match parse_and_verify(&signed_with_line(line), &verifier) {
-            Err(e @ CheckpointError::BadTime { line: 4, .. }) => {
-                let message = e.to_string();
-                assert!(message.contains("line 4") && message.contains(why), "{line:?}: {message}");
-            }
-            other => panic!("{line:?}: {other:?}"),
+    let refused = |line: &str, why: &str| match parse_and_verify(&signed_with_line(line), &verifier)
+    {
+        Err(e @ CheckpointError::BadTime { line: 4, .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("line 4") && message.contains(why),
+                "{line:?}: {message}"
+            );
         }
+        other => panic!("{line:?}: {other:?}"),
     };
     refused("time", "has no value");
     refused("time ", "has no value");
@@ -422,7 +430,10 @@ fn a_malformed_time_line_is_refused_naming_the_line_and_why() {
     refused("time ١٢٣", "not a decimal number");
     refused("time 01767225600", "leading zeros");
     refused("time 32503680000", "later than 2999-12-31T23:59:59Z");
-    refused("time 18446744073709551616", "later than 2999-12-31T23:59:59Z");
+    refused(
+        "time 18446744073709551616",
+        "later than 2999-12-31T23:59:59Z",
+    );
     // The latest second accepted, and the first.
     for (line, at) in [
         ("time 32503679999", "2999-12-31T23:59:59Z"),

@@ -150,6 +150,9 @@ fn the_pinned_vectors_verify_on_their_own() {
     let verifier = VerifierKey::parse(&v.timed_checkpoint.verifier_key).unwrap();
     let timed = parse_and_verify(&v.timed_checkpoint.note, &verifier).unwrap();
     assert_eq!((timed.size, timed.root), (SIZE, root(SIZE)));
-    assert_eq!(timed.signed_at.map(|t| t.to_string()).as_deref(), Some(SIGNED_AT));
+    assert_eq!(
+        timed.signed_at.map(|t| t.to_string()).as_deref(),
+        Some(SIGNED_AT)
+    );
     assert!(v.timed_checkpoint.note.contains("\ntime 1767225600\n\n"));
 }
