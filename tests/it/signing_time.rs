@@ -329,3 +329,69 @@ fn a_clock_that_went_back_is_said_and_the_time_is_signed_as_it_reads() {
     assert_eq!(kept(&env).lines().nth(3), Some("time 1769904000"));
     assert!(kept(&env).starts_with("ccm-ledger/isu\n11\n"));
 }
+
+#[test]
+fn a_witness_cosigns_the_time_line_with_the_rest_and_refuses_it_altered() {
+    let (env, key, public) = signing();
+    env.run(&["keygen", "example.org/w1", "--witness"]).ok();
+    let state = env.dir.path().join("w1-state");
+    let cosign = |note: &str| {
+        let checkpoint = env.file("offered.checkpoint", note);
+        env.run(&[
+            "witness",
+            "--state",
+            s(&state),
+            "--key",
+            "example.org_w1.key",
+            "--log-key",
+            s(&public),
+            "--checkpoint",
+            s(&checkpoint),
+        ])
+    };
+    let note = kept(&env);
+    let cosigned = cosign(&note).ok().stdout;
+    assert!(cosigned.starts_with(&note), "{cosigned}");
+    // Altered there, the cosigned note fails (the log's signature; the witness's covers the
+    // line too: merkle::tests::cosignature::a_cosignature_covers_the_logs_time_line).
+    let verify_witnessed = |text: &str| {
+        let export = env.file("ccm.jsonl", &env.run(&["export"]).ok().stdout);
+        let checkpoint = env.file("witnessed.checkpoint", text);
+        env.run(&[
+            "verify",
+            "--bundle",
+            s(&export),
+            "--checkpoint",
+            s(&checkpoint),
+            "--key",
+            s(&public),
+            "--witness",
+            "example.org_w1.pub",
+        ])
+    };
+    verify_witnessed(&cosigned).ok();
+    verify_witnessed(&cosigned.replace("time 1767225600", "time 1767225601")).fails_with(3);
+
+    // An offer whose time line was altered is not the log's: refused, nothing kept.
+    let latest = state.join("ccm-ledger_2fisu").join("latest");
+    let before = std::fs::read(&latest).unwrap();
+    let run = cosign(&note.replace("time 1767225600", "time 1767225601")).fails_with(3);
+    assert!(run.stderr.contains("does not verify"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&latest).unwrap(), before);
+
+    // The same tree signed again later is another text, and the witness cosigns it again: it
+    // makes no statement about the log's clock.
+    let later = env
+        .run(&[
+            "--recorded-at",
+            "2026-05-01T00:00:00Z",
+            "checkpoint",
+            "--key",
+            s(&key),
+        ])
+        .ok()
+        .stdout;
+    assert_ne!(later, note);
+    let again = cosign(&later).ok().stdout;
+    assert!(again.starts_with(&later), "{again}");
+}

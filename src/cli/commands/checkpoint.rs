@@ -25,13 +25,14 @@ use super::verify_proof::read_text;
 /// --add-cosignatures merges the witnesses' cosigned copies (from `ccm-ledger witness`) of the
 /// latest signed checkpoint into it, so that it is published, and `report --html` shows it,
 /// with their cosignatures. Copies of another checkpoint are refused; a cosignature already
-/// there is not added twice. The next checkpoint signed replaces it, without them.
+/// there is not added twice. The next checkpoint signed replaces it, without them: signed
+/// later, it is another text (its time line), which the witnesses have not cosigned.
 ///
 /// Examples:
 ///   ccm-ledger --ledger ./ccm checkpoint > today.checkpoint   the latest it signed
+///   ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key > today.checkpoint   one signed now
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key --keep-signing   and after every append
-///   ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
