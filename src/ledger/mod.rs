@@ -27,19 +27,18 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use entry::{
-    event_fingerprint, DecodeError, Entry, EntryHash, Links, HASH_CONTEXT, MAX_ENTRY_BYTES,
-    SCHEMA_VERSION,
+    event_fingerprint, DecodeError, Entry, Links, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
-pub use tree::{contradicts_checkpoint, Options, RootBuilder, TreeCheck};
+pub use tree::{contradicts_checkpoint, Options, TreeCheck};
 pub use verify::{
     verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
     Rooted, Tail, Tampering, Verified,
 };
 
-use crate::domain::{Draft, Seq, Timestamp};
+use crate::domain::{Draft, EntryHash, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
 use crate::store::MerkleNodes;
 use crate::store::{Absorbed, Store, StoreError};

@@ -10,7 +10,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 use crate::merkle::TreeHash;
 
 /// sled's default cache is 1 GiB, which makes a process hold ~400 bytes per entry; what is
