@@ -17,6 +17,7 @@ mod readable;
 mod schema_v1;
 pub mod small_file;
 pub mod snapshot;
+mod store;
 mod streamed;
 pub mod sync;
 mod tree;
@@ -40,10 +41,10 @@ pub use verify::{
 
 use crate::domain::{Draft, EntryHash, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
-use crate::store::MerkleNodes;
-use crate::store::{Absorbed, Store, StoreError};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
 use offsets::INDEX_STRIDE;
+use store::MerkleNodes;
+use store::{Absorbed, Store, StoreError};
 
 const LOCK_FILE: &str = "lock";
 const INDEX_DIR: &str = "index.sled";

@@ -20,9 +20,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Head, HEAD_FILE, JOURNAL_FILE};
+use super::store::Absorbed;
 use super::{config, lock, offsets, sync, Ledger, LedgerError, Prepared, INDEX_DIR};
 use crate::domain::EntryHash;
-use crate::store::Absorbed;
 
 /// Where the pieces go.
 enum Target<'l> {

@@ -6,11 +6,11 @@
 //! damaged or disagrees with the journal, the answer is computed from the journal and the
 //! stored tree is rebuilt.
 
+use super::store::{MerkleNodes, Store, StoreError};
 use crate::merkle::{
     leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryNodeStore, MerkleTree,
     RootBuilder, TreeError, TreeHash,
 };
-use crate::store::{MerkleNodes, Store, StoreError};
 
 use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
