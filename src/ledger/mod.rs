@@ -44,7 +44,7 @@ use crate::merkle::{MerkleTree, TreeError};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
 use offsets::INDEX_STRIDE;
 use store::MerkleNodes;
-use store::{Absorbed, Store, StoreError};
+use store::{Store, StoreError};
 
 const LOCK_FILE: &str = "lock";
 const INDEX_DIR: &str = "index.sled";
@@ -523,12 +523,7 @@ impl Ledger {
         let from_zero = recorded.is_none();
         let absorbed = match recorded {
             Some(a) => a,
-            None => Absorbed {
-                entries: 0,
-                bytes: journal::MAGIC.len() as u64,
-                last_frame: 0,
-                hash: EntryHash::GENESIS,
-            },
+            None => Head::empty(),
         };
         let agrees = absorbed.entries <= self.head.entries
             && (absorbed.entries == 0
@@ -553,7 +548,7 @@ impl Ledger {
         // The mark moves to the journal's last acknowledged frame, checked to be whole.
         let frame = journal::read_frame_at(&journal, self.head.last_frame, self.head.bytes)
             .map_err(|e| StoreError::Open(format!("entry {}: {e}", self.head.entries - 1)))?;
-        store.absorb(Absorbed {
+        store.absorb(Head {
             entries: self.head.entries,
             bytes: frame.end(),
             last_frame: frame.offset,
