@@ -44,7 +44,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::entry::EntryHash;
+use crate::domain::EntryHash;
 
 /// Bumped whenever the file's layout or the projection's stored form changes (5: two slots
 /// and an append-only region of keyed sections), so that an older snapshot reads as foreign
