@@ -677,21 +677,31 @@ impl crate::ledger::Snapshotted for Projection {
         // Every superseded event, not only the elections kept with their bodies.
         projection.superseded = decode(&section(SUPERSEDED)?)?;
         if purpose == crate::ledger::FoldFor::Extending {
+            // Gathered, then sorted and built in bulk: inserted shard by shard, the events
+            // came in the order of their topics, not of their seqs, and a million inserts at
+            // random places in the map cost more than decoding them.
+            let mut effective: Vec<(Seq, Event)> = Vec::new();
+            let mut topics: Vec<(Topic, BTreeSet<Seq>)> = Vec::new();
+            let mut fingerprints: Vec<(Fingerprint, Seq)> = Vec::new();
             for shard in 0..SHARDS {
-                let topics: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
-                for (topic, events) in topics {
+                let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
+                for (topic, events) in in_shard {
                     if topic_shard(&topic) != shard {
                         return None;
                     }
-                    projection
-                        .topics
-                        .insert(topic, events.iter().map(|(seq, _)| *seq).collect());
-                    projection.effective.extend(events);
+                    topics.push((topic, events.iter().map(|(seq, _)| *seq).collect()));
+                    effective.extend(events);
                 }
-                let fingerprints: Vec<(Fingerprint, Seq)> =
+                let in_shard: Vec<(Fingerprint, Seq)> =
                     decode(&section(&fingerprints_section(shard))?)?;
-                projection.fingerprints.extend(fingerprints);
+                fingerprints.extend(in_shard);
             }
+            effective.sort_unstable_by_key(|(seq, _)| *seq);
+            topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            projection.effective = BTreeMap::from_iter(effective);
+            projection.topics = BTreeMap::from_iter(topics);
+            // In order already: the shards are by first byte, each in order.
+            projection.fingerprints = BTreeMap::from_iter(fingerprints);
             projection.corrections = decode(&section(CORRECTIONS)?)?;
             projection.views_only = false;
         }
