@@ -8,11 +8,11 @@
 //! what it contradicted). `lock` serialises witnesses on one directory: the check against the
 //! latest and the replacement of the latest are one step (the race tlog-witness warns about).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs::{self, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::ledger::EntryHash;
+use crate::ledger::{sync, EntryHash};
 use crate::merkle::{
     empty_root, parse_and_verify, split_note, Checkpoint, CheckpointError, ConsistencyProof,
     MemoryNodeStore, MerkleTree, ProofError, VerifierKey, WitnessSigner,
@@ -277,12 +277,7 @@ pub fn escape_origin(origin: &str) -> String {
 /// Writes `dir/name` whole or not at all: a temporary file, synced, renamed, the directory
 /// synced — the witness's state must survive a crash once it has answered.
 fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()
+    sync::write_atomically(&dir.join(name), sync::Durability::DirectorySynced, |file| {
+        file.write_all(bytes)
+    })
 }

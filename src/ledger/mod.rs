@@ -259,6 +259,7 @@ impl Ledger {
         if ledger.access == Access::Write {
             ledger.appender = Some(ledger.open_appender(&read)?);
             snapshot::remove_abandoned(&ledger.dir);
+            sync::remove_abandoned_temporaries(&ledger.dir);
         }
         if ledger.lock.is_some() {
             // The offsets first: catching the Merkle tree up reads the journal from them.

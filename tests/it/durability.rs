@@ -306,3 +306,18 @@ fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_p
 fn release_leaked_lock(env: &TestEnv) {
     std::fs::remove_file(env.ledger().join("lock")).unwrap();
 }
+
+/// A file is replaced through a temporary file of a unique name (`ledger::sync::
+/// write_atomically`); a writer killed before its rename leaves one, which the next writer
+/// removes under the lock, so repeated crashes cannot pile them up.
+#[test]
+fn a_writer_removes_the_temporary_files_a_killed_writer_left() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let left = env.ledger().join(".checkpoint.x1Y2z3.tmp");
+    std::fs::write(&left, b"half a checkpoint").unwrap();
+    drop(Ledger::open(&env.ledger(), Access::Read).unwrap());
+    assert!(left.exists(), "a reader holds no lock: it must leave it");
+    drop(Ledger::open(&env.ledger(), Access::Write).unwrap());
+    assert!(!left.exists());
+}

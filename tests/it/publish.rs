@@ -320,7 +320,13 @@ fn a_publication_served_over_http_verifies_with_its_witnesses_and_keeps_the_entr
         "{}",
         run.stderr
     );
-    assert!(!out.exists() && !out.with_extension("partial").exists());
+    // Neither the file nor its temporary one (whatever its unique name) is left.
+    let left: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("verified"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // A server that sends more than a tile can hold is cut off at the limit.
     std::fs::write(dir.join("tile/1/000.p/1"), vec![0u8; 8193]).unwrap();

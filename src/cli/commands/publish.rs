@@ -3,11 +3,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::moment::MomentArgs;
-use crate::cli::{output, CliError, Context};
+use crate::cli::{outfile, output, CliError, Context};
 use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
-use crate::publication::{publish, write_atomically, PublishError, PublishedEntry};
+use crate::publication::{publish, PublishError, PublishedEntry};
 
 use super::export::{self, export_line};
 use super::report;
@@ -171,10 +171,9 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
         known_at: size.checked_sub(1).map(|last| last.to_string()),
     };
     let (page, ..) = report::page(&quiet, &moment, None)?;
-    write_atomically(dir, "report.html", page.as_bytes()).map_err(CliError::io(format!(
-        "cannot write {}",
-        dir.join("report.html").display()
-    )))?;
+    outfile::write_atomically(&dir.join("report.html"), |out| {
+        Ok(out.write_all(page.as_bytes())?)
+    })?;
     export::run(
         &quiet,
         export::Args::to_file(dir.join("terms.csv"), export::Format::Csv),
