@@ -35,8 +35,7 @@ pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, RootBuilder, TreeCheck};
 pub use verify::{
-    verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
-    Rooted, Tail, Tampering, Verified,
+    verify, Checked, Decoding, Tail, Tampering, TreeRoots, Verification, Verified, VerifyOptions,
 };
 
 use crate::domain::{Draft, Seq, Timestamp};
