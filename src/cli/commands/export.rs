@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::cli::{moment, outfile};
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
+use crate::domain::Date;
 use crate::ledger::{Access, StoredEntry};
 use crate::projection::Projection;
 use crate::report::tabular::{popolo, term_rows, Selection};
@@ -56,10 +57,10 @@ pub struct Args {
     body: Vec<String>,
     /// csv: only terms still held on or after this day, YYYY-MM-DD
     #[arg(long, value_name = "DATE")]
-    from: Option<String>,
+    from: Option<Date>,
     /// csv: only terms begun before this day, YYYY-MM-DD
     #[arg(long, value_name = "DATE")]
-    to: Option<String>,
+    to: Option<Date>,
 }
 
 impl Args {
@@ -106,7 +107,7 @@ pub fn export_line(stored: &StoredEntry) -> Value {
 /// them (an unknown name is bad input, with the near matches).
 fn selection(projection: &Projection, args: &Args) -> Result<Selection, CliError> {
     let unknown = |e: crate::projection::Unknown| CliError::input(e.to_string());
-    let (from, to) = super::timeline::dates(args.from.as_deref(), args.to.as_deref())?;
+    let (from, to) = super::timeline::dates(args.from, args.to)?;
     Ok(Selection {
         states: args
             .state

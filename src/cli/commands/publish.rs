@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::moment::MomentArgs;
+use crate::cli::moment::{MomentArgs, RecordPoint};
 use crate::cli::{outfile, output, CliError, Context};
 use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
@@ -168,7 +168,7 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
     };
     let moment = MomentArgs {
         on: None,
-        known_at: size.checked_sub(1).map(|last| last.to_string()),
+        known_at: size.checked_sub(1).map(RecordPoint::after),
     };
     let (page, ..) = report::page(&quiet, &moment, None)?;
     outfile::write_atomically(&dir.join("report.html"), |out| {
