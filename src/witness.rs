@@ -80,7 +80,9 @@ pub enum WitnessError {
         source: ProofError,
         evidence: PathBuf,
     },
-    #[error("{origin} was cosigned at size {from}: a consistency proof from {from} to {to} is needed (`ccm-ledger prove --from {from} --to {to}`)")]
+    #[error(
+        "{origin} was cosigned at size {from}: a consistency proof from {from} to {to} is needed"
+    )]
     ProofNeeded { origin: String, from: u64, to: u64 },
     #[error("the witness state {}: {detail}", path.display())]
     State { path: PathBuf, detail: String },

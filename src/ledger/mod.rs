@@ -328,7 +328,7 @@ impl Ledger {
     fn check_journal(&mut self) -> Result<journal::HeadRead, LedgerError> {
         let path = self.dir.join(JOURNAL_FILE);
         let read = journal::read_head_file(&self.dir)
-            .map_err(|e| self.corrupted(HEAD_FILE, format!("{e}; run `ccm-ledger verify`")))?;
+            .map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
         let head = read.head;
         if !journal::check_magic(&path).map_err(LedgerError::io(&path))? {
             return Err(self.corrupted(JOURNAL_FILE, "not a ccm-ledger journal (overwritten?)"));
@@ -338,7 +338,7 @@ impl Ledger {
             return Err(self.corrupted(
                 JOURNAL_FILE,
                 format!(
-                    "the journal has {len} bytes but the head file acknowledges {} (entries were removed); run `ccm-ledger verify`",
+                    "the journal has {len} bytes but the head file acknowledges {} (entries were removed)",
                     head.bytes
                 ),
             ));
@@ -350,17 +350,13 @@ impl Ledger {
                 Ok(_) => {
                     return Err(self.corrupted(
                         JOURNAL_FILE,
-                        format!(
-                            "entry {} does not match the head file; run `ccm-ledger verify`",
-                            head.entries - 1
-                        ),
+                        format!("entry {} does not match the head file", head.entries - 1),
                     ))
                 }
                 Err(e) => {
-                    return Err(self.corrupted(
-                        JOURNAL_FILE,
-                        format!("entry {}: {e}; run `ccm-ledger verify`", head.entries - 1),
-                    ))
+                    return Err(
+                        self.corrupted(JOURNAL_FILE, format!("entry {}: {e}", head.entries - 1))
+                    )
                 }
             }
         }
@@ -392,7 +388,7 @@ impl Ledger {
                     return Err(self.corrupted(
                         HEAD_FILE,
                         format!(
-                            "the head file acknowledges {} entries but {} had been acknowledged (the head file was rolled back); run `ccm-ledger verify`",
+                            "the head file acknowledges {} entries but {} had been acknowledged (the head file was rolled back)",
                             head.entries, absorbed.entries
                         ),
                     ));

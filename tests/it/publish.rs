@@ -32,6 +32,20 @@ fn signed_ledger(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
     (isu, isu_pub)
 }
 
+/// Without the `https` feature an https:// publication cannot be read: the error says so,
+/// the hint what to do (issue 18, item 5: the advice was inside the library's message).
+#[cfg(not(feature = "https"))]
+#[test]
+fn an_https_publication_without_tls_says_so_and_the_hint_says_how_to_get_it() {
+    let env = TestEnv::new();
+    let (_, isu_pub) = keygen(&env, "test", false);
+    let run = verify_published(&env, "https://example.org/ccm/", &isu_pub, &[]).fails_with(1);
+    let (error, hint) = run.stderr.split_once("\nhint: ").expect("a hint");
+    assert!(error.contains("this build reads http:// only"), "{error}");
+    assert!(!error.contains("--features"), "{error}");
+    assert!(hint.contains("--features https"), "{hint}");
+}
+
 fn publish(env: &TestEnv, dir: &Path) -> Run {
     env.run(&["publish", s(dir)]).ok()
 }

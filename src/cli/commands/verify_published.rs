@@ -44,7 +44,7 @@ pub fn run(
             verify_published(&source, &key, since.as_ref(), entries).map_err(|e| match &e {
                 e if e.is_verification() => CliError::NotVerified(e.to_string()),
                 PublishedError::Out(_) => CliError::input(e.to_string()),
-                _ => CliError::input(format!("cannot read the publication: {e}")),
+                _ => CliError::unreadable_publication(&e),
             })?;
         let cosigners = witnesses.check(&verified.note, &source.name("checkpoint"))?;
         Ok((verified, cosigners))
