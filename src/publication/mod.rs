@@ -13,8 +13,8 @@ use std::fs::{self, File};
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
+use crate::domain::EntryHash;
 use crate::ledger::sync::{self, Durability};
-use crate::ledger::EntryHash;
 use crate::merkle::tiles::{
     bundle_bytes, entry_bundles, level_above, tile_bytes, Tile, TILE_WIDTH,
 };
