@@ -16,6 +16,8 @@ use crate::ledger::{
 };
 use crate::merkle::{Checkpoint, TreeHash};
 
+mod published;
+
 /// Recompute the hash chain and the Merkle root: was anything altered?
 ///
 /// From the journal alone, or (with --bundle) from an export.
@@ -149,7 +151,7 @@ struct Failure {
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     if let (Some(location), Some(key)) = (&args.published, &args.key) {
-        return super::verify_published::run(
+        return published::run(
             ctx,
             location,
             key,
