@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint_note, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
