@@ -207,43 +207,23 @@ impl Links {
     /// Reads the seq and the predecessor's hash of an encoded entry of any known schema.
     ///
     /// Agrees with [`Entry::decode`]: when the entry decodes, these are its `seq` and
-    /// `prev_hash`; when this fails, so does decoding (it is no stricter). It reads the fields
-    /// before `prev_hash` as bincode does (varints, a string's length and UTF-8, an option's
-    /// tag), but neither the event nor the fields after it, so an entry whose event is damaged
-    /// can still have links: only decoding tells that (property-tested in this module).
+    /// `prev_hash`; when this fails, so does decoding (it is no stricter). The fields before
+    /// `prev_hash` are walked by `readable` as bincode reads them; neither the event nor the
+    /// fields after it are read, so an entry whose event is damaged can still have links: only
+    /// decoding tells that (property-tested in `readable/tests.rs`). When the links do not
+    /// read, the error is the decoder's own.
     pub fn read(bytes: &[u8]) -> Result<Links, DecodeError> {
-        match bytes.first() {
-            None => Err(DecodeError::Empty),
-            // Versions 1 and 2 differ only in the event, after the links.
-            Some(&(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION)) => {
-                let mut at = Cursor { bytes, at: 1 };
-                let seq = at.varint()?;
-                // Zigzag, as bincode writes a signed integer.
-                // The record time (zigzag seconds, nanoseconds): checked only by decoding.
-                at.varint()?;
-                u32::try_from(at.varint()?).map_err(|_| {
-                    DecodeError::Malformed(
-                        "the record time's nanoseconds do not fit 32 bits".into(),
-                    )
-                })?;
-                at.string()?;
-                match at.take(1)?[0] {
-                    0 => {}
-                    1 => at.string()?,
-                    tag => {
-                        return Err(DecodeError::Malformed(format!(
-                            "the override's option tag is {tag}, neither 0 nor 1"
-                        )))
-                    }
-                }
-                let prev_hash = EntryHash(at.take(32)?.try_into().expect("32 bytes"));
-                Ok(Links {
-                    seq: Seq(seq),
-                    prev_hash,
-                })
-            }
-            Some(&other) => Err(DecodeError::UnknownSchema(other)),
-        }
+        super::readable::links(bytes).ok_or_else(|| undecodable(bytes))
+    }
+}
+
+/// Why `bytes`, which the walk refused, do not decode: the decoder's own error.
+fn undecodable(bytes: &[u8]) -> DecodeError {
+    match Entry::decode(bytes) {
+        Err(e) => e,
+        // The walk and the decoder agree (property-tested); were they ever not to, the entry
+        // is still refused rather than trusted on the decoder's word alone.
+        Ok(_) => DecodeError::Malformed("the entry's links do not read".into()),
     }
 }
 
@@ -262,61 +242,6 @@ impl Entry {
             seq: entry.seq,
             prev_hash: entry.prev_hash,
         })
-    }
-}
-
-/// Reading bincode's encoding of the fields [`Links::read`] passes over.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len());
-        let Some(end) = end else {
-            return Err(DecodeError::Malformed(format!(
-                "the entry ends at byte {} inside a field",
-                self.bytes.len()
-            )));
-        };
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
-    }
-
-    /// bincode's variable-length integer: one byte below 251, else a marker (251, 252, 253)
-    /// and 2, 4 or 8 bytes little-endian. Longer forms are not rejected, as bincode does not.
-    fn varint(&mut self) -> Result<u64, DecodeError> {
-        let word = |b: &[u8]| {
-            let mut le = [0u8; 8];
-            le[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(le)
-        };
-        match self.take(1)?[0] {
-            byte @ 0..=250 => Ok(u64::from(byte)),
-            251 => Ok(word(self.take(2)?)),
-            252 => Ok(word(self.take(4)?)),
-            253 => Ok(word(self.take(8)?)),
-            marker => Err(DecodeError::Malformed(format!(
-                "a 64-bit integer has the varint marker {marker}"
-            ))),
-        }
-    }
-
-    /// A string: its length, then that many bytes of UTF-8.
-    fn string(&mut self) -> Result<(), DecodeError> {
-        let len = self.varint()?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|&len| len <= MAX_ENTRY_BYTES)
-            .ok_or_else(|| DecodeError::Malformed(format!("a string claims {len} bytes")))?;
-        std::str::from_utf8(self.take(len)?)
-            .map_err(|e| DecodeError::Malformed(format!("a string is not UTF-8: {e}")))?;
-        Ok(())
     }
 }
 
@@ -419,187 +344,5 @@ mod tests {
             EntryHash::chain(&EntryHash::GENESIS, Seq(0), &bytes[1..])
         );
         assert_eq!(EntryHash::from_hex(&h.to_hex()), Some(h));
-    }
-
-    mod links {
-        use proptest::prelude::*;
-
-        use super::super::*;
-        use crate::domain::*;
-        use crate::ledger::arbitrary::an_entry;
-
-        /// The one-way agreement `verify` relies on: a decodable entry has the links it
-        /// decodes to, and links that cannot be read mean an entry that cannot be decoded.
-        /// And `check` is `decode` without the entry: the same success, the same links.
-        fn agrees_with_decode(bytes: &[u8]) -> Result<(), TestCaseError> {
-            let decoded = Entry::decode(bytes);
-            // The walk alone, without `check`'s fallback to decoding: it must say yes exactly
-            // when decoding succeeds, or `verify` would pass an unreadable entry (or decode
-            // a readable one for nothing).
-            let walked = crate::ledger::readable::links_if_readable(bytes);
-            prop_assert_eq!(
-                walked.is_some(),
-                decoded.is_ok(),
-                "walk {:?}, decode {:?}",
-                &walked,
-                &decoded
-            );
-            if let (Some(links), Ok(entry)) = (&walked, &decoded) {
-                prop_assert_eq!(links.seq, entry.seq);
-                prop_assert_eq!(links.prev_hash, entry.prev_hash);
-            }
-            let checked = Entry::check(bytes);
-            prop_assert_eq!(
-                checked.is_ok(),
-                decoded.is_ok(),
-                "check {:?}, decode {:?}",
-                &checked,
-                &decoded
-            );
-            if let (Ok(links), Ok(entry)) = (&checked, &decoded) {
-                prop_assert_eq!(links.seq, entry.seq);
-                prop_assert_eq!(links.prev_hash, entry.prev_hash);
-            }
-            match (Links::read(bytes), Entry::decode(bytes)) {
-                (Ok(links), Ok(entry)) => {
-                    prop_assert_eq!(links.seq, entry.seq);
-                    prop_assert_eq!(links.prev_hash, entry.prev_hash);
-                }
-                (Err(links), Ok(_)) => {
-                    prop_assert!(false, "links failed ({links}) where decoding did not")
-                }
-                (_, Err(_)) => {}
-            }
-            Ok(())
-        }
-
-        proptest! {
-            #[test]
-            fn the_links_of_an_entry_are_its_seq_and_prev_hash(entry in an_entry()) {
-                let links = Links::read(&entry.encode()).unwrap();
-                prop_assert_eq!(links, Links { seq: entry.seq, prev_hash: entry.prev_hash });
-            }
-
-            #[test]
-            fn a_damaged_entry_never_panics_and_never_has_links_it_does_not_decode_to(
-                entry in an_entry(),
-                damage in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
-                cut in any::<prop::sample::Index>(),
-            ) {
-                let mut bytes = entry.encode();
-                for (at, flip) in damage {
-                    let i = at.index(bytes.len());
-                    bytes[i] ^= flip;
-                }
-                agrees_with_decode(&bytes)?;
-                agrees_with_decode(&bytes[..cut.index(bytes.len() + 1)])?;
-            }
-
-            #[test]
-            fn an_entry_reads_without_decoding_exactly_when_it_decodes(entry in an_entry()) {
-                let bytes = entry.encode();
-                agrees_with_decode(&bytes)?;
-                prop_assert!(crate::ledger::readable::links_if_readable(&bytes).is_some());
-            }
-
-            /// Entries of schema version 1 (a ledger written before version 2): read by the
-            /// walk exactly when they decode, even damaged, and upcast to the entry they were.
-            #[test]
-            fn a_version_1_entry_reads_as_it_decodes_and_upcasts_to_what_it_was(
-                entry in an_entry(),
-                damage in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
-                cut in any::<prop::sample::Index>(),
-            ) {
-                let Some(bytes) = entry.encode_v1() else {
-                    return Ok(());
-                };
-                prop_assert_eq!(bytes[0], 1);
-                agrees_with_decode(&bytes)?;
-                prop_assert!(crate::ledger::readable::links_if_readable(&bytes).is_some());
-                prop_assert_eq!(Entry::decode(&bytes).unwrap(), entry);
-                let mut damaged = bytes.clone();
-                for (at, flip) in damage {
-                    let i = at.index(damaged.len());
-                    damaged[i] ^= flip;
-                }
-                agrees_with_decode(&damaged)?;
-                agrees_with_decode(&bytes[..cut.index(bytes.len() + 1)])?;
-            }
-
-            #[test]
-            fn garbage_never_panics_and_never_has_links_it_does_not_decode_to(
-                bytes in prop::collection::vec(any::<u8>(), 0..400),
-            ) {
-                agrees_with_decode(&bytes)?;
-                for version in OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION {
-                    let mut versioned = bytes.clone();
-                    versioned.insert(0, version);
-                    agrees_with_decode(&versioned)?;
-                }
-            }
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(24))]
-
-            /// Every byte of an entry damaged in turn, and every length it can be cut to:
-            /// each field's every check is met by some damage.
-            #[test]
-            fn every_single_damage_to_an_entry_reads_as_the_decoder_says(entry in an_entry()) {
-                let bytes = entry.encode();
-                for i in 0..bytes.len() {
-                    for flip in [0x01u8, 0x02, 0x80, 0xfe, 0xff] {
-                        let mut damaged = bytes.clone();
-                        damaged[i] ^= flip;
-                        agrees_with_decode(&damaged)?;
-                    }
-                    agrees_with_decode(&bytes[..i])?;
-                }
-            }
-        }
-
-        /// bincode counts what it reads against its limit as the full width of each integer
-        /// (eight bytes for a string's length) and a string's bytes: a mandate of many short
-        /// tasks passes the limit long before its bytes do. The walk counts the same way.
-        #[test]
-        fn an_entry_near_the_decoders_limit_reads_as_the_decoder_says() {
-            let mandate = |tasks: usize, task: &str| {
-                let mut entry = super::entry();
-                entry.event = Event::MandateAmended(MandateAmended {
-                    body: BodyId::new("wg-a").unwrap(),
-                    add: vec![task.to_owned(); tasks],
-                    remove: Vec::new(),
-                    decision: Decision {
-                        meeting: MeetingId::new("1MSP").unwrap(),
-                        date: Date::parse("2010-11-12").unwrap(),
-                        document: None,
-                        paragraph: None,
-                    },
-                });
-                entry.encode()
-            };
-            let walks_as_it_decodes = |tasks: usize, task: &str| {
-                let bytes = mandate(tasks, task);
-                let decodes = Entry::decode(&bytes).is_ok();
-                assert_eq!(
-                    crate::ledger::readable::links_if_readable(&bytes).is_some(),
-                    decodes,
-                    "{tasks} tasks of {task:?}"
-                );
-                decodes
-            };
-            // 8 bytes are counted for an empty task and 9 for "a" against 4 MiB (4 194 304),
-            // less the rest of the entry: the most tasks that decode. Found once by bisection;
-            // only the two sides of the limit are tested (each side is a 4 MiB entry encoded,
-            // decoded and walked, slow in a debug build). Should the entry's other fields
-            // change size, these move and this test says so.
-            for (task, most) in [("", 524_273), ("a", 466_020)] {
-                assert!(
-                    walks_as_it_decodes(most, task),
-                    "{most} tasks of {task:?} fit"
-                );
-                assert!(!walks_as_it_decodes(most + 1, task), "one more does not");
-            }
-        }
     }
 }
