@@ -260,4 +260,54 @@ mod tests {
             ["src/cli/commands/who.rs:1: the command `who` uses the command `committee`; move what they share into src/cli/"]
         );
     }
+
+    /// Every `path::name` the map (ARCHITECTURE.md) and the formats (docs/FORMAT.md) name in
+    /// backticks is defined somewhere in `src/`, `tests/` or `benches/`: a renamed or removed item makes them fail
+    /// here, not mislead a reader (`Projection::read_for` was named long after it was gone).
+    #[test]
+    fn every_item_the_docs_name_exists() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let code: String = ["src", "tests", "benches"]
+            .iter()
+            .flat_map(|dir| rust_files(&root.join(dir)))
+            .map(|file| std::fs::read_to_string(file).expect("a source file is readable"))
+            .collect();
+        let defines = |name: &str| {
+            ["fn", "struct", "enum", "const", "mod", "trait", "type", "static"]
+                .iter()
+                .any(|item| {
+                    code.match_indices(&format!("{item} {name}")).any(|(at, found)| {
+                        !code[at + found.len()..]
+                            .starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    })
+                })
+                // An enum's variant: `Name(`, `Name {` or `Name,` at the start of a line.
+                || code.lines().any(|line| {
+                    line.trim_start()
+                        .strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with(['(', ' ', ',']))
+                })
+        };
+        let mut missing = Vec::new();
+        for doc in ["ARCHITECTURE.md", "docs/FORMAT.md"] {
+            let text = std::fs::read_to_string(root.join(doc)).expect("the doc is readable");
+            for (number, line) in text.lines().enumerate() {
+                for quoted in line.split('`').skip(1).step_by(2) {
+                    let is_path = quoted.contains("::")
+                        && quoted.split("::").all(|s| {
+                            !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        });
+                    let name = quoted.rsplit("::").next().unwrap_or_default();
+                    if is_path && !defines(name) {
+                        missing.push(format!("{doc}:{}: `{quoted}`", number + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "named in the docs, defined nowhere in src/, tests/ or benches/:\n{}",
+            missing.join("\n")
+        );
+    }
 }
