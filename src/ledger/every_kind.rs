@@ -448,7 +448,10 @@ fn every_kind_of_event_is_read_by_the_walk_without_decoding() {
             seq: entry.seq,
             prev_hash: entry.prev_hash,
         };
-        for bytes in [Some(entry.encode()), entry.encode_v1()].into_iter().flatten() {
+        for bytes in [Some(entry.encode()), entry.encode_v1()]
+            .into_iter()
+            .flatten()
+        {
             assert_eq!(
                 super::readable::links_if_readable(&bytes),
                 Some(links),
