@@ -8,8 +8,7 @@ use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
 use crate::publication::{publish, PublishError, PublishedEntry};
 
-use super::export::{self, export_line};
-use super::report;
+use crate::cli::exported::{self, export_line, Export, Format};
 
 /// Publish the ledger as static files any web server can host (C2SP tlog-tiles).
 ///
@@ -172,16 +171,13 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
         on: None,
         known_at: size.checked_sub(1).map(RecordPoint::after),
     };
-    let (page, ..) = report::page(&quiet, &moment, None)?;
+    let (page, ..) = crate::cli::page::page(&quiet, &moment, None)?;
     outfile::write_atomically(&dir.join("report.html"), |out| {
         Ok(out.write_all(page.as_bytes())?)
     })?;
-    export::run(
+    exported::export(&quiet, &Export::to_file(dir.join("terms.csv"), Format::Csv))?;
+    exported::export(
         &quiet,
-        export::Args::to_file(dir.join("terms.csv"), export::Format::Csv),
-    )?;
-    export::run(
-        &quiet,
-        export::Args::to_file(dir.join("popolo.json"), export::Format::Popolo),
+        &Export::to_file(dir.join("popolo.json"), Format::Popolo),
     )
 }
