@@ -207,7 +207,11 @@ pub fn path(dir: &Path) -> PathBuf {
 /// generation, or, when it does not check (torn by a write in progress, or damaged), the
 /// other's.
 pub fn open(dir: &Path) -> Option<Snapshot> {
-    let file = File::open(path(dir)).ok()?;
+    read_from(File::open(path(dir)).ok()?)
+}
+
+/// [`open`], of a file already open.
+fn read_from(file: File) -> Option<Snapshot> {
     let size = file.metadata().ok()?.len();
     let slots = read_at(&file, 0, 2 * SLOT)?;
     let mut pointers: Vec<(usize, Pointer)> = (0..2)
@@ -627,13 +631,24 @@ pub fn update(
     removed: &[String],
     encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
 ) -> io::Result<Updated> {
-    let Some(current) = open(dir) else {
+    // One handle for reading the current head and writing the new one: a snapshot renamed
+    // into place meanwhile (by a reader's fold) is then left alone, and this update is lost
+    // with the file it was made for, rather than pointing into another file's bytes.
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path(dir))
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Updated::NotThere),
+        Err(e) => return Err(e),
+    };
+    let Some(current) = read_from(file.try_clone()?) else {
         return Ok(Updated::NotThere);
     };
     if current.tie != *from {
         return Ok(Updated::NotThere);
     }
-    let file = fs::OpenOptions::new().write(true).open(path(dir))?;
     // Appended past what the slots reach: a write before this one that stopped half way
     // left bytes no slot reaches, which stay dead.
     let end = file.metadata()?.len();
