@@ -35,8 +35,8 @@ pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, RootBuilder, TreeCheck};
 pub use verify::{
-    verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
-    Rooted, Tail, Tampering, Verified,
+    verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_rooted_reporting,
+    verify_dir_with, Checked, Checking, Decoding, Rooted, Tail, Tampering, Verified,
 };
 
 use crate::domain::{Draft, Seq, Timestamp};

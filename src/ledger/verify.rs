@@ -196,8 +196,27 @@ pub fn verify_dir_rooted_at(
     decoding: Decoding,
     sizes: &[u64],
 ) -> Result<Rooted, Tampering> {
+    verify_dir_rooted_reporting(dir, decoding, sizes, &mut |_| {})
+}
+
+/// How far a verification has got: `checked` of the `of` entries the head file acknowledges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checking {
+    pub checked: u64,
+    pub of: u64,
+}
+
+/// [`verify_dir_rooted_at`], telling `progress` how far it has got after each chunk whose
+/// entries have been checked in order (on the calling thread). The library prints nothing:
+/// the caller draws a progress line from it, or not.
+pub fn verify_dir_rooted_reporting(
+    dir: &Path,
+    decoding: Decoding,
+    sizes: &[u64],
+    progress: &mut dyn FnMut(Checking),
+) -> Result<Rooted, Tampering> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, sizes)
+    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, sizes, progress)
 }
 
 fn verify_rooted_in_chunks(
@@ -206,6 +225,7 @@ fn verify_rooted_in_chunks(
     chunk_bytes: usize,
     decoding: Decoding,
     sizes: &[u64],
+    progress: &mut dyn FnMut(Checking),
 ) -> Result<Rooted, Tampering> {
     let mut cuts: Vec<u64> = sizes.to_vec();
     cuts.sort_unstable();
@@ -226,6 +246,7 @@ fn verify_rooted_in_chunks(
         decoding,
         Some(&mut roots),
         |_| {},
+        progress,
     )?;
     let root_of = |size: u64| {
         roots
@@ -303,7 +324,7 @@ fn verify_in_chunks(
     decoding: Decoding,
     each: impl FnMut(&Checked),
 ) -> Result<Verified, Tampering> {
-    match verify_chunks(dir, threads, chunk_bytes, decoding, None, each)? {
+    match verify_chunks(dir, threads, chunk_bytes, decoding, None, each, &mut |_| {})? {
         (verified, None) => Ok(verified),
         (_, Some(tail)) => Err(tail.as_tampering()),
     }
@@ -317,6 +338,7 @@ fn verify_chunks(
     decoding: Decoding,
     mut roots: Option<&mut Roots>,
     mut each: impl FnMut(&Checked),
+    progress: &mut dyn FnMut(Checking),
 ) -> Result<(Verified, Option<Tail>), Tampering> {
     let path = dir.join(JOURNAL_FILE);
     std::fs::metadata(&path)
@@ -351,6 +373,10 @@ fn verify_chunks(
         if let Some(roots) = roots.as_deref_mut() {
             roots.push(&worked.subtrees);
         }
+        progress(Checking {
+            checked: chain.seq,
+            of: chain.head.entries,
+        });
         Ok::<bool, Tampering>(ended)
     };
     if threads == 1 {
@@ -879,6 +905,7 @@ mod tests {
                     chunk,
                     Decoding::Check,
                     cut.as_slice(),
+                    &mut |_| {},
                 )
                 .unwrap();
                 let way = format!("{threads} threads, chunks of {chunk}, cut {cut:?}");
@@ -892,9 +919,15 @@ mod tests {
             }
             // Several sizes at once (a checkpoint given and the ledger's own), in any order.
             let sizes = [99, 1, 151, 64, 0, 150, 99];
-            let rooted =
-                verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &sizes)
-                    .unwrap();
+            let rooted = verify_rooted_in_chunks(
+                dir.path(),
+                threads,
+                chunk,
+                Decoding::Check,
+                &sizes,
+                &mut |_| {},
+            )
+            .unwrap();
             let expected: Vec<(u64, TreeHash)> = sizes
                 .iter()
                 .filter(|&&size| size <= 150)
@@ -905,6 +938,31 @@ mod tests {
                 "{threads} threads, chunks of {chunk}"
             );
             assert_eq!(rooted.root_at, Some(roots[99]));
+        }
+    }
+
+    /// Issue 17.3: `verify` draws a progress line from these reports.
+    #[test]
+    fn progress_is_reported_in_order_up_to_every_entry_every_way() {
+        let dir = tempfile::tempdir().unwrap();
+        ledger(dir.path(), 150);
+        for (threads, chunk) in WAYS {
+            let mut seen = Vec::new();
+            verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &[], &mut |c| {
+                seen.push(c)
+            })
+            .unwrap();
+            let way = format!("{threads} threads, chunks of {chunk}");
+            assert!(seen.iter().all(|c| c.of == 150), "{way}: {seen:?}");
+            assert!(
+                seen.windows(2).all(|w| w[0].checked <= w[1].checked),
+                "{way}: {seen:?}"
+            );
+            assert_eq!(seen.last().map(|c| c.checked), Some(150), "{way}");
+            // Small chunks: reported more than once, so a line can move.
+            if chunk < 1 << 20 {
+                assert!(seen.len() > 1, "{way}: {seen:?}");
+            }
         }
     }
 
@@ -920,8 +978,14 @@ mod tests {
             std::fs::write(&journal, &damaged).unwrap();
             for (threads, chunk) in WAYS {
                 let without = verify_in_chunks(dir.path(), threads, chunk, Decoding::Check, |_| {});
-                let rooted =
-                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &[7]);
+                let rooted = verify_rooted_in_chunks(
+                    dir.path(),
+                    threads,
+                    chunk,
+                    Decoding::Check,
+                    &[7],
+                    &mut |_| {},
+                );
                 assert_eq!(rooted.map(|r| r.verified), without, "byte {at} damaged");
             }
         }
