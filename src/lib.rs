@@ -10,7 +10,6 @@ pub mod projection;
 pub mod publication;
 pub mod report;
 pub mod rules;
-mod store;
 pub mod timeline;
 pub mod validate;
 pub mod witness;

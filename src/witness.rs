@@ -12,7 +12,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 use crate::merkle::{
     empty_root, parse_and_verify, split_note, Checkpoint, CheckpointError, ConsistencyProof,
     MemoryNodeStore, MerkleTree, ProofError, VerifierKey, WitnessSigner,

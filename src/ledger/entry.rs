@@ -3,11 +3,9 @@
 //! **Invariant:** the bytes an entry was written with are the bytes that are hashed and kept;
 //! nothing re-encodes an old entry, so a later encoder cannot change an old hash.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Event, Seq, Timestamp};
+use crate::domain::{EntryHash, Event, Seq, Timestamp};
 
 use super::schema_v1::EventV1;
 
@@ -36,14 +34,9 @@ fn config() -> impl bincode::config::Config {
         .with_limit::<MAX_ENTRY_BYTES>()
 }
 
-/// The blake3 hash of an entry, chained to its predecessor's.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct EntryHash(pub [u8; 32]);
-
+/// How an entry's hash is computed is the ledger's format (the identifier itself is the
+/// domain's, [`EntryHash`]).
 impl EntryHash {
-    /// `hash(-1)`: what entry 0 links to.
-    pub const GENESIS: EntryHash = EntryHash([0; 32]);
-
     /// `hash(n) = blake3_derive_key(HASH_CONTEXT, hash(n-1) ‖ seq as u64 LE ‖ entry bytes)`.
     pub fn chain(prev: &EntryHash, seq: Seq, bytes: &[u8]) -> EntryHash {
         // Deriving the key from the context is a compression of its own, the same for every
@@ -60,38 +53,6 @@ impl EntryHash {
         hasher.update(&links);
         hasher.update(bytes);
         EntryHash(*hasher.finalize().as_bytes())
-    }
-
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    pub fn from_hex(s: &str) -> Option<EntryHash> {
-        if s.len() != 64 || !s.is_ascii() {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(EntryHash(out))
-    }
-
-    /// The first 12 hex digits, as `log` shows them.
-    pub fn short(&self) -> String {
-        self.to_hex()[..12].to_owned()
-    }
-}
-
-impl fmt::Display for EntryHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for EntryHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EntryHash({})", self.short())
     }
 }
 

@@ -10,7 +10,8 @@
 //! position there, and then fails `every_variant_of_the_enum_has_an_example` until it has an
 //! example with pinned bytes.
 
-use super::entry::{Entry, EntryHash};
+use super::entry::Entry;
+use crate::domain::EntryHash;
 use crate::domain::*;
 
 /// The position of `event`'s variant in [`Event`], which is its tag in the bytes. Exhaustive,

@@ -18,7 +18,7 @@
 use crate::domain::{BodyId, Date, InstitutionCode, MeetingId, StateCode, Timestamp};
 
 use super::entry::{Links, MAX_ENTRY_BYTES, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION};
-use super::EntryHash;
+use crate::domain::EntryHash;
 use crate::domain::Seq;
 
 /// The links of `bytes` when they decode as an entry of a schema version this build reads,

@@ -6,15 +6,16 @@
 //! damaged or disagrees with the journal, the answer is computed from the journal and the
 //! stored tree is rebuilt.
 
+use super::store::{MerkleNodes, Store, StoreError};
 use crate::merkle::{
-    empty_root, leaf_hash, node_hash, Checkpoint, ConsistencyProof, InclusionProof,
-    MemoryNodeStore, MerkleTree, TreeError, TreeHash,
+    leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryNodeStore, MerkleTree,
+    RootBuilder, TreeError, TreeHash,
 };
-use crate::store::{MerkleNodes, Store, StoreError};
 
 use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
-use super::{EntryHash, Ledger, LedgerError};
+use super::{Ledger, LedgerError};
+use crate::domain::EntryHash;
 
 /// Buffered nodes are written at least every this many leaves (a node is ~41 bytes; a leaf
 /// puts two nodes on average).
@@ -45,114 +46,6 @@ pub enum TreeCheck {
     Rebuilt,
     /// No stored tree to check (another process holds the lock, or it is switched off).
     Unavailable,
-}
-
-/// The root of a ledger computed from its entry hashes in one pass, in O(log n) memory: the
-/// frontier of complete subtrees, as [`MerkleTree`] keeps it, and nothing else.
-///
-/// Not a `MerkleTree` over a store that keeps nothing: its `append` returns the new root, a
-/// fold over the whole frontier (~log2 n node hashes), which for a root wanted only at the end
-/// made `verify` spend more on the tree than on the chain. Here a push hashes the leaf and
-/// the subtrees it completes (two node hashes on average), and the fold happens in `root`.
-#[derive(Debug, Default)]
-pub struct RootBuilder {
-    /// The roots of the complete subtrees, largest (leftmost) first.
-    frontier: Vec<TreeHash>,
-    size: u64,
-}
-
-impl RootBuilder {
-    pub fn new() -> RootBuilder {
-        RootBuilder::default()
-    }
-
-    pub fn push(&mut self, entry: &EntryHash) {
-        let mut hash = leaf_hash(entry);
-        // Each trailing one bit of the index is a frontier subtree the new leaf completes.
-        let mut at = self.size;
-        while at & 1 == 1 {
-            let left = self.frontier.pop().expect("a one bit is a subtree");
-            hash = node_hash(&left, &hash);
-            at >>= 1;
-        }
-        self.frontier.push(hash);
-        self.size += 1;
-    }
-
-    /// Pushes a complete subtree of `2^level` leaves whose root is `hash`, as pushing its
-    /// leaves one by one would. The size must be a multiple of `2^level` (the subtree is
-    /// aligned), as [`aligned_subtrees`] gives them: then the subtrees it completes are the
-    /// frontier's, smallest first.
-    pub fn push_subtree(&mut self, level: u32, hash: TreeHash) {
-        debug_assert!(self.size.is_multiple_of(1 << level), "an unaligned subtree");
-        let mut hash = hash;
-        let mut at = self.size >> level;
-        while at & 1 == 1 {
-            let left = self.frontier.pop().expect("a one bit is a subtree");
-            hash = node_hash(&left, &hash);
-            at >>= 1;
-        }
-        self.frontier.push(hash);
-        self.size += 1 << level;
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    pub fn root(&self) -> TreeHash {
-        let mut from_the_right = self.frontier.iter().rev();
-        match from_the_right.next() {
-            None => empty_root(),
-            Some(&last) => from_the_right.fold(last, |right, left| node_hash(left, &right)),
-        }
-    }
-}
-
-/// The entries `first..first + entries.len()` as complete subtrees, each of `2^level` leaves
-/// aligned on a multiple of `2^level`, as large as can be, none crossing a size in `cuts`: their roots
-/// in order, as `(level, root)`, into `out`. Pushed with [`RootBuilder::push_subtree`] onto a
-/// builder of `first` leaves, they give the tree of the entries pushed one by one — and the
-/// builder passes through every size in `cuts`, so the roots there can be taken.
-///
-/// Why: the hashing of the tree (a leaf and about one node per entry) can then be done where
-/// the entries are hashed, on `verify`'s worker threads, each on its own chunk; only the
-/// O(log n) subtrees of each chunk are combined in order.
-pub(crate) fn aligned_subtrees(
-    first: u64,
-    entries: &[EntryHash],
-    cuts: &[u64],
-    out: &mut Vec<(u32, TreeHash)>,
-) {
-    let end = first + entries.len() as u64;
-    let mut scratch: Vec<TreeHash> = Vec::new();
-    let mut start = first;
-    while start < end {
-        let stop = cuts
-            .iter()
-            .copied()
-            .filter(|&cut| start < cut && cut < end)
-            .min()
-            .unwrap_or(end);
-        // The largest power of two that `start` is a multiple of (any, at 0) and that fits.
-        let mut level = start.trailing_zeros().min(63);
-        while start + (1u64 << level) > stop {
-            level -= 1;
-        }
-        let from = (start - first) as usize;
-        let width = 1usize << level;
-        scratch.clear();
-        scratch.extend(entries[from..from + width].iter().map(leaf_hash));
-        let mut len = width;
-        while len > 1 {
-            for i in 0..len / 2 {
-                scratch[i] = node_hash(&scratch[2 * i], &scratch[2 * i + 1]);
-            }
-            len /= 2;
-        }
-        out.push((level, scratch[0]));
-        start += width as u64;
-    }
 }
 
 /// Why a journal of `entries` entries, whose Merkle root at the checkpoint's size is

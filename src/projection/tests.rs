@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::domain::jsonl::parse_line;
+use crate::domain::EntryHash;
 use crate::domain::Timestamp;
-use crate::ledger::EntryHash;
 
 /// Entries from JSON Lines, one per non-blank line, numbered from 0. For brevity a line may
 /// say `"by":"2MSP 2011-09-16"` for `"decision":{"meeting":"2MSP","date":"2011-09-16"}`.

@@ -62,7 +62,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         if args.with_entry {
             let mut read = ledger.entries(seq.saturating_sub(1), seq + 1)?;
             let prev = match seq {
-                0 => crate::ledger::EntryHash::GENESIS,
+                0 => crate::domain::EntryHash::GENESIS,
                 _ => match read.next().transpose()? {
                     Some(before) => before.hash,
                     None => return Err(CliError::Usage(format!("--seq {seq}: no such entry"))),

@@ -208,7 +208,7 @@ fn check_entry_line(line: &str, proof: &crate::merkle::InclusionProof) -> Result
         serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
     let prev = value["prev_hash"]
         .as_str()
-        .and_then(crate::ledger::EntryHash::from_hex)
+        .and_then(crate::domain::EntryHash::from_hex)
         .ok_or_else(|| bad("no prev_hash of 64 hex digits".into()))?;
     let entry = value
         .get("entry")
