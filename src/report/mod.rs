@@ -165,7 +165,7 @@ pub fn render(r: &Report) -> String {
     if let Some((meeting, day)) = sources_end(p, r.on) {
         let _ = write!(
             out,
-            "<p class=\"sources-end\"><strong>The sources end with {}, {}.</strong> Nothing after that day is recorded, so the machinery on {} is shown as that meeting left it.</p>",
+            "<p class=\"sources-end\"><strong>The sources end with {}, {}.</strong> No later meeting is recorded: the machinery on {} is shown as the decisions up to that meeting left it.</p>",
             escape(&meeting),
             long_date(day),
             long_date(r.on)
