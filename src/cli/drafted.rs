@@ -27,7 +27,7 @@ pub fn open_input(file: &Path) -> Result<Box<dyn BufRead + Send>, CliError> {
 /// The ledger of `ctx` opened for writing, or `None` when there is none yet (an append then
 /// creates it, once everything has passed).
 pub fn open_for_append(ctx: &Context) -> Result<Option<Ledger>, CliError> {
-    match Ledger::open(&ctx.ledger_dir, Access::Write) {
+    match Ledger::open_with(&ctx.ledger_dir, Access::Write, ctx.options()) {
         Ok(ledger) => {
             ctx.tell(&ledger);
             Ok(Some(ledger))

@@ -33,7 +33,7 @@ pub use entry::{
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
-pub use tree::{contradicts_checkpoint, Options, TreeCheck};
+pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
     verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_rooted_reporting,
     verify_dir_with, Checked, Checking, Decoding, Rooted, Tail, Tampering, Verified,

@@ -12,6 +12,8 @@ use crate::merkle::{
     RootBuilder, TreeError, TreeHash,
 };
 
+use crate::domain::Timestamp;
+
 use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
 use super::{Ledger, LedgerError};
@@ -28,11 +30,38 @@ pub struct Options {
     /// tree falls behind and catches up on the next open with it on; roots and proofs are
     /// then computed from the journal. A switch for measuring what the tree costs.
     pub merkle_tree: bool,
+    /// The time checkpoints are signed at, pinned (as the record time of new entries can
+    /// be, for reproducible ledgers); `None`, the default: the system clock when signing.
+    pub clock: Option<Timestamp>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { merkle_tree: true }
+        Options {
+            merkle_tree: true,
+            clock: None,
+        }
+    }
+}
+
+/// A checkpoint of the head, signed now with the ledger's key.
+#[derive(Debug, Clone)]
+pub struct SignedCheckpoint {
+    /// The signed note.
+    pub note: String,
+    pub checkpoint: Checkpoint,
+    /// The signing time of the checkpoint the ledger kept before, when it is later than this
+    /// one's: the clock went back. Signed all the same (see [`Ledger::sign_head`]).
+    pub earlier_than: Option<Timestamp>,
+}
+
+impl SignedCheckpoint {
+    /// What to tell the signer when the clock went back.
+    pub fn clock_warning(&self) -> Option<String> {
+        let (before, now) = (self.earlier_than?, self.checkpoint.signed_at?);
+        Some(format!(
+            "this checkpoint is signed at {now}, earlier than the ledger's previous one ({before}): the clock went back; check it (the time is signed as the clock reads it)"
+        ))
     }
 }
 
@@ -200,18 +229,45 @@ impl Ledger {
         if let Some(exposed) = config::key_exposure(&key_file) {
             self.notices.push(exposed);
         }
-        let signed = self
-            .checkpoint_body(self.head.entries)
-            .and_then(|checkpoint| config::sign_checkpoint(&checkpoint, &key_file))
-            .and_then(|note| {
-                config::replace_file(&self.dir, CHECKPOINT_FILE, note.as_bytes())
-                    .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))
-            });
-        if let Err(e) = signed {
-            self.notices.push(format!(
+        let signed = self.sign_head(&key_file).and_then(|signed| {
+            config::replace_file(&self.dir, CHECKPOINT_FILE, signed.note.as_bytes())
+                .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))?;
+            Ok(signed)
+        });
+        match signed {
+            Ok(signed) => self.notices.extend(signed.clock_warning()),
+            Err(e) => self.notices.push(format!(
                 "the append is durable, but no checkpoint was signed: {e}"
-            ));
+            )),
         }
+    }
+
+    /// A checkpoint of the head, stamped with the ledger's clock and signed with the key in
+    /// `key_file` (named as the origin); not kept. The time is the signer's clock as it reads,
+    /// never moved: one earlier than the kept checkpoint's is signed all the same and said
+    /// ([`SignedCheckpoint::clock_warning`]). Refusing would leave a durable append unsigned
+    /// over a clock, and moving it forward would sign a time no clock read; the order of
+    /// checkpoints is their sizes and the consistency proofs between them, not their times.
+    pub fn sign_head(&self, key_file: &std::path::Path) -> Result<SignedCheckpoint, LedgerError> {
+        let checkpoint = self.checkpoint_body(self.head.entries)?;
+        let note = config::sign_checkpoint(&checkpoint, key_file)?;
+        let kept = config::read_own_checkpoint(&self.dir).ok().flatten();
+        let earlier_than = kept
+            .and_then(|kept| kept.signed_at)
+            .filter(|&before| checkpoint.signed_at.is_some_and(|now| now < before));
+        Ok(SignedCheckpoint {
+            note,
+            checkpoint,
+            earlier_than,
+        })
+    }
+
+    /// The time a checkpoint signed now carries: the pinned clock, else the system's, in
+    /// whole seconds (what the checkpoint's `time` line holds).
+    pub fn signing_time(&self) -> Timestamp {
+        let now = self.options.clock.unwrap_or_else(Timestamp::now);
+        Timestamp::from_unix_seconds(now.unix_seconds())
+            .expect("a timestamp's whole second is a timestamp")
     }
 
     /// A writer of a ledger that signs after every append must be able to sign: the key is
@@ -325,12 +381,14 @@ impl Ledger {
         Ok(roots)
     }
 
-    /// The checkpoint (unsigned) of the tree of `size` entries.
+    /// The checkpoint (unsigned) of the tree of `size` entries, to be signed now: stamped with
+    /// [`Ledger::signing_time`].
     pub fn checkpoint_body(&self, size: u64) -> Result<Checkpoint, LedgerError> {
         Ok(Checkpoint {
             origin: self.config.origin.clone(),
             size,
             root: self.merkle_root(size)?,
+            signed_at: Some(self.signing_time()),
         })
     }
 

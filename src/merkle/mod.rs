@@ -9,7 +9,8 @@
 //! - [`verify_inclusion`], [`verify_consistency`]: RFC 9162 §2.1.3.2 and §2.1.4.2, and the JSON
 //!   text form of proofs ([`Proof`]).
 //! - [`Checkpoint`], [`sign`], [`parse_and_verify`]: C2SP tlog-checkpoint signed notes with
-//!   Ed25519 keys ([`generate_key`], [`SignerKey`], [`VerifierKey`]).
+//!   Ed25519 keys ([`generate_key`], [`SignerKey`], [`VerifierKey`]), with the signing time
+//!   as an extension line.
 //! - [`WitnessSigner`], [`WitnessKey`]: C2SP tlog-cosignature `cosignature/v1` lines, the
 //!   witnesses' timestamped cosignatures on checkpoints.
 //!
@@ -28,7 +29,9 @@ mod store;
 pub mod tiles;
 mod tree;
 
-pub use checkpoint::{parse_and_verify, sign, Checkpoint, CheckpointError};
+pub use checkpoint::{
+    parse_and_verify, sign, Checkpoint, CheckpointError, MAX_SIGNED_AT, TIME_LINE,
+};
 pub use cosignature::{
     cosignature_timestamp, cosigned_message, generate_witness_key, merge_cosignatures,
     CosignatureError, MergeError, WitnessKey, WitnessSigner, COSIGNATURE_TYPE,

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::cli::moment::MomentArgs;
 use crate::cli::{output, CliError, Context};
-use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
 use crate::publication::{publish, write_atomically, PublishError, PublishedEntry};
@@ -54,8 +53,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let ledger = ctx.open(Access::Inspect)?;
     let (note, checkpoint) = match &args.key {
         Some(key) => {
-            let checkpoint = ledger.checkpoint_body(ledger.head().entries)?;
-            (sign_checkpoint(&checkpoint, key)?, checkpoint)
+            let signed = ledger.sign_head(key)?;
+            if let Some(went_back) = signed.clock_warning() {
+                eprintln!("warning: {went_back}");
+            }
+            (signed.note, signed.checkpoint)
         }
         None => {
             let note = ledger.latest_checkpoint()?.ok_or_else(|| {

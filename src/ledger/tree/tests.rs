@@ -63,7 +63,10 @@ fn the_stored_tree_follows_every_append_and_matches_the_reference_root() {
 fn a_ledger_opened_without_the_tree_catches_it_up_on_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
     append(&mut Ledger::init(dir.path()).unwrap(), 5);
-    let off = Options { merkle_tree: false };
+    let off = Options {
+        merkle_tree: false,
+        ..Options::default()
+    };
     let mut ledger = Ledger::open_with(dir.path(), Access::Write, off).unwrap();
     assert!(ledger.tree.is_none());
     append(&mut ledger, 70);
