@@ -72,37 +72,41 @@ enum Touch {
 /// none improves. Only a State with more neighbours than the palette has colours can share
 /// one with a neighbour; its bars still have an outline and a label.
 pub fn colours(t: &Timeline) -> Colours {
-    let mut neighbours: BTreeMap<&StateCode, Vec<(&StateCode, Touch)>> = BTreeMap::new();
-    for bar in t.bars() {
-        neighbours.entry(&bar.state).or_default();
-    }
     let touches = touches(t);
-    for ((a, b), touch) in &touches {
-        neighbours.entry(a).or_default().push((b, *touch));
-        neighbours.entry(b).or_default().push((a, *touch));
+    // The States by index, most-connected first (then by code): plain vectors from here on.
+    let mut degree: BTreeMap<&StateCode, usize> = t.bars().map(|b| (&b.state, 0)).collect();
+    for (a, b) in touches.keys() {
+        *degree.entry(a).or_default() += 1;
+        *degree.entry(b).or_default() += 1;
     }
-    let mut states: Vec<&StateCode> = neighbours.keys().copied().collect();
-    states.sort_by_key(|s| (std::cmp::Reverse(neighbours[s].len()), *s));
+    let mut states: Vec<&StateCode> = degree.keys().copied().collect();
+    states.sort_by_key(|s| (std::cmp::Reverse(degree[s]), *s));
+    let index: BTreeMap<&StateCode, usize> =
+        states.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let mut neighbours: Vec<Vec<(usize, Touch)>> = vec![Vec::new(); states.len()];
+    for ((a, b), touch) in &touches {
+        let (a, b) = (index[a], index[b]);
+        neighbours[a].push((b, *touch));
+        neighbours[b].push((a, *touch));
+    }
 
     // The bands first, as a search: States beside each other in different bands, which a
     // chart's few dozen States almost always allow; where they do not (or the search runs
     // too long), the greedy colouring below decides the bands too.
-    let beside: BTreeMap<&StateCode, Vec<&StateCode>> = neighbours
+    let beside: Vec<Vec<usize>> = neighbours
         .iter()
-        .map(|(s, n)| {
-            let beside = n
-                .iter()
+        .map(|n| {
+            n.iter()
                 .filter(|(_, touch)| *touch == Touch::Beside)
                 .map(|(o, _)| *o)
-                .collect();
-            (*s, beside)
+                .collect()
         })
         .collect();
-    let bands = bands(&states, &beside);
+    let bands = bands(&beside);
 
     // How badly colour `i` would clash for `state`: neighbours of the same colour, then not
     // the band found for it, then neighbours of the same band beside it, then above or below.
-    let clashes = |chosen: &BTreeMap<&StateCode, usize>, state: &StateCode, i: usize| {
+    let clashes = |chosen: &[Option<usize>], state: usize, i: usize| {
         let band = bands.as_ref().map(|b| b[state]);
         let mut clash = (
             0,
@@ -111,7 +115,7 @@ pub fn colours(t: &Timeline) -> Colours {
             0,
         );
         for &(other, touch) in &neighbours[state] {
-            let Some(&j) = chosen.get(other) else {
+            let Some(j) = chosen[other] else {
                 continue;
             };
             clash.0 += usize::from(i == j);
@@ -124,28 +128,28 @@ pub fn colours(t: &Timeline) -> Colours {
         }
         clash
     };
-    let mut chosen: BTreeMap<&StateCode, usize> = BTreeMap::new();
+    let mut chosen: Vec<Option<usize>> = vec![None; states.len()];
     let mut used = [0usize; PALETTE.len()];
-    for &state in &states {
+    for state in 0..states.len() {
         let best = (0..PALETTE.len())
             .min_by_key(|&i| (clashes(&chosen, state, i), used[i], i))
             .expect("the palette is not empty");
         used[best] += 1;
-        chosen.insert(state, best);
+        chosen[state] = Some(best);
     }
     // Bounded: each move strictly lowers the number of clashes, which is finite; the bound
     // only caps the work on a pathological chart.
     for _ in 0..16 {
         let mut moved = false;
-        for &state in &states {
-            let now = chosen[state];
+        for state in 0..states.len() {
+            let now = chosen[state].expect("every State has a colour");
             let best = (0..PALETTE.len())
                 .min_by_key(|&i| (clashes(&chosen, state, i), i != now, used[i], i))
                 .expect("the palette is not empty");
             if best != now {
                 used[now] -= 1;
                 used[best] += 1;
-                chosen.insert(state, best);
+                chosen[state] = Some(best);
                 moved = true;
             }
         }
@@ -154,9 +158,10 @@ pub fn colours(t: &Timeline) -> Colours {
         }
     }
     Colours(
-        chosen
+        states
             .into_iter()
-            .map(|(s, i)| (s.clone(), PALETTE[i]))
+            .zip(chosen)
+            .map(|(s, i)| (s.clone(), PALETTE[i.expect("every State has a colour")]))
             .collect(),
     )
 }
@@ -164,54 +169,57 @@ pub fn colours(t: &Timeline) -> Colours {
 /// How many bands there are.
 const BANDS: u8 = 3;
 /// How many steps the search for bands may take before it gives up (a chart of a few dozen
-/// States takes a few hundred).
-const BAND_STEPS: usize = 100_000;
+/// States takes about as many; one of hundreds of States drawn at random, a few thousand).
+const BAND_STEPS: usize = 20_000;
 
-/// A band for each State such that no two beside each other share one, searched for with
-/// backtracking in `order` (each State tries the band least used so far first); `None` when
-/// there is none, or none found within [`BAND_STEPS`].
-fn bands<'a>(
-    order: &[&'a StateCode],
-    beside: &BTreeMap<&'a StateCode, Vec<&'a StateCode>>,
-) -> Option<BTreeMap<&'a StateCode, u8>> {
-    fn place<'a>(
-        i: usize,
-        order: &[&'a StateCode],
-        beside: &BTreeMap<&'a StateCode, Vec<&'a StateCode>>,
-        band: &mut BTreeMap<&'a StateCode, u8>,
-        count: &mut [usize; BANDS as usize],
-        steps: &mut usize,
-    ) -> bool {
-        let Some(&state) = order.get(i) else {
-            return true;
-        };
-        *steps += 1;
-        if *steps > BAND_STEPS {
-            return false;
-        }
-        let mut tries: Vec<u8> = (0..BANDS).collect();
-        tries.sort_by_key(|&b| (count[b as usize], b));
-        for b in tries {
-            if beside[state].iter().any(|n| band.get(n) == Some(&b)) {
-                continue;
-            }
-            band.insert(state, b);
-            count[b as usize] += 1;
-            if place(i + 1, order, beside, band, count, steps) {
+/// A band for each State (by index) such that no two beside each other share one, searched
+/// for with backtracking in index order (each State tries the band least used so far first);
+/// `None` when there is none, or none found within [`BAND_STEPS`].
+fn bands(beside: &[Vec<usize>]) -> Option<Vec<u8>> {
+    struct Search<'a> {
+        beside: &'a [Vec<usize>],
+        band: Vec<Option<u8>>,
+        count: [usize; BANDS as usize],
+        steps: usize,
+    }
+    impl Search<'_> {
+        fn place(&mut self, state: usize) -> bool {
+            if state == self.beside.len() {
                 return true;
             }
-            band.remove(state);
-            count[b as usize] -= 1;
-            if *steps > BAND_STEPS {
+            self.steps += 1;
+            if self.steps > BAND_STEPS {
                 return false;
             }
+            let mut tries: Vec<u8> = (0..BANDS).collect();
+            tries.sort_by_key(|&b| (self.count[b as usize], b));
+            for b in tries {
+                if self.beside[state].iter().any(|&n| self.band[n] == Some(b)) {
+                    continue;
+                }
+                self.band[state] = Some(b);
+                self.count[b as usize] += 1;
+                if self.place(state + 1) {
+                    return true;
+                }
+                self.band[state] = None;
+                self.count[b as usize] -= 1;
+                if self.steps > BAND_STEPS {
+                    return false;
+                }
+            }
+            false
         }
-        false
     }
-    let mut band = BTreeMap::new();
-    let mut count = [0; BANDS as usize];
-    let mut steps = 0;
-    place(0, order, beside, &mut band, &mut count, &mut steps).then_some(band)
+    let mut search = Search {
+        beside,
+        band: vec![None; beside.len()],
+        count: [0; BANDS as usize],
+        steps: 0,
+    };
+    search
+        .place(0)
+        .then(|| search.band.into_iter().flatten().collect())
 }
 
 /// Every pair of different States whose bars touch, and how (beside wins over stacked).
