@@ -5,6 +5,8 @@
 //! are synced before the head file acknowledges them; only the unacknowledged torn tail of a
 //! crashed write is ever cut, and its bytes are kept beside the journal.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 pub mod bundle;
 pub mod config;
 mod entry;

@@ -430,8 +430,31 @@ fn extent(projection: &Projection) -> (Date, Date) {
 
 /// A day as people write it in prose: "7 December 2026" (legends and notes; tables keep ISO).
 pub fn long_date(date: Date) -> String {
-    let d = date.as_time();
-    format!("{} {} {}", d.day(), d.month(), d.year())
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    // From the ISO form, which `Date` guarantees: YYYY-MM-DD.
+    let iso = date.to_string();
+    let number =
+        |range: std::ops::Range<usize>| iso.get(range).and_then(|s| s.parse::<usize>().ok());
+    match (
+        number(5..7).and_then(|m| MONTHS.get(m.checked_sub(1)?)),
+        number(8..10),
+    ) {
+        (Some(month), Some(day)) => format!("{day} {month} {}", date.year()),
+        _ => iso,
+    }
 }
 
 /// A word for how a term ended, for tooltips: "succeeded", "running", …
