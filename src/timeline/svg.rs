@@ -544,22 +544,28 @@ fn legend(
     y
 }
 
-/// The width of a column of the key.
-const KEY_COLUMN: f64 = 228.0;
+/// The narrowest and the widest column of the key: as wide as its longest name needs, within
+/// these (a longer name is cut).
+const KEY_COLUMN: std::ops::RangeInclusive<f64> = 180.0..=330.0;
 /// The room for a State's code in the key, before its name.
 const KEY_CODE: f64 = 36.0;
 /// The height of a line of the key.
 const KEY_LINE: f64 = 17.0;
 
 /// The key below the chart: every State on it, its colour, code and name, in columns read
-/// down. A name too long for its column is cut with an ellipsis (its tooltip has it whole).
-/// Returns where the key ends.
+/// down. A name too long for the widest column is cut with an ellipsis (its tooltip has it
+/// whole). Returns where the key ends.
 fn key(out: &mut String, t: &Timeline, colours: &Colours, top: f64, width: f64) -> f64 {
     let states = palette::states(t);
     if states.is_empty() {
         return top;
     }
-    let columns = (((width - 2.0 * MARGIN) / KEY_COLUMN).floor() as usize).max(1);
+    let longest = states
+        .iter()
+        .map(|(_, name)| text_width(name.unwrap_or("(name not recorded)"), 11.0))
+        .fold(0.0, f64::max);
+    let column = (22.0 + KEY_CODE + longest + 14.0).clamp(*KEY_COLUMN.start(), *KEY_COLUMN.end());
+    let columns = (((width - 2.0 * MARGIN) / column).floor() as usize).max(1);
     let lines = states.len().div_ceil(columns);
     let _ = write!(
         out,
@@ -567,12 +573,12 @@ fn key(out: &mut String, t: &Timeline, colours: &Colours, top: f64, width: f64) 
         top + 12.0
     );
     for (i, (code, name)) in states.iter().enumerate() {
-        let kx = MARGIN + (i / lines) as f64 * KEY_COLUMN;
+        let kx = MARGIN + (i / lines) as f64 * column;
         let ky = top + 32.0 + (i % lines) as f64 * KEY_LINE;
         let name = name.unwrap_or("(name not recorded)");
         // Bold codes are wider than the estimate: room for four bold capitals.
         let code_w = KEY_CODE.max(text_width(code.as_str(), 11.0) * 1.25);
-        let room = ((KEY_COLUMN - 22.0 - code_w - 8.0) / (11.0 * 0.6)).floor() as usize;
+        let room = ((column - 22.0 - code_w - 8.0) / (11.0 * 0.6)).floor() as usize;
         let shown: String = if name.chars().count() > room {
             name.chars()
                 .take(room.saturating_sub(1))
