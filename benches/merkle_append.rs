@@ -62,6 +62,7 @@ fn run(dir: &Path, mode: Mode, n: u64) -> Vec<Duration> {
     drop(Ledger::init_with(dir, &config).expect("a new ledger"));
     let options = Options {
         merkle_tree: mode != Mode::WithoutTree,
+        ..Options::default()
     };
     let mut ledger = Ledger::open_with(dir, Access::Write, options).expect("open");
     let recorder = Recorder {

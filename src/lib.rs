@@ -4,13 +4,14 @@
 pub mod append;
 pub mod cli;
 pub mod domain;
+#[cfg(test)]
+mod layers;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;
 pub mod publication;
 pub mod report;
 pub mod rules;
-mod store;
 pub mod timeline;
 pub mod validate;
 pub mod witness;

@@ -7,12 +7,16 @@
 //! cosigned checkpoint, as printed) and `<origin, escaped>/evidence/` (what was refused, beside
 //! what it contradicted). `lock` serialises witnesses on one directory: the check against the
 //! latest and the replacement of the latest are one step (the race tlog-witness warns about).
+//!
+//! The log's signing time (the checkpoint's `time` line) is cosigned with the rest of the text,
+//! as tlog-cosignature requires, and not judged: a cosignature speaks of the tree, at the
+//! witness's own timestamp, never of the log's clock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 use crate::merkle::{
     empty_root, parse_and_verify, split_note, Checkpoint, CheckpointError, ConsistencyProof,
     MemoryNodeStore, MerkleTree, ProofError, VerifierKey, WitnessSigner,

@@ -15,8 +15,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ccm_ledger::domain::EntryHash;
 use ccm_ledger::domain::{jsonl, Seq, Timestamp};
-use ccm_ledger::ledger::{Entry, EntryHash};
+use ccm_ledger::ledger::Entry;
 use ccm_ledger::projection::Projection;
 use ccm_ledger::rules::{self, Finding, Rule, Tolerances};
 use serde_json::{Map, Value};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::domain::Timestamp;
-use crate::ledger::{Access, Ledger, Recorder};
+use crate::ledger::{Access, Ledger, Options, Recorder};
 
 use super::{Cli, CliError};
 
@@ -51,9 +51,18 @@ impl Context {
     }
 
     pub fn open(&self, access: Access) -> Result<Ledger, CliError> {
-        let ledger = Ledger::open(&self.ledger_dir, access)?;
+        let ledger = Ledger::open_with(&self.ledger_dir, access, self.options())?;
         self.tell(&ledger);
         Ok(ledger)
+    }
+
+    /// How ledgers are opened: with the clock pinned as the record time is (`--recorded-at`,
+    /// `CCM_LEDGER_NOW`), so checkpoints are signed at that time too.
+    pub fn options(&self) -> Options {
+        Options {
+            clock: self.recorder.at,
+            ..Options::default()
+        }
     }
 
     /// Prints what the ledger repaired on open (on stderr: never mixed into --json output).

@@ -27,7 +27,7 @@ pub fn open_input(file: &Path) -> Result<Box<dyn BufRead + Send>, CliError> {
 /// The ledger of `ctx` opened for writing, or `None` when there is none yet (an append then
 /// creates it, once everything has passed).
 pub fn open_for_append(ctx: &Context) -> Result<Option<Ledger>, CliError> {
-    match Ledger::open(&ctx.ledger_dir, Access::Write) {
+    match Ledger::open_with(&ctx.ledger_dir, Access::Write, ctx.options()) {
         Ok(ledger) => {
             ctx.tell(&ledger);
             Ok(Some(ledger))
@@ -140,13 +140,13 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
         .map(|added| format!("{}: {}", cite(source, added), added.finding))
         .collect();
     let findings: Vec<_> = errors.iter().map(|a| a.finding.clone()).collect();
-    let cited = super::commands::check::Cited::Proposal {
+    let cited = super::findings::Cited::Proposal {
         source,
         lines: draft.lines(),
     };
     eprint!(
         "{}",
-        super::commands::check::render_to(&findings, &cited, false, super::style::Stream::Stderr)
+        super::findings::render_to(&findings, &cited, false, super::style::Stream::Stderr)
     );
     Some(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",

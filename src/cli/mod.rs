@@ -4,10 +4,16 @@ mod commands;
 mod context;
 mod drafted;
 mod error;
+mod evidence;
+mod exported;
+mod findings;
+mod holder;
 mod moment;
 mod outfile;
 mod output;
+mod page;
 mod pager;
+mod period;
 mod progress;
 mod style;
 mod witnesses;
@@ -34,7 +40,8 @@ Exit codes:
 
 Environment:
   CCM_LEDGER           the ledger directory, when --ledger is not given
-  CCM_LEDGER_NOW       pin the record time of new entries (RFC 3339), for reproducible ledgers
+  CCM_LEDGER_NOW       pin the record time of new entries and the signing time of checkpoints
+                       (RFC 3339), for reproducible ledgers
   CCM_LEDGER_RECORDER  who records new entries (default: $USER, else the login name)
   NO_COLOR             if set (not empty), no colour unless --color always
   PAGER                the pager for log and history on a terminal (default: less -FRX)
@@ -57,7 +64,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Pin the record time of new entries (RFC 3339 UTC), for reproducible ledgers
+    /// Pin the record time of new entries and checkpoints' signing time (RFC 3339 UTC)
     #[arg(
         long,
         global = true,

@@ -134,3 +134,67 @@ impl fmt::Display for Seq {
         self.0.fmt(f)
     }
 }
+
+/// The blake3 hash of an entry, chained to its predecessor's: what identifies an entry, and
+/// what the Merkle tree's leaves are made of. How it is computed is the ledger's
+/// (`ledger::entry`, `EntryHash::chain`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntryHash(pub [u8; 32]);
+
+impl EntryHash {
+    /// `hash(-1)`: what entry 0 links to.
+    pub const GENESIS: EntryHash = EntryHash([0; 32]);
+
+    /// Lowercase hex, 64 digits (blake3's own codec).
+    pub fn to_hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+
+    /// Exactly 64 hex digits, either case (blake3's own codec: no sign, no space).
+    pub fn from_hex(s: &str) -> Option<EntryHash> {
+        blake3::Hash::from_hex(s)
+            .ok()
+            .map(|hash| EntryHash(*hash.as_bytes()))
+    }
+
+    /// The first 12 hex digits, as `log` shows them.
+    pub fn short(&self) -> String {
+        self.to_hex()[..12].to_owned()
+    }
+}
+
+impl fmt::Display for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EntryHash({})", self.short())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EntryHash;
+
+    #[test]
+    fn an_entry_hash_reads_back_its_hex_and_nothing_that_is_not_64_hex_digits() {
+        let hash = EntryHash(*blake3::hash(b"an entry").as_bytes());
+        assert_eq!(EntryHash::from_hex(&hash.to_hex()), Some(hash));
+        assert_eq!(
+            EntryHash::from_hex(&hash.to_hex().to_uppercase()),
+            Some(hash)
+        );
+        assert_eq!(hash.to_hex().len(), 64);
+        assert_eq!(hash.short(), hash.to_hex()[..12]);
+        // The hand-written codec this replaced read each pair with `u8::from_str_radix`,
+        // which takes a sign: `+f` was the byte 0x0f.
+        assert_eq!(EntryHash::from_hex(&"+f".repeat(32)), None);
+        assert_eq!(EntryHash::from_hex(&"0".repeat(63)), None);
+        assert_eq!(EntryHash::from_hex(&"0".repeat(65)), None);
+        assert_eq!(EntryHash::from_hex(&"g".repeat(64)), None);
+        assert_eq!(EntryHash::from_hex(&"é".repeat(32)), None);
+    }
+}

@@ -53,10 +53,6 @@ impl Date {
         Date::from_time(time::Date::from_calendar_date(year, month, day).ok()?)
     }
 
-    pub fn as_time(self) -> time::Date {
-        self.0
-    }
-
     pub fn year(self) -> i32 {
         self.0.year()
     }
@@ -212,6 +208,16 @@ impl Timestamp {
 
     pub fn date(self) -> Date {
         Date::from_time(self.0.date()).expect("timestamps are validated to lie in YEARS")
+    }
+
+    /// Whole seconds since 1970-01-01T00:00:00Z (the fraction dropped): the POSIX time.
+    pub fn unix_seconds(self) -> i64 {
+        self.0.unix_timestamp()
+    }
+
+    /// The instant `secs` seconds after 1970-01-01T00:00:00Z, if it lies in [`YEARS`].
+    pub fn from_unix_seconds(secs: i64) -> Option<Timestamp> {
+        Timestamp::from_parts(secs, 0)
     }
 
     fn parts(self) -> (i64, u32) {

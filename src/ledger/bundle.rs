@@ -7,7 +7,9 @@ use crate::domain::jsonl::Line;
 use crate::domain::Seq;
 use crate::merkle::TreeHash;
 
-use super::{prepare, EntryHash, Head, Recorder, RootBuilder};
+use super::{prepare, Head, Recorder};
+use crate::domain::EntryHash;
+use crate::merkle::RootBuilder;
 
 /// A bundle whose every line reproduces its exported hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -132,7 +132,7 @@ pub fn origin_from_name(name: &str) -> Result<String, String> {
     Ok(origin)
 }
 
-/// The most a checkpoint file may hold: a note of three lines and a few signatures.
+/// The most a checkpoint file may hold: a note of four lines and a few signatures.
 pub const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
 
 /// The checkpoint in the ledger's `checkpoint` file, as the ledger last signed it: its body

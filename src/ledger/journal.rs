@@ -11,8 +11,9 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::entry::{EntryHash, MAX_ENTRY_BYTES};
+use super::entry::MAX_ENTRY_BYTES;
 use super::sync;
+use crate::domain::EntryHash;
 
 pub const MAGIC: &[u8; 8] = b"CCMJRNL1";
 pub const JOURNAL_FILE: &str = "journal";

@@ -5,6 +5,8 @@
 //! are synced before the head file acknowledges them; only the unacknowledged torn tail of a
 //! crashed write is ever cut, and its bytes are kept beside the journal.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 pub mod bundle;
 pub mod config;
 mod entry;
@@ -17,6 +19,7 @@ mod readable;
 mod schema_v1;
 pub mod small_file;
 pub mod snapshot;
+mod store;
 mod streamed;
 pub mod sync;
 mod tree;
@@ -27,24 +30,23 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use entry::{
-    event_fingerprint, DecodeError, Entry, EntryHash, Links, HASH_CONTEXT, MAX_ENTRY_BYTES,
-    SCHEMA_VERSION,
+    event_fingerprint, DecodeError, Entry, Links, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
 pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
-pub use tree::{contradicts_checkpoint, Options, RootBuilder, TreeCheck};
+pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
     verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
     Rooted, Tail, Tampering, Verified,
 };
 
-use crate::domain::{Draft, Seq, Timestamp};
+use crate::domain::{Draft, EntryHash, Seq, Timestamp};
 use crate::merkle::{MerkleTree, TreeError};
-use crate::store::MerkleNodes;
-use crate::store::{Absorbed, Store, StoreError};
 use journal::{FrameReader, HEAD_FILE, JOURNAL_FILE};
 use offsets::INDEX_STRIDE;
+use store::MerkleNodes;
+use store::{Store, StoreError};
 
 const LOCK_FILE: &str = "lock";
 const INDEX_DIR: &str = "index.sled";
@@ -523,12 +525,7 @@ impl Ledger {
         let from_zero = recorded.is_none();
         let absorbed = match recorded {
             Some(a) => a,
-            None => Absorbed {
-                entries: 0,
-                bytes: journal::MAGIC.len() as u64,
-                last_frame: 0,
-                hash: EntryHash::GENESIS,
-            },
+            None => Head::empty(),
         };
         let agrees = absorbed.entries <= self.head.entries
             && (absorbed.entries == 0
@@ -553,7 +550,7 @@ impl Ledger {
         // The mark moves to the journal's last acknowledged frame, checked to be whole.
         let frame = journal::read_frame_at(&journal, self.head.last_frame, self.head.bytes)
             .map_err(|e| StoreError::Open(format!("entry {}: {e}", self.head.entries - 1)))?;
-        store.absorb(Absorbed {
+        store.absorb(Head {
             entries: self.head.entries,
             bytes: frame.end(),
             last_frame: frame.offset,

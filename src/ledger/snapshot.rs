@@ -30,7 +30,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::entry::EntryHash;
+use crate::domain::EntryHash;
 
 /// Bumped whenever the projection's stored form changes (4: terms carry the person, `replaces`
 /// and stagger of schema version 2), so that an older snapshot reads as foreign and is refolded.

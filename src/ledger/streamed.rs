@@ -20,8 +20,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Head, HEAD_FILE, JOURNAL_FILE};
-use super::{config, lock, offsets, sync, EntryHash, Ledger, LedgerError, Prepared, INDEX_DIR};
-use crate::store::Absorbed;
+use super::{config, lock, offsets, sync, Ledger, LedgerError, Prepared, INDEX_DIR};
+use crate::domain::EntryHash;
 
 /// Where the pieces go.
 enum Target<'l> {
@@ -312,14 +312,7 @@ impl Ledger {
     fn absorb_written(&mut self, index_keys: &[(u64, u64)], hashes: &[EntryHash]) {
         offsets::record(&self.dir, index_keys);
         if let Some(store) = &self.store {
-            let head = self.head;
-            let absorbed = Absorbed {
-                entries: head.entries,
-                bytes: head.bytes,
-                last_frame: head.last_frame,
-                hash: head.hash,
-            };
-            if store.absorb(absorbed).is_err() {
+            if store.absorb(self.head).is_err() {
                 self.store = None;
                 self.tree = None;
                 self.notices.push(

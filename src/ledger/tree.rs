@@ -6,15 +6,18 @@
 //! damaged or disagrees with the journal, the answer is computed from the journal and the
 //! stored tree is rebuilt.
 
+use super::store::{MerkleNodes, Store, StoreError};
 use crate::merkle::{
-    empty_root, leaf_hash, node_hash, Checkpoint, ConsistencyProof, InclusionProof,
-    MemoryNodeStore, MerkleTree, TreeError, TreeHash,
+    leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryNodeStore, MerkleTree,
+    RootBuilder, TreeError, TreeHash,
 };
-use crate::store::{MerkleNodes, Store, StoreError};
+
+use crate::domain::Timestamp;
 
 use super::config::{self, CHECKPOINT_FILE};
 use super::journal::{self, FrameReader, JOURNAL_FILE};
-use super::{EntryHash, Ledger, LedgerError};
+use super::{Ledger, LedgerError};
+use crate::domain::EntryHash;
 
 /// Buffered nodes are written at least every this many leaves (a node is ~41 bytes; a leaf
 /// puts two nodes on average).
@@ -27,11 +30,38 @@ pub struct Options {
     /// tree falls behind and catches up on the next open with it on; roots and proofs are
     /// then computed from the journal. A switch for measuring what the tree costs.
     pub merkle_tree: bool,
+    /// The time checkpoints are signed at, pinned (as the record time of new entries can
+    /// be, for reproducible ledgers); `None`, the default: the system clock when signing.
+    pub clock: Option<Timestamp>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { merkle_tree: true }
+        Options {
+            merkle_tree: true,
+            clock: None,
+        }
+    }
+}
+
+/// A checkpoint of the head, signed now with the ledger's key.
+#[derive(Debug, Clone)]
+pub struct SignedCheckpoint {
+    /// The signed note.
+    pub note: String,
+    pub checkpoint: Checkpoint,
+    /// The signing time of the checkpoint the ledger kept before, when it is later than this
+    /// one's: the clock went back. Signed all the same (see [`Ledger::sign_head`]).
+    pub earlier_than: Option<Timestamp>,
+}
+
+impl SignedCheckpoint {
+    /// What to tell the signer when the clock went back.
+    pub fn clock_warning(&self) -> Option<String> {
+        let (before, now) = (self.earlier_than?, self.checkpoint.signed_at?);
+        Some(format!(
+            "this checkpoint is signed at {now}, earlier than the ledger's previous one ({before}): the clock went back; check it (the time is signed as the clock reads it)"
+        ))
     }
 }
 
@@ -45,114 +75,6 @@ pub enum TreeCheck {
     Rebuilt,
     /// No stored tree to check (another process holds the lock, or it is switched off).
     Unavailable,
-}
-
-/// The root of a ledger computed from its entry hashes in one pass, in O(log n) memory: the
-/// frontier of complete subtrees, as [`MerkleTree`] keeps it, and nothing else.
-///
-/// Not a `MerkleTree` over a store that keeps nothing: its `append` returns the new root, a
-/// fold over the whole frontier (~log2 n node hashes), which for a root wanted only at the end
-/// made `verify` spend more on the tree than on the chain. Here a push hashes the leaf and
-/// the subtrees it completes (two node hashes on average), and the fold happens in `root`.
-#[derive(Debug, Default)]
-pub struct RootBuilder {
-    /// The roots of the complete subtrees, largest (leftmost) first.
-    frontier: Vec<TreeHash>,
-    size: u64,
-}
-
-impl RootBuilder {
-    pub fn new() -> RootBuilder {
-        RootBuilder::default()
-    }
-
-    pub fn push(&mut self, entry: &EntryHash) {
-        let mut hash = leaf_hash(entry);
-        // Each trailing one bit of the index is a frontier subtree the new leaf completes.
-        let mut at = self.size;
-        while at & 1 == 1 {
-            let left = self.frontier.pop().expect("a one bit is a subtree");
-            hash = node_hash(&left, &hash);
-            at >>= 1;
-        }
-        self.frontier.push(hash);
-        self.size += 1;
-    }
-
-    /// Pushes a complete subtree of `2^level` leaves whose root is `hash`, as pushing its
-    /// leaves one by one would. The size must be a multiple of `2^level` (the subtree is
-    /// aligned), as [`aligned_subtrees`] gives them: then the subtrees it completes are the
-    /// frontier's, smallest first.
-    pub fn push_subtree(&mut self, level: u32, hash: TreeHash) {
-        debug_assert!(self.size.is_multiple_of(1 << level), "an unaligned subtree");
-        let mut hash = hash;
-        let mut at = self.size >> level;
-        while at & 1 == 1 {
-            let left = self.frontier.pop().expect("a one bit is a subtree");
-            hash = node_hash(&left, &hash);
-            at >>= 1;
-        }
-        self.frontier.push(hash);
-        self.size += 1 << level;
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    pub fn root(&self) -> TreeHash {
-        let mut from_the_right = self.frontier.iter().rev();
-        match from_the_right.next() {
-            None => empty_root(),
-            Some(&last) => from_the_right.fold(last, |right, left| node_hash(left, &right)),
-        }
-    }
-}
-
-/// The entries `first..first + entries.len()` as complete subtrees, each of `2^level` leaves
-/// aligned on a multiple of `2^level`, as large as can be, none crossing a size in `cuts`: their roots
-/// in order, as `(level, root)`, into `out`. Pushed with [`RootBuilder::push_subtree`] onto a
-/// builder of `first` leaves, they give the tree of the entries pushed one by one — and the
-/// builder passes through every size in `cuts`, so the roots there can be taken.
-///
-/// Why: the hashing of the tree (a leaf and about one node per entry) can then be done where
-/// the entries are hashed, on `verify`'s worker threads, each on its own chunk; only the
-/// O(log n) subtrees of each chunk are combined in order.
-pub(crate) fn aligned_subtrees(
-    first: u64,
-    entries: &[EntryHash],
-    cuts: &[u64],
-    out: &mut Vec<(u32, TreeHash)>,
-) {
-    let end = first + entries.len() as u64;
-    let mut scratch: Vec<TreeHash> = Vec::new();
-    let mut start = first;
-    while start < end {
-        let stop = cuts
-            .iter()
-            .copied()
-            .filter(|&cut| start < cut && cut < end)
-            .min()
-            .unwrap_or(end);
-        // The largest power of two that `start` is a multiple of (any, at 0) and that fits.
-        let mut level = start.trailing_zeros().min(63);
-        while start + (1u64 << level) > stop {
-            level -= 1;
-        }
-        let from = (start - first) as usize;
-        let width = 1usize << level;
-        scratch.clear();
-        scratch.extend(entries[from..from + width].iter().map(leaf_hash));
-        let mut len = width;
-        while len > 1 {
-            for i in 0..len / 2 {
-                scratch[i] = node_hash(&scratch[2 * i], &scratch[2 * i + 1]);
-            }
-            len /= 2;
-        }
-        out.push((level, scratch[0]));
-        start += width as u64;
-    }
 }
 
 /// Why a journal of `entries` entries, whose Merkle root at the checkpoint's size is
@@ -307,18 +229,45 @@ impl Ledger {
         if let Some(exposed) = config::key_exposure(&key_file) {
             self.notices.push(exposed);
         }
-        let signed = self
-            .checkpoint_body(self.head.entries)
-            .and_then(|checkpoint| config::sign_checkpoint(&checkpoint, &key_file))
-            .and_then(|note| {
-                config::replace_file(&self.dir, CHECKPOINT_FILE, note.as_bytes())
-                    .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))
-            });
-        if let Err(e) = signed {
-            self.notices.push(format!(
+        let signed = self.sign_head(&key_file).and_then(|signed| {
+            config::replace_file(&self.dir, CHECKPOINT_FILE, signed.note.as_bytes())
+                .map_err(LedgerError::io(self.dir.join(CHECKPOINT_FILE)))?;
+            Ok(signed)
+        });
+        match signed {
+            Ok(signed) => self.notices.extend(signed.clock_warning()),
+            Err(e) => self.notices.push(format!(
                 "the append is durable, but no checkpoint was signed: {e}"
-            ));
+            )),
         }
+    }
+
+    /// A checkpoint of the head, stamped with the ledger's clock and signed with the key in
+    /// `key_file` (named as the origin); not kept. The time is the signer's clock as it reads,
+    /// never moved: one earlier than the kept checkpoint's is signed all the same and said
+    /// ([`SignedCheckpoint::clock_warning`]). Refusing would leave a durable append unsigned
+    /// over a clock, and moving it forward would sign a time no clock read; the order of
+    /// checkpoints is their sizes and the consistency proofs between them, not their times.
+    pub fn sign_head(&self, key_file: &std::path::Path) -> Result<SignedCheckpoint, LedgerError> {
+        let checkpoint = self.checkpoint_body(self.head.entries)?;
+        let note = config::sign_checkpoint(&checkpoint, key_file)?;
+        let kept = config::read_own_checkpoint(&self.dir).ok().flatten();
+        let earlier_than = kept
+            .and_then(|kept| kept.signed_at)
+            .filter(|&before| checkpoint.signed_at.is_some_and(|now| now < before));
+        Ok(SignedCheckpoint {
+            note,
+            checkpoint,
+            earlier_than,
+        })
+    }
+
+    /// The time a checkpoint signed now carries: the pinned clock, else the system's, in
+    /// whole seconds (what the checkpoint's `time` line holds).
+    pub fn signing_time(&self) -> Timestamp {
+        let now = self.options.clock.unwrap_or_else(Timestamp::now);
+        Timestamp::from_unix_seconds(now.unix_seconds())
+            .expect("a timestamp's whole second is a timestamp")
     }
 
     /// A writer of a ledger that signs after every append must be able to sign: the key is
@@ -432,12 +381,14 @@ impl Ledger {
         Ok(roots)
     }
 
-    /// The checkpoint (unsigned) of the tree of `size` entries.
+    /// The checkpoint (unsigned) of the tree of `size` entries, to be signed now: stamped with
+    /// [`Ledger::signing_time`].
     pub fn checkpoint_body(&self, size: u64) -> Result<Checkpoint, LedgerError> {
         Ok(Checkpoint {
             origin: self.config.origin.clone(),
             size,
             root: self.merkle_root(size)?,
+            signed_at: Some(self.signing_time()),
         })
     }
 

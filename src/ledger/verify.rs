@@ -8,9 +8,10 @@ use std::path::Path;
 use crate::domain::Seq;
 use crate::merkle::{empty_root, TreeHash};
 
-use super::entry::{DecodeError, Entry, EntryHash, Links, MAX_ENTRY_BYTES};
+use super::entry::{DecodeError, Entry, Links, MAX_ENTRY_BYTES};
 use super::journal::{self, FrameError, HeadError, FRAME_OVERHEAD, JOURNAL_FILE};
-use super::tree::{aligned_subtrees, RootBuilder};
+use crate::domain::EntryHash;
+use crate::merkle::{aligned_subtrees, RootBuilder};
 
 /// A clean ledger: its size and head hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

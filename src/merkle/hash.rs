@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 
 /// The prefix byte of a leaf hash.
 pub const LEAF_PREFIX: u8 = 0x00;
@@ -24,9 +24,9 @@ pub const NODE_PREFIX: u8 = 0x01;
 pub struct TreeHash(pub [u8; 32]);
 
 impl TreeHash {
-    /// Lowercase hex, 64 digits.
+    /// Lowercase hex, 64 digits (blake3's own codec).
     pub fn to_hex(&self) -> String {
-        to_hex(&self.0)
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
     }
 
     /// Parses exactly 64 lowercase hex digits.
@@ -98,17 +98,8 @@ pub(crate) fn split_point(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
-}
-
-/// Exactly `2 * N` lowercase hex digits.
+/// Exactly `2 * N` lowercase hex digits: a key id (4 bytes), which blake3's codec, made for
+/// 32-byte hashes, does not read.
 pub(crate) fn bytes_from_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     fn digit(c: u8) -> Option<u8> {
         match c {
@@ -128,6 +119,11 @@ pub(crate) fn bytes_from_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// Exactly 64 lowercase hex digits, as the formats write hashes: blake3's own codec (which
+/// also reads upper case) behind the case the formats fix.
 pub(crate) fn hash_from_hex(s: &str) -> Option<[u8; 32]> {
-    bytes_from_hex::<32>(s)
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    blake3::Hash::from_hex(s).ok().map(|hash| *hash.as_bytes())
 }

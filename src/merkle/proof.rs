@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hash::{empty_root, hash_from_hex, leaf_hash, node_hash};
 use super::TreeHash;
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 
 /// Why a proof does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

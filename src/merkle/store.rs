@@ -24,21 +24,6 @@ pub trait NodeStore {
     fn put(&mut self, level: u8, index: u64, hash: TreeHash) -> Result<(), Self::Error>;
 }
 
-/// The key of a node as 9 bytes, `level ‖ index as u64 big-endian`, for a key-value store:
-/// keys sort by level, then index.
-pub fn node_key(level: u8, index: u64) -> [u8; 9] {
-    let mut key = [0u8; 9];
-    key[0] = level;
-    key[1..].copy_from_slice(&index.to_be_bytes());
-    key
-}
-
-/// The inverse of [`node_key`]; `None` unless `key` is 9 bytes long.
-pub fn parse_node_key(key: &[u8]) -> Option<(u8, u64)> {
-    let (&level, index) = key.split_first()?;
-    Some((level, u64::from_be_bytes(index.try_into().ok()?)))
-}
-
 /// A [`NodeStore`] in memory: one vector per level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryNodeStore {

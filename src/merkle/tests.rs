@@ -2,13 +2,14 @@
 
 mod checkpoint;
 mod cosignature;
+mod frontier;
 mod proofs;
 mod tiles;
 mod tree;
 mod vectors;
 
 use super::{root_of, MemoryNodeStore, MerkleTree, TreeHash};
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 
 /// The deterministic ledger of the test vectors: `entry_hash_i = blake3(i as u64 LE)`.
 fn entries(n: u64) -> Vec<EntryHash> {

@@ -1,9 +1,10 @@
 //! The tree itself: appends in O(log n), roots of any earlier size, and the proofs.
 
+use super::frontier::RootBuilder;
 use super::hash::{empty_root, leaf_hash, node_hash, split_point};
 use super::proof::{ConsistencyProof, InclusionProof};
 use super::{NodeStore, TreeHash};
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
@@ -33,17 +34,16 @@ pub enum TreeError {
 
 /// A Merkle tree over entry hashes, kept in a [`NodeStore`].
 ///
-/// It holds the *frontier* in memory — the roots of the perfect subtrees that the binary
-/// decomposition of its size splits the leaves into, largest (leftmost) first, at most 64 —
-/// and every complete perfect-subtree node in the store. An append hashes and stores the new
+/// It holds the *frontier* in memory (a [`RootBuilder`]: the roots of the perfect subtrees
+/// that the binary decomposition of its size splits the leaves into, largest (leftmost)
+/// first, at most 64) and every complete perfect-subtree node in the store. An append hashes and stores the new
 /// leaf and the nodes it completes (amortised two hashes); the current root folds the
 /// frontier; anything about an earlier size reads O(log n) stored nodes and never rehashes a
 /// leaf.
 #[derive(Debug)]
 pub struct MerkleTree<S> {
     store: S,
-    size: u64,
-    frontier: Vec<TreeHash>,
+    frontier: RootBuilder,
 }
 
 impl<S: NodeStore> MerkleTree<S> {
@@ -51,8 +51,7 @@ impl<S: NodeStore> MerkleTree<S> {
     pub fn new(store: S) -> MerkleTree<S> {
         MerkleTree {
             store,
-            size: 0,
-            frontier: Vec::new(),
+            frontier: RootBuilder::new(),
         }
     }
 
@@ -62,23 +61,24 @@ impl<S: NodeStore> MerkleTree<S> {
     pub fn open(store: S, size: u64) -> Result<MerkleTree<S>, TreeError> {
         let mut tree = MerkleTree {
             store,
-            size,
-            frontier: Vec::new(),
+            frontier: RootBuilder::new(),
         };
+        let mut frontier = Vec::new();
         let mut start = 0u64;
         for level in (0..64u8).rev() {
             let width = 1u64 << level;
             if size & width != 0 {
-                tree.frontier.push(tree.node(level, start >> level)?);
+                frontier.push(tree.node(level, start >> level)?);
                 start += width;
             }
         }
+        tree.frontier = RootBuilder::from_frontier(frontier, size);
         Ok(tree)
     }
 
     /// The number of leaves.
     pub fn size(&self) -> u64 {
-        self.size
+        self.frontier.size()
     }
 
     pub fn store(&self) -> &S {
@@ -103,34 +103,21 @@ impl<S: NodeStore> MerkleTree<S> {
     /// nobody read). Same guarantee as [`Self::append`]: nothing changes in memory unless
     /// every node was stored.
     pub fn push(&mut self, entry: &EntryHash) -> Result<(), TreeError> {
-        let index = self.size;
-        let new_size = index.checked_add(1).ok_or(TreeError::Full)?;
-        let mut hash = leaf_hash(entry);
-        self.store.put(0, index, hash).map_err(store_error)?;
-        // Each trailing one bit of `index` is a frontier subtree the new leaf completes. Each
-        // node is stored as it is hashed; the frontier is only read until all are stored.
-        let mut keep = self.frontier.len();
-        let (mut level, mut at) = (0u8, index);
-        while at & 1 == 1 {
-            keep -= 1;
-            hash = node_hash(&self.frontier[keep], &hash);
-            level += 1;
-            at >>= 1;
-            self.store.put(level, at, hash).map_err(store_error)?;
-        }
-        self.frontier.truncate(keep);
-        self.frontier.push(hash);
-        self.size = new_size;
-        Ok(())
+        let index = self.size();
+        index.checked_add(1).ok_or(TreeError::Full)?;
+        let leaf = leaf_hash(entry);
+        self.store.put(0, index, leaf).map_err(store_error)?;
+        // Each node the leaf completes is stored as it is hashed; the frontier changes only
+        // once all are stored.
+        let store = &mut self.store;
+        self.frontier
+            .push_storing(0, leaf, |level, at, hash| store.put(level, at, hash))
+            .map_err(store_error)
     }
 
     /// The root of the whole tree, folded from the frontier with no store access.
     pub fn root(&self) -> TreeHash {
-        let mut from_the_right = self.frontier.iter().rev();
-        match from_the_right.next() {
-            None => empty_root(),
-            Some(&last) => from_the_right.fold(last, |right, left| node_hash(left, &right)),
-        }
+        self.frontier.root()
     }
 
     /// The root the tree had when it was `size` leaves large.
@@ -138,18 +125,18 @@ impl<S: NodeStore> MerkleTree<S> {
         self.check_size(size)?;
         match size {
             0 => Ok(empty_root()),
-            s if s == self.size => Ok(self.root()),
+            s if s == self.size() => Ok(self.root()),
             s => self.range(0, s),
         }
     }
 
     /// `MTH(D[start:end])`, the RFC 9162 hash of the leaves `start..end`.
     pub fn subtree_hash(&self, start: u64, end: u64) -> Result<TreeHash, TreeError> {
-        if start >= end || end > self.size {
+        if start >= end || end > self.size() {
             return Err(TreeError::BadRange {
                 start,
                 end,
-                tree_size: self.size,
+                tree_size: self.size(),
             });
         }
         self.range(start, end)
@@ -157,10 +144,10 @@ impl<S: NodeStore> MerkleTree<S> {
 
     /// The leaf hash at `index`, as stored.
     pub fn leaf(&self, index: u64) -> Result<TreeHash, TreeError> {
-        if index >= self.size {
+        if index >= self.size() {
             return Err(TreeError::IndexOutOfRange {
                 index,
-                size: self.size,
+                size: self.size(),
             });
         }
         self.node(0, index)
@@ -225,10 +212,10 @@ impl<S: NodeStore> MerkleTree<S> {
     }
 
     fn check_size(&self, size: u64) -> Result<(), TreeError> {
-        if size > self.size {
+        if size > self.size() {
             return Err(TreeError::SizeOutOfRange {
                 size,
-                tree_size: self.size,
+                tree_size: self.size(),
             });
         }
         Ok(())

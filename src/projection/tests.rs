@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::domain::jsonl::parse_line;
+use crate::domain::EntryHash;
 use crate::domain::Timestamp;
-use crate::ledger::EntryHash;
 
 /// Entries from JSON Lines, one per non-blank line, numbered from 0. For brevity a line may
 /// say `"by":"2MSP 2011-09-16"` for `"decision":{"meeting":"2MSP","date":"2011-09-16"}`.
@@ -879,255 +879,14 @@ fn an_open_term_ends_when_the_state_leaves_or_is_elected_again() {
     );
 }
 
-/// Random ledgers over a small world: a few States, bodies, meetings and institutions, events
-/// valid or not, corrections of anything (even of corrections, which are ignored).
+/// The fold over random ledgers of the crate's small world (`ledger::arbitrary::a_ledger`): a
+/// few States, bodies, meetings and institutions, events valid or not, corrections of
+/// anything (even of corrections, which are ignored).
 pub(crate) mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::domain::{
-        BodyAmended, BodyDiscontinued, BodyEstablished, CoordinatorElected, CoordinatorLeft,
-        Decision, EntryCorrected, InstitutionRegistered, MandateAmended, MeetingHeld, MeetingType,
-        PresidencyElected, StandingInvitation, StateJoined, StateWithdrew, TermEnd,
-    };
-
-    const STATES: [&str; 4] = ["AAA", "BBB", "CCC", "DDD"];
-    const BODIES: [&str; 3] = ["wg-a", "wg-b", "coord-c"];
-    const MEETINGS: [&str; 4] = ["1MSP", "2MSP", "3MSP", "4MSP"];
-    const INSTITUTIONS: [&str; 2] = ["ISU", "GICHD"];
-    const TASKS: [&str; 3] = ["one", "two", "three"];
-
-    fn a_date() -> impl Strategy<Value = Date> {
-        (0i64..3000).prop_map(|n| date("2010-01-01").add_days(n))
-    }
-    fn a_state() -> impl Strategy<Value = StateCode> {
-        prop::sample::select(&STATES[..]).prop_map(state)
-    }
-    fn a_body() -> impl Strategy<Value = BodyId> {
-        prop::sample::select(&BODIES[..]).prop_map(body)
-    }
-    fn a_meeting() -> impl Strategy<Value = MeetingId> {
-        prop::sample::select(&MEETINGS[..]).prop_map(|m| MeetingId::new(m).expect("valid"))
-    }
-    fn an_institution() -> impl Strategy<Value = InstitutionCode> {
-        prop::sample::select(&INSTITUTIONS[..])
-            .prop_map(|i| InstitutionCode::new(i).expect("valid"))
-    }
-    fn tasks() -> impl Strategy<Value = Vec<String>> {
-        prop::collection::vec(
-            prop::sample::select(&TASKS[..]).prop_map(str::to_owned),
-            0..3,
-        )
-    }
-    fn a_decision() -> impl Strategy<Value = Decision> {
-        (a_meeting(), a_date()).prop_map(|(meeting, date)| Decision {
-            meeting,
-            date,
-            document: None,
-            paragraph: None,
-        })
-    }
-    fn an_end() -> impl Strategy<Value = Option<TermEnd>> {
-        prop_oneof![
-            Just(None),
-            a_date().prop_map(|d| Some(TermEnd::On(d))),
-            a_meeting().prop_map(|m| Some(TermEnd::CloseOf(m))),
-        ]
-    }
-
-    fn an_event() -> impl Strategy<Value = Event> {
-        prop_oneof![
-            (a_state(), a_date()).prop_map(|(state, effective)| Event::StateJoined(StateJoined {
-                name: format!("State {state}"),
-                state,
-                effective,
-            })),
-            (a_state(), a_date()).prop_map(|(state, effective)| Event::StateWithdrew(
-                StateWithdrew {
-                    state,
-                    name: None,
-                    effective
-                }
-            )),
-            (an_institution(), any::<bool>()).prop_map(|(institution, by_right)| {
-                Event::InstitutionRegistered(InstitutionRegistered {
-                    name: format!("Institution {institution}"),
-                    institution,
-                    by_right,
-                })
-            }),
-            (a_meeting(), a_date(), 0i64..6).prop_map(|(meeting, start, days)| {
-                Event::MeetingHeld(MeetingHeld {
-                    meeting,
-                    meeting_type: MeetingType::Msp,
-                    start,
-                    end: start.add_days(days),
-                    location: None,
-                    host: None,
-                })
-            }),
-            (a_body(), 1u32..4, 1u32..3, tasks(), a_decision()).prop_map(
-                |(body, seats, term_years, mandate, decision)| {
-                    Event::BodyEstablished(BodyEstablished {
-                        name: format!("Body {body}"),
-                        body,
-                        body_type: None,
-                        seats,
-                        term_years,
-                        renew_per_year: 1,
-                        mandate,
-                        effective: None,
-                        decision,
-                    })
-                }
-            ),
-            (a_body(), a_state(), a_date(), an_end(), a_decision()).prop_map(
-                |(body, state, start, end, decision)| {
-                    Event::CoordinatorElected(CoordinatorElected {
-                        body,
-                        state,
-                        start,
-                        end,
-                        decision,
-                        person: None,
-                        replaces: None,
-                        stagger: None,
-                    })
-                }
-            ),
-            (a_body(), a_state(), a_date(), a_date(), a_decision()).prop_map(
-                |(body, state, start, end, decision)| {
-                    Event::CoordinatorElected(CoordinatorElected {
-                        body,
-                        state,
-                        start,
-                        end: Some(TermEnd::On(end.max(start.add_days(1)))),
-                        decision,
-                        person: None,
-                        replaces: None,
-                        stagger: None,
-                    })
-                }
-            ),
-            (a_body(), a_state(), a_date()).prop_map(|(body, state, effective)| {
-                Event::CoordinatorLeft(CoordinatorLeft {
-                    body,
-                    state,
-                    effective,
-                    reason: "resignation".into(),
-                })
-            }),
-            (a_body(), tasks(), tasks(), a_decision()).prop_map(|(body, add, remove, decision)| {
-                Event::MandateAmended(MandateAmended {
-                    body,
-                    add,
-                    remove,
-                    decision,
-                })
-            }),
-            (
-                a_body(),
-                prop::option::of(1u32..4),
-                prop::option::of(a_date()),
-                a_decision()
-            )
-                .prop_map(|(body, seats, effective, decision)| {
-                    Event::BodyAmended(BodyAmended {
-                        name: seats.map(|s| format!("Body {body} with {s} seats")),
-                        body,
-                        seats,
-                        term_years: None,
-                        renew_per_year: None,
-                        effective,
-                        decision,
-                    })
-                }),
-            (a_body(), a_date(), prop::option::of(a_body()), a_decision()).prop_map(
-                |(body, effective, transfer_to, decision)| {
-                    Event::BodyDiscontinued(BodyDiscontinued {
-                        body,
-                        effective,
-                        transfer_to,
-                        decision,
-                    })
-                }
-            ),
-            (any::<bool>(), a_state(), a_date(), an_end(), a_decision()).prop_map(
-                |(president, state, start, end, decision)| {
-                    let e = PresidencyElected {
-                        state,
-                        person: None,
-                        start,
-                        end,
-                        decision,
-                    };
-                    if president {
-                        Event::PresidentElected(e)
-                    } else {
-                        Event::PresidentDesignateElected(e)
-                    }
-                }
-            ),
-            (any::<bool>(), an_institution(), a_date(), a_decision()).prop_map(
-                |(extended, institution, effective, decision)| {
-                    let e = StandingInvitation {
-                        institution,
-                        effective,
-                        decision,
-                    };
-                    if extended {
-                        Event::StandingInvitationExtended(e)
-                    } else {
-                        Event::StandingInvitationWithdrawn(e)
-                    }
-                }
-            ),
-        ]
-    }
-
-    /// An event, or now and then a correction of some earlier (or later, or any) entry.
-    fn an_entry_event() -> impl Strategy<Value = Event> {
-        let correction = (0u64..50, prop::option::of(an_event()), 0u8..10).prop_map(
-            |(target, replacement, nested)| {
-                let replacement = replacement.map(|r| {
-                    if nested == 0 {
-                        Event::EntryCorrected(EntryCorrected {
-                            target: Seq(target),
-                            reason: "nested".into(),
-                            replacement: Some(Box::new(r)),
-                        })
-                    } else {
-                        r
-                    }
-                });
-                Event::EntryCorrected(EntryCorrected {
-                    target: Seq(target),
-                    reason: "correction".into(),
-                    replacement: replacement.map(Box::new),
-                })
-            },
-        );
-        prop_oneof![5 => an_event(), 1 => correction]
-    }
-
-    fn ledger(events: Vec<Event>) -> Vec<Entry> {
-        let mut template =
-            entries(r#"{"kind":"state_joined","state":"AAA","name":"A","effective":"2010-01-01"}"#)
-                .remove(0);
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| {
-                template.seq = Seq(i as u64);
-                template.event = event;
-                template.clone()
-            })
-            .collect()
-    }
-
-    pub(crate) fn a_ledger() -> impl Strategy<Value = Vec<Entry>> {
-        prop::collection::vec(an_entry_event(), 0..50).prop_map(ledger)
-    }
+    use crate::ledger::arbitrary::{a_ledger, BODIES, STATES};
 
     /// The projection kept as snapshot sections and read back whole, to be extended.
     fn snapshot(p: &Projection) -> Projection {
@@ -1135,7 +894,7 @@ pub(crate) mod properties {
     }
 
     /// Asks every question on a few days, so that a panic anywhere shows.
-    fn answers(p: &Projection) -> Vec<String> {
+    pub(crate) fn answers(p: &Projection) -> Vec<String> {
         let mut out = Vec::new();
         for day in ["2010-06-01", "2012-01-01", "2014-09-05", "2017-03-01"] {
             let on = date(day);
@@ -1223,54 +982,6 @@ pub(crate) mod properties {
             prop_assert_eq!(&corrected.meetings, &direct.meetings);
             prop_assert_eq!(&corrected.bodies, &direct.bodies);
             prop_assert_eq!(&corrected.presidency, &direct.presidency);
-        }
-
-        #[test]
-        fn validation_never_panics_and_accepted_events_apply(entries in a_ledger()) {
-            let mut projection = Projection::default();
-            for entry in &entries {
-                let _ = crate::validate::validate(&projection, &entry.event);
-                projection.apply(entry);
-            }
-            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
-            let mut accepted = Projection::default();
-            for event in &events {
-                if crate::validate::validate(&accepted, event).is_ok() {
-                    accepted.apply_event(event);
-                }
-            }
-            prop_assert_eq!(answers(&accepted).len(), answers(&projection).len());
-        }
-
-        #[test]
-        fn a_batch_is_validated_as_event_by_event(entries in a_ledger()) {
-            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
-            let mut one_by_one = Projection::default();
-            let mut refused = None;
-            for (i, event) in events.iter().enumerate() {
-                if let Err(r) = crate::validate::validate(&one_by_one, event) {
-                    refused = Some((i, r));
-                    break;
-                }
-                one_by_one.apply_event(event);
-            }
-            match (crate::validate::validate_all(&Projection::default(), &events), refused) {
-                (Ok(batch), None) => prop_assert_eq!(batch, one_by_one),
-                (Err(batch), Some(single)) => prop_assert_eq!(batch, single),
-                (batch, single) => prop_assert!(false, "{:?} but {:?}", batch.map(|_| ()), single),
-            }
-
-            // The events a one-by-one check accepts are accepted as a batch, with the same result.
-            let mut accepted = Vec::new();
-            let mut projection = Projection::default();
-            for event in &events {
-                if crate::validate::validate(&projection, event).is_ok() {
-                    projection.apply_event(event);
-                    accepted.push(event.clone());
-                }
-            }
-            let batch = crate::validate::validate_all(&Projection::default(), &accepted);
-            prop_assert_eq!(batch.map_err(|(i, r)| format!("{i}: {r}")), Ok(projection));
         }
 
         #[test]

@@ -13,7 +13,7 @@ use std::fs::{self, File};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::ledger::EntryHash;
+use crate::domain::EntryHash;
 use crate::merkle::tiles::{
     bundle_bytes, entry_bundles, level_above, tile_bytes, Tile, TILE_WIDTH,
 };

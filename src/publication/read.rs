@@ -149,11 +149,11 @@ pub struct Verified {
     pub checkpoint: Checkpoint,
     /// The checkpoint as published (with any cosignatures).
     pub note: String,
-    pub head: crate::ledger::EntryHash,
+    pub head: crate::domain::EntryHash,
     pub tiles: usize,
     pub bundles: usize,
     /// Every entry's hash, in order (a witness computes its consistency proof from them).
-    pub entry_hashes: Vec<crate::ledger::EntryHash>,
+    pub entry_hashes: Vec<crate::domain::EntryHash>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@ fn publication_of_size(size: u64) -> tempfile::TempDir {
         origin: "ccm-ledger/test".into(),
         size,
         root: TreeHash([7; 32]),
+        signed_at: None,
     };
     std::fs::write(
         dir.path().join("checkpoint"),

@@ -4,8 +4,9 @@
 
 use super::*;
 use crate::domain::jsonl::read_lines;
+use crate::domain::EntryHash;
 use crate::domain::{Seq, Timestamp};
-use crate::ledger::{Entry, EntryHash};
+use crate::ledger::Entry;
 
 /// Entries from JSON Lines files, one after the other, numbered from 0.
 fn ledger(files: &[&str]) -> Vec<Entry> {

@@ -215,7 +215,7 @@ fn an_append_written_in_pieces_is_invisible_until_acknowledged_with_one_sync() {
     );
     assert_eq!(ledger.head(), head);
     assert_eq!(ledger.merkle_root(10).unwrap(), {
-        let mut root = ccm_ledger::ledger::RootBuilder::new();
+        let mut root = ccm_ledger::merkle::RootBuilder::new();
         for stored in ledger.entries(0, 10).unwrap() {
             root.push(&stored.unwrap().hash);
         }

@@ -29,6 +29,7 @@ mod properties;
 mod publish;
 mod queries;
 mod seats;
+mod signing_time;
 mod snapshots;
 mod spreadsheet;
 mod tampering;

@@ -1,35 +1,38 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{output, CliError, Context};
-use crate::ledger::config::{self, sign_checkpoint};
+use crate::ledger::config;
 use crate::ledger::Access;
-use crate::merkle::{merge_cosignatures, split_note, MergeError};
+use crate::merkle::{merge_cosignatures, split_note, Checkpoint, CheckpointError, MergeError};
 
-use super::verify_proof::read_text;
+use crate::cli::evidence::read_text;
 
 /// Print the ledger's latest signed checkpoint, or sign one now.
 ///
-/// A checkpoint (c2sp.org/tlog-checkpoint) is a signed note of the ledger's origin, its size
-/// and the Merkle root of its entries: hand it out, and anyone holding the verifier key can
-/// later check an export (`verify --bundle`) or a proof (`verify-proof`) against it. Without
-/// --key, prints the checkpoint signed last (after an append, on ledgers that sign, or by
-/// `checkpoint --key`), and says so on stderr when it is older than the head. With --key,
-/// signs one for the current head, keeps it as the ledger's latest (the file `checkpoint`)
-/// and prints it; the key must be named as the ledger's origin. Nothing is signed over a
-/// journal that does not extend the last checkpoint (exit 3). With --keep-signing as well,
-/// the ledger signs after every append from now on (`sign-with` in its config): how signing
-/// is enabled on an existing ledger.
+/// A checkpoint (c2sp.org/tlog-checkpoint) is a signed note of the ledger's origin, its size,
+/// the Merkle root of its entries and the time it was signed (a `time` line, by the signer's
+/// clock: a claim of the key holder, not evidence of when the entries existed): hand it out,
+/// and anyone holding the verifier key can later check an export (`verify --bundle`) or a
+/// proof (`verify-proof`) against it. The note goes to stdout; when it was signed and how many
+/// entries it covers, to stderr (all of it in --json). Without --key, prints the checkpoint
+/// signed last (after an append, on ledgers that sign, or by `checkpoint --key`), and says
+/// when it is older than the head. With --key, signs one for the current head, keeps it as
+/// the ledger's latest (the file `checkpoint`) and prints it; the key must be named as the
+/// ledger's origin. Nothing is signed over a journal that does not extend the last checkpoint
+/// (exit 3). With --keep-signing as well, the ledger signs after every append from now on
+/// (`sign-with` in its config): how signing is enabled on an existing ledger.
 ///
 /// --add-cosignatures merges the witnesses' cosigned copies (from `ccm-ledger witness`) of the
 /// latest signed checkpoint into it, so that it is published, and `report --html` shows it,
 /// with their cosignatures. Copies of another checkpoint are refused; a cosignature already
-/// there is not added twice. The next checkpoint signed replaces it, without them.
+/// there is not added twice. The next checkpoint signed replaces it, without them: signed
+/// later, it is another text (its time line), which the witnesses have not cosigned.
 ///
 /// Examples:
 ///   ccm-ledger --ledger ./ccm checkpoint > today.checkpoint   the latest it signed
+///   ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key > today.checkpoint   one signed now
 ///   ccm-ledger --ledger ./ccm checkpoint --key isu.key --keep-signing   and after every append
-///   ccm-ledger --ledger ./ccm checkpoint --add-cosignatures nor.cosigned ecu.cosigned
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -56,12 +59,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             if let Some(exposed) = config::key_exposure(key) {
                 eprintln!("warning: {exposed}");
             }
-            let checkpoint = ledger.checkpoint_body(ledger.head().entries)?;
-            let note = sign_checkpoint(&checkpoint, key)?;
+            let signed = ledger.sign_head(key)?;
+            if let Some(went_back) = signed.clock_warning() {
+                eprintln!("warning: {went_back}");
+            }
             if ledger.holds_lock() {
                 // Opening checked, under the lock, that the journal extends the checkpoint
                 // kept before: this one extends it too.
-                config::keep_checkpoint(ledger.dir(), &note)?;
+                config::keep_checkpoint(ledger.dir(), &signed.note)?;
             } else {
                 eprintln!("note: a writer is at work, so this checkpoint was not kept as the ledger's latest");
             }
@@ -77,32 +82,89 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     key.display()
                 );
             }
-            note
+            signed.note
         }
-        None => {
-            let note = ledger.latest_checkpoint()?.ok_or_else(|| {
-                CliError::input(format!(
-                    "{} has no signed checkpoint yet: sign one with `ccm-ledger checkpoint --key KEYFILE`, or initialise the ledger with --sign-with",
-                    ledger.dir().display()
-                ))
-            })?;
-            if let Ok(Some(kept)) = config::read_own_checkpoint(ledger.dir()) {
-                let head = ledger.head().entries;
-                if kept.size < head {
-                    eprintln!(
-                        "note: this checkpoint covers the first {} of the ledger's {}: it is older than the head; `ccm-ledger checkpoint --key KEYFILE` signs one for the head",
-                        output::count(kept.size, "entry", "entries"),
-                        output::count(head, "entry", "entries")
-                    );
-                }
-            }
-            note
-        }
+        None => ledger.latest_checkpoint()?.ok_or_else(|| {
+            CliError::input(format!(
+                "{} has no signed checkpoint yet: sign one with `ccm-ledger checkpoint --key KEYFILE`, or initialise the ledger with --sign-with",
+                ledger.dir().display()
+            ))
+        })?,
     };
+    let checkpoint = read_kept(ledger.dir(), &note)?;
+    show(ctx, &note, &checkpoint, ledger.head().entries, None)
+}
+
+/// The checkpoint a note of the ledger's holds: its text must read as one (an altered time
+/// line, say, is named: exit 3, as for any altered evidence of the ledger).
+fn read_kept(dir: &Path, note: &str) -> Result<Checkpoint, CliError> {
+    split_note(note)
+        .map_err(CheckpointError::from)
+        .and_then(|(text, _)| Checkpoint::parse_body(text))
+        .map_err(|e| {
+            CliError::NotVerified(format!(
+                "the ledger's checkpoint ({}) cannot be read: {e}; run `ccm-ledger verify`",
+                dir.join(config::CHECKPOINT_FILE).display()
+            ))
+        })
+}
+
+/// `signed at <time>`, or `signed at: not recorded` for a checkpoint signed before
+/// ccm-ledger wrote the time line.
+fn signed_at(checkpoint: &Checkpoint) -> String {
+    match checkpoint.signed_at {
+        Some(at) => format!("signed at {at}"),
+        None => "signed at: not recorded".to_owned(),
+    }
+}
+
+/// Prints the note (stdout: what is handed out), what it covers and when it was signed
+/// (stderr, as text; in the answer, as JSON), and says when it is older than the head.
+fn show(
+    ctx: &Context,
+    note: &str,
+    checkpoint: &Checkpoint,
+    entries: u64,
+    added: Option<usize>,
+) -> Result<(), CliError> {
+    let size = checkpoint.size;
+    let entry = |n| output::count(n, "entry", "entries");
+    if size < entries {
+        eprintln!(
+            "note: this checkpoint is older than the head: {}, it covers the first {} of the ledger's {}, {} before the head; `ccm-ledger checkpoint --key KEYFILE` signs one for the head",
+            signed_at(checkpoint),
+            entry(size),
+            entries,
+            entry(entries - size)
+        );
+    } else if size > entries {
+        eprintln!(
+            "note: this checkpoint ({}) covers {}, more than the ledger's {entries}: run `ccm-ledger verify`",
+            signed_at(checkpoint),
+            entry(size)
+        );
+    } else if !ctx.json {
+        eprintln!(
+            "note: {}; it covers all the ledger's {}",
+            signed_at(checkpoint),
+            entry(size)
+        );
+    }
     if ctx.json {
-        output::json(&serde_json::json!({ "checkpoint": note }))
+        let mut answer = serde_json::json!({
+            "checkpoint": note,
+            "origin": checkpoint.origin,
+            "size": size,
+            "signed_at": checkpoint.signed_at.map(|at| at.to_string()),
+            "entries": entries,
+            "not_covered": entries.saturating_sub(size),
+        });
+        if let Some(added) = added {
+            answer["added"] = added.into();
+        }
+        output::json(&answer)
     } else {
-        output::text(&note)
+        output::text(note)
     }
 }
 
@@ -144,9 +206,12 @@ fn add_cosignatures(ctx: &Context, files: &[PathBuf]) -> Result<(), CliError> {
         "added {added} cosignatures to the checkpoint of {}",
         ledger.dir().display()
     );
-    if ctx.json {
-        output::json(&serde_json::json!({ "checkpoint": merged, "added": added }))
-    } else {
-        output::text(&merged)
-    }
+    let checkpoint = read_kept(ledger.dir(), &merged)?;
+    show(
+        ctx,
+        &merged,
+        &checkpoint,
+        ledger.head().entries,
+        Some(added),
+    )
 }

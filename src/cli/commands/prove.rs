@@ -62,7 +62,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         if args.with_entry {
             let mut read = ledger.entries(seq.saturating_sub(1), seq + 1)?;
             let prev = match seq {
-                0 => crate::ledger::EntryHash::GENESIS,
+                0 => crate::domain::EntryHash::GENESIS,
                 _ => match read.next().transpose()? {
                     Some(before) => before.hash,
                     None => return Err(CliError::Usage(format!("--seq {seq}: no such entry"))),
@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Usage(format!("--seq {seq}: no such entry")))?;
             let entry = serde_json::json!({
                 "prev_hash": prev.to_hex(),
-                "entry": super::export::export_line(&stored),
+                "entry": crate::cli::exported::export_line(&stored),
             });
             return output::text(&format!("{}\n{entry}", proof.to_json()));
         }

@@ -4,13 +4,11 @@ use serde::Serialize;
 
 use crate::cli::moment::MomentArgs;
 use crate::cli::{output, CliError, Context};
-use crate::ledger::config::sign_checkpoint;
 use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
 use crate::publication::{publish, write_atomically, PublishError, PublishedEntry};
 
-use super::export::{self, export_line};
-use super::report;
+use crate::cli::exported::{self, export_line, Export, Format};
 
 /// Publish the ledger as static files any web server can host (C2SP tlog-tiles).
 ///
@@ -54,8 +52,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let ledger = ctx.open(Access::Inspect)?;
     let (note, checkpoint) = match &args.key {
         Some(key) => {
-            let checkpoint = ledger.checkpoint_body(ledger.head().entries)?;
-            (sign_checkpoint(&checkpoint, key)?, checkpoint)
+            let signed = ledger.sign_head(key)?;
+            if let Some(went_back) = signed.clock_warning() {
+                eprintln!("warning: {went_back}");
+            }
+            (signed.note, signed.checkpoint)
         }
         None => {
             let note = ledger.latest_checkpoint()?.ok_or_else(|| {
@@ -170,17 +171,14 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
         on: None,
         known_at: size.checked_sub(1).map(|last| last.to_string()),
     };
-    let (page, ..) = report::page(&quiet, &moment, None)?;
+    let (page, ..) = crate::cli::page::page(&quiet, &moment, None)?;
     write_atomically(dir, "report.html", page.as_bytes()).map_err(CliError::io(format!(
         "cannot write {}",
         dir.join("report.html").display()
     )))?;
-    export::run(
+    exported::export(&quiet, &Export::to_file(dir.join("terms.csv"), Format::Csv))?;
+    exported::export(
         &quiet,
-        export::Args::to_file(dir.join("terms.csv"), export::Format::Csv),
-    )?;
-    export::run(
-        &quiet,
-        export::Args::to_file(dir.join("popolo.json"), export::Format::Popolo),
+        &Export::to_file(dir.join("popolo.json"), Format::Popolo),
     )
 }

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use crate::cli::moment::{self, MomentArgs, ProposedArgs};
 use crate::cli::outfile;
+use crate::cli::period::dates;
 use crate::cli::{CliError, Context};
 use crate::domain::{BodyId, Date};
 use crate::ledger::Access;
@@ -84,27 +85,6 @@ pub(crate) fn window(
         bodies,
         today: Some(today),
     })
-}
-
-/// `--from` and `--to` as days, `--to` after `--from` (a usage error otherwise: exit 2).
-pub(crate) fn dates(
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(Option<Date>, Option<Date>), CliError> {
-    let date = |flag: &str, s: Option<&str>| {
-        s.map(|s| Date::parse(s).map_err(|e| CliError::Usage(format!("{flag}: {e}"))))
-            .transpose()
-    };
-    let from = date("--from", from)?;
-    let to = date("--to", to)?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            return Err(CliError::Usage(format!(
-                "--to ({t}) must be after --from ({f})"
-            )));
-        }
-    }
-    Ok((from, to))
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {

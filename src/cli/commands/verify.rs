@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint_note, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
@@ -15,6 +15,8 @@ use crate::ledger::{
     SnapshotCheck, Tail, TreeCheck,
 };
 use crate::merkle::{Checkpoint, TreeHash};
+
+mod published;
 
 /// Recompute the hash chain and the Merkle root: was anything altered?
 ///
@@ -149,7 +151,7 @@ struct Failure {
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     if let (Some(location), Some(key)) = (&args.published, &args.key) {
-        return super::verify_published::run(
+        return published::run(
             ctx,
             location,
             key,

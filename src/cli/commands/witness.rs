@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::verify_proof::{read_text, read_verifier_key};
+use crate::cli::evidence::{read_text, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{ConsistencyProof, WitnessSigner};
 use crate::publication::{verify_published, Source};

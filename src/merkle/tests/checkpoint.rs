@@ -23,6 +23,7 @@ fn checkpoint() -> Checkpoint {
         origin: "ccm-ledger/test".into(),
         size: 8,
         root: root_of(&e),
+        signed_at: None,
     }
 }
 
@@ -211,7 +212,6 @@ fn a_signed_body_must_be_exactly_a_checkpoint() {
     let root_line = body.lines().nth(2).unwrap().to_owned();
     let short = root_line[..root_line.len() - 4].to_owned();
     let cases = [
-        format!("ccm-ledger/test\n8\n{root_line}\nextension\n"),
         "ccm-ledger/test\n8\n".to_owned(),
         format!("\n8\n{root_line}\n"),
         format!("ccm-ledger/test\n+8\n{root_line}\n"),
@@ -308,6 +308,7 @@ fn proofs_are_checked_against_checkpoints_of_their_own_sizes() {
         origin: "ccm-ledger/test".into(),
         size,
         root: tree.root_at(size).unwrap(),
+        signed_at: None,
     };
     let inclusion = tree.prove_inclusion(5, 13, &e[5]).unwrap();
     assert_eq!(at(13).verify_inclusion(&inclusion), Ok(()));
@@ -335,5 +336,157 @@ fn proofs_are_checked_against_checkpoints_of_their_own_sizes() {
     assert!(matches!(
         at(5).verify_consistency(&elsewhere, &consistency),
         Err(ProofError::OriginMismatch { .. })
+    ));
+}
+
+// Issue 17, item 6: checkpoints carry the time they were signed.
+
+/// 2026-01-01T00:00:00Z, whole seconds.
+fn new_year() -> crate::domain::Timestamp {
+    crate::domain::Timestamp::parse("2026-01-01T00:00:00Z").unwrap()
+}
+
+fn timed() -> Checkpoint {
+    Checkpoint {
+        signed_at: Some(new_year()),
+        ..checkpoint()
+    }
+}
+
+/// The text of a checkpoint with `line` as its fourth line, signed by `signer()`.
+fn signed_with_line(line: &str) -> String {
+    let body = checkpoint().body().unwrap();
+    sign_note(&format!("{body}{line}\n"), &signer()).unwrap()
+}
+
+#[test]
+fn the_signing_time_is_the_fourth_line_of_the_signed_text_and_reads_back() {
+    let note = sign(&timed(), &signer()).unwrap();
+    let body = checkpoint().body().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "{body}time 1767225600\n\n\u{2014} ccm-ledger/test "
+        )),
+        "{note}"
+    );
+    assert_eq!(parse_and_verify(&note, &signer().verifier()), Ok(timed()));
+}
+
+#[test]
+fn a_checkpoint_without_a_time_line_still_verifies_and_says_none() {
+    let note = sign(&checkpoint(), &signer()).unwrap();
+    assert_eq!(
+        note.lines().count(),
+        5,
+        "three lines, the blank, the signature"
+    );
+    let read = parse_and_verify(&note, &signer().verifier()).unwrap();
+    assert_eq!(read.signed_at, None);
+}
+
+#[test]
+fn changing_the_time_line_breaks_the_signature() {
+    let verifier = signer().verifier();
+    let note = sign(&timed(), &signer()).unwrap();
+    for forged in [
+        note.replace("time 1767225600", "time 1767225601"),
+        note.replace("time 1767225600", "time 1767225500"),
+        note.replace("time 1767225600\n", ""),
+    ] {
+        assert_ne!(forged, note);
+        assert_eq!(
+            parse_and_verify(&forged, &verifier),
+            Err(CheckpointError::Note(NoteError::BadSignature {
+                name: "ccm-ledger/test".into()
+            })),
+            "{forged}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_time_line_is_refused_naming_the_line_and_why() {
+    let verifier = signer().verifier();
+    let refused = |line: &str, why: &str| match parse_and_verify(&signed_with_line(line), &verifier)
+    {
+        Err(e @ CheckpointError::BadTime { line: 4, .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("line 4") && message.contains(why),
+                "{line:?}: {message}"
+            );
+        }
+        other => panic!("{line:?}: {other:?}"),
+    };
+    refused("time", "has no value");
+    refused("time ", "has no value");
+    refused("time abc", "not a decimal number");
+    refused("time -1", "not a decimal number");
+    refused("time 1.5", "not a decimal number");
+    refused("time +5", "not a decimal number");
+    refused("time  5", "not a decimal number");
+    refused("time 5 ", "not a decimal number");
+    refused("time 0x10", "not a decimal number");
+    refused("time ١٢٣", "not a decimal number");
+    refused("time 01767225600", "leading zeros");
+    refused("time 32503680000", "later than 2999-12-31T23:59:59Z");
+    refused(
+        "time 18446744073709551616",
+        "later than 2999-12-31T23:59:59Z",
+    );
+    // The latest second accepted, and the first.
+    for (line, at) in [
+        ("time 32503679999", "2999-12-31T23:59:59Z"),
+        ("time 0", "1970-01-01T00:00:00Z"),
+    ] {
+        let read = parse_and_verify(&signed_with_line(line), &verifier).unwrap();
+        assert_eq!(read.signed_at.unwrap().to_string(), at);
+    }
+}
+
+#[test]
+fn a_huge_time_line_is_refused_quoting_only_its_start() {
+    let line = format!("time {}", "9".repeat(500_000));
+    let error = parse_and_verify(&signed_with_line(&line), &signer().verifier()).unwrap_err();
+    let CheckpointError::BadTime { found, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(found.chars().count(), 41, "40 characters and an ellipsis");
+    assert!(error.to_string().len() < 400, "{error}");
+}
+
+#[test]
+fn other_extension_lines_are_refused_naming_the_line() {
+    let verifier = signer().verifier();
+    let unknown = |text: String, at: usize| {
+        let note = sign_note(&text, &signer()).unwrap();
+        match parse_and_verify(&note, &verifier) {
+            Err(e @ CheckpointError::UnknownExtension { line, .. }) if line == at => {
+                assert!(e.to_string().contains(&format!("line {at}")), "{e}");
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+    };
+    let body = checkpoint().body().unwrap();
+    unknown(format!("{body}extension\n"), 4);
+    unknown(format!("{body}Time 1767225600\n"), 4);
+    unknown(format!("{body}timestamp 1767225600\n"), 4);
+    unknown(format!("{body}Timestamp: 1767225600000000000\n"), 4);
+    unknown(format!("{body}time 1767225600\ntime 1767225600\n"), 5);
+    unknown(format!("{body}time 1767225600\nextension\n"), 5);
+    // An empty fourth line is not an extension line (C2SP: they are non-empty).
+    unknown(format!("{body}\ntime 1767225600\n"), 4);
+}
+
+#[test]
+fn a_time_the_line_cannot_hold_is_not_signed() {
+    let before_1970 = crate::domain::Timestamp::parse("1969-12-31T23:59:59Z").unwrap();
+    let checkpoint = Checkpoint {
+        signed_at: Some(before_1970),
+        ..checkpoint()
+    };
+    assert!(matches!(
+        sign(&checkpoint, &signer()),
+        Err(CheckpointError::BadTime { .. })
     ));
 }

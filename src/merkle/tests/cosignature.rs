@@ -205,3 +205,21 @@ fn a_real_witness_cosignature_on_a_public_log_verifies() {
     assert_eq!(added, 4);
     assert_eq!(remora.verify(&merged), Ok(1_779_573_024));
 }
+
+/// Issue 17.6: a log's signing time is an extension line; the cosignature signs it with the
+/// rest (tlog-cosignature: "MUST be included in the cosigned message"), so it cannot be
+/// altered under a witness's cosignature either.
+#[test]
+fn a_cosignature_covers_the_logs_time_line() {
+    let log = SignerKey::from_seed("example.com/behind-the-sofa", [7; 32]).unwrap();
+    let timed = format!("{TEXT}time 1767225600\n");
+    let note = sign_note(&timed, &log).unwrap();
+    let signer = witness("witness.example/w1", 3);
+    let cosigned = format!("{note}{}", signer.cosign(&timed, 1767225700));
+    assert_eq!(signer.verifier().verify(&cosigned), Ok(1767225700));
+    let altered = cosigned.replace("time 1767225600", "time 1767225601");
+    assert!(matches!(
+        signer.verifier().verify(&altered),
+        Err(crate::merkle::CosignatureError::Bad { .. })
+    ));
+}

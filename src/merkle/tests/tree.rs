@@ -210,15 +210,6 @@ fn a_failed_append_changes_nothing_and_can_be_retried() {
 }
 
 #[test]
-fn node_keys_sort_by_level_then_index_and_parse_back() {
-    use crate::merkle::{node_key, parse_node_key};
-    assert!(node_key(0, u64::MAX) < node_key(1, 0));
-    assert!(node_key(2, 255) < node_key(2, 256));
-    assert_eq!(parse_node_key(&node_key(3, 1234)), Some((3, 1234)));
-    assert_eq!(parse_node_key(&[1, 2, 3]), None);
-}
-
-#[test]
 fn a_tree_built_by_push_has_the_root_and_nodes_of_one_built_by_append() {
     let e = entries(300);
     let mut pushed = MerkleTree::new(MemoryNodeStore::new());
@@ -251,4 +242,14 @@ fn a_failed_push_changes_nothing_and_can_be_retried() {
     let mut tree = MerkleTree::open(store, 7).unwrap();
     tree.push(&e[7]).unwrap();
     assert_eq!(tree.root(), root_of(&e));
+}
+
+#[test]
+fn a_tree_hash_is_written_and_read_as_64_lowercase_hex_digits() {
+    let root = root_of(&entries(3));
+    assert_eq!(TreeHash::from_hex(&root.to_hex()), Some(root));
+    assert_eq!(root.to_hex().len(), 64);
+    assert_eq!(TreeHash::from_hex(&root.to_hex().to_uppercase()), None);
+    assert_eq!(TreeHash::from_hex(&"+f".repeat(32)), None);
+    assert_eq!(TreeHash::from_hex(&root.to_hex()[1..]), None);
 }

@@ -15,6 +15,8 @@ const PATH: &str = concat!(
     "/tests/data/merkle-vectors.json"
 );
 const SIZE: u64 = 8;
+/// The signing time of the timed checkpoint: 1767225600 POSIX seconds.
+const SIGNED_AT: &str = "2026-01-01T00:00:00Z";
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +28,7 @@ struct Vectors {
     inclusion: Vec<InclusionProof>,
     consistency: Vec<ConsistencyProof>,
     checkpoint: CheckpointVector,
+    timed_checkpoint: CheckpointVector,
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +58,11 @@ fn generate() -> Vectors {
         origin: "ccm-ledger/vectors".into(),
         size: SIZE,
         root: tree.root(),
+        signed_at: None,
+    };
+    let timed = Checkpoint {
+        signed_at: Some(crate::domain::Timestamp::parse(SIGNED_AT).unwrap()),
+        ..checkpoint.clone()
     };
     Vectors {
         about: [
@@ -62,7 +70,8 @@ fn generate() -> Vectors {
             "entry_hashes[i] = blake3(i as u64 little-endian), i = 0..8.",
             "leaf = blake3(0x00 || entry hash); node = blake3(0x01 || left || right); root of size 0 = blake3(\"\").",
             "inclusion: every leaf of every size 1..=8; consistency: every 1 <= from <= to <= 8.",
-            "checkpoint: the tree of size 8, signed by the key whose seed is blake3(\"ccm-ledger merkle vectors key\").",
+            "checkpoint: the tree of size 8, signed by the key whose seed is blake3(\"ccm-ledger merkle vectors key\"), without a signing time (as before ccm-ledger recorded it).",
+            "timed_checkpoint: the same, signed at 2026-01-01T00:00:00Z: the extension line \"time 1767225600\".",
         ]
         .map(String::from)
         .to_vec(),
@@ -86,6 +95,11 @@ fn generate() -> Vectors {
             signer_key: key.to_text(),
             verifier_key: key.verifier().to_text(),
             note: sign(&checkpoint, &key).unwrap(),
+        },
+        timed_checkpoint: CheckpointVector {
+            signer_key: key.to_text(),
+            verifier_key: key.verifier().to_text(),
+            note: sign(&timed, &key).unwrap(),
         },
     }
 }
@@ -132,4 +146,13 @@ fn the_pinned_vectors_verify_on_their_own() {
     let verifier = VerifierKey::parse(&v.checkpoint.verifier_key).unwrap();
     let checkpoint = parse_and_verify(&v.checkpoint.note, &verifier).unwrap();
     assert_eq!((checkpoint.size, checkpoint.root), (SIZE, root(SIZE)));
+    assert_eq!(checkpoint.signed_at, None);
+    let verifier = VerifierKey::parse(&v.timed_checkpoint.verifier_key).unwrap();
+    let timed = parse_and_verify(&v.timed_checkpoint.note, &verifier).unwrap();
+    assert_eq!((timed.size, timed.root), (SIZE, root(SIZE)));
+    assert_eq!(
+        timed.signed_at.map(|t| t.to_string()).as_deref(),
+        Some(SIGNED_AT)
+    );
+    assert!(v.timed_checkpoint.note.contains("\ntime 1767225600\n\n"));
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
 use crate::publication::{verify_published, PublishedError, Source};

@@ -10,47 +10,37 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::ledger::EntryHash;
+use super::journal::Head;
+use crate::domain::EntryHash;
 use crate::merkle::TreeHash;
 
 /// sled's default cache is 1 GiB, which makes a process hold ~400 bytes per entry; what is
 /// kept here is small and read sequentially, so a small cache loses nothing.
 const CACHE_BYTES: u64 = 16 << 20;
 
-/// How far the database has absorbed the journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Absorbed {
-    pub entries: u64,
-    pub bytes: u64,
-    pub last_frame: u64,
-    pub hash: EntryHash,
+/// How far the database has absorbed the journal: the journal's head it was brought up to,
+/// stored as 56 bytes (entries, bytes, last frame as u64 big-endian, then the hash).
+fn encode(head: &Head) -> Vec<u8> {
+    let mut out = Vec::with_capacity(56);
+    out.extend_from_slice(&head.entries.to_be_bytes());
+    out.extend_from_slice(&head.bytes.to_be_bytes());
+    out.extend_from_slice(&head.last_frame.to_be_bytes());
+    out.extend_from_slice(&head.hash.0);
+    out
 }
 
-impl Absorbed {
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(56);
-        out.extend_from_slice(&self.entries.to_be_bytes());
-        out.extend_from_slice(&self.bytes.to_be_bytes());
-        out.extend_from_slice(&self.last_frame.to_be_bytes());
-        out.extend_from_slice(&self.hash.0);
-        out
+fn decode(bytes: &[u8]) -> Option<Head> {
+    if bytes.len() != 56 {
+        return None;
     }
-
-    fn decode(bytes: &[u8]) -> Option<Absorbed> {
-        if bytes.len() != 56 {
-            return None;
-        }
-        let word =
-            |i: usize| u64::from_be_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        Some(Absorbed {
-            entries: word(0),
-            bytes: word(1),
-            last_frame: word(2),
-            hash: EntryHash(bytes[24..56].try_into().expect("32 bytes")),
-        })
-    }
+    let word = |i: usize| u64::from_be_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    Some(Head {
+        entries: word(0),
+        bytes: word(1),
+        last_frame: word(2),
+        hash: EntryHash(bytes[24..56].try_into().expect("32 bytes")),
+    })
 }
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the index database cannot be opened: {0}")]
@@ -265,10 +255,11 @@ impl Store {
         })
     }
 
-    pub fn absorbed(&self) -> Result<Option<Absorbed>, StoreError> {
+    /// The journal's head as far as the database has absorbed it.
+    pub fn absorbed(&self) -> Result<Option<Head>, StoreError> {
         match self.meta.get(ABSORBED)? {
             None => Ok(None),
-            Some(v) => Absorbed::decode(&v)
+            Some(v) => decode(&v)
                 .map(Some)
                 .ok_or(StoreError::Malformed("absorbed")),
         }
@@ -282,8 +273,8 @@ impl Store {
     /// them, ~180 µs without). Inserts stay in sled's buffer until it fills, a flush, or the
     /// ledger is closed; a killed process loses them, and the next open catches up from the
     /// journal.
-    pub fn absorb(&self, absorbed: Absorbed) -> Result<(), StoreError> {
-        self.meta.insert(ABSORBED, absorbed.encode())?;
+    pub fn absorb(&self, absorbed: Head) -> Result<(), StoreError> {
+        self.meta.insert(ABSORBED, encode(&absorbed))?;
         Ok(())
     }
 
