@@ -11,6 +11,7 @@ use crate::cli::period::dates;
 use crate::cli::{moment, outfile};
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::event_to_value;
+use crate::domain::Date;
 use crate::ledger::{Access, StoredEntry};
 use crate::projection::Projection;
 use crate::report::tabular::{popolo, term_rows, Selection};
@@ -26,9 +27,9 @@ pub struct Export {
     /// csv: only these bodies' terms (ids or names), none of the Presidency's.
     pub body: Vec<String>,
     /// csv: only terms still held on or after this day.
-    pub from: Option<String>,
+    pub from: Option<Date>,
     /// csv: only terms begun before this day.
-    pub to: Option<String>,
+    pub to: Option<Date>,
 }
 
 /// One entry as an export line.
@@ -75,7 +76,7 @@ pub enum Format {
 /// them (an unknown name is bad input, with the near matches).
 fn selection(projection: &Projection, args: &Export) -> Result<Selection, CliError> {
     let unknown = |e: crate::projection::Unknown| CliError::input(e.to_string());
-    let (from, to) = dates(args.from.as_deref(), args.to.as_deref())?;
+    let (from, to) = dates(args.from, args.to)?;
     Ok(Selection {
         states: args
             .state

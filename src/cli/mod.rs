@@ -24,6 +24,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::domain::Timestamp;
+
 pub use context::Context;
 pub use error::CliError;
 
@@ -70,9 +72,10 @@ pub struct Cli {
         global = true,
         env = "CCM_LEDGER_NOW",
         value_name = "RFC3339",
+        value_parser = Timestamp::parse,
         hide_short_help = true
     )]
-    pub recorded_at: Option<String>,
+    pub recorded_at: Option<Timestamp>,
 
     /// Who records new entries [default: $USER, else the login name]
     #[arg(

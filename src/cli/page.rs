@@ -25,7 +25,7 @@ pub fn page(
     moment: &MomentArgs,
     proposed: Option<&std::path::Path>,
 ) -> Result<Page, CliError> {
-    let on = moment.on()?;
+    let on = moment.on();
     let mut ledger = ctx.open(Access::Read)?;
     let known = moment.known_at(&ledger)?;
     let (projection, proposal) = match proposed {

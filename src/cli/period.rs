@@ -4,17 +4,12 @@
 use crate::cli::CliError;
 use crate::domain::Date;
 
-/// `--from` and `--to` as days, `--to` after `--from` (a usage error otherwise: exit 2).
+/// `--from` and `--to` (days, parsed by clap), `--to` after `--from` (a usage error
+/// otherwise: exit 2).
 pub(crate) fn dates(
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
 ) -> Result<(Option<Date>, Option<Date>), CliError> {
-    let date = |flag: &str, s: Option<&str>| {
-        s.map(|s| Date::parse(s).map_err(|e| CliError::Usage(format!("{flag}: {e}"))))
-            .transpose()
-    };
-    let from = date("--from", from)?;
-    let to = date("--to", to)?;
     if let (Some(f), Some(t)) = (from, to) {
         if t <= f {
             return Err(CliError::Usage(format!(

@@ -54,12 +54,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         term_days: args.term_tolerance,
         vacancy_days: args.vacancy_tolerance,
     };
-    let on = args
-        .moment
-        .on
-        .as_ref()
-        .map(|_| args.moment.on())
-        .transpose()?;
+    let on = args.moment.on;
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
     match &args.proposed {

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use crate::cli::exported::{self, Export, Format};
 use crate::cli::{CliError, Context};
+use crate::domain::Date;
 
 /// Write the ledger as JSON Lines that `import` accepts, or its terms as CSV or Popolo.
 ///
@@ -49,10 +50,10 @@ pub struct Args {
     body: Vec<String>,
     /// csv: only terms still held on or after this day, YYYY-MM-DD
     #[arg(long, value_name = "DATE")]
-    from: Option<String>,
+    from: Option<Date>,
     /// csv: only terms begun before this day, YYYY-MM-DD
     #[arg(long, value_name = "DATE")]
-    to: Option<String>,
+    to: Option<Date>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {

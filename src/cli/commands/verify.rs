@@ -11,8 +11,8 @@ use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
 use crate::ledger::config::read_own_checkpoint;
 use crate::ledger::{
-    contradicts_checkpoint, verify_dir_rooted_at, Access, Decoding, Ledger, LedgerError,
-    SnapshotCheck, Tail, TreeCheck,
+    contradicts_checkpoint, verify, Access, Decoding, Ledger, LedgerError, SnapshotCheck, Tail,
+    TreeCheck, VerifyOptions,
 };
 use crate::merkle::{Checkpoint, TreeHash};
 
@@ -341,12 +341,19 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
-    let rooted = verify_dir_rooted_at(&ctx.ledger_dir, Decoding::Check, &sizes)
-        .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
+    let rooted = verify(
+        &ctx.ledger_dir,
+        VerifyOptions {
+            decoding: Decoding::Check,
+            tree_at: Some(&sizes),
+            ..VerifyOptions::default()
+        },
+    )
+    .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
+    let tree = rooted.tree.as_ref().expect("the tree was asked for");
     let root_of = |size: u64| {
-        rooted
-            .roots_at
+        tree.roots_at
             .iter()
             .find(|(at, _)| *at == size)
             .map(|r| r.1)
@@ -362,7 +369,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         }
     }
     // The index's evidence, then what is derived: checked against the journal, rebuilt.
-    let rebuilt = check_derived(ctx, entries, &rooted.root).map_err(|e| {
+    let rebuilt = check_derived(ctx, entries, &tree.root).map_err(|e| {
         let seq = rooted.unacknowledged.map(|t| t.from_entry);
         failed(seq, e)
     })?;
@@ -370,7 +377,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         Answer {
             entries,
             head: rooted.verified.head.to_hex(),
-            root: rooted.root.to_hex(),
+            root: tree.root.to_hex(),
             checkpoint: None,
             witnesses: None,
             interrupted: rooted.unacknowledged.map(|tail: Tail| Interrupted {
