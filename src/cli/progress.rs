@@ -1,4 +1,4 @@
-//! A progress line on stderr for long work (an import, an export), drawn by indicatif: only
+//! A progress line on stderr for long work (an import, an export, a verification), drawn by indicatif: only
 //! when stderr is a terminal, never with `--json`, and only once the work has taken more than
 //! a second, so that a short command prints nothing more than it did.
 
@@ -53,12 +53,28 @@ impl Progress {
 
     /// `n` more items done.
     pub fn advance(&mut self, n: u64) {
-        let Some(bar) = &self.bar else { return };
+        if let Some(bar) = self.due() {
+            bar.inc(n);
+        }
+    }
+
+    /// `done` of `total` items done (work whose size is learnt as it goes: `verify` learns
+    /// the ledger's size from its head file).
+    pub fn reach(&mut self, done: u64, total: u64) {
+        if let Some(bar) = self.due() {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    /// The bar, drawn from now on once the work has run longer than the delay.
+    fn due(&mut self) -> Option<&ProgressBar> {
+        let bar = self.bar.as_ref()?;
         if !self.shown && self.started.elapsed() >= self.delay {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
-        bar.inc(n);
+        Some(bar)
     }
 }
 

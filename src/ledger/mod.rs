@@ -37,7 +37,8 @@ pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
-    verify, Checked, Decoding, Tail, Tampering, TreeRoots, Verification, Verified, VerifyOptions,
+    verify, Checked, Checking, Decoding, Tail, Tampering, TreeRoots, Verification, Verified,
+    VerifyOptions,
 };
 
 use crate::domain::{Draft, EntryHash, Seq, Timestamp};

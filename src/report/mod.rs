@@ -14,10 +14,10 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::domain::Date;
+use crate::domain::{Date, MeetingType};
 use crate::projection::{EndView, Projection};
 use crate::timeline::markup::escape;
-use crate::timeline::{svg, Timeline};
+use crate::timeline::{long_date, svg, Timeline};
 
 /// The continuity findings of the rules, as the JSON objects of `check --json`
 /// (`rule`, `severity`, `body`, `state`, `date`, `seqs`, `message`), or why there are none.
@@ -74,6 +74,7 @@ pre { background: #f6f8fa; border: 1px solid #d0d7e2; padding: 0.8em; overflow-x
 .verify { background: #f3f7fc; border: 1px solid #c9d6e8; padding: 0.6em 1em; }
 .vacant { color: #b3261e; }
 .note { color: #555; font-style: italic; }
+.sources-end { border-left: 4px solid #5f6b7a; background: #f3f5f8; padding: 0.5em 0.9em; }
 .proposal { border: 2px dashed #b26a00; background: #fff7e6; padding: 0.6em 0.9em; }
 .error { color: #b3261e; font-weight: bold; }
 .warning { color: #8a5a00; font-weight: bold; }
@@ -161,6 +162,15 @@ pub fn render(r: &Report) -> String {
         r.entries,
         escape(&known)
     );
+    if let Some((meeting, day)) = sources_end(p, r.on) {
+        let _ = write!(
+            out,
+            "<p class=\"sources-end\"><strong>The sources end with {}, {}.</strong> No later meeting is recorded: the machinery on {} is shown as the decisions up to that meeting left it.</p>",
+            escape(&meeting),
+            long_date(day),
+            long_date(r.on)
+        );
+    }
     if let Some(proposal) = &r.proposal {
         let _ = write!(
             out,
@@ -199,27 +209,19 @@ pub fn render(r: &Report) -> String {
         r.on
     );
     let pres = &state.presidency;
-    table(
-        &mut out,
-        &["office", "State", "person", "from", "until", "decision"],
-        [
-            ("President", &pres.president),
-            ("President-designate", &pres.president_designate),
-            ("outgoing President", &pres.outgoing_president),
-        ]
-        .into_iter()
-        .map(|(office, view)| match view {
-            Some(v) => vec![
-                cell(office),
-                cell(&state_label(v.state.as_str(), v.name.as_deref())),
-                cell(v.person.as_deref().unwrap_or("")),
-                cell(&v.start.to_string()),
-                cell(&end_text(&v.end)),
-                cell(&format!("{} (entry {})", v.decision.meeting, v.seq)),
-            ],
-            None => vec![cell(office), "<td class=\"note\">none recorded</td>".into()],
-        }),
-    );
+    if pres.president.is_none()
+        && pres.president_designate.is_none()
+        && pres.outgoing_president.is_none()
+    {
+        // Three rows of "none recorded" say less than one sentence.
+        let _ = write!(
+            out,
+            "<p class=\"note\">No President, President-designate or outgoing President is recorded on {}.</p>",
+            long_date(r.on)
+        );
+    } else {
+        presidency_on(&mut out, &state.presidency);
+    }
     out.push_str("<h3>Bodies and their coordinators</h3>");
     let mut rows = Vec::new();
     for b in &state.bodies {
@@ -288,7 +290,7 @@ pub fn render(r: &Report) -> String {
     );
 
     // Timeline.
-    out.push_str("<h2 id=\"timeline\">The timeline</h2><p>One row per seat; a bar per term (hover for the State's name and the decision); hatched: a vacant seat; vertical lines: the close of each meeting.</p><figure>");
+    out.push_str("<h2 id=\"timeline\">The timeline</h2><p>One row per seat; a bar per term, with the State's name where it fits, else its code (the key below the chart names every State); an arrow: still running on the day shown; hatched: a vacant seat; vertical lines: the close of each meeting.</p><figure>");
     out.push_str(&svg::render(
         r.timeline,
         &svg::SvgOptions {
@@ -534,4 +536,118 @@ fn cosigners(checkpoint: &str) -> String {
         cosigned.len(),
         cosigned.join("")
     )
+}
+
+/// The Presidency on the day, as a table of its three offices.
+fn presidency_on(out: &mut String, pres: &crate::projection::Presidency) {
+    table(
+        out,
+        &["office", "State", "person", "from", "until", "decision"],
+        [
+            ("President", &pres.president),
+            ("President-designate", &pres.president_designate),
+            ("outgoing President", &pres.outgoing_president),
+        ]
+        .into_iter()
+        .map(|(office, view)| match view {
+            Some(v) => vec![
+                cell(office),
+                cell(&state_label(v.state.as_str(), v.name.as_deref())),
+                cell(v.person.as_deref().unwrap_or("")),
+                cell(&v.start.to_string()),
+                cell(&end_text(&v.end)),
+                cell(&format!("{} (entry {})", v.decision.meeting, v.seq)),
+            ],
+            None => vec![cell(office), "<td class=\"note\">none recorded</td>".into()],
+        }),
+    );
+}
+
+/// The last meeting recorded, named, and its closing day, when `on` is after it: past that
+/// day the sources say nothing, and the page says so rather than show empty offices
+/// unexplained (issue 17.7).
+fn sources_end(p: &Projection, on: Date) -> Option<(String, Date)> {
+    let last = p.meetings().max_by_key(|m| (m.end, m.seq))?;
+    (on > last.end).then(|| (meeting_name(last.id.as_str(), last.meeting_type), last.end))
+}
+
+/// A meeting as prose names it: "the Third Review Conference (3RC)", "the Thirteenth Meeting
+/// of States Parties (13MSP)", from its type and the number its id starts with.
+pub fn meeting_name(id: &str, meeting_type: MeetingType) -> String {
+    let kind = match meeting_type {
+        MeetingType::Msp => "Meeting of States Parties",
+        MeetingType::Rc => "Review Conference",
+        MeetingType::Intersessional => "intersessional meeting",
+    };
+    let digits: String = id.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<u32>().ok().filter(|&n| n > 0) {
+        Some(n) => format!("the {} {kind} ({id})", ordinal(n)),
+        None => format!("the {kind} {id}"),
+    }
+}
+
+/// "First" … "Twentieth", then "21st", "22nd", …
+fn ordinal(n: u32) -> String {
+    const WORDS: [&str; 20] = [
+        "First",
+        "Second",
+        "Third",
+        "Fourth",
+        "Fifth",
+        "Sixth",
+        "Seventh",
+        "Eighth",
+        "Ninth",
+        "Tenth",
+        "Eleventh",
+        "Twelfth",
+        "Thirteenth",
+        "Fourteenth",
+        "Fifteenth",
+        "Sixteenth",
+        "Seventeenth",
+        "Eighteenth",
+        "Nineteenth",
+        "Twentieth",
+    ];
+    if let Some(word) = (n as usize).checked_sub(1).and_then(|i| WORDS.get(i)) {
+        return (*word).to_owned();
+    }
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meetings_are_named_as_prose_names_them() {
+        assert_eq!(
+            meeting_name("3RC", MeetingType::Rc),
+            "the Third Review Conference (3RC)"
+        );
+        assert_eq!(
+            meeting_name("13MSP", MeetingType::Msp),
+            "the Thirteenth Meeting of States Parties (13MSP)"
+        );
+        assert_eq!(
+            meeting_name("2RC-2", MeetingType::Rc),
+            "the Second Review Conference (2RC-2)"
+        );
+        assert_eq!(
+            meeting_name("22MSP", MeetingType::Msp),
+            "the 22nd Meeting of States Parties (22MSP)"
+        );
+        assert_eq!(
+            meeting_name("ISM-2019", MeetingType::Intersessional),
+            "the intersessional meeting ISM-2019"
+        );
+    }
 }

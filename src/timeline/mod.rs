@@ -7,6 +7,7 @@
 //! (dates); each renderer maps dates to its own coordinates with [`Timeline::fraction`].
 
 pub mod markup;
+pub mod palette;
 pub mod svg;
 pub mod text;
 
@@ -25,7 +26,9 @@ pub struct Window {
     pub to: Option<Date>,
     /// Only these bodies (and no Presidency); empty: every body and the Presidency.
     pub bodies: Vec<BodyId>,
-    /// The "today" line (`--on`).
+    /// The day asked about (`--on`): drawn as a line, and what is still running (a term, a
+    /// body in force, a vacancy) is drawn up to it, not beyond: the record says nothing of
+    /// later days.
     pub today: Option<Date>,
 }
 
@@ -168,8 +171,11 @@ pub fn layout(projection: &Projection, window: &Window) -> Timeline {
         .to
         .unwrap_or_else(|| Date::from_ymd(latest.year() + 1, 1, 1).unwrap_or(latest))
         .max(from.add_days(1));
+    // Where what is still running stops: the day asked about, kept inside the window (a
+    // term that starts after it is a sliver at its start).
+    let open_end = window.today.map_or(to, |t| t.clamp(from, to));
     let clip = |start: Date, end: Option<Date>| -> Option<Span> {
-        let end = end.unwrap_or(to).min(to);
+        let end = end.unwrap_or(open_end.max(start)).min(to);
         let start = start.max(from);
         // A term that ends the day it starts still shows (as a sliver) when it is inside.
         (start < end || (start == end && start < to)).then_some(Span { start, end })
@@ -419,6 +425,35 @@ fn extent(projection: &Projection) -> (Date, Date) {
             let d = Date::from_ymd(2010, 1, 1).expect("a valid date");
             (d, d)
         }
+    }
+}
+
+/// A day as people write it in prose: "7 December 2026" (legends and notes; tables keep ISO).
+pub fn long_date(date: Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    // From the ISO form, which `Date` guarantees: YYYY-MM-DD.
+    let iso = date.to_string();
+    let number =
+        |range: std::ops::Range<usize>| iso.get(range).and_then(|s| s.parse::<usize>().ok());
+    match (
+        number(5..7).and_then(|m| MONTHS.get(m.checked_sub(1)?)),
+        number(8..10),
+    ) {
+        (Some(month), Some(day)) => format!("{day} {month} {}", date.year()),
+        _ => iso,
     }
 }
 

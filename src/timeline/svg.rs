@@ -1,12 +1,16 @@
 //! The timeline as a standalone SVG: white background, a year axis above and below, a row
-//! per seat under a header per body, a bar per term (State code inside, full name in a
-//! `<title>` tooltip), hatched vacancies, meetings as thin vertical lines, renamings and
-//! discontinuations as labelled markers, and a legend. Readable on screen and in print.
+//! per seat under a header per body, a bar per term (the State's name inside where it fits,
+//! else its code; a colour per State, [`palette`]), running terms drawn to the day asked
+//! about with an arrow, hatched vacancies, meetings as thin vertical lines, renamings and
+//! discontinuations as labelled markers, a legend above, and a key of the States' codes and
+//! names below. Everything a reader needs is visible text (tooltips only repeat it), so it
+//! reads the same on paper, and in grey.
 
 use std::fmt::Write;
 
 use super::markup::escape;
-use super::{ended_phrase, Bar, MarkKind, Timeline};
+use super::palette::{self, Colour, Colours, PALETTE};
+use super::{ended_phrase, long_date, Bar, MarkKind, Timeline};
 use crate::domain::Seq;
 
 /// How to draw.
@@ -46,20 +50,6 @@ const FONT: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
 /// A rough width of `text` at `size` px in a sans-serif font (for collision checks only).
 fn text_width(text: &str, size: f64) -> f64 {
     text.chars().count() as f64 * size * 0.6
-}
-
-/// ColorBrewer Set3: light enough for dark text, distinct in print.
-const PALETTE: [&str; 12] = [
-    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
-    "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
-];
-
-/// A State's colour: the same in every row, so a State's terms are easy to follow.
-fn colour(code: &str) -> &'static str {
-    let h = code.bytes().fold(2166136261u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(16777619)
-    });
-    PALETTE[(h % PALETTE.len() as u32) as usize]
 }
 
 fn mark_style(kind: MarkKind) -> (&'static str, &'static str) {
@@ -139,11 +129,12 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
     }
     // Legend.
     y += 14.0;
-    legend(
+    y = legend(
         &mut body,
         MARGIN,
+        width - MARGIN,
         y,
-        t.today.is_some(),
+        t.today,
         options.proposed_from.is_some(),
     );
     y += 16.0;
@@ -153,7 +144,12 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
     let chart_top = axis_top + 18.0;
     let rows: usize = t.groups.iter().map(|g| g.rows.len()).sum();
     let chart_bottom = chart_top + t.groups.len() as f64 * HEADER + rows as f64 * ROW + 4.0;
-    let height = chart_bottom + 26.0 + MARGIN + if t.today.is_some() { 16.0 } else { 0.0 };
+    let colours = palette::colours(t);
+    let key_top = chart_bottom + 40.0 + if t.today.is_some() { 16.0 } else { 0.0 };
+    // Drawn last (after the chart in reading order), but its height is needed now.
+    let mut key_svg = String::new();
+    let key_bottom = key(&mut key_svg, t, &colours, key_top, width);
+    let height = key_bottom + MARGIN;
 
     // Year grid and axes.
     let _ = write!(body, r##"<g class="axis" font-size="12" fill="#333">"##);
@@ -277,6 +273,7 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
                 bar_svg(
                     &mut body,
                     bar,
+                    colours.of(&bar.state),
                     &row_id,
                     &group.name,
                     &row.label,
@@ -323,6 +320,8 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
         );
     }
 
+    body.push_str(&key_svg);
+
     let mut out = String::new();
     if options.standalone {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -346,6 +345,7 @@ pub fn render(t: &Timeline, options: &SvgOptions) -> String {
 fn bar_svg(
     out: &mut String,
     bar: &Bar,
+    colour: Colour,
     row_id: &str,
     body: &str,
     row: &str,
@@ -390,90 +390,215 @@ fn bar_svg(
         escape(row_id),
         bar.seq,
         escape(bar.state.as_str()),
-        colour(bar.state.as_str()),
+        colour.fill,
     );
+    if bar.running() {
+        // Still running on the day asked about: an arrow says it goes on past it.
+        running_arrow(out, bx + w + 1.0, by);
+    }
+    // The State's name where it fits (on paper there is no tooltip), else its code (the key
+    // below names it), else nothing.
     let code = bar.state.as_str();
-    if w >= text_width(code, 11.0) + 4.0 {
+    let label = bar
+        .state_name
+        .as_deref()
+        .map(|name| format!("{name} ({code})"))
+        .into_iter()
+        .chain([code.to_owned()])
+        .find(|label| w >= text_width(label, 11.0) + 6.0);
+    if let Some(label) = label {
         let _ = write!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#111">{}</text>"##,
+            r##"<text class="state" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#111">{}</text>"##,
             bx + w / 2.0,
             by + BAR - 4.0,
-            escape(code)
+            escape(&label)
         );
     }
     out.push_str("</g>");
 }
 
+/// The arrow after a running term, its tip `ARROW` px right of `x`, on a bar whose top is `y`.
+fn running_arrow(out: &mut String, x: f64, y: f64) {
+    let _ = write!(
+        out,
+        r##"<path class="running" d="M{x:.1},{:.1} l{ARROW},{:.1} l-{ARROW},{:.1} z" fill="#333"/>"##,
+        y + 2.0,
+        BAR / 2.0 - 2.0,
+        BAR / 2.0 - 2.0,
+    );
+}
+
+/// How far the arrow of a running term reaches past its bar.
+const ARROW: f64 = 6.0;
+
 /// The outline of a proposed term: heavy and orange (a recorded one has a grey hairline).
 const PROPOSED_STROKE: &str = r##"stroke="#c25e00" stroke-width="2""##;
 
-fn legend(out: &mut String, x: f64, y: f64, today: bool, proposed: bool) {
-    let mut lx = x;
-    let _ = write!(out, r##"<g class="legend" font-size="11" fill="#333">"##);
-    let item = |out: &mut String, swatch: &str, label: &str, lx: &mut f64| {
-        out.push_str(swatch);
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            *lx + 22.0,
-            y + 1.0,
-            escape(label)
-        );
-        *lx += 22.0 + text_width(label, 11.0) + 18.0;
-    };
-    let s = format!(
-        r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6"/>"##,
-        y - 9.0,
-        PALETTE[0]
-    );
-    item(out, &s, "term (State code; hover for the name)", &mut lx);
-    let s = format!(
-        r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6" stroke-dasharray="4,2"/>"##,
-        y - 9.0,
-        PALETTE[4]
-    );
-    item(out, &s, "still running", &mut lx);
-    if proposed {
-        let s = format!(
-            r##"<rect x="{lx}" y="{:.1}" width="18" height="11" rx="2" fill="{}" {PROPOSED_STROKE}/>"##,
-            y - 9.0,
-            PALETTE[0]
-        );
-        item(out, &s, "proposed, not recorded", &mut lx);
+/// A swatch of the legend.
+#[derive(Clone, Copy)]
+enum Swatch {
+    Term,
+    Running,
+    Proposed,
+    Vacant,
+    Meeting,
+    Mark(MarkKind),
+    Today,
+}
+
+impl Swatch {
+    /// The swatch drawn 18 px wide at `x`, on the line of text whose baseline is `y`.
+    fn draw(self, x: f64, y: f64) -> String {
+        let rect = |fill: &str, stroke: &str| {
+            format!(
+                r#"<rect x="{x:.1}" y="{:.1}" width="18" height="11" rx="2" fill="{fill}" {stroke}/>"#,
+                y - 9.0
+            )
+        };
+        let line = |colour: &str, width: f64| {
+            format!(
+                r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="{width}"/>"#,
+                x + 9.0,
+                y - 10.0,
+                x + 9.0,
+                y + 3.0
+            )
+        };
+        match self {
+            Swatch::Term => rect(PALETTE[5].fill, r##"stroke="#4a4a4a" stroke-width="0.6""##),
+            Swatch::Running => {
+                let mut s = rect(
+                    PALETTE[1].fill,
+                    r##"stroke="#4a4a4a" stroke-width="0.6" stroke-dasharray="4,2""##,
+                );
+                running_arrow(&mut s, x + 19.0, y - 11.5);
+                s
+            }
+            Swatch::Proposed => rect(PALETTE[5].fill, PROPOSED_STROKE),
+            Swatch::Vacant => rect("url(#vacant)", ""),
+            Swatch::Meeting => line("#5f6b7a", 1.0),
+            Swatch::Mark(kind) => {
+                let mut s = String::new();
+                symbol(&mut s, kind, x + 9.0, y - 4.0);
+                s
+            }
+            Swatch::Today => line("#d32f2f", 1.5),
+        }
     }
-    let s = format!(
-        r#"<rect x="{lx}" y="{:.1}" width="18" height="11" fill="url(#vacant)"/>"#,
-        y - 9.0
-    );
-    item(out, &s, "vacant seat", &mut lx);
-    let s = format!(
-        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#5f6b7a"/>"##,
-        lx + 9.0,
-        y - 10.0,
-        lx + 9.0,
-        y + 3.0
-    );
-    item(out, &s, "meeting (at its close)", &mut lx);
+}
+
+/// The legend from `x` to `right`, its first line's baseline at `y`, in as many lines as it
+/// needs. Returns the baseline of its last line.
+fn legend(
+    out: &mut String,
+    x: f64,
+    right: f64,
+    y: f64,
+    today: Option<crate::domain::Date>,
+    proposed: bool,
+) -> f64 {
+    let mut items = vec![(Swatch::Term, "term (name or code: see the key)".to_owned())];
+    items.push((
+        Swatch::Running,
+        match today {
+            Some(day) => format!("running on {}", long_date(day)),
+            None => "running".to_owned(),
+        },
+    ));
+    if proposed {
+        items.push((Swatch::Proposed, "proposed, not recorded".to_owned()));
+    }
+    items.push((Swatch::Vacant, "vacant seat".to_owned()));
+    items.push((Swatch::Meeting, "meeting (at its close)".to_owned()));
     for kind in [
         MarkKind::Established,
         MarkKind::Renamed,
         MarkKind::Amended,
         MarkKind::Discontinued,
     ] {
-        let mut s = String::new();
-        symbol(&mut s, kind, lx + 9.0, y - 4.0);
-        item(out, &s, mark_style(kind).1, &mut lx);
+        items.push((Swatch::Mark(kind), mark_style(kind).1.to_owned()));
     }
-    if today {
-        let s = format!(
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#d32f2f" stroke-width="1.5"/>"##,
-            lx + 9.0,
-            y - 10.0,
-            lx + 9.0,
-            y + 3.0
+    if let Some(day) = today {
+        items.push((Swatch::Today, long_date(day)));
+    }
+    let _ = write!(out, r##"<g class="legend" font-size="11" fill="#333">"##);
+    let (mut lx, mut y) = (x, y);
+    for (swatch, label) in items {
+        let w = 22.0 + ARROW + text_width(&label, 11.0);
+        if lx > x && lx + w > right {
+            lx = x;
+            y += 17.0;
+        }
+        out.push_str(&swatch.draw(lx, y));
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+            lx + 22.0 + ARROW,
+            y + 1.0,
+            escape(&label)
         );
-        item(out, &s, "the --on date", &mut lx);
+        lx += w + 14.0;
     }
     out.push_str("</g>");
+    y
+}
+
+/// The narrowest and the widest column of the key: as wide as its longest name needs, within
+/// these (a longer name is cut).
+const KEY_COLUMN: std::ops::RangeInclusive<f64> = 180.0..=330.0;
+/// The room for a State's code in the key, before its name.
+const KEY_CODE: f64 = 36.0;
+/// The height of a line of the key.
+const KEY_LINE: f64 = 17.0;
+
+/// The key below the chart: every State on it, its colour, code and name, in columns read
+/// down. A name too long for the widest column is cut with an ellipsis (its tooltip has it
+/// whole). Returns where the key ends.
+fn key(out: &mut String, t: &Timeline, colours: &Colours, top: f64, width: f64) -> f64 {
+    let states = palette::states(t);
+    if states.is_empty() {
+        return top;
+    }
+    let longest = states
+        .iter()
+        .map(|(_, name)| text_width(name.unwrap_or("(name not recorded)"), 11.0))
+        .fold(0.0, f64::max);
+    let column = (22.0 + KEY_CODE + longest + 14.0).clamp(*KEY_COLUMN.start(), *KEY_COLUMN.end());
+    let columns = (((width - 2.0 * MARGIN) / column).floor() as usize).max(1);
+    let lines = states.len().div_ceil(columns);
+    let _ = write!(
+        out,
+        r##"<g class="key" font-size="11" fill="#222"><text x="{MARGIN}" y="{:.1}" font-size="13" font-weight="bold" fill="#111">The States</text>"##,
+        top + 12.0
+    );
+    for (i, (code, name)) in states.iter().enumerate() {
+        let kx = MARGIN + (i / lines) as f64 * column;
+        let ky = top + 32.0 + (i % lines) as f64 * KEY_LINE;
+        let name = name.unwrap_or("(name not recorded)");
+        // Bold codes are wider than the estimate: room for four bold capitals.
+        let code_w = KEY_CODE.max(text_width(code.as_str(), 11.0) * 1.25);
+        let room = ((column - 22.0 - code_w - 8.0) / (11.0 * 0.6)).floor() as usize;
+        let shown: String = if name.chars().count() > room {
+            name.chars()
+                .take(room.saturating_sub(1))
+                .chain(['…'])
+                .collect()
+        } else {
+            name.to_owned()
+        };
+        let _ = write!(
+            out,
+            r##"<g class="key-state" data-state="{code}"><title>{code} — {full}</title><rect x="{kx:.1}" y="{:.1}" width="18" height="11" rx="2" fill="{}" stroke="#4a4a4a" stroke-width="0.6"/><text x="{:.1}" y="{ky:.1}" font-weight="bold">{code}</text><text x="{:.1}" y="{ky:.1}">{}</text></g>"##,
+            ky - 9.0,
+            colours.of(code).fill,
+            kx + 22.0,
+            kx + 22.0 + code_w,
+            escape(&shown),
+            code = escape(code.as_str()),
+            full = escape(name),
+        );
+    }
+    out.push_str("</g>");
+    top + 32.0 + lines as f64 * KEY_LINE
 }

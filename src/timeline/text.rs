@@ -42,7 +42,8 @@ pub fn render(t: &Timeline, width: usize) -> String {
                 for (i, cell) in cells[a..b].iter_mut().enumerate() {
                     *cell = code.get(i).copied().unwrap_or('━');
                 }
-                if bar.running() && b == cols && b - a > code.len() {
+                // Running on the day asked about, where the bar now stops.
+                if bar.running() && b - a > code.len() {
                     cells[b - 1] = '▸';
                 }
             }

@@ -448,6 +448,8 @@ fn popolo_has_every_membership_post_and_organization() {
 const HOSTILE: &str = r#"{"kind":"state_joined","state":"XSS","name":"<script>alert(\"x & y\")</script>","effective":"2010-08-01"}
 {"kind":"body_established","body":"wg-odd","name":"Group <b>on</b> \"Quotes\" & Ampersands","type":"working_group","seats":1,"term_years":2,"renew_per_year":1,"mandate":[],"decision":{"meeting":"2MSP","date":"2011-09-16"}}
 {"kind":"coordinator_elected","body":"wg-odd","state":"XSS","start":"2011-09-16","end":null,"decision":{"meeting":"2MSP","date":"2011-09-16"}}
+{"kind":"state_joined","state":"LNG","name":"The Very Long & Official Name of a State <that goes on> and on, and on, far past any column","effective":"2010-08-01"}
+{"kind":"president_designate_elected","state":"LNG","start":"2011-09-16","end":"2012-09-14","decision":{"meeting":"2MSP","date":"2011-09-16"}}
 "#;
 
 #[test]
@@ -486,6 +488,27 @@ fn names_with_apostrophes_and_markup_are_escaped_everywhere() {
         );
         assert!(texts.contains(r#"<script>alert("x & y")</script>"#));
         assert!(texts.contains(r#"Group <b>on</b> "Quotes" & Ampersands"#));
+        // In the key, visible and escaped; a name longer than the widest column is cut
+        // (issue 17.7).
+        let key_name = |code: &str| -> String {
+            let key = doc
+                .descendants()
+                .find(|n| has_class(n, "key-state") && n.attribute("data-state") == Some(code))
+                .unwrap_or_else(|| panic!("{}: {code} is not in the key", path.display()));
+            key.children()
+                .filter_map(|n| n.text())
+                .next_back()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(key_name("XSS"), r#"<script>alert("x & y")</script>"#);
+        let long = key_name("LNG");
+        assert!(
+            long.starts_with("The Very Long & Official Name of a")
+                && long.ends_with('…')
+                && long.chars().count() <= 45,
+            "{long}"
+        );
     }
     let csv_text = env.run(&["export", "--format", "csv"]).ok().stdout;
     let names: Vec<String> = csv::Reader::from_reader(csv_text.as_bytes())
@@ -504,5 +527,309 @@ fn names_with_apostrophes_and_markup_are_escaped_everywhere() {
     assert!(
         text.contains("Group <b>on</b>"),
         "the terminal shows names as they are"
+    );
+}
+
+// Issue 17.7: pictures fit for print. What a reader of a printed page has is what is drawn:
+// no tooltips, perhaps no colour.
+
+/// The fixture's timeline as SVG, with `args` after `timeline --svg FILE`, parsed.
+fn svg_of(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.dir.path().join("picture.svg");
+    let mut all = vec!["timeline", "--svg", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    env.run(&all).ok();
+    read(&out)
+}
+
+/// A bar as drawn: where, whose, in which colour, and whether an arrow says it runs on.
+#[derive(Debug)]
+struct Drawn {
+    x: f64,
+    width: f64,
+    state: String,
+    fill: String,
+    running: bool,
+}
+
+/// The bars of each row, rows in the order they are drawn (top to bottom), bars by x.
+fn drawn_rows(doc: &roxmltree::Document) -> Vec<(String, Vec<Drawn>)> {
+    let mut rows: Vec<(String, Vec<Drawn>)> = Vec::new();
+    for bar in doc.descendants().filter(|n| has_class(n, "bar")) {
+        let row = bar.attribute("data-row").unwrap();
+        let running = bar
+            .parent()
+            .unwrap()
+            .children()
+            .any(|n| has_class(&n, "running"));
+        let drawn = Drawn {
+            x: attr(bar, "x"),
+            width: attr(bar, "width"),
+            state: bar.attribute("data-state").unwrap().to_owned(),
+            fill: bar.attribute("fill").unwrap().to_owned(),
+            running,
+        };
+        match rows.last_mut() {
+            Some((last, bars)) if last == row => bars.push(drawn),
+            _ => rows.push((row.to_owned(), vec![drawn])),
+        }
+    }
+    for (_, bars) in &mut rows {
+        bars.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    rows
+}
+
+/// What is left of a colour in grey: its relative luminance (0 black, 1 white).
+fn grey(fill: &str) -> f64 {
+    let channel = |i: usize| {
+        let c = u8::from_str_radix(&fill[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+}
+
+/// The text a reader sees: every `<text>` element's, none of the `<title>` tooltips.
+fn visible(doc: &roxmltree::Document) -> Vec<String> {
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .filter_map(|t| t.text())
+                .collect()
+        })
+        .collect()
+}
+
+/// The fixture's States: code → name.
+fn state_names() -> BTreeMap<String, String> {
+    fixture_lines("state_joined")
+        .iter()
+        .map(|s| {
+            (
+                s["state"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn neighbouring_bars_of_different_states_never_share_a_colour_and_differ_in_grey_beside() {
+    let env = fixture();
+    let svg = svg_of(&env, &["--on", "2026-12-07"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let rows = drawn_rows(&doc);
+    // A State has one colour wherever it sits, so its terms are easy to follow.
+    let mut colour_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for bar in rows.iter().flat_map(|(_, bars)| bars) {
+        let known = colour_of.entry(&bar.state).or_insert(&bar.fill);
+        assert_eq!(*known, bar.fill, "{} has two colours", bar.state);
+    }
+    assert!(
+        colour_of
+            .values()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            >= 10,
+        "{colour_of:?}"
+    );
+    for (row, bars) in &rows {
+        for pair in bars.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.state == b.state {
+                continue;
+            }
+            assert_ne!(a.fill, b.fill, "{row}: {} and {} beside", a.state, b.state);
+            // Printed in grey, a handover is still seen: lightness differs, not only hue.
+            assert!(
+                (grey(&a.fill) - grey(&b.fill)).abs() >= 0.1,
+                "{row}: {} {} and {} {} are the same grey",
+                a.state,
+                a.fill,
+                b.state,
+                b.fill
+            );
+        }
+    }
+    for pair in rows.windows(2) {
+        let ((above, upper), (below, lower)) = (&pair[0], &pair[1]);
+        for a in upper {
+            for b in lower.iter().filter(|b| b.state != a.state) {
+                if a.x < b.x + b.width && b.x < a.x + a.width {
+                    assert_ne!(
+                        a.fill, b.fill,
+                        "{} in {above} over {} in {below}",
+                        a.state, b.state
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_svg_names_every_state_in_visible_text_not_only_in_tooltips() {
+    let env = fixture();
+    let svg = svg_of(&env, &["--on", "2026-12-07"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let names = state_names();
+    let on_chart: std::collections::BTreeSet<&str> = doc
+        .descendants()
+        .filter(|n| has_class(n, "bar"))
+        .map(|n| n.attribute("data-state").unwrap())
+        .collect();
+    for code in &on_chart {
+        let entry = doc
+            .descendants()
+            .find(|n| has_class(n, "key-state") && n.attribute("data-state") == Some(code))
+            .unwrap_or_else(|| panic!("{code} is not in the key"));
+        let texts: Vec<String> = entry
+            .children()
+            .filter(|n| n.tag_name().name() == "text")
+            .filter_map(|n| n.text().map(str::to_owned))
+            .collect();
+        // Whole: the columns are as wide as the fixture's longest name needs.
+        assert_eq!(texts, [code.to_string(), names[*code].clone()]);
+    }
+    let visible = visible(&doc);
+    // Names on the bars where they fit.
+    assert!(
+        visible.contains(&"New Zealand (NZL)".to_owned()),
+        "{visible:?}"
+    );
+    // No command-line words, and nothing that needs a mouse.
+    for text in &visible {
+        assert!(!text.contains("--") && !text.contains("hover"), "{text:?}");
+    }
+    assert!(
+        visible.contains(&"7 December 2026".to_owned()),
+        "{visible:?}"
+    );
+    assert!(visible.contains(&"running on 7 December 2026".to_owned()));
+}
+
+#[test]
+fn running_terms_and_vacancies_end_on_the_day_asked_about_with_an_arrow() {
+    let env = fixture();
+    let svg = svg_of(&env, &["--on", "2025-06-01"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let today = doc
+        .descendants()
+        .find(|n| has_class(n, "today"))
+        .and_then(|g| g.children().find(|n| n.tag_name().name() == "line"))
+        .expect("the day's line");
+    let day_x = attr(today, "x1");
+    let running: Vec<Drawn> = drawn_rows(&doc)
+        .into_iter()
+        .flat_map(|(_, bars)| bars)
+        .filter(|b| b.running)
+        .collect();
+    // The fixture's terms still running: the open ones of the bodies in force.
+    assert!(running.len() >= 10, "{running:?}");
+    for bar in &running {
+        // The bar stops at the day (less the hairline between bars), not at the chart's edge.
+        let end = bar.x + bar.width;
+        assert!(
+            (day_x - 1.5..=day_x + 0.1).contains(&end),
+            "{} ends at {end}, the day is at {day_x}",
+            bar.state
+        );
+    }
+    for v in doc.descendants().filter(|n| has_class(n, "vacancy")) {
+        let end = attr(v, "x") + attr(v, "width");
+        assert!(
+            end <= day_x + 0.1,
+            "a vacancy past the day: {end} > {day_x}"
+        );
+    }
+    let width = attr(doc.root_element(), "width");
+    assert!(day_x < width - 100.0, "the day is well inside the chart");
+}
+
+#[test]
+fn to_is_the_last_day_shown() {
+    let env = fixture();
+    let svg = svg_of(&env, &["--from", "2020-01-01", "--to", "2027-12-31"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let visible = visible(&doc);
+    assert_eq!(visible[0], "The CCM machinery, 2020-01-01 to 2027-12-31");
+    assert!(visible.contains(&"2027".to_owned()), "{visible:?}");
+    assert!(!visible.contains(&"2028".to_owned()), "{visible:?}");
+}
+
+/// The page at `on` (`None`: the default day), parsed as XML.
+fn report_of(env: &TestEnv, on: Option<&str>) -> String {
+    let out = env.dir.path().join("page.html");
+    let mut args = vec!["report", "--html", out.to_str().unwrap()];
+    if let Some(on) = on {
+        args.extend(["--on", on]);
+    }
+    env.run(&args).ok();
+    read(&out)
+}
+
+fn xhtml(text: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_report_says_where_the_sources_end_instead_of_showing_empty_offices() {
+    let env = fixture();
+    let page = report_of(&env, Some("2026-12-07"));
+    let doc = xhtml(&page);
+    let text: String = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(
+        text.contains("The sources end with the Third Review Conference (3RC), 18 September 2026."),
+        "{text}"
+    );
+    assert!(
+        text.contains("No President, President-designate or outgoing President is recorded on 7 December 2026."),
+        "{text}"
+    );
+    assert!(!text.contains("none recorded"), "{text}");
+    // The inline timeline names its States too, and asks for no mouse.
+    assert!(doc.descendants().any(|n| has_class(&n, "key-state")));
+    assert!(!text.contains("hover"));
+
+    // Within the record: no such note, the offices as they were.
+    let page = report_of(&env, Some("2026-01-01"));
+    assert!(!page.contains("The sources end"));
+    assert!(page.contains("Lao People&#39;s Democratic Republic (LAO)"));
+
+    // The default day is today, and the note is derived from what is recorded: a smaller
+    // ledger ends with its own last meeting.
+    let small = TestEnv::new();
+    small.import(SMALL);
+    let page = report_of(&small, None);
+    let today = time::OffsetDateTime::now_utc().date();
+    let today = format!(
+        "{:04}-{:02}-{:02}",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    assert!(
+        page.contains(&format!("on {today}</h1>")),
+        "{}",
+        &page[..600]
+    );
+    assert!(
+        page.contains(
+            "The sources end with the Third Meeting of States Parties (3MSP), 14 September 2012."
+        ),
+        "{page}"
     );
 }

@@ -155,6 +155,37 @@ fn long_work_shows_progress_on_a_terminal_and_nothing_in_a_pipe_or_with_json() {
     assert!(!shown.contains("importing"), "{shown:?}");
 }
 
+/// Issue 17.3: `verify` draws its progress too, from the library's reports of how far the
+/// chain's pass has got; nothing in a pipe or with `--json`.
+#[test]
+fn verify_shows_progress_on_a_terminal_and_nothing_in_a_pipe_or_with_json() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ccm-machinery.jsonl");
+    let at_once = [("CCM_LEDGER_PROGRESS_AFTER_MS", "0")];
+    let env = TestEnv::new();
+    env.run(&["import", fixture]).ok();
+    let shown = on_terminal(&env, &["verify"], &at_once);
+    assert!(shown.contains("verifying"), "{shown:?}");
+    assert!(shown.contains("199/199 entries"), "{shown:?}");
+    assert!(shown.contains("199 entries"), "the answer stays: {shown:?}");
+
+    let json = on_terminal(&env, &["--json", "verify"], &at_once);
+    assert!(!json.contains("verifying"), "{json:?}");
+    let piped = env
+        .command(&env.ledger())
+        .env("CCM_LEDGER_PROGRESS_AFTER_MS", "0")
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(
+        !String::from_utf8_lossy(&piped.stderr).contains("verifying"),
+        "{piped:?}"
+    );
+    // A quick verify on a terminal, with the default second: nothing more than before.
+    let quick = on_terminal(&env, &["verify"], &[]);
+    assert!(!quick.contains("verifying"), "{quick:?}");
+}
+
 /// Tables fit the terminal they are shown on, measured (issue 18, item 5): before, only
 /// `$COLUMNS` was read, so a 50-column terminal without it got lines of 80. `COLUMNS`, where
 /// set, still wins, as in `ls` and clap.

@@ -7,8 +7,10 @@ use crate::cli::{CliError, Context};
 
 /// One self-contained HTML page for publication.
 ///
-/// The page shows the machinery on the --on day (bodies and their holders, the Presidency,
-/// the Coordination Committee), the timeline, every body's history, the continuity findings,
+/// The page shows the machinery on the --on day, by default today (bodies and their holders,
+/// the Presidency, the Coordination Committee; on a day after the last meeting recorded, it
+/// first says that the sources end with that meeting), the timeline with a key of the
+/// States, every body's history, the continuity findings,
 /// and what a reader needs to verify it: the number of entries, the head hash, and the
 /// ledger's signed checkpoint (the file `checkpoint` in the ledger directory) if it has one.
 /// Inline CSS and SVG: no scripts, no external files; it prints well. With --proposed FILE:

@@ -15,10 +15,12 @@ use crate::timeline::{self, svg::SvgOptions, Window};
 /// the State's code where it fits, `━` for the rest of a term, `·` for a vacancy, `▸` for a
 /// term still running, a line of meetings (`╵`, at their close) and a year axis. With
 /// --svg FILE, writes a standalone SVG (for a browser or a printed document): terms with the
-/// State's name in a tooltip, hatched vacancies, meetings, renamings and discontinuations,
-/// the Presidency, and a legend. --on draws its date as a line. With --proposed FILE: as the
-/// ledger would stand after FILE's events (nothing is written), and the drawing's first line
-/// (the SVG's title) says so.
+/// State's name where it fits (else its code), a key of every State's code and name below,
+/// a colour per State (neighbours differ, in grey too), hatched vacancies, meetings,
+/// renamings and discontinuations, the Presidency, and a legend. --on (default: today) draws
+/// its date as a line; terms still running, and vacancies, are drawn up to it, with an
+/// arrow. With --proposed FILE: as the ledger would stand after FILE's events (nothing is
+/// written), and the drawing's first line (the SVG's title) says so.
 ///
 /// Examples:
 ///   ccm-ledger timeline
@@ -35,8 +37,8 @@ pub struct Args {
     /// The first day shown, YYYY-MM-DD [default: 1 January of the first year recorded]
     #[arg(long, value_name = "DATE")]
     from: Option<Date>,
-    /// The day after the last day shown, YYYY-MM-DD [default: 1 January after the last
-    /// date recorded]
+    /// The last day shown, YYYY-MM-DD [default: 31 December of the last year recorded, or
+    /// of the --on day's year if later]
     #[arg(long, value_name = "DATE")]
     to: Option<Date>,
     /// Only this body (its id or a name it has had); repeat for several. Leaves out the
@@ -70,7 +72,10 @@ pub(crate) fn window(
     bodies: &[String],
     today: Date,
 ) -> Result<Window, CliError> {
-    let (from, to) = dates(from, to)?;
+    let (from, last) = dates(from, to)?;
+    // `--to` is the last day shown; the window ends the day after it (issue 17.7: it ended
+    // on `--to`, and a picture asked to 31 December said 30 December).
+    let to = last.map(|last| last.add_days(1));
     let bodies = bodies
         .iter()
         .map(|q| {

@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
+use crate::cli::progress::Progress;
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
 use crate::ledger::config::read_own_checkpoint;
 use crate::ledger::{
-    contradicts_checkpoint, verify, Access, Decoding, Ledger, LedgerError, SnapshotCheck, Tail,
-    TreeCheck, VerifyOptions,
+    contradicts_checkpoint, verify, Access, Checking, Decoding, Ledger, LedgerError, SnapshotCheck,
+    Tail, TreeCheck, VerifyOptions,
 };
 use crate::merkle::{Checkpoint, TreeHash};
 
@@ -27,7 +28,8 @@ mod published;
 /// journal against the ledger's own evidence: the latest checkpoint it signed (the journal
 /// must extend it: as long, and the same root at its size) and what its index had absorbed.
 /// Then re-derives what queries read and compares: the projection snapshot (folded from the
-/// journal) and the stored Merkle tree. Runs beside a writer.
+/// journal) and the stored Merkle tree. Runs beside a writer. On a terminal, a pass that
+/// takes more than a second shows its progress on stderr.
 ///
 /// What it says, and its exit code:
 ///   0  ok: the size, the head hash and the Merkle root. Bytes past the acknowledged head
@@ -341,15 +343,21 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
+    // A progress line on a terminal when the pass takes more than a second (issue 17.3).
+    let mut progress = Progress::start("verifying", Some(0), "entries", !ctx.json);
+    let mut reach = |c: Checking| progress.reach(c.checked, c.of);
     let rooted = verify(
         &ctx.ledger_dir,
         VerifyOptions {
             decoding: Decoding::Check,
             tree_at: Some(&sizes),
+            progress: Some(&mut reach),
             ..VerifyOptions::default()
         },
-    )
-    .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
+    );
+    drop(progress);
+    let rooted = rooted
+        .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
     let tree = rooted.tree.as_ref().expect("the tree was asked for");
     let root_of = |size: u64| {
