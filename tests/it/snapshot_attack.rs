@@ -127,18 +127,19 @@ fn encode_head(h: &Head, count: u32) -> Vec<u8> {
 /// The slot a reader believes (the valid one of the higher generation whose head checks),
 /// its index, and the head it points at.
 fn current(bytes: &[u8]) -> (usize, Slot, Head) {
+    believed(bytes).expect("a believed head")
+}
+
+fn believed(bytes: &[u8]) -> Option<(usize, Slot, Head)> {
     let mut slots: Vec<(usize, Slot)> = (0..2)
         .filter_map(|i| Some((i, slot_at(bytes, i)?)))
         .collect();
     slots.sort_by_key(|(_, s)| std::cmp::Reverse(s.generation));
-    slots
-        .into_iter()
-        .find_map(|(i, s)| {
-            let end = s.offset.checked_add(s.length)? as usize;
-            let head = bytes.get(s.offset as usize..end)?;
-            (blake3::hash(head).as_bytes() == &s.sum).then(|| (i, s, parse_head(head)))
-        })
-        .expect("a believed head")
+    slots.into_iter().find_map(|(i, s)| {
+        let end = s.offset.checked_add(s.length)? as usize;
+        let head = bytes.get(s.offset as usize..end)?;
+        (blake3::hash(head).as_bytes() == &s.sum).then(|| (i, s, parse_head(head)))
+    })
 }
 
 /// Appends `head` (its directory count written as `count`) and points the slot the current
@@ -612,18 +613,51 @@ fn a_writer_killed_at_random_moments_leaves_answers_equal_to_a_fold_from_zero() 
         | 1;
     eprintln!("seed {seed}, {trials} trials, a write takes {typical:?}");
     let mut rng = Rng(seed);
-    let mut finished = 0;
+    let head_path = env.ledger().join("HEAD");
+    let path = snapshot_path(&env.ledger());
+    // What each kill left: the write not committed, committed with the snapshot behind (or
+    // torn past its believed head), committed with the snapshot at the head.
+    let (mut uncommitted, mut behind, mut torn, mut at_head) = (0, 0, 0, 0);
     for trial in 0..trials {
+        let entries = entries_in_journal(&env);
+        let head_file = fs::read(&head_path).unwrap();
         let mut child = spawn_record(&env, &format!("KILL{trial:03}"));
-        // The snapshot is updated after the commit: kill late in the write more often.
-        let micros = typical.as_micros() as u64;
-        let delay = micros / 3 + rng.next() % (micros + 1);
-        std::thread::sleep(Duration::from_micros(delay));
-        if child.try_wait().unwrap().is_some() {
-            finished += 1;
+        if trial % 2 == 0 {
+            // Anywhere in the write.
+            let micros = typical.as_micros() as u64;
+            std::thread::sleep(Duration::from_micros(rng.next() % (micros + 1)));
+        } else {
+            // The snapshot is updated after the commit: wait for the head file to change,
+            // then kill within a few milliseconds.
+            let deadline = Instant::now() + 4 * typical;
+            while fs::read(&head_path).unwrap() == head_file
+                && child.try_wait().unwrap().is_none()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            std::thread::sleep(Duration::from_micros(rng.next() % 5_000));
         }
         let _ = child.kill();
         child.wait().unwrap();
+        let now = entries_in_journal(&env);
+        let bytes = fs::read(&path).unwrap_or_default();
+        match believed(&bytes) {
+            _ if now == entries => uncommitted += 1,
+            Some((_, slot, head)) if head.entries == now => {
+                at_head += 1;
+                if slot.offset + slot.length < bytes.len() as u64 {
+                    torn += 1;
+                }
+            }
+            Some((_, slot, _)) => {
+                behind += 1;
+                if slot.offset + slot.length < bytes.len() as u64 {
+                    torn += 1;
+                }
+            }
+            None => behind += 1,
+        }
         let right = folded(&env);
         assert_answers_right(&env, &right, &format!("trial {trial} (seed {seed})"));
         let run = env.run(&["verify"]);
@@ -635,7 +669,10 @@ fn a_writer_killed_at_random_moments_leaves_answers_equal_to_a_fold_from_zero() 
             run.stderr
         );
     }
-    eprintln!("{finished} of {trials} writes had finished before the kill");
+    eprintln!(
+        "kills: {uncommitted} before the commit, {behind} with the snapshot behind the head, \
+         {at_head} with it at the head; {torn} left bytes past the believed head"
+    );
 }
 
 // ---- 5. a full disk during the snapshot append ----
