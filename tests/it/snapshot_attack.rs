@@ -389,6 +389,74 @@ fn a_forged_term_in_a_body_section_is_named_by_verify() {
     assert_answers_right(&env, &right, "after verify");
 }
 
+/// Rot, not forgery: a byte of a section flips where it lies (its checksum now fails). Readers
+/// check what they read, so no answer is wrong; what this documents is who notices and who
+/// heals it.
+#[test]
+fn a_rotten_byte_in_a_section_gives_no_wrong_answer_and_is_healed() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    let body = head
+        .sections
+        .iter()
+        .find(|s| s.name == "body/wg-universalization")
+        .expect("the body's section")
+        .clone();
+    bytes[(body.offset + body.length / 2) as usize] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let right = folded(&env);
+    assert_answers_right(&env, &right, "a rotten byte in the body's section");
+    let read = fs::read(&path).unwrap();
+    let (_, _, h) = current(&read);
+    let b = h.sections.iter().find(|s| s.name == body.name).unwrap();
+    eprintln!(
+        "rot: after the queries the section is {} (file {} -> {} bytes)",
+        if blake3::hash(&read[b.offset as usize..(b.offset + b.length) as usize]).as_bytes()
+            == &b.sum
+        {
+            "whole"
+        } else {
+            "rotten"
+        },
+        bytes.len(),
+        read.len()
+    );
+
+    // A write that does not touch the body (an institution): does the snapshot still hold
+    // the rotten section afterwards?
+    record(&env, "ROT1");
+    let after = fs::read(&path).unwrap();
+    let (_, _, head) = current(&after);
+    let kept = head
+        .sections
+        .iter()
+        .find(|s| s.name == body.name)
+        .expect("the body's section");
+    let rotten = blake3::hash(&after[kept.offset as usize..(kept.offset + kept.length) as usize])
+        .as_bytes()
+        != &kept.sum;
+    let run = env.run(&["verify"]);
+    eprintln!(
+        "rot: after the next write the section is {}; verify exit {}: {}",
+        if rotten { "still rotten" } else { "whole" },
+        run.code,
+        run.stdout
+            .lines()
+            .filter(|l| l.contains("snapshot"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    assert_answers_right(&env, &folded(&env), "after the next write");
+    assert!(
+        !rotten || run.stdout.contains("projection.snapshot"),
+        "the rotten section outlived a write, and verify did not name it (exit {})",
+        run.code
+    );
+}
+
 // ---- 2. torn slots and torn appends ----
 
 #[test]
@@ -971,6 +1039,15 @@ fn huge_numbers_in_a_slot_or_a_head_cost_no_memory_and_give_no_wrong_answer() {
             run.stderr
         );
         assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
+        eprintln!(
+            "{what}: verify exit {} {}",
+            run.code,
+            format!("{}{}", run.stdout, run.stderr)
+                .lines()
+                .filter(|l| l.contains("snapshot"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
     }
     let _ = fs::remove_file(&path);
 }
