@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use ccm_ledger::append;
 use ccm_ledger::domain::{Draft, Event, MeetingHeld, MeetingId, MeetingType, Timestamp};
 use ccm_ledger::ledger::{
-    verify_dir_with, Access, Decoding, FoldFor, Head, Ledger, Recorder, HASH_CONTEXT,
+    verify, Access, Decoding, FoldFor, Head, Ledger, Recorder, Verification, VerifyOptions,
+    HASH_CONTEXT,
 };
 use ccm_ledger::projection::Projection;
 
@@ -359,10 +360,16 @@ fn measure(n: usize, dir: &Path) -> Vec<Row> {
         (Decoding::Check, ", every entry decoded"),
     ] {
         let t = Instant::now();
-        let v1 = verify_dir_with(&lib, 1, decoding, |_| {}).expect("the ledger verifies");
+        let on = |threads| VerifyOptions {
+            decoding,
+            threads: Some(threads),
+            ..VerifyOptions::default()
+        };
+        let verified = |threads| verify(&lib, on(threads)).and_then(Verification::journal_alone);
+        let v1 = verified(1).expect("the ledger verifies");
         let verify1 = t.elapsed();
         let t = Instant::now();
-        let vn = verify_dir_with(&lib, threads, decoding, |_| {}).expect("the ledger verifies");
+        let vn = verified(threads).expect("the ledger verifies");
         let verify_n = t.elapsed();
         assert_eq!(v1, vn);
         rows.push(

@@ -4,6 +4,8 @@
 pub mod append;
 pub mod cli;
 pub mod domain;
+#[cfg(test)]
+mod layers;
 pub mod ledger;
 pub mod merkle;
 pub mod projection;

@@ -12,11 +12,12 @@
 //! as tlog-cosignature requires, and not judged: a cosignature speaks of the tree, at the
 //! witness's own timestamp, never of the log's clock.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs::{self, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::domain::EntryHash;
+use crate::ledger::sync;
 use crate::merkle::{
     empty_root, parse_and_verify, split_note, Checkpoint, CheckpointError, ConsistencyProof,
     MemoryNodeStore, MerkleTree, ProofError, VerifierKey, WitnessSigner,
@@ -84,7 +85,9 @@ pub enum WitnessError {
         source: ProofError,
         evidence: PathBuf,
     },
-    #[error("{origin} was cosigned at size {from}: a consistency proof from {from} to {to} is needed (`ccm-ledger prove --from {from} --to {to}`)")]
+    #[error(
+        "{origin} was cosigned at size {from}: a consistency proof from {from} to {to} is needed"
+    )]
     ProofNeeded { origin: String, from: u64, to: u64 },
     #[error("the witness state {}: {detail}", path.display())]
     State { path: PathBuf, detail: String },
@@ -281,12 +284,7 @@ pub fn escape_origin(origin: &str) -> String {
 /// Writes `dir/name` whole or not at all: a temporary file, synced, renamed, the directory
 /// synced — the witness's state must survive a crash once it has answered.
 fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()
+    sync::write_atomically(&dir.join(name), sync::Durability::DirectorySynced, |file| {
+        file.write_all(bytes)
+    })
 }

@@ -236,8 +236,8 @@ mod properties {
     use crate::append::{draft, Judgement, Onto};
     use crate::domain::jsonl::Line;
     use crate::domain::{Draft, Event};
+    use crate::ledger::arbitrary::a_ledger;
     use crate::ledger::{snapshot, Access, Ledger, Snapshotted};
-    use crate::projection::tests::properties::a_ledger;
     use crate::projection::Projection;
     use crate::validate::Batch;
 

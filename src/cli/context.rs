@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::domain::Timestamp;
 use crate::ledger::{Access, Ledger, Options, Recorder};
 
 use super::{Cli, CliError};
@@ -17,14 +16,7 @@ pub struct Context {
 
 impl Context {
     pub fn from_cli(cli: &Cli) -> Result<Context, CliError> {
-        let at = cli
-            .recorded_at
-            .as_deref()
-            .map(|s| {
-                Timestamp::parse(s)
-                    .map_err(|e| CliError::Usage(format!("--recorded-at / CCM_LEDGER_NOW: {e}")))
-            })
-            .transpose()?;
+        let at = cli.recorded_at;
         // Who records: as asked, else the login name (USER, else the system's account of the
         // running user: cron and containers often set no USER), "unknown" only if nothing says.
         let by = cli

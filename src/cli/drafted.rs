@@ -140,13 +140,13 @@ pub fn refusal(draft: &Draft<'_>) -> Option<CliError> {
         .map(|added| format!("{}: {}", cite(source, added), added.finding))
         .collect();
     let findings: Vec<_> = errors.iter().map(|a| a.finding.clone()).collect();
-    let cited = super::commands::check::Cited::Proposal {
+    let cited = super::findings::Cited::Proposal {
         source,
         lines: draft.lines(),
     };
     eprint!(
         "{}",
-        super::commands::check::render_to(&findings, &cited, false, super::style::Stream::Stderr)
+        super::findings::render_to(&findings, &cited, false, super::style::Stream::Stderr)
     );
     Some(CliError::Findings(format!(
         "refused: the events would break a continuity rule; nothing was recorded\n{}\nhint: if the decision was taken knowingly, record it with \"override\": \"reason\" on the line (or `record --override REASON`)",

@@ -3,6 +3,7 @@
 use std::io;
 
 use crate::ledger::{LedgerError, Tampering};
+use crate::publication::{FetchError, PublishedError};
 
 /// Why a command failed. Each maps to a documented exit code (see `--help`).
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +33,35 @@ pub enum CliError {
     /// The reader went away (`ccm-ledger log | head`): not an error.
     #[error("broken pipe")]
     BrokenPipe,
+    /// `error` and what to do about it, where only the command knows (the library's errors
+    /// say what went wrong; the command line says what to run). Exits as `error` does.
+    #[error("{error}")]
+    Hinted { error: Box<CliError>, hint: String },
 }
 
 impl CliError {
     pub fn input(message: impl Into<String>) -> CliError {
         CliError::Input(vec![message.into()])
+    }
+
+    /// This error, with `hint` printed under it.
+    pub fn with_hint(self, hint: impl Into<String>) -> CliError {
+        CliError::Hinted {
+            error: Box::new(self),
+            hint: hint.into(),
+        }
+    }
+
+    /// A publication that could not be read (rather than one that failed verification), with
+    /// what to do where this build is the reason.
+    pub fn unreadable_publication(e: &PublishedError) -> CliError {
+        let error = CliError::input(format!("cannot read the publication: {e}"));
+        match e {
+            PublishedError::Fetch(FetchError::NoTls { .. }) => error.with_hint(
+                "build ccm-ledger with `--features https` for TLS, or fetch the directory another way and verify it there",
+            ),
+            _ => error,
+        }
     }
 
     pub fn io(context: impl Into<String>) -> impl FnOnce(io::Error) -> CliError {
@@ -63,12 +88,18 @@ impl CliError {
             CliError::Findings(_) => 4,
             CliError::DerivedRebuilt(_) => 5,
             CliError::BrokenPipe => 0,
+            CliError::Hinted { error, .. } => error.exit_code(),
         }
     }
 
     /// Prints the error for a person, with a hint where one helps. `appends`: the command
     /// could have changed the ledger, so that it changed nothing is worth saying.
     pub fn report(&self, appends: bool) {
+        if let CliError::Hinted { error, hint } = self {
+            error.report(appends);
+            eprintln!("hint: {}", super::output::printable_lines(hint));
+            return;
+        }
         if let CliError::Ledger(LedgerError::Interrupted) = self {
             eprintln!("{self}");
             return;
@@ -100,6 +131,11 @@ impl CliError {
             {
                 Some("the disk holding that file is full: free some space there, then run the command again")
             }
+            // The damage found on opening is what a quick look sees; `verify` reads every
+            // entry and names the first bad one.
+            CliError::Ledger(LedgerError::Corrupted { .. }) => Some(
+                "run `ccm-ledger verify`: it checks every entry and names the first that is wrong",
+            ),
             CliError::Ledger(LedgerError::Contradicted { .. }) => Some(
                 "nothing was appended or signed; restore the journal and the head file from a copy you trust, or, if this journal is the one to keep, move the evidence named above aside (keep it)",
             ),

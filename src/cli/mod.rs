@@ -4,10 +4,16 @@ mod commands;
 mod context;
 mod drafted;
 mod error;
+mod evidence;
+mod exported;
+mod findings;
+mod holder;
 mod moment;
 mod outfile;
 mod output;
+mod page;
 mod pager;
+mod period;
 mod progress;
 mod style;
 mod witnesses;
@@ -17,6 +23,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::domain::Timestamp;
 
 pub use context::Context;
 pub use error::CliError;
@@ -64,9 +72,10 @@ pub struct Cli {
         global = true,
         env = "CCM_LEDGER_NOW",
         value_name = "RFC3339",
+        value_parser = Timestamp::parse,
         hide_short_help = true
     )]
-    pub recorded_at: Option<String>,
+    pub recorded_at: Option<Timestamp>,
 
     /// Who records new entries [default: $USER, else the login name]
     #[arg(

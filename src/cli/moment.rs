@@ -19,11 +19,69 @@ use super::{drafted, CliError};
 pub struct MomentArgs {
     /// The day asked about (valid time), YYYY-MM-DD [default: today]
     #[arg(long, value_name = "DATE")]
-    pub on: Option<String>,
+    pub on: Option<Date>,
     /// Answer as the ledger stood after entry SEQ, before it (before:SEQ), or at an RFC 3339
     /// time (record time) [default: the head]
     #[arg(long, value_name = "SEQ|before:SEQ|RFC3339")]
-    pub known_at: Option<String>,
+    pub known_at: Option<RecordPoint>,
+}
+
+/// A point in record time as `--known-at` gives it, parsed by clap (so a malformed one is a
+/// usage error before anything is opened); whether the ledger reaches it is asked later
+/// ([`known_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPoint {
+    /// As typed, for the messages that name it.
+    typed: String,
+    at: Point,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Point {
+    /// `SEQ`: the ledger after that entry.
+    After(u64),
+    /// `before:SEQ`: the ledger without that entry and what followed.
+    Before(u64),
+    /// An RFC 3339 time, or a date (its first instant, UTC).
+    At(Timestamp),
+}
+
+impl RecordPoint {
+    /// The ledger after entry `seq`.
+    pub fn after(seq: u64) -> RecordPoint {
+        RecordPoint {
+            typed: seq.to_string(),
+            at: Point::After(seq),
+        }
+    }
+}
+
+impl std::str::FromStr for RecordPoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<RecordPoint, String> {
+        let at = if let Some(seq) = text.strip_prefix("before:") {
+            // "As the ledger stood before entry N": what a correction or a late entry
+            // changed, asked without working out the seq before it.
+            Point::Before(
+                seq.parse()
+                    .map_err(|_| "expected before:SEQ, e.g. before:72".to_owned())?,
+            )
+        } else if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            Point::After(text.parse().map_err(|_| format!("{text} is too large"))?)
+        } else {
+            let at = match Date::parse(text) {
+                Ok(date) => Timestamp::parse(&format!("{date}T00:00:00Z")),
+                Err(_) => Timestamp::parse(text),
+            }
+            .map_err(|e| format!("expected a seq, a date or an RFC 3339 time: {e}"))?;
+            Point::At(at)
+        };
+        Ok(RecordPoint {
+            typed: text.to_owned(),
+            at,
+        })
+    }
 }
 
 /// Up to where the ledger is read: its first `entries` entries.
@@ -220,7 +278,7 @@ impl MomentArgs {
         proposed: &ProposedArgs,
         question: impl FnOnce(Date) -> Question,
     ) -> Result<Asked, CliError> {
-        let on = self.on()?;
+        let on = self.on();
         let mut ledger = ctx.open(crate::ledger::Access::Read)?;
         let known = self.known_at(&ledger)?;
         if proposed.proposed.is_none() {
@@ -243,67 +301,49 @@ impl MomentArgs {
         })
     }
 
-    pub fn on(&self) -> Result<Date, CliError> {
-        match &self.on {
-            None => Ok(Date::today()),
-            Some(s) => Date::parse(s).map_err(|e| CliError::Usage(format!("--on: {e}"))),
-        }
+    /// The day asked about: `--on`, else today.
+    pub fn on(&self) -> Date {
+        self.on.unwrap_or_else(Date::today)
     }
 
     pub fn known_at(&self, ledger: &Ledger) -> Result<KnownAt, CliError> {
-        known_at(self.known_at.as_deref(), ledger)
+        known_at(self.known_at.as_ref(), ledger)
     }
 }
 
-/// `SEQ` (the ledger after that entry), `before:SEQ` (the ledger without it and what
-/// followed), an RFC 3339 time, or a date (its first instant, UTC).
-pub fn known_at(text: Option<&str>, ledger: &Ledger) -> Result<KnownAt, CliError> {
+/// How many entries the ledger had at `point` (the head without one): after entry SEQ,
+/// before it, or at a time; a usage error if the ledger does not reach it.
+pub fn known_at(point: Option<&RecordPoint>, ledger: &Ledger) -> Result<KnownAt, CliError> {
     let head = ledger.head().entries;
-    let Some(text) = text else {
+    let Some(RecordPoint { typed: text, at }) = point else {
         return Ok(KnownAt { entries: head });
     };
-    if let Some(seq) = text.strip_prefix("before:") {
-        // "As the ledger stood before entry N": what a correction or a late entry changed,
-        // asked without working out the seq before it.
-        let seq: u64 = seq.parse().map_err(|_| {
-            CliError::Usage(format!(
-                "--known-at {text}: expected before:SEQ, e.g. before:72"
-            ))
-        })?;
-        if seq >= head {
-            return Err(CliError::Usage(format!(
-                "--known-at {text}: the ledger has no entry {seq} (it holds entries 0 to {})",
-                head.saturating_sub(1)
-            )));
+    let at = match *at {
+        Point::Before(seq) => {
+            if seq >= head {
+                return Err(CliError::Usage(format!(
+                    "--known-at {text}: the ledger has no entry {seq} (it holds entries 0 to {})",
+                    head.saturating_sub(1)
+                )));
+            }
+            if seq == 0 {
+                return Err(CliError::Usage(format!(
+                    "--known-at {text}: before entry 0 the ledger held nothing"
+                )));
+            }
+            return Ok(KnownAt { entries: seq });
         }
-        if seq == 0 {
-            return Err(CliError::Usage(format!(
-                "--known-at {text}: before entry 0 the ledger held nothing"
-            )));
+        Point::After(seq) => {
+            if seq >= head {
+                return Err(CliError::Usage(format!(
+                    "--known-at: the ledger has no entry {seq} (it holds entries 0 to {})",
+                    head.saturating_sub(1)
+                )));
+            }
+            return Ok(KnownAt { entries: seq + 1 });
         }
-        return Ok(KnownAt { entries: seq });
-    }
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let seq: u64 = text
-            .parse()
-            .map_err(|_| CliError::Usage(format!("--known-at: {text} is too large")))?;
-        if seq >= head {
-            return Err(CliError::Usage(format!(
-                "--known-at: the ledger has no entry {seq} (it holds entries 0 to {})",
-                head.saturating_sub(1)
-            )));
-        }
-        return Ok(KnownAt { entries: seq + 1 });
-    }
-    let at = match Date::parse(text) {
-        Ok(date) => Timestamp::parse(&format!("{date}T00:00:00Z")),
-        Err(_) => Timestamp::parse(text),
-    }
-    .map_err(|e| {
-        CliError::Usage(format!(
-            "--known-at: expected a seq, a date or an RFC 3339 time: {e}"
-        ))
-    })?;
+        Point::At(at) => at,
+    };
     let entries = ledger.entries_known_at(at)?;
     if entries == 0 && head > 0 {
         // An empty answer would read as "no such body"; the question was asked of a moment

@@ -218,12 +218,17 @@ pub fn wrap(text: &str, width: Option<usize>, indent: usize) -> String {
     lines.join("\n")
 }
 
-/// The terminal's width: `COLUMNS`, else 80.
+/// The terminal's width: `COLUMNS` where it is set (a user's or a script's choice wins, as in
+/// `ls` and clap), else the width of the terminal that stdout, stderr or stdin is on (measured
+/// by `terminal_size`, so a window that was never exported into `COLUMNS` is still fitted),
+/// else 80. A width below 40 is taken as 80: no table is laid out narrower.
 pub fn terminal_width() -> Option<usize> {
+    let measured = || terminal_size::terminal_size().map(|(width, _)| usize::from(width.0));
     Some(
         std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse().ok())
+            .or_else(measured)
             .filter(|&c: &usize| c >= 40)
             .unwrap_or(80),
     )

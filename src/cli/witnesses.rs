@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::merkle::WitnessKey;
 
-use super::commands::verify_proof::read_text;
+use super::evidence::read_text;
 use super::CliError;
 
 #[derive(Debug, Clone, clap::Args)]

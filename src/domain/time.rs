@@ -53,10 +53,6 @@ impl Date {
         Date::from_time(time::Date::from_calendar_date(year, month, day).ok()?)
     }
 
-    pub fn as_time(self) -> time::Date {
-        self.0
-    }
-
     pub fn year(self) -> i32 {
         self.0.year()
     }

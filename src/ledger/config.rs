@@ -12,7 +12,7 @@
 //! the file has the origin `ccm-ledger/<directory name>` and signs nothing.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::merkle::{is_valid_key_name, sign, Checkpoint, SignerKey};
@@ -218,11 +218,7 @@ pub fn keep_checkpoint(dir: &Path, note: &str) -> Result<(), LedgerError> {
 /// Replaces `dir/name` atomically: a temporary file, synced, renamed over it. Derived files
 /// only, so the directory is not synced: after a crash the old file or the new one is there.
 pub(super) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!("{name}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        sync::data(&file)?;
-    }
-    fs::rename(&tmp, dir.join(name))
+    sync::write_atomically(&dir.join(name), sync::Durability::FileSynced, |file| {
+        file.write_all(bytes)
+    })
 }

@@ -8,7 +8,8 @@
 //! bump `SCHEMA_VERSION` with an upcaster (`schema_v1.rs` is the example), and only then pin
 //! the new bytes. A new variant does not compile in [`position`] below until it is given a
 //! position there, and then fails `every_variant_of_the_enum_has_an_example` until it has an
-//! example with pinned bytes.
+//! example with pinned bytes, and `every_kind_of_event_is_read_by_the_walk_without_decoding`
+//! until `readable.rs` walks it.
 
 use super::entry::Entry;
 use crate::domain::EntryHash;
@@ -433,5 +434,30 @@ fn every_kind_of_event_version_1_could_hold_has_its_version_1_bytes_pinned() {
     for (name, _) in PINNED_V1 {
         let known = examples().iter().any(|(n, _)| n == name);
         assert!(known, "{name} is pinned in version 1 and is an example");
+    }
+}
+
+/// `verify` walks every entry's bytes (`readable.rs`) rather than decoding them; a kind the
+/// walk does not know would be decoded instead (correct, slower). So every example is read
+/// by the walk, in both versions, to the links it decodes to.
+#[test]
+fn every_kind_of_event_is_read_by_the_walk_without_decoding() {
+    for (name, event) in examples() {
+        let entry = entry_of(event);
+        let links = super::Links {
+            seq: entry.seq,
+            prev_hash: entry.prev_hash,
+        };
+        for bytes in [Some(entry.encode()), entry.encode_v1()]
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                super::readable::links_if_readable(&bytes),
+                Some(links),
+                "the walk reads {name} (version {})",
+                bytes[0]
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! append, never an acknowledged entry.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::entry::MAX_ENTRY_BYTES;
@@ -200,27 +200,28 @@ pub enum HeadError {
     Malformed(PathBuf),
 }
 
-/// Replaces the head file atomically with a slotted one holding `head` in both slots: write
-/// a temporary file, sync it, rename it over the head, sync the directory. For a new ledger,
-/// and for converting a text head file; appends rewrite a slot in place ([`HeadFile`]).
+/// Replaces the head file atomically with a slotted one holding `head` in both slots: a
+/// temporary file, synced, renamed over the head, the directory synced
+/// ([`sync::write_atomically`]). For a new ledger, and for converting a text head file;
+/// appends rewrite a slot in place ([`HeadFile`]).
 pub fn write_head(dir: &Path, head: &Head) -> io::Result<()> {
-    let tmp = dir.join(format!("{HEAD_FILE}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        // Generations 1 and 0: the first append rewrites the second slot.
-        for generation in [1, 0] {
-            file.write_all(
-                &Slot {
-                    generation,
-                    head: *head,
-                }
-                .encode(),
-            )?;
-        }
-        sync::data(&file)?;
-    }
-    fs::rename(&tmp, dir.join(HEAD_FILE))?;
-    sync::directory(dir)
+    sync::write_atomically(
+        &dir.join(HEAD_FILE),
+        sync::Durability::DirectorySynced,
+        |file| {
+            // Generations 1 and 0: the first append rewrites the second slot.
+            for generation in [1, 0] {
+                file.write_all(
+                    &Slot {
+                        generation,
+                        head: *head,
+                    }
+                    .encode(),
+                )?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// The head file, held open by the writer: an append rewrites one slot in place and syncs the
@@ -457,14 +458,9 @@ pub fn create(dir: &Path) -> io::Result<()> {
         ));
     }
     write_head(dir, &Head::empty())?;
-    let tmp = dir.join(format!("{JOURNAL_FILE}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(MAGIC)?;
-        sync::data(&file)?;
-    }
-    fs::rename(&tmp, &path)?;
-    sync::directory(dir)
+    sync::write_atomically(&path, sync::Durability::DirectorySynced, |file| {
+        file.write_all(MAGIC)
+    })
 }
 
 /// Checks the magic at the start of a journal.

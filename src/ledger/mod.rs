@@ -5,6 +5,8 @@
 //! are synced before the head file acknowledges them; only the unacknowledged torn tail of a
 //! crashed write is ever cut, and its bytes are kept beside the journal.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 pub mod bundle;
 pub mod config;
 mod entry;
@@ -35,8 +37,7 @@ pub use snapshot::{FoldFor, SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
-    verify_dir, verify_dir_rooted, verify_dir_rooted_at, verify_dir_with, Checked, Decoding,
-    Rooted, Tail, Tampering, Verified,
+    verify, Checked, Decoding, Tail, Tampering, TreeRoots, Verification, Verified, VerifyOptions,
 };
 
 use crate::domain::{Draft, EntryHash, Seq, Timestamp};
@@ -259,6 +260,7 @@ impl Ledger {
         if ledger.access == Access::Write {
             ledger.appender = Some(ledger.open_appender(&read)?);
             snapshot::remove_abandoned(&ledger.dir);
+            sync::remove_abandoned_temporaries(&ledger.dir);
         }
         if ledger.lock.is_some() {
             // The offsets first: catching the Merkle tree up reads the journal from them.
@@ -328,7 +330,7 @@ impl Ledger {
     fn check_journal(&mut self) -> Result<journal::HeadRead, LedgerError> {
         let path = self.dir.join(JOURNAL_FILE);
         let read = journal::read_head_file(&self.dir)
-            .map_err(|e| self.corrupted(HEAD_FILE, format!("{e}; run `ccm-ledger verify`")))?;
+            .map_err(|e| self.corrupted(HEAD_FILE, e.to_string()))?;
         let head = read.head;
         if !journal::check_magic(&path).map_err(LedgerError::io(&path))? {
             return Err(self.corrupted(JOURNAL_FILE, "not a ccm-ledger journal (overwritten?)"));
@@ -338,7 +340,7 @@ impl Ledger {
             return Err(self.corrupted(
                 JOURNAL_FILE,
                 format!(
-                    "the journal has {len} bytes but the head file acknowledges {} (entries were removed); run `ccm-ledger verify`",
+                    "the journal has {len} bytes but the head file acknowledges {} (entries were removed)",
                     head.bytes
                 ),
             ));
@@ -350,17 +352,13 @@ impl Ledger {
                 Ok(_) => {
                     return Err(self.corrupted(
                         JOURNAL_FILE,
-                        format!(
-                            "entry {} does not match the head file; run `ccm-ledger verify`",
-                            head.entries - 1
-                        ),
+                        format!("entry {} does not match the head file", head.entries - 1),
                     ))
                 }
                 Err(e) => {
-                    return Err(self.corrupted(
-                        JOURNAL_FILE,
-                        format!("entry {}: {e}; run `ccm-ledger verify`", head.entries - 1),
-                    ))
+                    return Err(
+                        self.corrupted(JOURNAL_FILE, format!("entry {}: {e}", head.entries - 1))
+                    )
                 }
             }
         }
@@ -392,7 +390,7 @@ impl Ledger {
                     return Err(self.corrupted(
                         HEAD_FILE,
                         format!(
-                            "the head file acknowledges {} entries but {} had been acknowledged (the head file was rolled back); run `ccm-ledger verify`",
+                            "the head file acknowledges {} entries but {} had been acknowledged (the head file was rolled back)",
                             head.entries, absorbed.entries
                         ),
                     ));

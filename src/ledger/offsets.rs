@@ -17,6 +17,7 @@ use std::path::Path;
 
 use super::entry::Links;
 use super::journal::{self, FrameReader, Head, JOURNAL_FILE};
+use super::sync;
 
 pub const OFFSETS_FILE: &str = "index.offsets";
 
@@ -137,10 +138,13 @@ pub fn refresh(dir: &Path, head: &Head) -> Option<String> {
     for offset in keys {
         out.extend_from_slice(&offset.to_le_bytes());
     }
-    // Replaced whole (by rename): a reader never sees a half-written file.
-    let tmp = dir.join(format!("{OFFSETS_FILE}.tmp"));
-    fs::write(&tmp, &out).ok()?;
-    fs::rename(&tmp, &path).ok()?;
+    // Replaced whole (by rename): a reader never sees a half-written file. Not synced: the
+    // index is never trusted (an offset is used only where its frame lies), so a crash that
+    // leaves it empty costs a rebuild, not a wrong answer.
+    sync::write_atomically(&path, sync::Durability::Unsynced, |file| {
+        file.write_all(&out)
+    })
+    .ok()?;
     problem.map(|why| format!("{OFFSETS_FILE} was damaged ({why}); rebuilt from the journal"))
 }
 

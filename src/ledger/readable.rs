@@ -1,55 +1,44 @@
-//! Whether an entry's bytes decode, found without decoding them: the structure bincode reads
-//! (varints, lengths, UTF-8, option and enum tags, booleans), the checks the domain types make
-//! as they are built (identifiers, dates, the record time) and bincode's size limit, walked
-//! over the bytes with no `String`, `Vec` or `Event` made.
+//! The one reader of an entry's bytes short of decoding it: a walk over the structure bincode
+//! reads (varints, lengths, UTF-8, option and enum tags, booleans), the checks the domain
+//! types make as they are built (identifiers, dates, the record time) and bincode's size
+//! limit, with no `String`, `Vec` or `Event` made. Two uses: the links of an entry (its seq
+//! and the hash it links to: [`links`], all that the chain needs, `Links::read`), and whether
+//! the whole entry decodes ([`links_if_readable`], `Entry::check`).
 //!
 //! Why: `verify` proves every entry readable, and building each entry only to drop it cost
 //! about as much as the whole hash chain (allocation, mostly). This walk only ever says yes
 //! when [`Entry::decode`](super::Entry::decode) would succeed, and says no for exactly the
-//! rest; on a no, `Entry::check` decodes to report the decoder's own error, so a walk that
-//! says no wrongly could only cost time, never a verdict (both directions are
-//! property-tested in `entry.rs`).
+//! rest; on a no, the caller decodes to report the decoder's own error, so a walk that says
+//! no wrongly could only cost time, never a verdict (both directions are property-tested in
+//! `readable/tests.rs`).
 //!
 //! It follows the field order of `StoredEntryV1`/`StoredEntryV2` and `domain::event`, which is
-//! frozen (the golden test pins it): a new variant or field there must be added here too, or
-//! every entry that uses it takes the slow path. The two versions differ only in
-//! `coordinator_elected`, whose version-2 form ends with `person`, `replaces` and `stagger`.
+//! frozen (`every_kind.rs` pins it): a new variant or field there must be added here too, or
+//! every entry that uses it takes the slow path (`every_kind.rs` fails on an example the walk
+//! does not read). The two versions differ only in `coordinator_elected`, whose version-2
+//! form ends with `person`, `replaces` and `stagger`.
 
-use crate::domain::{BodyId, Date, InstitutionCode, MeetingId, StateCode, Timestamp};
+use crate::domain::{
+    BodyId, Date, EntryHash, Event, InstitutionCode, MeetingId, Seq, StateCode, Timestamp,
+};
 
 use super::entry::{Links, MAX_ENTRY_BYTES, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION};
-use crate::domain::EntryHash;
-use crate::domain::Seq;
 
 /// The links of `bytes` when they decode as an entry of a schema version this build reads,
 /// `None` when they do not (or when this walk cannot tell: the caller then decodes).
 pub(super) fn links_if_readable(bytes: &[u8]) -> Option<Links> {
-    let mut walk = Walk {
-        bytes,
-        at: 0,
-        claimed: 0,
-        version: 0,
-    };
-    walk.version = walk.u8()?;
-    if !(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&walk.version) {
-        return None;
-    }
-    let seq = walk.u64()?;
-    let secs = walk.i64()?;
-    let nanos = walk.u32()?;
-    Timestamp::from_parts(secs, nanos)?;
-    walk.string()?;
-    walk.option(|w| w.string())?;
-    // `[u8; 32]` through serde: a tuple of 32 bytes, each claimed as bincode reads it.
-    walk.claim(32)?;
-    let prev_hash = EntryHash(walk.take(32)?.try_into().ok()?);
+    let (mut walk, links) = Walk::links(bytes)?;
     walk.event()?;
     // Every claim is counted; bincode fails as soon as the total passes its limit, and
     // the total only grows, so checking it once at the end gives the same answer.
-    (walk.at == bytes.len() && walk.claimed <= MAX_ENTRY_BYTES as u64).then_some(Links {
-        seq: Seq(seq),
-        prev_hash,
-    })
+    (walk.at == bytes.len() && walk.claimed <= MAX_ENTRY_BYTES as u64).then_some(links)
+}
+
+/// The links of `bytes`: the fields up to `prev_hash` walked as bincode reads them, the event
+/// and anything after it not read. `None` only when those fields do not decode (so neither
+/// does the entry); an entry whose event is damaged still has links.
+pub(super) fn links(bytes: &[u8]) -> Option<Links> {
+    Walk::links(bytes).map(|(_, links)| links)
 }
 
 /// The bytes, where the walk is, and what bincode would have claimed against its limit so far
@@ -64,6 +53,35 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// The schema version, seq, record time, recorder, override and predecessor's hash: the
+    /// walk left at the event.
+    fn links(bytes: &'a [u8]) -> Option<(Walk<'a>, Links)> {
+        let mut walk = Walk {
+            bytes,
+            at: 0,
+            claimed: 0,
+            version: 0,
+        };
+        walk.version = walk.u8()?;
+        if !(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&walk.version) {
+            return None;
+        }
+        let seq = walk.u64()?;
+        let secs = walk.i64()?;
+        let nanos = walk.u32()?;
+        Timestamp::from_parts(secs, nanos)?;
+        walk.string()?;
+        walk.option(|w| w.string())?;
+        // `[u8; 32]` through serde: a tuple of 32 bytes, each claimed as bincode reads it.
+        walk.claim(32)?;
+        let prev_hash = EntryHash(walk.take(32)?.try_into().ok()?);
+        let links = Links {
+            seq: Seq(seq),
+            prev_hash,
+        };
+        Some((walk, links))
+    }
+
     fn claim(&mut self, n: u64) -> Option<()> {
         self.claimed = self.claimed.checked_add(n)?;
         Some(())
@@ -217,11 +235,13 @@ impl<'a> Walk<'a> {
         })
     }
 
-    /// `Event`, variant by variant, fields in their frozen order. A correction's replacement
-    /// is its last field, so a nested event is walked in a loop, not by recursion.
+    /// `Event`, variant by variant (their positions are pinned in `every_kind.rs`), fields in
+    /// their frozen order. A correction's replacement is its last field, so a nested event is
+    /// walked in a loop, not by recursion. A variant not walked here is `None`: the caller
+    /// decodes (correct, slower), and `every_kind.rs`'s test of the walk fails.
     fn event(&mut self) -> Option<()> {
         loop {
-            match self.variant(15)? {
+            match self.variant(Event::KINDS.len() as u32)? {
                 // StateJoined
                 0 => {
                     self.state()?;
@@ -322,7 +342,7 @@ impl<'a> Walk<'a> {
                     return self.decision();
                 }
                 // EntryCorrected: target, reason, then the replacement, if any.
-                _ => {
+                14 => {
                     self.u64()?;
                     self.string()?;
                     match self.u8()? {
@@ -331,7 +351,11 @@ impl<'a> Walk<'a> {
                         _ => return None,
                     }
                 }
+                _ => return None,
             }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -358,19 +358,13 @@ impl Ledger {
                     Some(Err(e)) => {
                         return Err(LedgerError::Corrupted {
                             path: path.clone(),
-                            detail: format!(
-                                "entry {}: {e}; run `ccm-ledger verify`",
-                                builder.size()
-                            ),
+                            detail: format!("entry {}: {e}", builder.size()),
                         })
                     }
                     None => {
                         return Err(LedgerError::Corrupted {
                             path: path.clone(),
-                            detail: format!(
-                                "entry {} is missing; run `ccm-ledger verify`",
-                                builder.size()
-                            ),
+                            detail: format!("entry {} is missing", builder.size()),
                         })
                     }
                 };
@@ -460,7 +454,7 @@ impl Ledger {
         while let Some(frame) = reader.next_frame() {
             let frame = frame.map_err(|e| LedgerError::Corrupted {
                 path: path.clone(),
-                detail: format!("entry {}: {e}; run `ccm-ledger verify`", tree.size()),
+                detail: format!("entry {}: {e}", tree.size()),
             })?;
             tree.push(&frame.hash)?;
         }

@@ -116,32 +116,84 @@ impl Tail {
     }
 }
 
-/// A clean ledger and its Merkle root, computed with the chain on the worker threads.
+/// What [`verify`] does besides proving the chain. `VerifyOptions::default()` decodes every
+/// entry ([`Decoding::Check`]), hashes no tree, looks at no entry and uses every core; set
+/// the fields that differ:
+///
+/// ```no_run
+/// # use ccm_ledger::ledger::{verify, Decoding, VerifyOptions};
+/// # let dir = std::path::Path::new("ledger");
+/// let checked = verify(dir, VerifyOptions { tree_at: Some(&[7]), ..VerifyOptions::default() });
+/// let mut hashes = Vec::new();
+/// let mut each = |c: &ccm_ledger::ledger::Checked| hashes.push(c.hash);
+/// let linked = verify(dir, VerifyOptions {
+///     decoding: Decoding::Links,
+///     each: Some(&mut each),
+///     ..VerifyOptions::default()
+/// });
+/// ```
+#[derive(Default)]
+pub struct VerifyOptions<'a> {
+    /// How far each entry is decoded.
+    pub decoding: Decoding,
+    /// `Some(sizes)`: the Merkle tree of the entries is hashed too, on the worker threads,
+    /// with the roots at each of `sizes` (a checkpoint given by the user, the ledger's own):
+    /// [`Verification::tree`]. `None`: no tree is hashed.
+    pub tree_at: Option<&'a [u64]>,
+    /// Sees every good entry, in order, as verification read it.
+    pub each: Option<&'a mut dyn FnMut(&Checked)>,
+    /// Worker threads; `None`: one per core, at most 8. 1: everything on the calling thread.
+    pub threads: Option<usize>,
+}
+
+/// What [`verify`] found: a clean acknowledged ledger, the tree if asked for, and any bytes
+/// past the acknowledged size.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rooted {
+pub struct Verification {
     pub verified: Verified,
+    /// The Merkle roots, with [`VerifyOptions::tree_at`]; `None` without.
+    pub tree: Option<TreeRoots>,
+    /// Bytes past the acknowledged size, no writer at work: reported here, not as
+    /// [`Tampering`], for the caller to judge with the evidence it holds
+    /// ([`Verification::journal_alone`] for the journal's own judgement).
+    pub unacknowledged: Option<Tail>,
+}
+
+impl Verification {
+    /// The verdict of the journal alone, which holds no evidence to tell an interrupted write
+    /// from a rolled-back head file: bytes past the acknowledged size are
+    /// [`Tampering::Unacknowledged`].
+    pub fn journal_alone(self) -> Result<Verified, Tampering> {
+        match self.unacknowledged {
+            None => Ok(self.verified),
+            Some(tail) => Err(tail.as_tampering()),
+        }
+    }
+}
+
+/// The Merkle roots of a verified ledger, hashed from the same pass as the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRoots {
     /// The root of the tree of every entry.
     pub root: TreeHash,
-    /// The root of the tree of the first `root_at` entries asked for (a checkpoint's size);
-    /// `None` when none was asked or the ledger is smaller.
+    /// The root at the first size asked for; `None` when none was asked or the ledger is
+    /// smaller.
     pub root_at: Option<TreeHash>,
     /// The roots at every size asked for that the ledger reaches, in the order asked.
     pub roots_at: Vec<(u64, TreeHash)>,
-    /// Bytes past the acknowledged size, no writer at work: reported here, not as
-    /// [`Tampering`], for the caller to judge with the evidence it holds.
-    pub unacknowledged: Option<Tail>,
 }
 
 /// How much of each entry verification decodes. The chain itself needs only an entry's seq
 /// and the hash it links to ([`Links::read`]); decoding the rest (strings, the event) costs
 /// more than hashing, so it is done on the worker threads and only as far as asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Decoding {
     /// The links alone: the chain, the frames and the head are proven, not that every event
     /// decodes. For callers that need only hashes and will decode anything they use.
     Links,
     /// Every entry decoded in full, then dropped: the ledger is also proven readable (an entry
     /// that does not decode is [`Tampering::Undecodable`], as `ccm-ledger verify` reports it).
+    #[default]
     Check,
     /// As `Check`, and each decoded entry is handed to `each` in [`Checked::entry`].
     Keep,
@@ -156,62 +208,58 @@ pub struct Checked {
 }
 
 /// Recomputes the whole chain from entry 0, checks every frame, seq, link and hash, and the
-/// head file's agreement with the journal; decodes each entry as far as `decoding` says.
-/// `each` sees every good entry in order (the Merkle root is built from the same pass). Uses
-/// every core: see [`verify_dir_with`].
+/// head file's agreement with the journal; decodes each entry as far as
+/// [`VerifyOptions::decoding`] says, shows each good entry to [`VerifyOptions::each`], and
+/// hashes the Merkle tree if [`VerifyOptions::tree_at`] asks. The one entry point of
+/// verification.
 ///
 /// What is verified is the acknowledged ledger: the journal up to the size the head file
 /// records, as read at the start. Bytes past it are an append in flight when a writer holds
 /// the lock (never reported: this runs beside writers), and otherwise the torn tail of a
 /// crashed write — or a rolled-back head file, or bytes appended to the journal, which the
-/// journal alone cannot tell apart from it — reported as [`Tampering::Unacknowledged`].
-pub fn verify_dir(
-    dir: &Path,
-    decoding: Decoding,
-    each: impl FnMut(&Checked),
-) -> Result<Verified, Tampering> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-    verify_dir_with(dir, threads, decoding, each)
-}
-
-/// [`verify_dir`], and the Merkle root of the entries (and the root at the size `root_at`, if
-/// given), as [`RootBuilder`] would compute it from every entry's hash, in order.
+/// journal alone cannot tell apart from it — reported in [`Verification::unacknowledged`].
+///
+/// Each entry carries its predecessor's hash, so every entry's hash can be recomputed on its
+/// own, in parallel: `chain(links.prev_hash, seq, bytes)`. The links are then confirmed in
+/// order on the calling thread (`prev_hash` equals the hash recomputed for the entry before),
+/// and where a link holds, the hash computed in parallel is exactly the sequential chain's.
+/// So the answer, and the first bad entry reported, are the same as a sequential pass.
+///
+/// One thread reads the journal in large chunks and splits them into frames by their length
+/// fields (no copy per frame); the workers, started once, each take every `threads`-th chunk
+/// and check its checksums, read or decode its entries and hash them; the calling thread
+/// takes the results back in the same round-robin order, so in journal order.
 ///
 /// The tree is hashed on the worker threads: each worker hashes the leaves of its chunk and
 /// folds them into complete subtrees aligned on their size ([`aligned_subtrees`]), so the
 /// calling thread, which checks the chain in order, only combines a few subtree roots per
-/// chunk. A root is only given for a ledger that verified, so the hashes it was built from
-/// are the chain's.
-pub fn verify_dir_rooted(
-    dir: &Path,
-    decoding: Decoding,
-    root_at: Option<u64>,
-) -> Result<Rooted, Tampering> {
-    verify_dir_rooted_at(dir, decoding, root_at.as_slice())
+/// chunk. Roots are only given for a ledger that verified, so the hashes they were built
+/// from are the chain's.
+pub fn verify(dir: &Path, options: VerifyOptions<'_>) -> Result<Verification, Tampering> {
+    verify_in_chunks(dir, options, CHUNK_BYTES)
 }
 
-/// [`verify_dir_rooted`], with the roots at each of `sizes` (a checkpoint given by the user,
-/// the ledger's own): [`Rooted::roots_at`], and `root_at` the first of them.
-pub fn verify_dir_rooted_at(
+/// [`verify`] reading chunks of `chunk_bytes`: small in tests, so that a small ledger spans
+/// many chunks and every worker.
+fn verify_in_chunks(
     dir: &Path,
-    decoding: Decoding,
-    sizes: &[u64],
-) -> Result<Rooted, Tampering> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
-    verify_rooted_in_chunks(dir, threads, CHUNK_BYTES, decoding, sizes)
-}
-
-fn verify_rooted_in_chunks(
-    dir: &Path,
-    threads: usize,
+    options: VerifyOptions<'_>,
     chunk_bytes: usize,
-    decoding: Decoding,
-    sizes: &[u64],
-) -> Result<Rooted, Tampering> {
+) -> Result<Verification, Tampering> {
+    let VerifyOptions {
+        decoding,
+        tree_at,
+        mut each,
+        threads,
+    } = options;
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    });
+    let sizes = tree_at.unwrap_or_default();
     let mut cuts: Vec<u64> = sizes.to_vec();
     cuts.sort_unstable();
     cuts.dedup();
-    let mut roots = Roots {
+    let mut building = tree_at.map(|_| RootsBuilder {
         builder: RootBuilder::new(),
         at_cuts: cuts
             .iter()
@@ -219,44 +267,52 @@ fn verify_rooted_in_chunks(
             .map(|&size| (size, empty_root()))
             .collect(),
         cuts,
-    };
+    });
     let (verified, unacknowledged) = verify_chunks(
         dir,
         threads,
         chunk_bytes,
         decoding,
-        Some(&mut roots),
-        |_| {},
+        building.as_mut(),
+        |checked| {
+            if let Some(each) = each.as_mut() {
+                each(checked);
+            }
+        },
     )?;
-    let root_of = |size: u64| {
-        roots
-            .at_cuts
-            .iter()
-            .find(|(at, _)| *at == size)
-            .map(|&(_, root)| root)
-    };
-    let roots_at: Vec<(u64, TreeHash)> = sizes
-        .iter()
-        .filter_map(|&size| root_of(size).map(|root| (size, root)))
-        .collect();
-    Ok(Rooted {
+    let tree = building.map(|roots| {
+        let root_of = |size: u64| {
+            roots
+                .at_cuts
+                .iter()
+                .find(|(at, _)| *at == size)
+                .map(|&(_, root)| root)
+        };
+        TreeRoots {
+            root: roots.builder.root(),
+            root_at: sizes.first().and_then(|&size| root_of(size)),
+            roots_at: sizes
+                .iter()
+                .filter_map(|&size| root_of(size).map(|root| (size, root)))
+                .collect(),
+        }
+    });
+    Ok(Verification {
         verified,
-        root: roots.builder.root(),
-        root_at: sizes.first().and_then(|&size| root_of(size)),
-        roots_at,
+        tree,
         unacknowledged,
     })
 }
 
 /// The Merkle tree as the calling thread builds it from the workers' subtrees.
-struct Roots {
+struct RootsBuilder {
     builder: RootBuilder,
     /// The sizes whose roots are wanted, in increasing order.
     cuts: Vec<u64>,
     at_cuts: Vec<(u64, TreeHash)>,
 }
 
-impl Roots {
+impl RootsBuilder {
     fn push(&mut self, subtrees: &[(u32, TreeHash)]) {
         for &(level, hash) in subtrees {
             self.builder.push_subtree(level, hash);
@@ -274,49 +330,13 @@ const MAX_THREADS: usize = 8;
 /// end of a read is carried into the next chunk). A chunk is one worker's unit of work.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// [`verify_dir`] on `threads` worker threads (1: everything on the calling thread).
-///
-/// Each entry carries its predecessor's hash, so every entry's hash can be recomputed on its
-/// own, in parallel: `chain(links.prev_hash, seq, bytes)`. The links are then confirmed in
-/// order on the calling thread (`prev_hash` equals the hash recomputed for the entry before),
-/// and where a link holds, the hash computed in parallel is exactly the sequential chain's.
-/// So the answer, and the first bad entry reported, are the same as a sequential pass.
-///
-/// One thread reads the journal in large chunks and splits them into frames by their length
-/// fields (no copy per frame); `threads` workers, started once, each take every
-/// `threads`-th chunk and check its checksums, read or decode its entries and hash them; the
-/// calling thread takes the results back in the same round-robin order, so in journal order.
-pub fn verify_dir_with(
-    dir: &Path,
-    threads: usize,
-    decoding: Decoding,
-    each: impl FnMut(&Checked),
-) -> Result<Verified, Tampering> {
-    verify_in_chunks(dir, threads, CHUNK_BYTES, decoding, each)
-}
-
-/// [`verify_dir_with`] reading chunks of `chunk_bytes`: small in tests, so that a small
-/// ledger spans many chunks and every worker.
-fn verify_in_chunks(
-    dir: &Path,
-    threads: usize,
-    chunk_bytes: usize,
-    decoding: Decoding,
-    each: impl FnMut(&Checked),
-) -> Result<Verified, Tampering> {
-    match verify_chunks(dir, threads, chunk_bytes, decoding, None, each)? {
-        (verified, None) => Ok(verified),
-        (_, Some(tail)) => Err(tail.as_tampering()),
-    }
-}
-
 /// The pass itself; the workers also hash the Merkle tree when `roots` are asked for.
 fn verify_chunks(
     dir: &Path,
     threads: usize,
     chunk_bytes: usize,
     decoding: Decoding,
-    mut roots: Option<&mut Roots>,
+    mut roots: Option<&mut RootsBuilder>,
     mut each: impl FnMut(&Checked),
 ) -> Result<(Verified, Option<Tail>), Tampering> {
     let path = dir.join(JOURNAL_FILE);
@@ -797,6 +817,44 @@ mod tests {
     use crate::domain::{Date, Draft, Event, StateCode, StateJoined, Timestamp};
     use crate::ledger::{Ledger, Recorder};
 
+    /// [`verify`] on `threads` threads reading chunks of `chunk` bytes, judged by the journal
+    /// alone, `each` shown every entry.
+    fn chained(
+        dir: &Path,
+        threads: usize,
+        chunk: usize,
+        decoding: Decoding,
+        mut each: impl FnMut(&Checked),
+    ) -> Result<Verified, Tampering> {
+        let options = VerifyOptions {
+            decoding,
+            each: Some(&mut each),
+            threads: Some(threads),
+            ..VerifyOptions::default()
+        };
+        verify_in_chunks(dir, options, chunk).and_then(Verification::journal_alone)
+    }
+
+    /// [`verify`] on `threads` threads reading chunks of `chunk` bytes, with the tree hashed
+    /// and its roots at `sizes`.
+    fn rooted(
+        dir: &Path,
+        threads: usize,
+        chunk: usize,
+        decoding: Decoding,
+        sizes: &[u64],
+    ) -> Result<(Verified, TreeRoots), Tampering> {
+        let options = VerifyOptions {
+            decoding,
+            tree_at: Some(sizes),
+            threads: Some(threads),
+            ..VerifyOptions::default()
+        };
+        let verification = verify_in_chunks(dir, options, chunk)?;
+        let tree = verification.tree.expect("the tree was asked for");
+        Ok((verification.verified, tree))
+    }
+
     /// A ledger of `n` entries of different lengths, appended in a few commits.
     fn ledger(dir: &Path, n: u64) {
         let mut ledger = Ledger::init(dir).unwrap();
@@ -828,8 +886,7 @@ mod tests {
         WAYS.iter()
             .map(|&(threads, chunk)| {
                 let mut seen = Vec::new();
-                verify_in_chunks(dir, threads, chunk, decoding, |c| seen.push(c.seq.0))
-                    .map(|v| (v, seen))
+                chained(dir, threads, chunk, decoding, |c| seen.push(c.seq.0)).map(|v| (v, seen))
             })
             .collect()
     }
@@ -859,7 +916,7 @@ mod tests {
         ledger(dir.path(), 150);
         let mut one_by_one = RootBuilder::new();
         let mut roots = vec![one_by_one.root()];
-        verify_in_chunks(dir.path(), 1, 1 << 20, Decoding::Links, |c| {
+        chained(dir.path(), 1, 1 << 20, Decoding::Links, |c| {
             one_by_one.push(&c.hash);
             roots.push(one_by_one.root());
         })
@@ -874,38 +931,30 @@ mod tests {
                 Some(150),
                 Some(151),
             ] {
-                let rooted = verify_rooted_in_chunks(
-                    dir.path(),
-                    threads,
-                    chunk,
-                    Decoding::Check,
-                    cut.as_slice(),
-                )
-                .unwrap();
+                let (verified, tree) =
+                    rooted(dir.path(), threads, chunk, Decoding::Check, cut.as_slice()).unwrap();
                 let way = format!("{threads} threads, chunks of {chunk}, cut {cut:?}");
-                assert_eq!(rooted.verified.entries, 150, "{way}");
-                assert_eq!(rooted.root, roots[150], "{way}");
+                assert_eq!(verified.entries, 150, "{way}");
+                assert_eq!(tree.root, roots[150], "{way}");
                 assert_eq!(
-                    rooted.root_at,
+                    tree.root_at,
                     cut.and_then(|cut| roots.get(cut as usize).copied()),
                     "{way}"
                 );
             }
             // Several sizes at once (a checkpoint given and the ledger's own), in any order.
             let sizes = [99, 1, 151, 64, 0, 150, 99];
-            let rooted =
-                verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &sizes)
-                    .unwrap();
+            let (_, tree) = rooted(dir.path(), threads, chunk, Decoding::Check, &sizes).unwrap();
             let expected: Vec<(u64, TreeHash)> = sizes
                 .iter()
                 .filter(|&&size| size <= 150)
                 .map(|&size| (size, roots[size as usize]))
                 .collect();
             assert_eq!(
-                rooted.roots_at, expected,
+                tree.roots_at, expected,
                 "{threads} threads, chunks of {chunk}"
             );
-            assert_eq!(rooted.root_at, Some(roots[99]));
+            assert_eq!(tree.root_at, Some(roots[99]));
         }
     }
 
@@ -920,10 +969,9 @@ mod tests {
             damaged[at] ^= 0x41;
             std::fs::write(&journal, &damaged).unwrap();
             for (threads, chunk) in WAYS {
-                let without = verify_in_chunks(dir.path(), threads, chunk, Decoding::Check, |_| {});
-                let rooted =
-                    verify_rooted_in_chunks(dir.path(), threads, chunk, Decoding::Check, &[7]);
-                assert_eq!(rooted.map(|r| r.verified), without, "byte {at} damaged");
+                let without = chained(dir.path(), threads, chunk, Decoding::Check, |_| {});
+                let with = rooted(dir.path(), threads, chunk, Decoding::Check, &[7]);
+                assert_eq!(with.map(|(v, _)| v), without, "byte {at} damaged");
             }
         }
     }

@@ -137,33 +137,12 @@ fn nearness(query: &str, c: &Candidate<'_>) -> Option<usize> {
         .iter()
         .cloned()
         .chain(words)
-        .map(|w| edit_distance(query, &w))
+        // The optimal string alignment distance, by characters: two letters swapped count as
+        // one edit, so `NRO` is one slip away from `NOR`, as a person types it.
+        .map(|w| strsim::osa_distance(query, &w))
         .min()?;
     let allowed = (query.chars().count() / 4).max(1);
     (best <= allowed).then_some(best)
-}
-
-/// Edit distance by characters, two letters swapped counting as one edit (the optimal string
-/// alignment distance): `NRO` is one slip away from `NOR`, as a person types it.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut row = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            row[j] = (previous[j - 1] + cost)
-                .min(row[j - 1] + 1)
-                .min(previous[j] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                row[j] = row[j].min(before[j - 2] + 1);
-            }
-        }
-        before = std::mem::replace(&mut previous, row);
-    }
-    previous[b.len()]
 }
 
 /// What a person typed (or a name), as names are compared: in compatibility normal form

@@ -10,10 +10,11 @@ mod read;
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use crate::domain::EntryHash;
+use crate::ledger::sync::{self, Durability};
 use crate::merkle::tiles::{
     bundle_bytes, entry_bundles, level_above, tile_bytes, Tile, TILE_WIDTH,
 };
@@ -120,9 +121,11 @@ pub fn publish<E: std::fmt::Display>(
     for d in std::mem::take(&mut writer.dirs) {
         sync_dir(&d).map_err(|source| PublishError::Io { path: d, source })?;
     }
-    write_atomically(dir, "checkpoint", note.as_bytes()).map_err(|source| PublishError::Io {
-        path: dir.join("checkpoint"),
-        source,
+    write_atomically(&dir.join("checkpoint"), note.as_bytes()).map_err(|source| {
+        PublishError::Io {
+            path: dir.join("checkpoint"),
+            source,
+        }
     })?;
     Ok(writer.done)
 }
@@ -169,7 +172,7 @@ impl Writer<'_> {
         let parent = path.parent().expect("a tile path has a directory");
         fs::create_dir_all(parent).map_err(io_error)?;
         let name = path.file_name().expect("a tile path has a name");
-        write_atomically(parent, &name.to_string_lossy(), bytes).map_err(io_error)?;
+        write_atomically(&parent.join(name), bytes).map_err(io_error)?;
         self.dirs.insert(parent.to_owned());
         self.done.written += 1;
         Ok(())
@@ -189,16 +192,11 @@ fn read_if_present(path: &Path, expected: usize) -> io::Result<Option<Vec<u8>>> 
     }
 }
 
-/// Writes `dir/name` whole or not at all: a temporary file beside it, synced, renamed over.
-/// A reader (a web server) sees the old file or the new one, never a part.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_data()?;
-    }
-    fs::rename(&tmp, dir.join(name))
+/// Writes `path` whole or not at all: a temporary file beside it, synced, renamed over. A
+/// reader (a web server) sees the old file or the new one, never a part; the directories are
+/// synced together before the checkpoint is written.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    sync::write_atomically(path, Durability::FileSynced, |file| file.write_all(bytes))
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -48,6 +48,9 @@ pub enum FetchError {
     TooLarge { what: String, limit: u64 },
     #[error("{what}: {detail}")]
     Failed { what: String, detail: String },
+    /// An `https://` location, and this build has no TLS (the `https` feature).
+    #[error("{what}: this build reads http:// only")]
+    NoTls { what: String },
 }
 
 impl Source {
@@ -108,11 +111,10 @@ impl Source {
                 }
                 Ok(bytes)
             }
-            Source::Http { base, .. } if base.starts_with("https://") && !cfg!(feature = "https") => {
-                Err(FetchError::Failed {
-                    what,
-                    detail: "this build reads http:// only: build ccm-ledger with `--features https` for TLS, or fetch the directory another way and verify it there".into(),
-                })
+            Source::Http { base, .. }
+                if base.starts_with("https://") && !cfg!(feature = "https") =>
+            {
+                Err(FetchError::NoTls { what })
             }
             Source::Http { base, agent } => {
                 let failed = |detail: String| FetchError::Failed {
@@ -207,7 +209,8 @@ impl PublishedError {
     pub fn is_verification(&self) -> bool {
         !matches!(
             self,
-            PublishedError::Fetch(FetchError::Failed { .. }) | PublishedError::Out(_)
+            PublishedError::Fetch(FetchError::Failed { .. } | FetchError::NoTls { .. })
+                | PublishedError::Out(_)
         )
     }
 }

@@ -314,3 +314,64 @@ fn in_a_batch_an_amendment_is_judged_on_the_amendments_before_it_while_terms_wai
     ));
     assert_eq!(batch.finish(), step);
 }
+
+/// Validation over random ledgers of the crate's small world (`ledger::arbitrary`).
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ledger::arbitrary::a_ledger;
+    use crate::projection::tests::properties::answers;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn validation_never_panics_and_accepted_events_apply(entries in a_ledger()) {
+            let mut projection = Projection::default();
+            for entry in &entries {
+                let _ = validate(&projection, &entry.event);
+                projection.apply(entry);
+            }
+            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
+            let mut accepted = Projection::default();
+            for event in &events {
+                if validate(&accepted, event).is_ok() {
+                    accepted.apply_event(event);
+                }
+            }
+            prop_assert_eq!(answers(&accepted).len(), answers(&projection).len());
+        }
+
+        #[test]
+        fn a_batch_is_validated_as_event_by_event(entries in a_ledger()) {
+            let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
+            let mut one_by_one = Projection::default();
+            let mut refused = None;
+            for (i, event) in events.iter().enumerate() {
+                if let Err(r) = validate(&one_by_one, event) {
+                    refused = Some((i, r));
+                    break;
+                }
+                one_by_one.apply_event(event);
+            }
+            match (validate_all(&Projection::default(), &events), refused) {
+                (Ok(batch), None) => prop_assert_eq!(batch, one_by_one),
+                (Err(batch), Some(single)) => prop_assert_eq!(batch, single),
+                (batch, single) => prop_assert!(false, "{:?} but {:?}", batch.map(|_| ()), single),
+            }
+
+            // The events a one-by-one check accepts are accepted as a batch, with the same result.
+            let mut accepted = Vec::new();
+            let mut projection = Projection::default();
+            for event in &events {
+                if validate(&projection, event).is_ok() {
+                    projection.apply_event(event);
+                    accepted.push(event.clone());
+                }
+            }
+            let batch = validate_all(&Projection::default(), &accepted);
+            prop_assert_eq!(batch.map_err(|(i, r)| format!("{i}: {r}")), Ok(projection));
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! - the acknowledged ledger verifies (journal and head file alone, from entry 0);
 //! - every import that exited 0 before the kill is there, whole;
 //! - every killed import is either wholly there or wholly absent, and no partial entry exists;
-//! - a torn tail is what the journal alone (`verify_dir`) reports as "not acknowledged" and
+//! - a torn tail is what the journal alone (`verify`, `Verification::journal_alone`) reports as "not acknowledged" and
 //!   nothing else (`ccm-ledger verify`, holding no evidence it was acknowledged, calls it an
 //!   interrupted write: a notice, exit 0); the next writer open cuts it;
 //! - every few trials: `log --json` and `export` give the same answers before and after the
@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use ccm_ledger::ledger::{journal, verify_dir, Access, Decoding, Ledger, Tampering};
+use ccm_ledger::ledger::{
+    journal, verify, Access, Decoding, Ledger, Tampering, Verification, VerifyOptions,
+};
 
 use crate::support::*;
 
@@ -105,14 +107,20 @@ fn acknowledged(ledger: &Path) -> (Vec<String>, Option<Tampering>) {
         );
     };
     let mut codes = Vec::new();
-    let result = verify_dir(ledger, Decoding::Keep, |checked| {
+    let mut each = |checked: &ccm_ledger::ledger::Checked| {
         if (codes.len() as u64) < head.entries {
             let value = ccm_ledger::domain::jsonl::event_to_value(
                 &checked.entry.as_ref().expect("kept").event,
             );
             codes.push(value["institution"].as_str().unwrap_or("?").to_owned());
         }
-    });
+    };
+    let options = VerifyOptions {
+        decoding: Decoding::Keep,
+        each: Some(&mut each),
+        ..VerifyOptions::default()
+    };
+    let result = verify(ledger, options).and_then(Verification::journal_alone);
     (codes, result.err())
 }
 

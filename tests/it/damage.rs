@@ -180,6 +180,18 @@ fn journal_damage_is_reported_at_the_first_bad_entry_and_read_commands_refuse() 
                 "{how:?} {args:?}: {}",
                 run.stderr
             );
+            // The library says what is wrong; the command line says what to run, for every
+            // damage (issue 18, item 5: before, some messages carried "run `ccm-ledger
+            // verify`" inside the library's text, others nothing).
+            let (error, hint) = run
+                .stderr
+                .split_once("\nhint: ")
+                .unwrap_or_else(|| panic!("{how:?} {args:?}: no hint: {}", run.stderr));
+            assert!(!error.contains("ccm-ledger"), "{how:?} {args:?}: {error}");
+            assert!(
+                hint.contains("`ccm-ledger verify`"),
+                "{how:?} {args:?}: {hint}"
+            );
         }
         if let Damage::AppendGarbage = how {
             // The next writer cuts it as a torn tail, keeps it aside, and says so.

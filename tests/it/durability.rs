@@ -20,7 +20,7 @@ use ccm_ledger::domain::jsonl::parse_line;
 use ccm_ledger::domain::{Draft, Timestamp};
 use ccm_ledger::ledger::sync::{trace_start, trace_take, Barrier};
 use ccm_ledger::ledger::{
-    journal, prepare, verify_dir, Access, Decoding, Ledger, LedgerError, Recorder,
+    journal, prepare, verify, Access, Ledger, LedgerError, Recorder, Verified, VerifyOptions,
 };
 
 use crate::support::*;
@@ -29,6 +29,11 @@ pub fn drafts(text: &str) -> Vec<Draft> {
     text.lines()
         .map(|l| parse_line(l).expect("a valid line").draft)
         .collect()
+}
+
+/// The ledger verified, every entry decoded, as the journal alone judges it.
+fn journal_alone(env: &TestEnv) -> Result<Verified, ccm_ledger::ledger::Tampering> {
+    verify(&env.ledger(), VerifyOptions::default())?.journal_alone()
 }
 
 pub fn recorder() -> Recorder {
@@ -125,7 +130,7 @@ fn an_acknowledged_append_does_not_depend_on_the_index_database_being_flushed() 
     std::mem::forget(ledger);
     std::fs::remove_dir_all(env.ledger().join("index.sled")).unwrap();
 
-    let verified = verify_dir(&env.ledger(), Decoding::Check, |_| {}).unwrap();
+    let verified = journal_alone(&env).unwrap();
     assert_eq!((verified.entries, verified.head), (head.entries, head.hash));
     let reader = Ledger::open(&env.ledger(), Access::Read).unwrap();
     assert_eq!(reader.head(), head);
@@ -255,12 +260,7 @@ fn an_abandoned_append_is_cut_back_to_the_acknowledged_bytes() {
         .unwrap();
     drop(appending);
     assert_eq!(std::fs::read(&journal_path).unwrap(), before);
-    assert_eq!(
-        verify_dir(&env.ledger(), Decoding::Check, |_| {})
-            .unwrap()
-            .entries,
-        10
-    );
+    assert_eq!(journal_alone(&env).unwrap().entries, 10);
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_p
         "config, then the journal and the head file synced at once, then the journal renamed"
     );
     assert!(!env.ledger().join("journal.tmp").exists());
-    let verified = verify_dir(&env.ledger(), Decoding::Check, |_| {}).unwrap();
+    let verified = journal_alone(&env).unwrap();
     assert_eq!((verified.entries, verified.head), (10, head.hash));
 }
 
@@ -305,4 +305,19 @@ fn a_new_ledger_built_in_pieces_is_no_ledger_until_its_journal_is_renamed_into_p
 /// process's is released by the kernel. Taking the lock file away has the same effect here.
 fn release_leaked_lock(env: &TestEnv) {
     std::fs::remove_file(env.ledger().join("lock")).unwrap();
+}
+
+/// A file is replaced through a temporary file of a unique name (`ledger::sync::
+/// write_atomically`); a writer killed before its rename leaves one, which the next writer
+/// removes under the lock, so repeated crashes cannot pile them up.
+#[test]
+fn a_writer_removes_the_temporary_files_a_killed_writer_left() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let left = env.ledger().join(".checkpoint.x1Y2z3.tmp");
+    std::fs::write(&left, b"half a checkpoint").unwrap();
+    drop(Ledger::open(&env.ledger(), Access::Read).unwrap());
+    assert!(left.exists(), "a reader holds no lock: it must leave it");
+    drop(Ledger::open(&env.ledger(), Access::Write).unwrap());
+    assert!(!left.exists());
 }

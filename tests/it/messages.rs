@@ -94,6 +94,67 @@ fn dates_are_explained_in_the_calendars_words() {
     );
 }
 
+/// A date or a time given as a flag is read by clap as a `Date` or a `Timestamp` (issue 18,
+/// item 5), so every command refuses a bad one the same way: a usage error (exit 2) naming
+/// the flag, in the calendar's words, before anything is opened. Before, `record` took the
+/// text into a JSON line and refused it as bad input (exit 1) naming the line's field.
+#[test]
+fn a_bad_date_in_any_flag_is_a_usage_error_naming_the_flag() {
+    let env = small();
+    let journal = std::fs::read(env.ledger().join("journal")).unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &[
+                "record",
+                "state-joined",
+                "--state",
+                "FRA",
+                "--name",
+                "France",
+                "--effective",
+                "2011-02-29",
+            ],
+            "--effective",
+            "February 2011 has 28 days",
+        ),
+        (
+            &[
+                "record",
+                "meeting-held",
+                "--meeting",
+                "3MSP",
+                "--type",
+                "msp",
+                "--start",
+                "2012-09-11",
+                "--end",
+                "2012-09-31",
+            ],
+            "--end",
+            "September 2012 has 30 days",
+        ),
+        (
+            &["export", "--format", "csv", "--from", "2016-13-01"],
+            "--from",
+            "there is no month 13",
+        ),
+        (
+            &["--recorded-at", "2026-02-29T00:00:00Z", "log"],
+            "--recorded-at",
+            "February 2026 has 28 days",
+        ),
+    ];
+    for (args, flag, why) in cases {
+        let run = env.run(args).fails_with(2);
+        assert!(run.stderr.contains(flag), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(why), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(
+        std::fs::read(env.ledger().join("journal")).unwrap(),
+        journal
+    );
+}
+
 #[test]
 fn an_unknown_id_in_an_import_gets_the_near_matches() {
     let env = small();

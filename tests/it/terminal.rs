@@ -25,6 +25,12 @@ const CHECK: &[&str] = &["check", "--proposed", "proposal.jsonl"];
 /// Runs the binary with `args` with its stdout (and stderr) on a pseudo-terminal; `vars` are
 /// set for it. Returns what the terminal showed.
 fn on_terminal(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> String {
+    on_terminal_after(env, "", args, vars)
+}
+
+/// As [`on_terminal`], with the shell command `setup` run on the terminal first (`stty rows 24 cols
+/// 50;` makes it 50 columns wide).
+fn on_terminal_after(env: &TestEnv, setup: &str, args: &[&str], vars: &[(&str, &str)]) -> String {
     let binary = env!("CARGO_BIN_EXE_ccm-ledger");
     let quoted: Vec<String> = std::iter::once(binary)
         .chain(args.iter().copied())
@@ -32,12 +38,13 @@ fn on_terminal(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> String {
         .collect();
     let mut command = Command::new("script");
     command
-        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .args(["-qec", &format!("{setup}{}", quoted.join(" ")), "/dev/null"])
         .env("CCM_LEDGER", env.ledger())
         .env("CCM_LEDGER_NOW", crate::support::NOW)
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
         .env_remove("PAGER")
+        .env_remove("COLUMNS")
         .current_dir(env.dir.path());
     for (k, v) in vars {
         command.env(k, v);
@@ -146,4 +153,28 @@ fn long_work_shows_progress_on_a_terminal_and_nothing_in_a_pipe_or_with_json() {
     let quick = TestEnv::new();
     let shown = on_terminal(&quick, &["import", fixture], &[]);
     assert!(!shown.contains("importing"), "{shown:?}");
+}
+
+/// Tables fit the terminal they are shown on, measured (issue 18, item 5): before, only
+/// `$COLUMNS` was read, so a 50-column terminal without it got lines of 80. `COLUMNS`, where
+/// set, still wins, as in `ls` and clap.
+#[test]
+fn tables_fit_the_width_of_a_real_terminal_and_columns_overrides_it() {
+    let env = env();
+    let args = ["--color", "never", "log", "--no-pager"];
+    let widest = |shown: &str| {
+        shown
+            .lines()
+            .map(|line| line.trim_end_matches('\r').chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let narrow = on_terminal_after(&env, "stty rows 24 cols 50; ", &args, &[]);
+    assert!(narrow.contains("SEQ"), "{narrow:?}");
+    assert!(narrow.contains('…'), "nothing was shortened: {narrow:?}");
+    assert!(widest(&narrow) <= 50, "{narrow}");
+    // Set on the command line: a shell such as bash rewrites an exported COLUMNS to the
+    // terminal's width after each command it runs (checkwinsize).
+    let told = on_terminal_after(&env, "stty rows 24 cols 50; COLUMNS=120 ", &args, &[]);
+    assert!((51..=120).contains(&widest(&told)), "{told}");
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ccm_ledger::domain::jsonl::event_to_value;
-use ccm_ledger::ledger::{verify_dir, Access, Decoding, Ledger, LedgerError};
+use ccm_ledger::ledger::{verify, Access, Decoding, Ledger, LedgerError, VerifyOptions};
 
 use crate::durability::{drafts, recorder};
 use crate::support::*;
@@ -47,7 +47,7 @@ fn threads_sharing_one_ledger_append_a_consistent_chain_with_nothing_lost_or_dou
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut order: Vec<Vec<usize>> = vec![Vec::new(); THREADS];
-    let verified = verify_dir(&env.ledger(), Decoding::Keep, |checked| {
+    let mut each = |checked: &ccm_ledger::ledger::Checked| {
         let code = event_to_value(&checked.entry.as_ref().expect("kept").event)["institution"]
             .as_str()
             .unwrap()
@@ -55,8 +55,16 @@ fn threads_sharing_one_ledger_append_a_consistent_chain_with_nothing_lost_or_dou
         let (t, i) = code[1..].split_once('N').unwrap();
         order[t.parse::<usize>().unwrap()].push(i.parse().unwrap());
         *seen.entry(code).or_default() += 1;
-    })
-    .unwrap();
+    };
+    let options = VerifyOptions {
+        decoding: Decoding::Keep,
+        each: Some(&mut each),
+        ..VerifyOptions::default()
+    };
+    let verified = verify(&env.ledger(), options)
+        .unwrap()
+        .journal_alone()
+        .unwrap();
     assert_eq!(verified.entries, (THREADS * APPENDS) as u64);
     assert_eq!(seen.len(), THREADS * APPENDS, "no entry lost");
     assert!(seen.values().all(|&n| n == 1), "no entry doubled");

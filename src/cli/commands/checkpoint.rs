@@ -5,7 +5,7 @@ use crate::ledger::config;
 use crate::ledger::Access;
 use crate::merkle::{merge_cosignatures, split_note, Checkpoint, CheckpointError, MergeError};
 
-use super::verify_proof::read_text;
+use crate::cli::evidence::read_text;
 
 /// Print the ledger's latest signed checkpoint, or sign one now.
 ///

@@ -1,3 +1,4 @@
+use crate::cli::holder::with_person;
 use crate::cli::moment::{self, Asked, MomentArgs, Proposal, ProposedArgs};
 use crate::cli::output::Table;
 use crate::cli::{CliError, Context};
@@ -37,14 +38,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         return moment::json(&answer, proposal.as_ref());
     }
     moment::text(&render(on, &members, proposal.as_ref()), proposal.as_ref())
-}
-
-/// "Norway (Steffen Kongstad)" where the election names who sits for the State.
-pub fn with_person(name: String, person: Option<&str>) -> String {
-    match person {
-        Some(person) => format!("{name} ({person})"),
-        None => name,
-    }
 }
 
 pub fn render(

@@ -20,6 +20,5 @@ pub mod state;
 pub mod timeline;
 pub mod verify;
 pub mod verify_proof;
-mod verify_published;
 pub mod who;
 pub mod witness;

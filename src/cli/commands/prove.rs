@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Usage(format!("--seq {seq}: no such entry")))?;
             let entry = serde_json::json!({
                 "prev_hash": prev.to_hex(),
-                "entry": super::export::export_line(&stored),
+                "entry": crate::cli::exported::export_line(&stored),
             });
             return output::text(&format!("{}\n{entry}", proof.to_json()));
         }

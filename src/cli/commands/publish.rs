@@ -2,14 +2,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::moment::MomentArgs;
-use crate::cli::{output, CliError, Context};
+use crate::cli::moment::{MomentArgs, RecordPoint};
+use crate::cli::{outfile, output, CliError, Context};
 use crate::ledger::Access;
 use crate::merkle::{split_note, Checkpoint};
-use crate::publication::{publish, write_atomically, PublishError, PublishedEntry};
+use crate::publication::{publish, PublishError, PublishedEntry};
 
-use super::export::{self, export_line};
-use super::report;
+use crate::cli::exported::{self, export_line, Export, Format};
 
 /// Publish the ledger as static files any web server can host (C2SP tlog-tiles).
 ///
@@ -170,19 +169,15 @@ fn write_beside(ctx: &Context, dir: &Path, size: u64) -> Result<(), CliError> {
     };
     let moment = MomentArgs {
         on: None,
-        known_at: size.checked_sub(1).map(|last| last.to_string()),
+        known_at: size.checked_sub(1).map(RecordPoint::after),
     };
-    let (page, ..) = report::page(&quiet, &moment, None)?;
-    write_atomically(dir, "report.html", page.as_bytes()).map_err(CliError::io(format!(
-        "cannot write {}",
-        dir.join("report.html").display()
-    )))?;
-    export::run(
+    let (page, ..) = crate::cli::page::page(&quiet, &moment, None)?;
+    outfile::write_atomically(&dir.join("report.html"), |out| {
+        Ok(out.write_all(page.as_bytes())?)
+    })?;
+    exported::export(&quiet, &Export::to_file(dir.join("terms.csv"), Format::Csv))?;
+    exported::export(
         &quiet,
-        export::Args::to_file(dir.join("terms.csv"), export::Format::Csv),
-    )?;
-    export::run(
-        &quiet,
-        export::Args::to_file(dir.join("popolo.json"), export::Format::Popolo),
+        &Export::to_file(dir.join("popolo.json"), Format::Popolo),
     )
 }

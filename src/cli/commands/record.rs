@@ -2,7 +2,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::{drafted, output, CliError, Context};
 use crate::domain::jsonl::{self, Line};
-use crate::domain::Event;
+use crate::domain::{Date, Event};
 use crate::ledger::{Head, Ledger};
 
 /// Append one event, typed as flags (for people at a terminal).
@@ -38,7 +38,7 @@ struct DecisionArgs {
     meeting: String,
     /// The day of the decision (YYYY-MM-DD)
     #[arg(long)]
-    date: String,
+    date: Date,
     /// The document symbol of the decision
     #[arg(long)]
     document: Option<String>,
@@ -52,7 +52,7 @@ struct DecisionArgs {
 struct EndArgs {
     /// The term ends on this day (YYYY-MM-DD)
     #[arg(long, conflicts_with = "end_meeting")]
-    end: Option<String>,
+    end: Option<Date>,
     /// The term ends at the close of this meeting (e.g. 11MSP), resolved once it is recorded
     #[arg(long)]
     end_meeting: Option<String>,
@@ -68,7 +68,7 @@ enum Kind {
         #[arg(long)]
         name: String,
         #[arg(long)]
-        effective: String,
+        effective: Date,
     },
     /// A State's withdrawal took effect
     #[command(alias = "state_withdrew")]
@@ -78,7 +78,7 @@ enum Kind {
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
-        effective: String,
+        effective: Date,
     },
     /// An institution (ISU, UN, ICRC, CMC, GICHD, …)
     #[command(alias = "institution_registered")]
@@ -100,9 +100,9 @@ enum Kind {
         #[arg(long = "type")]
         meeting_type: String,
         #[arg(long)]
-        start: String,
+        start: Date,
         #[arg(long)]
-        end: String,
+        end: Date,
         #[arg(long)]
         location: Option<String>,
         #[arg(long)]
@@ -128,7 +128,7 @@ enum Kind {
         #[arg(long = "task")]
         mandate: Vec<String>,
         #[arg(long)]
-        effective: Option<String>,
+        effective: Option<Date>,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -143,7 +143,7 @@ enum Kind {
         #[arg(long)]
         person: Option<String>,
         #[arg(long)]
-        start: String,
+        start: Date,
         #[command(flatten)]
         end: EndArgs,
         /// The State this one succeeds on the body (its term ends on this start)
@@ -163,7 +163,7 @@ enum Kind {
         #[arg(long)]
         state: String,
         #[arg(long)]
-        effective: String,
+        effective: Date,
         #[arg(long)]
         reason: String,
     },
@@ -193,7 +193,7 @@ enum Kind {
         #[arg(long)]
         renew_per_year: Option<u32>,
         #[arg(long)]
-        effective: Option<String>,
+        effective: Option<Date>,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -203,7 +203,7 @@ enum Kind {
         #[arg(long)]
         body: String,
         #[arg(long)]
-        effective: String,
+        effective: Date,
         #[arg(long)]
         transfer_to: Option<String>,
         #[command(flatten)]
@@ -217,7 +217,7 @@ enum Kind {
         #[arg(long)]
         person: Option<String>,
         #[arg(long)]
-        start: String,
+        start: Date,
         #[command(flatten)]
         end: EndArgs,
         #[command(flatten)]
@@ -231,7 +231,7 @@ enum Kind {
         #[arg(long)]
         person: Option<String>,
         #[arg(long)]
-        start: String,
+        start: Date,
         #[command(flatten)]
         end: EndArgs,
         #[command(flatten)]
@@ -243,7 +243,7 @@ enum Kind {
         #[arg(long)]
         institution: String,
         #[arg(long)]
-        effective: String,
+        effective: Date,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -253,7 +253,7 @@ enum Kind {
         #[arg(long)]
         institution: String,
         #[arg(long)]
-        effective: String,
+        effective: Date,
         #[command(flatten)]
         decision: DecisionArgs,
     },
@@ -310,7 +310,7 @@ impl Fields {
     fn decision(self, d: DecisionArgs) -> Fields {
         let decision = Fields(Map::new())
             .set("meeting", d.meeting)
-            .set("date", d.date)
+            .set("date", d.date.to_string())
             .maybe("document", d.document)
             .maybe("paragraph", d.paragraph);
         self.set("decision", Value::Object(decision.0))
@@ -318,7 +318,7 @@ impl Fields {
 
     fn end(self, e: EndArgs) -> Fields {
         let end = match (e.end, e.end_meeting) {
-            (Some(date), _) => Value::String(date),
+            (Some(date), _) => Value::String(date.to_string()),
             (None, Some(meeting)) => serde_json::json!({ "meeting": meeting }),
             (None, None) => Value::Null,
         };
@@ -458,7 +458,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("state_joined")
             .set("state", state)
             .set("name", name)
-            .set("effective", effective),
+            .set("effective", effective.to_string()),
         Kind::StateWithdrew {
             state,
             name,
@@ -466,7 +466,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("state_withdrew")
             .set("state", state)
             .maybe("name", name)
-            .set("effective", effective),
+            .set("effective", effective.to_string()),
         Kind::InstitutionRegistered {
             institution,
             name,
@@ -485,8 +485,8 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("meeting_held")
             .set("meeting", meeting)
             .set("type", meeting_type)
-            .set("start", start)
-            .set("end", end)
+            .set("start", start.to_string())
+            .set("end", end.to_string())
             .maybe("location", location)
             .maybe("host", host),
         Kind::BodyEstablished {
@@ -507,7 +507,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             .set("term_years", term_years)
             .set("renew_per_year", renew_per_year)
             .set("mandate", mandate)
-            .maybe("effective", effective)
+            .maybe("effective", effective.map(|d| d.to_string()))
             .decision(decision),
         Kind::CoordinatorElected {
             body,
@@ -522,7 +522,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             .set("body", body)
             .set("state", state)
             .maybe("person", person)
-            .set("start", start)
+            .set("start", start.to_string())
             .end(end)
             .maybe("replaces", replaces)
             .maybe("stagger", stagger)
@@ -535,7 +535,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("coordinator_left")
             .set("body", body)
             .set("state", state)
-            .set("effective", effective)
+            .set("effective", effective.to_string())
             .set("reason", reason),
         Kind::MandateAmended {
             body,
@@ -561,7 +561,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             .maybe("seats", seats)
             .maybe("term_years", term_years)
             .maybe("renew_per_year", renew_per_year)
-            .maybe("effective", effective)
+            .maybe("effective", effective.map(|d| d.to_string()))
             .decision(decision),
         Kind::BodyDiscontinued {
             body,
@@ -570,7 +570,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             decision,
         } => Fields::new("body_discontinued")
             .set("body", body)
-            .set("effective", effective)
+            .set("effective", effective.to_string())
             .maybe("transfer_to", transfer_to)
             .decision(decision),
         Kind::PresidentElected {
@@ -582,7 +582,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("president_elected")
             .set("state", state)
             .maybe("person", person)
-            .set("start", start)
+            .set("start", start.to_string())
             .end(end)
             .decision(decision),
         Kind::PresidentDesignateElected {
@@ -594,7 +594,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
         } => Fields::new("president_designate_elected")
             .set("state", state)
             .maybe("person", person)
-            .set("start", start)
+            .set("start", start.to_string())
             .end(end)
             .decision(decision),
         Kind::StandingInvitationExtended {
@@ -603,7 +603,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             decision,
         } => Fields::new("standing_invitation_extended")
             .set("institution", institution)
-            .set("effective", effective)
+            .set("effective", effective.to_string())
             .decision(decision),
         Kind::StandingInvitationWithdrawn {
             institution,
@@ -611,7 +611,7 @@ fn event_object(kind: Kind, ledger: Option<&Ledger>) -> Result<Value, CliError> 
             decision,
         } => Fields::new("standing_invitation_withdrawn")
             .set("institution", institution)
-            .set("effective", effective)
+            .set("effective", effective.to_string())
             .decision(decision),
         Kind::EntryCorrected {
             target,

@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 bodies.row(vec![
                     label(),
                     seat.to_string(),
-                    super::committee::with_person(
+                    crate::cli::holder::with_person(
                         format!(
                             "{} {}{}",
                             h.state,

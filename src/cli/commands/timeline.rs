@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use crate::cli::moment::{self, MomentArgs, ProposedArgs};
 use crate::cli::outfile;
+use crate::cli::period::dates;
 use crate::cli::{CliError, Context};
 use crate::domain::{BodyId, Date};
 use crate::ledger::Access;
@@ -33,11 +34,11 @@ pub struct Args {
     svg: Option<PathBuf>,
     /// The first day shown, YYYY-MM-DD [default: 1 January of the first year recorded]
     #[arg(long, value_name = "DATE")]
-    from: Option<String>,
+    from: Option<Date>,
     /// The day after the last day shown, YYYY-MM-DD [default: 1 January after the last
     /// date recorded]
     #[arg(long, value_name = "DATE")]
-    to: Option<String>,
+    to: Option<Date>,
     /// Only this body (its id or a name it has had); repeat for several. Leaves out the
     /// Presidency
     #[arg(long, value_name = "BODY")]
@@ -64,8 +65,8 @@ const MAX_WIDTH: u64 = 1000;
 /// The window asked for, in domain values.
 pub(crate) fn window(
     projection: &Projection,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
     bodies: &[String],
     today: Date,
 ) -> Result<Window, CliError> {
@@ -86,41 +87,14 @@ pub(crate) fn window(
     })
 }
 
-/// `--from` and `--to` as days, `--to` after `--from` (a usage error otherwise: exit 2).
-pub(crate) fn dates(
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(Option<Date>, Option<Date>), CliError> {
-    let date = |flag: &str, s: Option<&str>| {
-        s.map(|s| Date::parse(s).map_err(|e| CliError::Usage(format!("{flag}: {e}"))))
-            .transpose()
-    };
-    let from = date("--from", from)?;
-    let to = date("--to", to)?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            return Err(CliError::Usage(format!(
-                "--to ({t}) must be after --from ({f})"
-            )));
-        }
-    }
-    Ok((from, to))
-}
-
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let on = args.moment.on()?;
+    let on = args.moment.on();
     let mut ledger = ctx.open(Access::Read)?;
     let known = args.moment.known_at(&ledger)?;
     let (projection, proposal) =
         moment::view(ctx, &mut ledger, known, args.proposed.proposed.as_deref())?;
     let proposal = proposal.as_ref();
-    let window = window(
-        &projection,
-        args.from.as_deref(),
-        args.to.as_deref(),
-        &args.body,
-        on,
-    )?;
+    let window = window(&projection, args.from, args.to, &args.body, on)?;
     let layout = timeline::layout(&projection, &window);
     if let Some(path) = &args.svg {
         let svg = timeline::svg::render(

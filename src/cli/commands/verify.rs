@@ -4,17 +4,19 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint_note, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
 use crate::ledger::bundle::verify_bundle;
 use crate::ledger::config::read_own_checkpoint;
 use crate::ledger::{
-    contradicts_checkpoint, verify_dir_rooted_at, Access, Decoding, Ledger, LedgerError,
-    SnapshotCheck, Tail, TreeCheck,
+    contradicts_checkpoint, verify, Access, Decoding, Ledger, LedgerError, SnapshotCheck, Tail,
+    TreeCheck, VerifyOptions,
 };
 use crate::merkle::{Checkpoint, TreeHash};
+
+mod published;
 
 /// Recompute the hash chain and the Merkle root: was anything altered?
 ///
@@ -149,7 +151,7 @@ struct Failure {
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     if let (Some(location), Some(key)) = (&args.published, &args.key) {
-        return super::verify_published::run(
+        return published::run(
             ctx,
             location,
             key,
@@ -339,12 +341,19 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
-    let rooted = verify_dir_rooted_at(&ctx.ledger_dir, Decoding::Check, &sizes)
-        .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
+    let rooted = verify(
+        &ctx.ledger_dir,
+        VerifyOptions {
+            decoding: Decoding::Check,
+            tree_at: Some(&sizes),
+            ..VerifyOptions::default()
+        },
+    )
+    .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
+    let tree = rooted.tree.as_ref().expect("the tree was asked for");
     let root_of = |size: u64| {
-        rooted
-            .roots_at
+        tree.roots_at
             .iter()
             .find(|(at, _)| *at == size)
             .map(|r| r.1)
@@ -360,7 +369,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         }
     }
     // The index's evidence, then what is derived: checked against the journal, rebuilt.
-    let rebuilt = check_derived(ctx, entries, &rooted.root).map_err(|e| {
+    let rebuilt = check_derived(ctx, entries, &tree.root).map_err(|e| {
         let seq = rooted.unacknowledged.map(|t| t.from_entry);
         failed(seq, e)
     })?;
@@ -368,7 +377,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         Answer {
             entries,
             head: rooted.verified.head.to_hex(),
-            root: rooted.root.to_hex(),
+            root: tree.root.to_hex(),
             checkpoint: None,
             witnesses: None,
             interrupted: rooted.unacknowledged.map(|tail: Tail| Interrupted {

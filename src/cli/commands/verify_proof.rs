@@ -1,10 +1,11 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cli::evidence::{read_checkpoint, read_checkpoint_note, read_text, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
-use crate::merkle::{parse_and_verify, Checkpoint, Proof, ProofError, VerifierKey};
+use crate::merkle::{Proof, ProofError};
 
 /// Check a Merkle proof against signed checkpoints, offline.
 ///
@@ -61,33 +62,6 @@ struct Answer {
     problem: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     witnesses: Option<Cosigners>,
-}
-
-/// Reads a small text file named on the command line.
-pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    crate::ledger::small_file::read_small_text(path)
-        .map_err(|e| CliError::input(format!("{what} {}: cannot read: {e}", path.display())))
-}
-
-pub fn read_verifier_key(path: &Path) -> Result<VerifierKey, CliError> {
-    VerifierKey::parse(&read_text(path, "--key")?)
-        .map_err(|e| CliError::input(format!("--key {}: {e}", path.display())))
-}
-
-/// Reads a checkpoint and checks its signature: a bad one is a failed verification.
-pub fn read_checkpoint(path: &Path, key: &VerifierKey) -> Result<Checkpoint, CliError> {
-    read_checkpoint_note(path, key).map(|(checkpoint, _)| checkpoint)
-}
-
-/// Reads a checkpoint, checks its signature, and returns it with its note (for cosignatures).
-pub fn read_checkpoint_note(
-    path: &Path,
-    key: &VerifierKey,
-) -> Result<(Checkpoint, String), CliError> {
-    let note = read_text(path, "checkpoint")?;
-    let checkpoint = parse_and_verify(&note, key)
-        .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))?;
-    Ok((checkpoint, note))
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {

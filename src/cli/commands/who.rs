@@ -63,7 +63,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         vec![
             seat,
             h.state.to_string(),
-            super::committee::with_person(h.name.clone().unwrap_or_default(), h.person.as_deref()),
+            crate::cli::holder::with_person(
+                h.name.clone().unwrap_or_default(),
+                h.person.as_deref(),
+            ),
             h.start.to_string(),
             h.end.to_string(),
             h.decision.meeting.to_string(),

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::verify_proof::{read_text, read_verifier_key};
+use crate::cli::evidence::{read_text, read_verifier_key};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{ConsistencyProof, WitnessSigner};
 use crate::publication::{verify_published, Source};
@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 if e.is_verification() {
                     CliError::NotVerified(format!("not cosigned: {e}"))
                 } else {
-                    CliError::input(format!("cannot read the publication: {e}"))
+                    CliError::unreadable_publication(&e)
                 }
             })?;
             (verified.note, Some(verified.entry_hashes))
@@ -108,7 +108,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             .unwrap_or(0),
     };
     let cosigned = witness(&args.state, &signer, &log_key, &offer).map_err(|e| match e {
-        WitnessError::ProofNeeded { .. } => CliError::input(format!("not cosigned: {e}")),
+        WitnessError::ProofNeeded { from, to, .. } => {
+            let hint = format!(
+                "the log's operator makes the proof with `ccm-ledger prove --from {from} --to {to}`; give it with --proof"
+            );
+            CliError::input(format!("not cosigned: {e}")).with_hint(hint)
+        }
         e if e.is_refusal() => CliError::NotVerified(format!("not cosigned: {e}")),
         e => CliError::input(e.to_string()),
     })?;

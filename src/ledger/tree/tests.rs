@@ -1,7 +1,9 @@
 use std::path::Path;
 
 use crate::domain::{Date, Draft, Event, StateCode, StateJoined};
-use crate::ledger::{verify_dir, Access, Decoding, Ledger, Options, Recorder, TreeCheck};
+use crate::ledger::{
+    verify, Access, Checked, Decoding, Ledger, Options, Recorder, TreeCheck, VerifyOptions,
+};
 use crate::merkle::{root_of, NodeStore, RootBuilder, TreeHash};
 
 fn drafts(n: u64) -> Vec<Draft> {
@@ -34,7 +36,13 @@ fn append(ledger: &mut Ledger, n: u64) {
 /// The root recomputed from the journal, as `verify` does.
 fn journal_root(dir: &Path) -> (u64, TreeHash) {
     let mut roots = RootBuilder::new();
-    let verified = verify_dir(dir, Decoding::Links, |c| roots.push(&c.hash)).unwrap();
+    let mut each = |c: &Checked| roots.push(&c.hash);
+    let options = VerifyOptions {
+        decoding: Decoding::Links,
+        each: Some(&mut each),
+        ..VerifyOptions::default()
+    };
+    let verified = verify(dir, options).unwrap().journal_alone().unwrap();
     (verified.entries, roots.root())
 }
 

@@ -1,15 +1,14 @@
 //! `verify --published DIR|URL`: the publication fetched and verified whole (see
 //! `publication::verify_published`), the witnesses counted, the entries kept with --out.
 
-use std::fs::File;
-use std::io::BufWriter;
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::verify_proof::{read_checkpoint, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint, read_verifier_key};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
-use crate::cli::{output, CliError, Context};
+use crate::cli::{outfile, output, CliError, Context};
 use crate::publication::{verify_published, PublishedError, Source};
 
 #[derive(Serialize)]
@@ -38,51 +37,22 @@ pub fn run(
     let key = read_verifier_key(key)?;
     let since = since.map(|path| read_checkpoint(path, &key)).transpose()?;
     let source = Source::new(location);
-    let mut file = match out {
-        Some(path) => {
-            let tmp = path.with_extension("partial");
-            let created = File::create(&tmp)
-                .map_err(CliError::io(format!("cannot write {}", tmp.display())))?;
-            Some((tmp, BufWriter::new(created)))
-        }
-        None => None,
-    };
-    let verified = verify_published(
-        &source,
-        &key,
-        since.as_ref(),
-        file.as_mut().map(|(_, w)| w as &mut dyn std::io::Write),
-    );
-    let verified = match verified {
-        Ok(v) => v,
-        Err(e) => {
-            if let Some((tmp, _)) = &file {
-                let _ = std::fs::remove_file(tmp);
-            }
-            return Err(match &e {
+    // The entries are written as they are verified, to a file that takes the name `--out`
+    // only if the publication and its witnesses pass.
+    let checked = |entries: Option<&mut dyn Write>| {
+        let verified =
+            verify_published(&source, &key, since.as_ref(), entries).map_err(|e| match &e {
                 e if e.is_verification() => CliError::NotVerified(e.to_string()),
                 PublishedError::Out(_) => CliError::input(e.to_string()),
-                _ => CliError::input(format!("cannot read the publication: {e}")),
-            });
-        }
+                _ => CliError::unreadable_publication(&e),
+            })?;
+        let cosigners = witnesses.check(&verified.note, &source.name("checkpoint"))?;
+        Ok((verified, cosigners))
     };
-    let cosigners = witnesses.check(&verified.note, &source.name("checkpoint"));
-    if let Err(e) = cosigners {
-        if let Some((tmp, _)) = &file {
-            let _ = std::fs::remove_file(tmp);
-        }
-        return Err(e);
-    }
-    let cosigners = cosigners?;
-    if let (Some((tmp, writer)), Some(path)) = (file, out) {
-        let context = format!("cannot write {}", path.display());
-        writer
-            .into_inner()
-            .map_err(|e| CliError::io(&context)(e.into_error()))?
-            .sync_all()
-            .map_err(CliError::io(&context))?;
-        std::fs::rename(&tmp, path).map_err(CliError::io(&context))?;
-    }
+    let (verified, cosigners) = match out {
+        Some(path) => outfile::write_atomically(path, |entries| checked(Some(entries)))?,
+        None => checked(None)?,
+    };
     let c = &verified.checkpoint;
     let answer = Answer {
         published: location.to_owned(),
