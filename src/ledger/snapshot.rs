@@ -64,6 +64,13 @@ const SLOT_SUMMED: usize = 8 + 8 + 8 + 8 + 32;
 /// The most a head may claim to be: a damaged length must not make a reader allocate much.
 const MAX_HEAD: usize = 1 << 28;
 
+/// The most a section may claim to be. A head that checks can still be forged (its checksums
+/// are not a signature), and a sparse file can be as long as any length it claims, so the
+/// length alone must not decide how much a reader allocates. The writer never writes a
+/// larger section (a projection that would need one is refolded instead); at 10^6 entries
+/// the largest is a few megabytes.
+const MAX_SECTION: usize = 1 << 28;
+
 /// How many bytes a writer gathers before it writes them to the file.
 const WRITE_BUFFER: usize = 1 << 16;
 
@@ -276,11 +283,10 @@ impl Snapshot {
     /// The section called `name`, if the snapshot has it and it is whole.
     pub fn section(&self, name: &str) -> Option<Vec<u8>> {
         let place = self.place(name)?;
-        let bytes = read_at(
-            &self.file,
-            place.offset,
-            usize::try_from(place.length).ok()?,
-        )?;
+        let length = usize::try_from(place.length)
+            .ok()
+            .filter(|l| *l <= MAX_SECTION)?;
+        let bytes = read_at(&self.file, place.offset, length)?;
         (blake3::hash(&bytes).as_bytes() == &place.sum).then_some(bytes)
     }
 
@@ -295,8 +301,12 @@ impl Snapshot {
     }
 }
 
+/// `len` bytes at `offset`, or `None`, also when they cannot be allocated (a failed
+/// allocation is damage to fall back from, never an abort).
 fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
-    let mut bytes = vec![0; len];
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len).ok()?;
+    bytes.resize(len, 0);
     file.read_exact_at(&mut bytes, offset).ok()?;
     Some(bytes)
 }
@@ -435,11 +445,13 @@ impl Writing {
         directory.extend(kept);
         directory.sort_by(|a, b| a.0.cmp(&b.0));
         let unique = directory.windows(2).all(|w| w[0].0 != w[1].0);
-        let fits = directory.iter().all(|s| s.0.len() <= u16::MAX as usize);
+        let fits = directory
+            .iter()
+            .all(|s| s.0.len() <= u16::MAX as usize && s.2 <= MAX_SECTION as u64);
         if !unique || !fits {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "snapshot sections with the same name, or too long a name",
+                "snapshot sections with the same name, too long a name, or too large a section",
             ));
         }
         let key = tie.key.as_bytes();
