@@ -209,3 +209,21 @@ fn tables_fit_the_width_of_a_real_terminal_and_columns_overrides_it() {
     let told = on_terminal_after(&env, "stty rows 24 cols 50; COLUMNS=120 ", &args, &[]);
     assert!((51..=120).contains(&widest(&told)), "{told}");
 }
+
+#[test]
+fn the_terminal_timeline_fits_a_real_terminal_without_being_told_its_width() {
+    let env = env();
+    let widest = |shown: &str| {
+        shown
+            .lines()
+            .map(|line| line.trim_end_matches('\r').chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let args = ["--color", "never", "timeline", "--on", "2020-01-01"];
+    let narrow = on_terminal_after(&env, "stty rows 24 cols 60; unset COLUMNS; ", &args, &[]);
+    assert!(narrow.contains("Presidency"), "{narrow:?}");
+    assert!(widest(&narrow) <= 60, "{narrow}");
+    let wide = on_terminal_after(&env, "stty rows 24 cols 140; unset COLUMNS; ", &args, &[]);
+    assert!((81..=140).contains(&widest(&wide)), "{wide}");
+}

@@ -45,15 +45,15 @@ pub struct Args {
     /// Presidency
     #[arg(long, value_name = "BODY")]
     body: Vec<String>,
-    /// Columns of the terminal drawing (40 to 1000; narrower is drawn 40 wide)
+    /// Columns of the terminal drawing (40 to 1000; narrower is drawn 40 wide) [default:
+    /// $COLUMNS, else the terminal's width, else 80]
     #[arg(
         long,
         env = "COLUMNS",
-        default_value_t = 80,
         value_name = "N",
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WIDTH)
     )]
-    width: usize,
+    width: Option<usize>,
     #[command(flatten)]
     moment: MomentArgs,
     #[command(flatten)]
@@ -131,7 +131,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         return moment::json(&layout, proposal);
     }
     if args.svg.is_none() {
-        return moment::text(&timeline::text::render(&layout, args.width), proposal);
+        // The tables' width (a real terminal measured), bounded as the flag is.
+        let width = args
+            .width
+            .or_else(crate::cli::output::terminal_width)
+            .map_or(80, |w| w.min(MAX_WIDTH as usize));
+        return moment::text(&timeline::text::render(&layout, width), proposal);
     }
     Ok(())
 }
