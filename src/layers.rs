@@ -225,6 +225,113 @@ mod tests {
         );
     }
 
+    /// The files of one module that each file uses (`super::x`, `crate::m::x`, for a sibling
+    /// `x`): module path (`ledger::entry`) → its siblings used. A parent (`mod.rs`) and its
+    /// children are left out: a parent declares its children, and children use their parent.
+    fn sibling_uses(src: &Path) -> std::collections::BTreeMap<String, Vec<(usize, String)>> {
+        let mut uses = std::collections::BTreeMap::new();
+        for file in rust_files(src) {
+            let relative = file.strip_prefix(src).expect("under src/");
+            let parts: Vec<String> = relative
+                .iter()
+                .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+                .collect();
+            if parts.len() < 2 || parts.last().is_some_and(|p| p == "mod") {
+                continue;
+            }
+            let (own, parent) = parts.split_last().expect("two parts at least");
+            let dir = src.join(parent.join("/"));
+            let is_sibling = |name: &str| {
+                name != own
+                    && (dir.join(format!("{name}.rs")).is_file()
+                        || dir.join(name).join("mod.rs").is_file())
+            };
+            let code = without_comments(&std::fs::read_to_string(&file).expect("readable"));
+            let mut used = first_segments(&code, "super::");
+            used.extend(first_segments(
+                &code,
+                &format!("crate::{}::", parent.join("::")),
+            ));
+            used.retain(|(_, name)| is_sibling(name));
+            let key = parts.join("::");
+            let siblings = used
+                .into_iter()
+                .map(|(line, name)| (line, format!("{}::{name}", parent.join("::"))))
+                .collect();
+            uses.insert(key, siblings);
+        }
+        uses
+    }
+
+    /// A circle of files that use each other, if there is one.
+    fn a_circle(
+        uses: &std::collections::BTreeMap<String, Vec<(usize, String)>>,
+    ) -> Option<Vec<String>> {
+        fn visit(
+            at: &str,
+            uses: &std::collections::BTreeMap<String, Vec<(usize, String)>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(start) = path.iter().position(|p| p == at) {
+                let mut circle = path[start..].to_vec();
+                circle.push(at.to_owned());
+                return Some(circle);
+            }
+            if !done.insert(at.to_owned()) {
+                return None;
+            }
+            path.push(at.to_owned());
+            for (_, next) in uses.get(at).into_iter().flatten() {
+                if let Some(circle) = visit(next, uses, path, done) {
+                    return Some(circle);
+                }
+            }
+            path.pop();
+            None
+        }
+        let mut done = std::collections::BTreeSet::new();
+        uses.keys()
+            .find_map(|start| visit(start, uses, &mut Vec::new(), &mut done))
+    }
+
+    #[test]
+    fn no_files_of_one_module_use_each_other_in_a_circle() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let uses = sibling_uses(&src);
+        assert!(
+            uses.get("ledger::readable")
+                .is_some_and(|u| u.iter().any(|(_, s)| s == "ledger::entry")),
+            "the checker sees `use super::entry` in ledger/readable.rs"
+        );
+        if let Some(circle) = a_circle(&uses) {
+            panic!(
+                "files that use each other in a circle (put what they share in one of them, or \
+                 in a file both use): {}",
+                circle.join(" → ")
+            );
+        }
+    }
+
+    #[test]
+    fn the_circle_finder_finds_a_circle_and_only_one() {
+        let uses = |pairs: &[(&str, &str)]| {
+            let mut map: std::collections::BTreeMap<String, Vec<(usize, String)>> =
+                std::collections::BTreeMap::new();
+            for (from, to) in pairs {
+                map.entry((*from).into())
+                    .or_default()
+                    .push((1, (*to).into()));
+            }
+            map
+        };
+        assert_eq!(a_circle(&uses(&[("m::a", "m::b"), ("m::b", "m::c")])), None);
+        assert_eq!(
+            a_circle(&uses(&[("m::a", "m::b"), ("m::b", "m::a")])),
+            Some(vec!["m::a".into(), "m::b".into(), "m::a".into()])
+        );
+    }
+
     #[test]
     fn every_module_of_src_has_a_layer() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

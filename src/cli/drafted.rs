@@ -8,7 +8,6 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 use crate::append::{self, Added, Committed, Draft, Judgement, Onto};
-use crate::cli::moment::KnownAt;
 use crate::cli::{CliError, Context};
 use crate::domain::jsonl::Line;
 use crate::ledger::{Access, Ledger, LedgerError};
@@ -46,19 +45,19 @@ pub fn onto<'l>(ctx: &'l Context, ledger: Option<&'l mut Ledger>) -> Onto<'l> {
 }
 
 /// The events of `file` (`-`: standard input) drafted onto the ledger as it stood after its
-/// first `known.entries` entries, to look at: what `check --proposed` and the what-if views
+/// first `entries` entries (a `KnownAt`'s), to look at: what `check --proposed` and the what-if views
 /// (`--proposed`) ask. Nothing is written. A refused line is an error naming `FILE:LINE`
 /// (exit 1), as `import` would give it; the rule findings it adds are the caller's to show.
 pub fn look_at<'l>(
     ctx: &Context,
     ledger: &'l mut Ledger,
-    known: KnownAt,
+    entries: u64,
     file: &Path,
     judgement: &Judgement,
 ) -> Result<Draft<'l>, CliError> {
     let onto = Onto::Ledger {
         ledger,
-        entries: Some(known.entries),
+        entries: Some(entries),
     };
     let name = file.display().to_string();
     let input = open_input(file)?;

@@ -252,7 +252,7 @@ pub fn view(
     let Some(file) = proposed else {
         return Ok((projection(ledger, known)?, None));
     };
-    let draft = drafted::look_at(ctx, ledger, known, file, &Judgement::default())?;
+    let draft = drafted::look_at(ctx, ledger, known.entries, file, &Judgement::default())?;
     let proposal = Proposal {
         source: draft.source().to_owned(),
         events: draft.events(),

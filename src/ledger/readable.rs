@@ -22,7 +22,51 @@ use crate::domain::{
     BodyId, Date, EntryHash, Event, InstitutionCode, MeetingId, Seq, StateCode, Timestamp,
 };
 
-use super::entry::{Links, MAX_ENTRY_BYTES, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION};
+use super::entry::{
+    DecodeError, Entry, Links, MAX_ENTRY_BYTES, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION,
+};
+
+impl Links {
+    /// Reads the seq and the predecessor's hash of an encoded entry of any known schema.
+    ///
+    /// Agrees with [`Entry::decode`]: when the entry decodes, these are its `seq` and
+    /// `prev_hash`; when this fails, so does decoding (it is no stricter). The fields before
+    /// `prev_hash` are walked by `readable` as bincode reads them; neither the event nor the
+    /// fields after it are read, so an entry whose event is damaged can still have links: only
+    /// decoding tells that (property-tested in `readable/tests.rs`). When the links do not
+    /// read, the error is the decoder's own.
+    pub fn read(bytes: &[u8]) -> Result<Links, DecodeError> {
+        links(bytes).ok_or_else(|| undecodable(bytes))
+    }
+}
+
+/// Why `bytes`, which the walk refused, do not decode: the decoder's own error.
+fn undecodable(bytes: &[u8]) -> DecodeError {
+    match Entry::decode(bytes) {
+        Err(e) => e,
+        // The walk and the decoder agree (property-tested); were they ever not to, the entry
+        // is still refused rather than trusted on the decoder's word alone.
+        Ok(_) => DecodeError::Malformed("the entry's links do not read".into()),
+    }
+}
+
+impl Entry {
+    /// Whether `bytes` decode, and their links: exactly when [`Entry::decode`] succeeds, with
+    /// its error otherwise, but without building the entry (its strings, vectors and event:
+    /// allocation was most of what decoding cost `verify`). The bytes are walked by
+    /// `readable`; only an entry that does not decode is decoded, for the decoder's own
+    /// error. What `verify` runs on every entry to prove the ledger readable
+    /// (property-tested to agree).
+    pub fn check(bytes: &[u8]) -> Result<Links, DecodeError> {
+        if let Some(links) = links_if_readable(bytes) {
+            return Ok(links);
+        }
+        Entry::decode(bytes).map(|entry| Links {
+            seq: entry.seq,
+            prev_hash: entry.prev_hash,
+        })
+    }
+}
 
 /// The links of `bytes` when they decode as an entry of a schema version this build reads,
 /// `None` when they do not (or when this walk cannot tell: the caller then decodes).

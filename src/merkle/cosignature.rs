@@ -14,13 +14,11 @@
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
+pub use super::note::COSIGNATURE_TYPE;
 use super::note::{
     encode_typed_key, is_valid_key_name, parse_typed_key, signature_line, split_key, split_note,
     typed_key_id, KeyError, NoteError,
 };
-
-/// The signature type byte of timestamped Ed25519 cosignatures in signed notes.
-pub const COSIGNATURE_TYPE: u8 = 0x04;
 
 /// The first line of the message a witness signs: domain separation.
 const HEADER: &str = "cosignature/v1\n";

@@ -19,6 +19,10 @@ use super::hash::bytes_from_hex;
 
 /// The signature type byte of Ed25519 in signed notes.
 pub const ED25519_TYPE: u8 = 0x01;
+
+/// The signature type byte of timestamped Ed25519 cosignatures in signed notes (kept with the
+/// other key types, which messages name; `cosignature.rs` signs and verifies them).
+pub const COSIGNATURE_TYPE: u8 = 0x04;
 /// The largest note accepted.
 pub const MAX_NOTE_BYTES: usize = 1 << 20;
 /// The most signature lines accepted in one note (the spec asks for at least 16).
@@ -67,7 +71,7 @@ pub enum NoteError {
 fn type_name(kind: u8) -> &'static str {
     match kind {
         ED25519_TYPE => "an Ed25519 log key",
-        super::cosignature::COSIGNATURE_TYPE => "an Ed25519 witness key (timestamped cosignature)",
+        COSIGNATURE_TYPE => "an Ed25519 witness key (timestamped cosignature)",
         _ => "a known key type",
     }
 }
