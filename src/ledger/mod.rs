@@ -775,11 +775,19 @@ impl Ledger {
         };
         let entries = found.tie.entries;
         let stored = found.sums();
+        // A directory can agree with the journal while the bytes where it points do not
+        // (rot, a wrong offset or length): readers would fall back to a fold each time, so
+        // such a section is named and rebuilt too.
+        let unreadable: Vec<String> = stored
+            .iter()
+            .filter(|(name, _)| found.section(name).is_none())
+            .map(|(name, _)| name.clone())
+            .collect();
         drop(found);
         let fresh: P = self.fold_from_journal(entries, apply)?;
         let derived = snapshot::digest(|out| fresh.write_sections(out))
             .expect("hashing in memory does not fail");
-        if stored == derived {
+        if stored == derived && unreadable.is_empty() {
             return Ok(SnapshotCheck::Agrees { entries });
         }
         let mut sections: Vec<String> = stored
@@ -787,6 +795,7 @@ impl Ledger {
             .filter(|s| !derived.contains(s))
             .chain(derived.iter().filter(|d| !stored.contains(d)))
             .map(|(name, _)| name.clone())
+            .chain(unreadable)
             .collect();
         sections.sort();
         sections.dedup();

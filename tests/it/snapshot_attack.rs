@@ -1138,3 +1138,34 @@ fn many_writes_compact_the_snapshot_and_keep_it_below_twice_its_live_bytes() {
     assert!(worst <= 2.0 + 1e-9);
     assert_answers_right(&env, &folded(&env), "after many writes");
 }
+
+/// A section whose bytes rotted where the directory points (the directory itself agreeing
+/// with the journal) would make every reader of it fold from the journal, silently: `verify`
+/// reads every section, names the rotten one, and rebuilds the snapshot.
+#[test]
+fn verify_names_a_section_whose_bytes_rotted_under_a_directory_that_agrees() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    let body = head
+        .sections
+        .iter()
+        .find(|s| s.name == "body/wg-universalization")
+        .expect("the body's section")
+        .clone();
+    bytes[(body.offset + body.length / 2) as usize] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let run = env.run(&["verify"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("body/wg-universalization")
+            || run.stdout.contains("body/wg-universalization"),
+        "the rotten section is named: {} {}",
+        run.stdout,
+        run.stderr
+    );
+    let again = env.run(&["verify"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
