@@ -74,7 +74,7 @@ pub enum Durability {
 /// Replaces `path` with what `write` writes, whole or not at all.
 ///
 /// The bytes go to a temporary file beside the target (so the rename stays in one
-/// filesystem) whose name is unique to this write (`.NAME.XXXXXX.tmp`) and which is created
+/// filesystem) whose name is unique to this write (the target's name between a dot and six random letters: `.HEAD.a8Zq3k.tmp` for `HEAD`) and which is created
 /// exclusively (`O_EXCL`: an existing file or a planted symlink of that name is never opened,
 /// let alone followed), with the permissions a new file gets (0666 less the umask). Two
 /// writers beside each other never share a temporary file. It is synced as `durability`
@@ -121,7 +121,7 @@ pub fn write_atomically<T, E: From<io::Error>>(
     Ok(written)
 }
 
-/// Removes from `dir` the temporary files of [`write_atomically`] (`.NAME.XXXXXX.tmp`) that a
+/// Removes from `dir` the temporary files of [`write_atomically`] (`.HEAD.a8Zq3k.tmp` beside `HEAD`) that a
 /// killed writer left: nothing else would, and each crash could leave one more. Only for a
 /// directory whose every writer holds its lock, called under that lock, so none of them is
 /// being written. Best effort; says how many went.

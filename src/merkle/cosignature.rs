@@ -16,8 +16,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 pub use super::note::COSIGNATURE_TYPE;
 use super::note::{
-    encode_typed_key, is_valid_key_name, parse_typed_key, signature_line, split_key, split_note,
-    typed_key_id, KeyError, NoteError,
+    encode_typed_key, is_valid_key_name, parse_private_key, parse_typed_key, signature_line,
+    split_note, typed_key_id, KeyError, NoteError,
 };
 
 /// The first line of the message a witness signs: domain separation.
@@ -91,19 +91,13 @@ impl WitnessSigner {
     /// Parses `PRIVATE+KEY+<name>+<id>+<base64(0x04 ‖ seed)>` (one trailing newline allowed).
     pub fn parse(text: &str) -> Result<WitnessSigner, KeyError> {
         const FORM: &str = "PRIVATE+KEY+<name>+<8 hex>+<base64(0x04 ‖ seed)>";
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let rest = text
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(KeyError::Malformed(FORM))?;
-        let (name, stated, seed) = split_key(rest, FORM, COSIGNATURE_TYPE)?;
-        let signer = WitnessSigner::from_seed(name, seed)?;
-        if signer.id != stated {
-            return Err(KeyError::IdMismatch {
-                stated,
-                computed: signer.id,
-            });
-        }
-        Ok(signer)
+        parse_private_key(
+            text,
+            FORM,
+            COSIGNATURE_TYPE,
+            WitnessSigner::from_seed,
+            |s| s.id,
+        )
     }
 
     /// `PRIVATE+KEY+<name>+<id>+<base64(0x04 ‖ seed)>`, no newline.

@@ -134,19 +134,7 @@ impl SignerKey {
     /// Parses `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>` (one trailing newline allowed).
     pub fn parse(text: &str) -> Result<SignerKey, KeyError> {
         const FORM: &str = "PRIVATE+KEY+<name>+<8 hex>+<base64>";
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let rest = text
-            .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or(KeyError::Malformed(FORM))?;
-        let (name, stated, seed) = split_key(rest, FORM, ED25519_TYPE)?;
-        let signer = SignerKey::from_seed(name, seed)?;
-        if signer.id != stated {
-            return Err(KeyError::IdMismatch {
-                stated,
-                computed: signer.id,
-            });
-        }
-        Ok(signer)
+        parse_private_key(text, FORM, ED25519_TYPE, SignerKey::from_seed, |s| s.id)
     }
 
     /// `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>`, no newline.
@@ -261,6 +249,29 @@ pub(super) fn parse_typed_key(
     }
     let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
     Ok((name.to_owned(), computed, key))
+}
+
+/// A private key of signature type `kind`, `PRIVATE+KEY+<name>+<id>+<base64(kind ‖ seed)>`
+/// (one trailing newline allowed): the signer `from_seed` makes, whose key id (`id`) must be
+/// the one the text states. What a log's and a witness's private keys share.
+pub(super) fn parse_private_key<T>(
+    text: &str,
+    form: &'static str,
+    kind: u8,
+    from_seed: impl FnOnce(&str, [u8; 32]) -> Result<T, KeyError>,
+    id: impl FnOnce(&T) -> u32,
+) -> Result<T, KeyError> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let rest = text
+        .strip_prefix(PRIVATE_KEY_PREFIX)
+        .ok_or(KeyError::Malformed(form))?;
+    let (name, stated, seed) = split_key(rest, form, kind)?;
+    let signer = from_seed(name, seed)?;
+    let computed = id(&signer);
+    if computed != stated {
+        return Err(KeyError::IdMismatch { stated, computed });
+    }
+    Ok(signer)
 }
 
 /// Splits `<name>+<8 lowercase hex>+<base64(type ‖ 32 bytes)>` for a key of signature type
