@@ -392,9 +392,10 @@ fn a_forged_term_in_a_body_section_is_named_by_verify() {
 /// Rot, not forgery: a byte of a section flips where it lies (its checksum now fails). Readers
 /// check what they read, so no answer is wrong; what this documents is who notices and who
 /// heals it.
-#[test]
-fn a_rotten_byte_in_a_section_gives_no_wrong_answer_and_is_healed() {
-    let env = TestEnv::new();
+/// A ledger imported from the small fixture whose snapshot has one byte flipped in the middle
+/// of `body/wg-universalization`, the directory left as it was: the snapshot's path, its
+/// bytes as rotted, and the section.
+fn with_a_rotten_byte_in_a_body_section(env: &TestEnv) -> (PathBuf, Vec<u8>, Section) {
     env.import(SMALL);
     let path = snapshot_path(&env.ledger());
     let mut bytes = fs::read(&path).unwrap();
@@ -407,6 +408,13 @@ fn a_rotten_byte_in_a_section_gives_no_wrong_answer_and_is_healed() {
         .clone();
     bytes[(body.offset + body.length / 2) as usize] ^= 0x01;
     fs::write(&path, &bytes).unwrap();
+    (path, bytes, body)
+}
+
+#[test]
+fn a_rotten_byte_in_a_section_gives_no_wrong_answer_and_is_healed() {
+    let env = TestEnv::new();
+    let (path, bytes, body) = with_a_rotten_byte_in_a_body_section(&env);
     let right = folded(&env);
     assert_answers_right(&env, &right, "a rotten byte in the body's section");
     let read = fs::read(&path).unwrap();
@@ -1145,18 +1153,7 @@ fn many_writes_compact_the_snapshot_and_keep_it_below_twice_its_live_bytes() {
 #[test]
 fn verify_names_a_section_whose_bytes_rotted_under_a_directory_that_agrees() {
     let env = TestEnv::new();
-    env.import(SMALL);
-    let path = snapshot_path(&env.ledger());
-    let mut bytes = fs::read(&path).unwrap();
-    let (_, _, head) = current(&bytes);
-    let body = head
-        .sections
-        .iter()
-        .find(|s| s.name == "body/wg-universalization")
-        .expect("the body's section")
-        .clone();
-    bytes[(body.offset + body.length / 2) as usize] ^= 0x01;
-    fs::write(&path, &bytes).unwrap();
+    with_a_rotten_byte_in_a_body_section(&env);
     let run = env.run(&["verify"]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
