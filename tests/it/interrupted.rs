@@ -132,47 +132,9 @@ fn a_full_disk_part_way_through_the_first_piece_leaves_the_ledger_as_it_was() {
     }
 }
 
-/// A tmpfs of 2 MB, mounted for the test and unmounted when dropped.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    /// `None` where mounting is not allowed (not root, a sandbox): the variant is skipped,
-    /// and the file-size-limit test above covers the same code point.
-    fn mount() -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        status.success().then_some(SmallDisk { dir })
-    }
-
-    /// Fills what is left of the disk.
-    fn fill(&self) {
-        use std::io::Write;
-        let mut filler = std::fs::File::create(self.dir.path().join("filler")).unwrap();
-        let block = vec![0u8; 4096];
-        while filler.write_all(&block).is_ok() {}
-        let _ = filler.sync_all();
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
 #[test]
 fn a_full_disk_during_record_or_import_exits_1_naming_the_file_and_changes_nothing() {
-    let Some(disk) = SmallDisk::mount() else {
+    let Some(disk) = SmallDisk::mount("2m") else {
         eprintln!("skipped: cannot mount a tmpfs here (the file-size-limit test covers this)");
         return;
     };
@@ -216,7 +178,7 @@ fn a_full_disk_during_record_or_import_exits_1_naming_the_file_and_changes_nothi
         );
         assert_eq!(leftovers(&ledger), Vec::<String>::new(), "{args:?}");
     }
-    std::fs::remove_file(disk.dir.path().join("filler")).unwrap();
+    disk.empty();
     let verify = env.run_on(&ledger, &["verify"]).ok();
     assert!(!verify.stderr.contains("acknowledged"), "{}", verify.stderr);
 }

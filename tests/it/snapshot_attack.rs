@@ -824,49 +824,6 @@ fn assert_believed_head_checks(path: &Path) {
     }
 }
 
-/// A tmpfs, mounted for the test and unmounted when dropped (`None` where mounting is not
-/// allowed: the test is then skipped, as interrupted.rs's is).
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount() -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        status.success().then_some(SmallDisk { dir })
-    }
-
-    /// Fills the disk but `free` bytes.
-    fn fill_but(&self, free: u64) {
-        use std::io::Write;
-        let path = self.dir.path().join("filler");
-        let mut filler = fs::File::create(&path).unwrap();
-        let block = vec![0u8; 4096];
-        while filler.write_all(&block).is_ok() {}
-        let len = filler.metadata().unwrap().len();
-        filler.set_len(len.saturating_sub(free)).unwrap();
-    }
-
-    fn empty(&self) {
-        let _ = fs::remove_file(self.dir.path().join("filler"));
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
 fn copy_all(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
@@ -885,7 +842,7 @@ fn copy_all(from: &Path, to: &Path) {
 /// reader believes checks whole.
 #[test]
 fn a_full_disk_at_every_size_around_the_snapshot_append_never_gives_a_wrong_answer() {
-    let Some(disk) = SmallDisk::mount() else {
+    let Some(disk) = SmallDisk::mount("8m") else {
         eprintln!("skipped: cannot mount a tmpfs here");
         return;
     };

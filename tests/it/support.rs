@@ -179,3 +179,53 @@ pub fn assert_line_refused(file: &str, bad: &[u8], expected: &[&str]) -> String 
     assert_eq!(env.run(&["export"]).ok().stdout, export_before);
     run.stderr
 }
+
+/// A tmpfs of `size` (`mount -o size=`, e.g. `2m`), mounted for a test and unmounted when
+/// dropped: a disk that really fills. `None` where mounting is not allowed (not root, a
+/// sandbox): the test is then skipped, and says so.
+pub struct SmallDisk {
+    pub dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    pub fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(SmallDisk { dir })
+    }
+
+    /// Fills what is left of the disk.
+    pub fn fill(&self) {
+        self.fill_but(0);
+    }
+
+    /// Fills the disk but `free` bytes.
+    pub fn fill_but(&self, free: u64) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.dir.path().join("filler")).unwrap();
+        let block = vec![0u8; 4096];
+        while filler.write_all(&block).is_ok() {}
+        let len = filler.metadata().unwrap().len();
+        filler.set_len(len.saturating_sub(free)).unwrap();
+        let _ = filler.sync_all();
+    }
+
+    /// Frees what [`SmallDisk::fill`] took.
+    pub fn empty(&self) {
+        let _ = std::fs::remove_file(self.dir.path().join("filler"));
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
