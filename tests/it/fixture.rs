@@ -417,6 +417,12 @@ fn the_demo_leaves_a_ledger_of_other_entries_alone() {
     let before = env.canonical_bytes();
     let run = env.run(&["demo"]).fails_with(1);
     assert!(run.stderr.contains("left alone"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(" entries that are not the demo's fixture;"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.canonical_bytes(), before);
 }
 
@@ -438,7 +444,7 @@ fn the_demo_tells_an_older_demo_ledger_from_other_entries() {
     let run = env.run(&["demo"]).fails_with(1);
     assert!(
         run.stderr
-            .contains("an earlier version of the demo's fixture"),
+            .contains(" entries built from an earlier version of the demo's fixture"),
         "{}",
         run.stderr
     );

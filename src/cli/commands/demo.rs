@@ -221,14 +221,14 @@ fn build_fixture_ledger(dir: &Path) -> Result<Built, CliError> {
             .and_then(Result::ok)
             .is_some_and(|e| e.entry.recorded_by == FIXTURE_RECORDER);
         let what = if by_the_demo {
-            "an earlier version of the demo's fixture (its facts have since been corrected)"
+            "built from an earlier version of the demo's fixture (its facts have since been corrected)"
         } else {
-            "entries that are not the demo's fixture"
+            "that are not the demo's fixture"
         };
         return Err(CliError::input(format!(
             "the ledger in {} holds {} {what}; it was left alone (run `ccm-ledger --ledger NEW_DIR demo`)",
             dir.display(),
-            head.entries
+            crate::cli::output::count(head.entries, "entry", "entries")
         )));
     }
     // The import's own path (validation, rules, one sync, the snapshot kept), under the lock
