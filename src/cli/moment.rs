@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::append::{Added, DraftLines, Judgement};
 use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::{FoldFor, Ledger};
-use crate::projection::{Projection, Question, SNAPSHOT_KEY};
+use crate::projection::{Projection, Question, Views, SNAPSHOT_KEY};
 
 use super::{drafted, CliError};
 
@@ -91,10 +91,11 @@ pub struct KnownAt {
 }
 
 /// A question on both axes, resolved: the day asked about, and the projection as the ledger
-/// stood at the record time asked about (with the proposal's events, when there is one).
+/// stood at the record time asked about (with the proposal's events, when there is one):
+/// whole, or the part of it read for the question.
 pub struct Asked {
     pub on: Date,
-    pub projection: Projection,
+    pub projection: Views,
     pub proposal: Option<Proposal>,
 }
 
@@ -292,10 +293,10 @@ impl MomentArgs {
         if proposed.proposed.is_none() {
             if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
                 let mut section = |name: &str| snapshot.section(name);
-                if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
+                if let Some(part) = Projection::read_part(&mut section, &question(on)) {
                     return Ok(Asked {
                         on,
-                        projection,
+                        projection: Views::Part(part),
                         proposal: None,
                     });
                 }
@@ -304,7 +305,7 @@ impl MomentArgs {
         let (projection, proposal) = view(ctx, &mut ledger, known, proposed.proposed.as_deref())?;
         Ok(Asked {
             on,
-            projection,
+            projection: Views::Whole(projection),
             proposal,
         })
     }

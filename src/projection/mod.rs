@@ -37,7 +37,7 @@ pub use query::{
     TermView,
 };
 pub use resolve::{Suggestion, Unknown};
-pub use sections::{Changes, Kept, Keys, Question, Sections, Slice};
+pub use sections::{Changes, Kept, Keys, Part, Question, Sections, Slice, Views};
 
 /// The key of the projection's snapshot, bumped whenever the projection's stored shape or
 /// its fold changes, so an old snapshot is never used for a new one (it is rebuilt instead).
@@ -100,10 +100,6 @@ pub struct Projection {
     /// every query answers, but no entry can be applied. Never stored.
     #[serde(skip)]
     views_only: bool,
-    /// Read in part from a snapshot, for one question (`read_part`): only the bodies and
-    /// States its answer needs are here, and the names it resolved. Never stored.
-    #[serde(skip)]
-    part: Option<Box<sections::Part>>,
 }
 
 /// An event's [`event_fingerprint`]: what the duplicate check looks up.

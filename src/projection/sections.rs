@@ -30,7 +30,9 @@ use crate::ledger::SectionSink;
 use super::resolve::{folded, resolve_body_among, resolve_state_among};
 use super::*;
 
+mod part;
 mod slice;
+pub use part::{Part, Views};
 pub use slice::{Kept, Keys, Slice};
 
 const SHARED: &str = "shared";
@@ -169,30 +171,12 @@ impl BodyCard {
     }
 }
 
-/// What a projection read in part knows besides its views: how it resolved the names its
-/// question gave.
+/// What a projection read in part knows besides its views: how it resolved the name its
+/// question gave (the whole catalogue of names is not in its views).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(super) struct Part {
-    bodies: Vec<(String, Result<BodyId, Unknown>)>,
-    states: Vec<(String, Result<StateCode, Unknown>)>,
-}
-
-impl Part {
-    pub(super) fn resolved_body(&self, query: &str) -> Result<BodyId, Unknown> {
-        let found = self.bodies.iter().find(|(asked, _)| asked == query);
-        found
-            .expect("a projection read in part resolves only the body its question named")
-            .1
-            .clone()
-    }
-
-    pub(super) fn resolved_state(&self, query: &str) -> Result<StateCode, Unknown> {
-        let found = self.states.iter().find(|(asked, _)| asked == query);
-        found
-            .expect("a projection read in part resolves only the State its question named")
-            .1
-            .clone()
-    }
+struct Resolved {
+    body: Option<Result<BodyId, Unknown>>,
+    state: Option<Result<StateCode, Unknown>>,
 }
 
 /// A question, by what it needs of the projection. A projection read for a question
@@ -494,10 +478,7 @@ impl Projection {
     /// [`Self::sections_gone`] lists what one written whole would. (Updating skips a
     /// section whose bytes did not change.)
     pub fn write_changed(&self, changes: &Changes, out: &mut dyn SectionSink) -> io::Result<()> {
-        assert!(
-            self.part.is_none() && !self.views_only,
-            "only a whole projection is kept"
-        );
+        assert!(!self.views_only, "only a whole projection is kept");
         let corrected = self.corrected_by_body();
         let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
         let mut seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = BTreeMap::new();
@@ -676,10 +657,7 @@ impl crate::ledger::Snapshotted for Projection {
     }
 
     fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
-        assert!(
-            self.part.is_none() && !self.views_only,
-            "only a whole projection is kept"
-        );
+        assert!(!self.views_only, "only a whole projection is kept");
         let every = Changes {
             topic_shards: (0..SHARDS).collect(),
             fingerprint_shards: (0..SHARDS).collect(),
@@ -697,7 +675,6 @@ impl crate::ledger::Snapshotted for Projection {
         purpose: crate::ledger::FoldFor,
     ) -> Option<Projection> {
         let mut projection = Projection::shared(section)?;
-        projection.part = None;
         let states = section(STATES)?;
         for value in Keyed::open(&states)?.values() {
             let state: StateParty = decode(value)?;
@@ -760,7 +737,6 @@ impl Projection {
             institutions: shared.institutions,
             meetings: shared.meetings,
             presidency: shared.presidency,
-            part: Some(Box::default()),
             views_only: true,
             ..Projection::default()
         })
@@ -770,9 +746,9 @@ impl Projection {
     /// whole projection does: the shared views, the bodies the question needs, and the States
     /// their answers name. Nothing else is promised of it, and it takes no entries. `None`: a
     /// section it needs is missing or damaged.
-    pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Projection> {
+    pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Part> {
         let mut p = Projection::shared(section)?;
-        let mut part = Part::default();
+        let mut part = Resolved::default();
         let states = section(STATES)?;
         let states = Keyed::open(&states)?;
         // The States whose names the answer shows (`None`: every State).
@@ -780,7 +756,7 @@ impl Projection {
         match question {
             Question::Holders(query) | Question::BodyHistory(query) => {
                 let resolved = find_body(section, query)?;
-                part.bodies.push((query.clone(), resolved.clone()));
+                part.body = Some(resolved.clone());
                 if let Ok(id) = resolved {
                     let received = p.read_body(section, &id, None)?;
                     if matches!(question, Question::BodyHistory(_)) {
@@ -803,7 +779,7 @@ impl Projection {
             }
             Question::StateHistory(query) => {
                 let resolved = find_state(section, &states, query)?;
-                part.states.push((query.clone(), resolved.clone()));
+                part.state = Some(resolved.clone());
                 if let Ok(code) = resolved {
                     let index = section(SEATS_BY_STATE)?;
                     if let Some(held) = Keyed::open(&index)?.get(code.as_str().as_bytes()) {
@@ -843,8 +819,7 @@ impl Projection {
                 }
             }
         }
-        p.part = Some(Box::new(part));
-        Some(p)
+        Some(Part::new(p, question.clone(), part))
     }
 
     /// Adds a body from its section, with its corrected elections (`on`: and only the terms
