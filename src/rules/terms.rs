@@ -45,7 +45,7 @@ fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Ve
             Reading {
                 term,
                 term_years,
-                full_end: term.start.add_years(term_years as i32),
+                full_end: body.full_end(term),
                 planned,
                 set_up: term.start >= est && term.start.year() == est.year(),
                 replacement: completes_departed(projection, body, term, planned, tol),
