@@ -491,6 +491,13 @@ impl Batch {
         &self.scratch
     }
 
+    /// The projection with every admitted event applied, every view settled, for a look
+    /// before more events are admitted.
+    pub fn settled(&mut self) -> &Projection {
+        self.scratch.settle_all(&mut self.unsettled);
+        &self.scratch
+    }
+
     /// The projection with every admitted event applied, every view settled.
     pub fn finish(mut self) -> Projection {
         self.scratch.settle_all(&mut self.unsettled);

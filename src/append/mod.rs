@@ -22,11 +22,12 @@ use std::path::Path;
 
 use crate::domain::jsonl::{self, Line};
 use crate::domain::{Date, Seq, Timestamp};
+use crate::ledger::snapshot::Snapshot;
 use crate::ledger::snapshot::Tie;
 use crate::ledger::{
     prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
 };
-use crate::projection::{Changes, Projection, SNAPSHOT_KEY};
+use crate::projection::{Changes, Kept, Keys, Projection, Slice, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
 use crate::validate::Batch;
 
@@ -73,13 +74,19 @@ impl<'l> Onto<'l> {
 pub struct Judgement {
     pub tolerances: Tolerances,
     pub on: Option<Date>,
+    /// The draft is wanted with the whole projection as it would stand (a what-if view), not
+    /// only its verdict: it is never drafted onto a slice of the projection.
+    pub whole: bool,
 }
 
 impl Judgement {
-    fn findings(&self, projection: &Projection) -> Vec<Finding> {
-        match self.on {
-            Some(on) => rules::check_on(projection, &self.tolerances, on),
-            None => rules::check(projection, &self.tolerances),
+    /// The findings on `projection`; on a slice, measured to the ledger's present `horizon`
+    /// (a slice is never used with `on`).
+    fn findings(&self, projection: &Projection, horizon: Option<Date>) -> Vec<Finding> {
+        match (self.on, horizon) {
+            (Some(on), _) => rules::check_on(projection, &self.tolerances, on),
+            (None, Some(horizon)) => rules::check_until(projection, &self.tolerances, horizon),
+            (None, None) => rules::check(projection, &self.tolerances),
         }
     }
 }
@@ -142,6 +149,9 @@ pub struct Draft<'l> {
     /// was made on it with nothing folded after it) and what the draft changes in it: a
     /// commit then writes only those sections.
     extends: Option<(Tie, Changes)>,
+    /// Drafted onto a slice of the projection: what writing its changes back needs. `after`
+    /// then holds only the slice's views.
+    kept: Option<Kept>,
 }
 
 /// The line of the input each entry of a draft comes from, without the draft.
@@ -218,9 +228,16 @@ impl<'l> Draft<'l> {
     }
 
     /// The projection as it would stand with the draft appended (overrides included); when a
-    /// line is refused, with the lines before it.
-    pub fn projection(&self) -> &Projection {
-        &self.after
+    /// line is refused, with the lines before it. `None` for a draft judged on a slice of the
+    /// projection (made without [`Judgement::whole`]), which holds only the views it touched.
+    pub fn projection(&self) -> Option<&Projection> {
+        self.kept.is_none().then_some(&self.after)
+    }
+
+    /// Whether the draft was judged on a slice of the projection (the views of the keys its
+    /// lines touch) rather than on the whole of it: the answer is the same either way.
+    pub fn on_slice(&self) -> bool {
+        self.kept.is_some()
     }
 
     /// What went wrong beside the decision (a refused draft's frames that could not be cut
@@ -243,8 +260,9 @@ impl<'l> Draft<'l> {
     /// The projection as it would stand (see [`Draft::projection`]), for a caller done with
     /// the draft: a what-if view. A draft made for writing that is given up this way cuts
     /// its frames back off, as a dropped one does.
-    pub fn into_projection(mut self) -> Projection {
-        std::mem::take(&mut self.after)
+    pub fn into_projection(mut self) -> Option<Projection> {
+        let whole = self.kept.is_none();
+        whole.then(|| std::mem::take(&mut self.after))
     }
 
     /// Appends the draft: one `fdatasync` for all its frames, then the head file; then the
@@ -263,15 +281,21 @@ impl<'l> Draft<'l> {
         let created = appending.created().map(Path::to_owned);
         if let Some(ledger) = appending.ledger() {
             notices.extend(ledger.notices().iter().skip(self.told).cloned());
-            match &self.extends {
-                Some((from, changes)) => {
+            match (&self.extends, &self.kept) {
+                (Some((from, changes)), Some(kept)) => {
+                    let after = &self.after;
+                    ledger.update_snapshot_in_place(SNAPSHOT_KEY, from, &[], |out| {
+                        kept.write_changed(after, changes, out)
+                    });
+                }
+                (Some((from, changes)), None) => {
                     let after = &self.after;
                     let gone = after.sections_gone(changes);
                     ledger.update_snapshot(SNAPSHOT_KEY, from, after, &gone, |out| {
                         after.write_changed(changes, out)
                     });
                 }
-                None => {
+                (None, _) => {
                     ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
                 }
             }
@@ -390,6 +414,75 @@ struct Piece {
     bad_line_seen: bool,
 }
 
+/// A draft's one piece validated onto a slice of the projection (see [`Slice`]), the rules
+/// judged on the slice before it: the draft then goes on as any other, from its claims on.
+struct Sliced {
+    snapshot: Snapshot,
+    kept: Kept,
+    /// The slice with the piece admitted (taken by the draft).
+    batch: Option<Batch>,
+    before: Vec<Finding>,
+    first_new: u64,
+}
+
+impl Sliced {
+    /// The slice of the snapshot at `ledger`'s head for `lines`, with them validated onto
+    /// it; `None` when only the whole projection can take them: no snapshot at the head, a
+    /// line that reaches further than its keys (a meeting, a correction), a line refused (the
+    /// whole projection words the refusal: near names, say), or a draft that moves the
+    /// ledger's present (open terms and vacancies of any body may then grow into findings).
+    fn try_draft(
+        ledger: &Ledger,
+        source: &str,
+        lines: &[(usize, Line)],
+        judgement: &Judgement,
+    ) -> Option<Sliced> {
+        let keys = Keys::of(lines.iter().map(|(_, line)| &line.draft.event))?;
+        let snapshot = ledger.snapshot_of(SNAPSHOT_KEY, ledger.head().entries)?;
+        let exists = |name: &str| snapshot.sum(name).is_some();
+        let slice = Slice::read(
+            &mut |name| snapshot.section(name),
+            &exists,
+            &keys,
+            lines.len() as u64,
+        )?;
+        let (views, kept) = slice.into_parts();
+        let horizon = kept.horizon();
+        // The days of the views the slice holds: a draft that took one of them away (none
+        // of the events a slice takes should) could move the present back.
+        let held_days = views.horizon();
+        let before = judgement.findings(&views, Some(horizon));
+        let first_new = views.entries_applied();
+        let mut batch = Batch::onto(views);
+        validate_piece(&mut batch, source, lines).ok()?;
+        let after = batch.settled();
+        if kept.horizon_after(after) != horizon || after.horizon() < held_days {
+            return None;
+        }
+        Some(Sliced {
+            snapshot,
+            kept,
+            batch: Some(batch),
+            before,
+            first_new,
+        })
+    }
+
+    /// Sets what excuses each finding `added` on the slice: the override reasons of entries
+    /// the slice does not hold are read from the snapshot.
+    fn excuse(&self, after: &Projection, added: &mut [Finding]) {
+        let seqs = added.iter().flat_map(|f| f.seqs.iter().copied());
+        let read = Slice::overrides_of(&mut |name| self.snapshot.section(name), seqs);
+        for finding in added {
+            rules::excuse(finding, |seq| {
+                after
+                    .override_reason(seq)
+                    .or_else(|| read.get(&seq).map(String::as_str))
+            });
+        }
+    }
+}
+
 /// What the claims check needs of a line once its draft has moved into an entry.
 struct Claim {
     number: usize,
@@ -414,7 +507,7 @@ enum Sink<'l> {
 /// wrong claims, before rule findings. A refusal does not stop the reading: the rest is still
 /// parsed, and still validated and checked for claims while nothing worse was found.
 fn draft_pieces<'l>(
-    onto: Onto<'l>,
+    mut onto: Onto<'l>,
     source: &str,
     pieces: impl IntoIterator<Item = Piece>,
     bad_lines: impl FnOnce() -> Vec<Refusal>,
@@ -428,9 +521,25 @@ fn draft_pieces<'l>(
     let mut last_recorded = None;
     // The snapshot at the head the projection is read from, for a writer.
     let mut extends: Option<Tie> = None;
+    let mut pieces = pieces.into_iter();
+    // A draft of one piece onto the head of a ledger whose snapshot is there is tried on a
+    // slice of the projection first: the views of the keys its lines touch.
+    let first: Vec<Piece> = pieces.by_ref().take(2).collect();
+    let mut sliced = match (&mut onto, first.as_slice()) {
+        (Onto::Ledger { ledger, entries }, [piece])
+            if entries.is_none_or(|e| e >= ledger.head().entries)
+                && !piece.bad_line_seen
+                && judgement.on.is_none()
+                && !judgement.whole =>
+        {
+            Sliced::try_draft(ledger, source, &piece.lines, judgement)
+        }
+        _ => None,
+    };
+    let pieces = first.into_iter().chain(pieces);
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
-            Projection::default(),
+            Some(Projection::default()),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
         ),
         Onto::Ledger { ledger, entries } => {
@@ -442,11 +551,20 @@ fn draft_pieces<'l>(
                 last_recorded = stored.map(|s| (s.entry.seq, s.entry.recorded_at));
             }
             let upto = entries.unwrap_or(head.entries).min(head.entries);
-            if upto == head.entries && ledger.is_writer() {
-                extends = ledger.snapshot_tie(SNAPSHOT_KEY);
-            }
-            let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-            let base = ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?;
+            let base = match &sliced {
+                Some(slice) => {
+                    extends = Some(slice.snapshot.tie.clone());
+                    None
+                }
+                None => {
+                    if upto == head.entries && ledger.is_writer() {
+                        extends = ledger.snapshot_tie(SNAPSHOT_KEY);
+                    }
+                    let apply =
+                        |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+                    Some(ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?)
+                }
+            };
             let sink = if upto < head.entries {
                 Sink::Nowhere
             } else if ledger.is_writer() {
@@ -458,10 +576,23 @@ fn draft_pieces<'l>(
         }
     };
     let mut changes = extends.as_ref().map(|_| Changes::default());
-    // "Before" is kept as its findings: the projection itself becomes "after".
-    let before = judgement.findings(&base);
-    let first_new = base.entries_applied();
-    let mut batch = Batch::onto(base);
+    // "Before" is kept as its findings: the projection itself becomes "after". A slice was
+    // judged before its one piece was validated.
+    let horizon = sliced.as_ref().map(|s| s.kept.horizon());
+    let (before, first_new, mut batch) = match (base, &mut sliced) {
+        (Some(base), _) => (
+            judgement.findings(&base, None),
+            base.entries_applied(),
+            Batch::onto(base),
+        ),
+        (None, Some(slice)) => (
+            std::mem::take(&mut slice.before),
+            slice.first_new,
+            slice.batch.take().expect("taken once"),
+        ),
+        (None, None) => unreachable!("a base is folded unless a slice was read"),
+    };
+    let mut validated = sliced.is_some();
 
     let mut events = 0;
     let mut numbers = LineNumbers::default();
@@ -479,9 +610,12 @@ fn draft_pieces<'l>(
         if parse_failed || refused.is_some() || write_failed.is_some() {
             continue;
         }
-        if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
-            refused = Some(refusal);
-            continue;
+        // The slice's one piece was validated when the slice was tried.
+        if !std::mem::take(&mut validated) {
+            if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
+                refused = Some(refusal);
+                continue;
+            }
         }
         if let Some(changes) = &mut changes {
             for (i, (_, line)) in piece.lines.iter().enumerate() {
@@ -553,8 +687,11 @@ fn draft_pieces<'l>(
     };
     let after = batch.finish();
     let added = if refusals.is_empty() {
-        let added = rules::new_findings(&before, &judgement.findings(&after));
+        let mut added = rules::new_findings(&before, &judgement.findings(&after, horizon));
         drop(before);
+        if let Some(slice) = &sliced {
+            slice.excuse(&after, &mut added);
+        }
         added
             .into_iter()
             .map(|finding| {
@@ -580,6 +717,7 @@ fn draft_pieces<'l>(
         notices: Vec::new(),
         appending: None,
         extends: extends.zip(changes),
+        kept: sliced.map(|s| s.kept),
     };
     if let Sink::Write(appending) = sink {
         if draft.is_accepted() {

@@ -252,14 +252,22 @@ pub fn view(
     let Some(file) = proposed else {
         return Ok((projection(ledger, known)?, None));
     };
-    let draft = drafted::look_at(ctx, ledger, known.entries, file, &Judgement::default())?;
+    // The whole projection as it would stand: a view asks it anything.
+    let judgement = Judgement {
+        whole: true,
+        ..Judgement::default()
+    };
+    let draft = drafted::look_at(ctx, ledger, known.entries, file, &judgement)?;
     let proposal = Proposal {
         source: draft.source().to_owned(),
         events: draft.events(),
         lines: draft.lines().clone(),
         added: draft.added().to_vec(),
     };
-    Ok((draft.into_projection(), Some(proposal)))
+    let projection = draft
+        .into_projection()
+        .expect("a draft judged whole keeps its projection");
+    Ok((projection, Some(proposal)))
 }
 
 impl MomentArgs {

@@ -851,8 +851,25 @@ impl Ledger {
         gone: &[String],
         write: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
     ) -> bool {
+        if state.entries_applied() != self.head.entries {
+            return false;
+        }
+        self.update_snapshot_in_place(key, from, gone, write) || self.keep_snapshot(key, state)
+    }
+
+    /// [`Self::update_snapshot`] without a whole state to fall back on: a writer that holds
+    /// only some of the views (`projection::Slice`). When the snapshot is not the one
+    /// expected, nothing is written: it stays tied to an earlier entry, and readers fold the
+    /// entries after it. Says whether it was updated.
+    pub fn update_snapshot_in_place(
+        &self,
+        key: &str,
+        from: &snapshot::Tie,
+        gone: &[String],
+        write: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
+    ) -> bool {
         let entries = self.head.entries;
-        if !self.is_writer() || entries == 0 || state.entries_applied() != entries {
+        if !self.is_writer() || entries == 0 {
             return false;
         }
         let tie = snapshot::Tie {
@@ -862,10 +879,10 @@ impl Ledger {
             last_frame: self.head.last_frame,
             hash: self.head.hash,
         };
-        match snapshot::update(&self.dir, from, &tie, gone, write) {
-            Ok(snapshot::Updated::Appended | snapshot::Updated::Compacted) => true,
-            Ok(snapshot::Updated::NotThere) | Err(_) => self.keep_snapshot(key, state),
-        }
+        matches!(
+            snapshot::update(&self.dir, from, &tie, gone, write),
+            Ok(snapshot::Updated::Appended | snapshot::Updated::Compacted)
+        )
     }
 
     /// The snapshot made under `key` of exactly the first `entries` entries of this chain, to

@@ -37,11 +37,11 @@ pub use query::{
     TermView,
 };
 pub use resolve::{Suggestion, Unknown};
-pub use sections::{Changes, Question, Sections};
+pub use sections::{Changes, Kept, Keys, Question, Sections, Slice};
 
 /// The key of the projection's snapshot, bumped whenever the projection's stored shape or
 /// its fold changes, so an old snapshot is never used for a new one (it is rebuilt instead).
-pub const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-9");
+pub const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-10");
 
 /// What an event concerns: the view it feeds.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

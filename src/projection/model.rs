@@ -256,6 +256,16 @@ impl Body {
             .chain(self.changes.iter().filter_map(|c| c.name.as_deref()))
     }
 
+    /// The body its mandate went to when it was discontinued, if it was and one was named.
+    pub fn transfer_to(&self) -> Option<&BodyId> {
+        self.discontinued.as_ref()?.transfer_to.as_ref()
+    }
+
+    /// The State of each of its terms, in the terms' order (a State may come more than once).
+    pub fn seated(&self) -> impl Iterator<Item = &StateCode> {
+        self.terms.iter().map(|t| &t.state)
+    }
+
     /// The terms held on `on`, each with its seat.
     pub fn holders_on(&self, on: Date) -> impl Iterator<Item = &Term> {
         self.terms.iter().filter(move |t| t.holds_on(on))

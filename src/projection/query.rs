@@ -273,6 +273,47 @@ pub struct BodyOnDate {
 }
 
 impl Projection {
+    /// The ledger's present: the latest day on which something it records happened (a meeting's
+    /// close, a term's start, an effective date, a decision). Checks measure what is still open
+    /// (an open term, an empty seat) up to it, so that they are a function of the ledger alone,
+    /// not of today's date. The scheduled ends of terms do not count: a term ending in 2028 is not
+    /// news of 2028, and an election far ahead must not make today's short vacancies look long.
+    pub fn horizon(&self) -> Date {
+        let mut days: Vec<Date> = Vec::new();
+        for m in self.meetings() {
+            days.push(m.end);
+        }
+        for b in self.bodies() {
+            days.push(b.established.effective);
+            days.push(b.established.decision.date);
+            days.extend(b.changes.iter().map(|c| c.effective));
+            days.extend(b.discontinued.iter().map(|d| d.effective));
+            for t in &b.terms {
+                days.push(t.start);
+                days.push(t.decision.date);
+                if let HowEnded::Left { .. } = t.how_ended {
+                    days.extend(t.end);
+                }
+            }
+        }
+        for t in self.presidency_terms() {
+            days.push(t.start);
+            days.push(t.decision.date);
+        }
+        for s in self.states() {
+            for m in &s.memberships {
+                days.push(m.joined);
+                days.extend(m.withdrew.as_ref().map(|w| w.effective));
+            }
+        }
+        for i in self.institutions() {
+            days.extend(i.invitations.iter().map(|c| c.effective));
+        }
+        days.into_iter()
+            .max()
+            .unwrap_or_else(|| Date::from_ymd(2008, 5, 30).expect("a valid date"))
+    }
+
     fn state_name(&self, code: &StateCode) -> Option<String> {
         self.states.get(code).map(|s| s.name.clone())
     }

@@ -30,6 +30,9 @@ use crate::ledger::SectionSink;
 use super::resolve::{folded, resolve_body_among, resolve_state_among};
 use super::*;
 
+mod slice;
+pub use slice::{Kept, Keys, Slice};
+
 const SHARED: &str = "shared";
 const STATES: &str = "states";
 const BODY_NAMES: &str = "body-names";
@@ -211,6 +214,7 @@ pub enum Question {
 #[derive(Serialize)]
 struct SharedOut<'a> {
     applied: u64,
+    horizon: Date,
     institutions: &'a BTreeMap<InstitutionCode, Institution>,
     meetings: &'a BTreeMap<MeetingId, Meeting>,
     presidency: &'a Vec<PresidencyTerm>,
@@ -219,6 +223,7 @@ struct SharedOut<'a> {
 #[derive(Deserialize)]
 struct SharedIn {
     applied: u64,
+    horizon: Date,
     institutions: BTreeMap<InstitutionCode, Institution>,
     meetings: BTreeMap<MeetingId, Meeting>,
     presidency: Vec<PresidencyTerm>,
@@ -493,38 +498,21 @@ impl Projection {
             self.part.is_none() && !self.views_only,
             "only a whole projection is kept"
         );
-        let mut corrected: BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> = BTreeMap::new();
-        for (seq, list) in &self.superseded {
-            for s in list {
-                if let Event::CoordinatorElected(e) = &s.event {
-                    corrected.entry(&e.body).or_default().push((*seq, s));
-                }
-            }
-        }
+        let corrected = self.corrected_by_body();
         let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
         let mut seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = BTreeMap::new();
         for body in self.bodies.values() {
-            if let Some(to) = body
-                .discontinued
-                .as_ref()
-                .and_then(|d| d.transfer_to.as_ref())
-            {
+            if let Some(to) = body.transfer_to() {
                 received.entry(to).or_default().push(&body.id);
             }
-            for term in &body.terms {
-                let bodies = seats_by_state.entry(&term.state).or_default();
+            for state in body.seated() {
+                let bodies = seats_by_state.entry(state).or_default();
                 if bodies.last() != Some(&&body.id) {
                     bodies.push(&body.id);
                 }
             }
         }
-        out.section(STATES, &mut |w| {
-            let states = self.states.iter();
-            write_keyed(
-                w,
-                states.map(|(code, s)| (code.as_str().as_bytes(), Encoded(s))),
-            )
-        })?;
+        self.write_states(out)?;
         out.section(SEATS_BY_STATE, &mut |w| {
             let seats = seats_by_state.iter();
             write_keyed(
@@ -540,24 +528,76 @@ impl Projection {
         );
         out.section(BODY_NAMES, &mut |w| write_names(w, &body_names))?;
         drop(body_names);
+        let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
+        out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
+        self.write_shared(self.horizon(), out)?;
+        out.section(SUPERSEDED, &mut |w| encode_into(w, &self.superseded))?;
+        out.section(CORRECTIONS, &mut |w| encode_into(w, &self.corrections))?;
+        self.write_shards(changes, out)?;
+        let bodies: Box<dyn Iterator<Item = &BodyId>> = if changes.every_body {
+            Box::new(self.bodies.keys())
+        } else {
+            Box::new(changes.bodies.iter())
+        };
+        let none = Vec::new();
+        self.write_bodies(
+            bodies,
+            &corrected,
+            |id| received.get(id).unwrap_or(&none),
+            out,
+        )
+    }
+
+    /// The elections to each body that corrections replaced or retracted, by body.
+    pub(super) fn corrected_by_body(&self) -> BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> {
+        let mut corrected: BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> = BTreeMap::new();
+        for (seq, list) in &self.superseded {
+            for s in list {
+                if let Event::CoordinatorElected(e) = &s.event {
+                    corrected.entry(&e.body).or_default().push((*seq, s));
+                }
+            }
+        }
+        corrected
+    }
+
+    /// The `states` and `state-names` sections: every State.
+    pub(super) fn write_states(&self, out: &mut dyn SectionSink) -> io::Result<()> {
+        out.section(STATES, &mut |w| {
+            let states = self.states.iter();
+            write_keyed(
+                w,
+                states.map(|(code, s)| (code.as_str().as_bytes(), Encoded(s))),
+            )
+        })?;
         let state_names = names_index(
             self.states
                 .values()
                 .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
         );
-        out.section(STATE_NAMES, &mut |w| write_names(w, &state_names))?;
-        drop(state_names);
-        let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
-        out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
+        out.section(STATE_NAMES, &mut |w| write_names(w, &state_names))
+    }
+
+    /// The `shared` section, with the ledger's present (`horizon`, [`Self::horizon`] of the
+    /// whole projection), which a writer reading only some bodies cannot compute.
+    pub(super) fn write_shared(&self, horizon: Date, out: &mut dyn SectionSink) -> io::Result<()> {
         let shared = SharedOut {
             applied: self.applied,
+            horizon,
             institutions: &self.institutions,
             meetings: &self.meetings,
             presidency: &self.presidency,
         };
-        out.section(SHARED, &mut |w| encode_into(w, &shared))?;
-        out.section(SUPERSEDED, &mut |w| encode_into(w, &self.superseded))?;
-        out.section(CORRECTIONS, &mut |w| encode_into(w, &self.corrections))?;
+        out.section(SHARED, &mut |w| encode_into(w, &shared))
+    }
+
+    /// The shards of overrides, fingerprints and events `changes` reaches: each written whole
+    /// from this projection, which must hold the whole of each.
+    pub(super) fn write_shards(
+        &self,
+        changes: &Changes,
+        out: &mut dyn SectionSink,
+    ) -> io::Result<()> {
         for n in &changes.override_sections {
             let from = Seq(n * OVERRIDES_PER_SECTION);
             let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
@@ -595,20 +635,22 @@ impl Projection {
                 out.section(&topics_section(*shard), &mut |w| encode_into(w, &events))?;
             }
         }
+        Ok(())
+    }
+
+    /// The sections of the bodies `ids` this projection holds, with their corrected elections
+    /// and the bodies whose mandate moved to each (`received`).
+    pub(super) fn write_bodies<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a BodyId>,
+        corrected: &BTreeMap<&BodyId, Vec<(Seq, &Superseded)>>,
+        received: impl Fn(&BodyId) -> &'a Vec<&'a BodyId>,
+        out: &mut dyn SectionSink,
+    ) -> io::Result<()> {
         let mut term = Vec::new();
-        let bodies: Box<dyn Iterator<Item = (&BodyId, &Body)>> = if changes.every_body {
-            Box::new(self.bodies.iter())
-        } else {
-            Box::new(
-                changes
-                    .bodies
-                    .iter()
-                    .filter_map(|id| self.bodies.get_key_value(id)),
-            )
-        };
-        for (id, body) in bodies {
+        for (id, body) in ids.filter_map(|id| self.bodies.get_key_value(id)) {
             let corrected = corrected.get(id).map_or(&[][..], Vec::as_slice);
-            let received = received.get(id).map_or(&[][..], Vec::as_slice);
+            let received = received(id);
             out.section(&body_section(id), &mut |w| {
                 write_body(w, body, corrected, received, &mut term)
             })?;

@@ -32,7 +32,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::domain::{BodyId, Date, MeetingId, Seq, StateCode, TermEnd};
-use crate::projection::{HowEnded, Office, Projection};
+use crate::projection::{Office, Projection};
 
 pub use crate::domain::SEED;
 
@@ -318,8 +318,19 @@ struct Scope {
 /// vacancies still open are measured up to the ledger's [`horizon`]; R9 looks at the years
 /// from the first recorded formal meeting's to the last one's.
 pub fn check(projection: &Projection, tolerances: &Tolerances) -> Vec<Finding> {
+    check_until(projection, tolerances, horizon(projection))
+}
+
+/// [`check`], with open terms and vacancies measured up to `horizon`, given rather than taken
+/// from `projection`: what a writer judges on the views of the bodies a draft can change
+/// (`projection::Slice`), which hold too few of the ledger's days to know its present.
+pub fn check_until(
+    projection: &Projection,
+    tolerances: &Tolerances,
+    horizon: Date,
+) -> Vec<Finding> {
     let scope = Scope {
-        until: horizon(projection),
+        until: horizon,
         last_year: meetings::last_formal_year(projection),
     };
     run(projection, tolerances, scope)
@@ -361,45 +372,10 @@ pub fn new_findings(before: &[Finding], after: &[Finding]) -> Vec<Finding> {
         .collect()
 }
 
-/// The ledger's present: the latest day on which something it records happened (a meeting's
-/// close, a term's start, an effective date, a decision). Checks measure what is still open
-/// (an open term, an empty seat) up to it, so that they are a function of the ledger alone,
-/// not of today's date. The scheduled ends of terms do not count: a term ending in 2028 is not
-/// news of 2028, and an election far ahead must not make today's short vacancies look long.
+/// The ledger's present ([`Projection::horizon`]): checks measure what is still open (an
+/// open term, an empty seat) up to it.
 pub fn horizon(projection: &Projection) -> Date {
-    let mut days: Vec<Date> = Vec::new();
-    for m in projection.meetings() {
-        days.push(m.end);
-    }
-    for b in projection.bodies() {
-        days.push(b.established.effective);
-        days.push(b.established.decision.date);
-        days.extend(b.changes.iter().map(|c| c.effective));
-        days.extend(b.discontinued.iter().map(|d| d.effective));
-        for t in &b.terms {
-            days.push(t.start);
-            days.push(t.decision.date);
-            if let HowEnded::Left { .. } = t.how_ended {
-                days.extend(t.end);
-            }
-        }
-    }
-    for t in projection.presidency_terms() {
-        days.push(t.start);
-        days.push(t.decision.date);
-    }
-    for s in projection.states() {
-        for m in &s.memberships {
-            days.push(m.joined);
-            days.extend(m.withdrew.as_ref().map(|w| w.effective));
-        }
-    }
-    for i in projection.institutions() {
-        days.extend(i.invitations.iter().map(|c| c.effective));
-    }
-    days.into_iter()
-        .max()
-        .unwrap_or_else(|| Date::from_ymd(2008, 5, 30).expect("a valid date"))
+    projection.horizon()
 }
 
 fn run(projection: &Projection, tolerances: &Tolerances, scope: Scope) -> Vec<Finding> {
@@ -414,20 +390,26 @@ fn run(projection: &Projection, tolerances: &Tolerances, scope: Scope) -> Vec<Fi
     findings.extend(presidency::overlaps(projection, tolerances, scope));
     findings.extend(meetings::every_year(projection, scope));
     for f in &mut findings {
-        let rule = f.rule;
-        f.overridden = f
-            .seqs
-            .iter()
-            .rev()
-            .filter_map(|seq| projection.override_reason(*seq))
-            .find(|reason| excuses(reason, rule))
-            .map(str::to_owned);
+        excuse(f, |seq| projection.override_reason(seq));
     }
     findings.sort_by(|a, b| {
         (a.date, a.rule, &a.body, a.office, &a.state, &a.seqs)
             .cmp(&(b.date, b.rule, &b.body, b.office, &b.state, &b.seqs))
     });
     findings
+}
+
+/// Sets what excuses `finding`: the override reason (`reason_of` an entry) of the newest of its
+/// entries whose reason excuses its rule, if any.
+pub fn excuse<'a>(finding: &mut Finding, reason_of: impl Fn(Seq) -> Option<&'a str>) {
+    let rule = finding.rule;
+    finding.overridden = finding
+        .seqs
+        .iter()
+        .rev()
+        .filter_map(|seq| reason_of(*seq))
+        .find(|reason| excuses(reason, rule))
+        .map(str::to_owned);
 }
 
 /// Whether an override's reason excuses findings of `rule`. A reason that names rules ("R2,

@@ -68,7 +68,11 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         }
         // "Would this be accepted?": the draft an import of FILE would make, looked at.
         Some(file) => {
-            let judgement = Judgement { tolerances, on };
+            let judgement = Judgement {
+                tolerances,
+                on,
+                whole: false,
+            };
             let draft = drafted::look_at(ctx, &mut ledger, known.entries, file, &judgement)?;
             let findings: Vec<Finding> = draft.added().iter().map(|a| a.finding.clone()).collect();
             let cited = Cited::Proposal {

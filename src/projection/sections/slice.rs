@@ -1,0 +1,509 @@
+//! A slice of the projection: the views of the keys a draft touches, read from the snapshot's
+//! sections, so that a writer validates, judges and writes back what its draft changes at a
+//! cost that does not grow with the ledger.
+//!
+//! What a slice holds, for the [`Keys`] of a draft's events: the shared views (institutions,
+//! meetings, the Presidency) and every State (each small, and every election reads one); the
+//! shards of events and of fingerprints its events fall in, whole (what the fold of an event
+//! and the duplicate check read, and what is written back); the sections of overrides its new
+//! entries fall in; the bodies its events name, and the bodies whose findings those can change
+//! (a discontinuation's successor and the bodies whose mandate went to a named body: R6; the
+//! bodies where a joining or withdrawing State holds seats: R4). The rules judged on a slice
+//! are then those of every body a draft can change, measured to the ledger's present kept in
+//! the `shared` section.
+//!
+//! A slice cannot hold a draft that reaches further: a meeting (a term may end at the close of
+//! any body's meeting) or a correction (its target may lie anywhere): [`Keys::of`] says so, and
+//! the writer reads the whole projection instead.
+
+use super::*;
+
+/// What a draft's events touch, by key, known from the events alone (before any is
+/// validated): what a writer reads of the snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Keys {
+    bodies: BTreeSet<BodyId>,
+    /// States that join or withdraw: the bodies where they hold seats are judged again (R4).
+    states: BTreeSet<StateCode>,
+    /// Every State an event names (an elected State, one replaced, a host).
+    named: BTreeSet<StateCode>,
+    topic_shards: BTreeSet<usize>,
+    fingerprint_shards: BTreeSet<usize>,
+    /// An election: the States seated in some body may change (`seats-by-state`).
+    seats: bool,
+    /// An establishment, amendment or discontinuation: a body's names or days may change
+    /// (`catalogue`, `body-names`).
+    cards: bool,
+}
+
+impl Keys {
+    /// The keys `events` touch; `None` when one of them reaches beyond its keys (a meeting, a
+    /// correction): only the whole projection can take them.
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Keys> {
+        let mut keys = Keys::default();
+        for event in events {
+            keys.fingerprint_shards
+                .insert(event_fingerprint(event)[0] as usize);
+            let topic = Topic::of(event)?;
+            keys.topic_shards.insert(topic_shard(&topic));
+            match event {
+                Event::CoordinatorElected(e) => {
+                    keys.seats = true;
+                    keys.named.insert(e.state.clone());
+                    keys.named.extend(e.replaces.iter().cloned());
+                }
+                Event::CoordinatorLeft(e) => {
+                    keys.named.insert(e.state.clone());
+                }
+                Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
+                    keys.named.insert(e.state.clone());
+                }
+                Event::BodyEstablished(_) | Event::BodyAmended(_) | Event::BodyDiscontinued(_) => {
+                    keys.cards = true;
+                }
+                _ => {}
+            }
+            match (&topic, event) {
+                (Topic::Meeting(_), _) => return None,
+                (Topic::Body(id), Event::BodyDiscontinued(d)) => {
+                    keys.bodies.insert(id.clone());
+                    keys.bodies.extend(d.transfer_to.iter().cloned());
+                }
+                (Topic::Body(id), _) => {
+                    keys.bodies.insert(id.clone());
+                }
+                (Topic::State(code), _) => {
+                    keys.states.insert(code.clone());
+                }
+                (Topic::Institution(_) | Topic::Presidency, _) => {}
+            }
+        }
+        Some(keys)
+    }
+}
+
+/// The views of some keys, read from a snapshot ([`Slice::read`]): a projection that holds only
+/// them, and what writing back the sections over the whole ledger needs of those it left out.
+/// Its projection is the base of one draft; nothing else may ask it a question.
+pub struct Slice {
+    views: Projection,
+    kept: Kept,
+}
+
+/// What a slice keeps of the snapshot it was read from, to write its draft's changes back:
+/// the sections over every body (patched for the bodies the slice holds) and the ledger's
+/// present.
+pub struct Kept {
+    horizon: Date,
+    /// What the draft's keys may change of the sections over the whole ledger.
+    keys: Keys,
+    states: Vec<u8>,
+    state_names: Vec<u8>,
+    /// The bodies the slice holds.
+    held: BTreeSet<BodyId>,
+    /// Each held body's bodies whose mandate moved to it, as its section had them.
+    received: BTreeMap<BodyId, Vec<BodyId>>,
+    /// The States seated in the held bodies before the draft.
+    seated_before: BTreeSet<StateCode>,
+    /// Read only where the keys may change it (`Keys::cards`, `Keys::seats`): else empty.
+    catalogue: Vec<BodyCard>,
+    body_names: Vec<u8>,
+    seats_by_state: Vec<u8>,
+}
+
+impl Slice {
+    /// The slice of the snapshot whose sections `section` gives for `keys`, before `new`
+    /// more entries are drafted onto it. `None`: a section it needs is missing or damaged.
+    pub fn read(
+        section: &mut Sections<'_>,
+        exists: &dyn Fn(&str) -> bool,
+        keys: &Keys,
+        new: u64,
+    ) -> Option<Slice> {
+        let shared: SharedIn = decode(&section(SHARED)?)?;
+        let mut views = Projection {
+            applied: shared.applied,
+            institutions: shared.institutions,
+            meetings: shared.meetings,
+            presidency: shared.presidency,
+            ..Projection::default()
+        };
+        for shard in &keys.topic_shards {
+            let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(*shard))?)?;
+            for (topic, events) in in_shard {
+                if topic_shard(&topic) != *shard {
+                    return None;
+                }
+                views
+                    .topics
+                    .insert(topic, events.iter().map(|(seq, _)| *seq).collect());
+                views.effective.extend(events);
+            }
+        }
+        for shard in &keys.fingerprint_shards {
+            let in_shard: Vec<(Fingerprint, Seq)> =
+                decode(&section(&fingerprints_section(*shard))?)?;
+            if in_shard.iter().any(|(fp, _)| fp[0] as usize != *shard) {
+                return None;
+            }
+            views.fingerprints.extend(in_shard);
+        }
+        // The sections the new entries' overrides go to, as far as they exist already.
+        let kept_sections = views.applied.div_ceil(OVERRIDES_PER_SECTION);
+        let first = views.applied / OVERRIDES_PER_SECTION;
+        let last = (views.applied + new.max(1) - 1) / OVERRIDES_PER_SECTION;
+        for n in (first..=last).filter(|n| *n < kept_sections) {
+            let from = Seq(n * OVERRIDES_PER_SECTION);
+            let overrides: Vec<(Seq, String)> = decode(&section(&overrides_section(from))?)?;
+            views.overrides.extend(overrides);
+        }
+        let read_if = |wanted: bool, name: &str, section: &mut Sections<'_>| match wanted {
+            true => section(name),
+            false => Some(Vec::new()),
+        };
+        let mut kept = Kept {
+            horizon: shared.horizon,
+            keys: keys.clone(),
+            states: section(STATES)?,
+            state_names: read_if(!keys.states.is_empty(), STATE_NAMES, section)?,
+            held: BTreeSet::new(),
+            received: BTreeMap::new(),
+            seated_before: BTreeSet::new(),
+            catalogue: Vec::new(),
+            body_names: read_if(keys.cards, BODY_NAMES, section)?,
+            seats_by_state: read_if(
+                keys.seats || !keys.states.is_empty(),
+                SEATS_BY_STATE,
+                section,
+            )?,
+        };
+        if keys.cards {
+            kept.catalogue = decode(&section(CATALOGUE)?)?;
+        }
+        for bytes in [&kept.state_names, &kept.body_names, &kept.seats_by_state] {
+            if !bytes.is_empty() {
+                Keyed::open(bytes)?;
+            }
+        }
+        let exists = |id: &BodyId| exists(&body_section(id));
+        // The bodies named, then those whose findings they can change.
+        let mut context: BTreeSet<BodyId> = BTreeSet::new();
+        for id in keys.bodies.iter().filter(|id| exists(id)) {
+            let received = views.read_body(section, id, None)?;
+            context.extend(received.iter().cloned());
+            context.extend(views.bodies.get(id)?.transfer_to().cloned());
+            kept.received.insert(id.clone(), received);
+        }
+        if !keys.states.is_empty() {
+            let seats_by_state = Keyed::open(&kept.seats_by_state)?;
+            for code in &keys.states {
+                if let Some(held) = seats_by_state.get(code.as_str().as_bytes()) {
+                    context.extend(decode::<Vec<BodyId>>(held)?);
+                }
+            }
+        }
+        for id in context.iter().filter(|id| exists(id)) {
+            if !kept.received.contains_key(id) {
+                let received = views.read_body(section, id, None)?;
+                kept.received.insert(id.clone(), received);
+            }
+        }
+        kept.held = views.bodies.keys().cloned().collect();
+        kept.seated_before = views
+            .bodies
+            .values()
+            .flat_map(Body::seated)
+            .cloned()
+            .collect();
+        // The States the draft and the rules read: those its events name, those seated in
+        // the bodies held (R4), those of the Presidency (R4, R8).
+        let states = Keyed::open(&kept.states)?;
+        let wanted = keys
+            .states
+            .iter()
+            .chain(&keys.named)
+            .chain(&kept.seated_before)
+            .chain(views.presidency.iter().map(|t| &t.state));
+        for code in wanted {
+            if views.states.contains_key(code) {
+                continue;
+            }
+            if let Some(value) = states.get(code.as_str().as_bytes()) {
+                let state: StateParty = decode(value)?;
+                if state.code != *code {
+                    return None;
+                }
+                views.states.insert(code.clone(), state);
+            }
+        }
+        Some(Slice { views, kept })
+    }
+
+    /// The override reasons of the entries `seqs` that have one, read from the sections that
+    /// hold them (those that cannot be read give none).
+    pub fn overrides_of(
+        section: &mut Sections<'_>,
+        seqs: impl IntoIterator<Item = Seq>,
+    ) -> BTreeMap<Seq, String> {
+        let wanted: BTreeSet<Seq> = seqs.into_iter().collect();
+        let sections: BTreeSet<u64> = wanted.iter().map(|s| s.0 / OVERRIDES_PER_SECTION).collect();
+        let mut found = BTreeMap::new();
+        for n in sections {
+            let name = overrides_section(Seq(n * OVERRIDES_PER_SECTION));
+            let Some(overrides) = section(&name).and_then(|b| decode::<Vec<(Seq, String)>>(&b))
+            else {
+                continue;
+            };
+            found.extend(
+                overrides
+                    .into_iter()
+                    .filter(|(seq, _)| wanted.contains(seq)),
+            );
+        }
+        found
+    }
+
+    /// The slice's views, as the base of a draft, and what writing it back needs.
+    pub fn into_parts(self) -> (Projection, Kept) {
+        (self.views, self.kept)
+    }
+}
+
+impl Kept {
+    /// The ledger's present when the slice was read ([`Projection::horizon`] of the whole).
+    pub fn horizon(&self) -> Date {
+        self.horizon
+    }
+
+    /// Whether the ledger's present moves with `after` (the slice's views with a draft
+    /// applied): then open terms and vacancies of bodies the slice does not hold may grow
+    /// into findings, and only the whole projection can judge the draft.
+    pub fn horizon_after(&self, after: &Projection) -> Date {
+        self.horizon.max(after.horizon())
+    }
+
+    /// Writes what [`Projection::write_changed`] writes for the whole projection with
+    /// `changes`, from `after` (the slice's views with the draft applied): the sections of
+    /// every State (the slice holds them all), the shards and bodies `changes` reaches (held
+    /// whole), and the sections over every body patched where the held bodies changed them.
+    pub fn write_changed(
+        &self,
+        after: &Projection,
+        changes: &Changes,
+        out: &mut dyn SectionSink,
+    ) -> io::Result<()> {
+        assert!(!changes.every_body, "a slice holds no draft with a meeting");
+        if !self.keys.states.is_empty() {
+            self.write_states(after, out)?;
+        }
+        if self.keys.seats {
+            self.write_seats_by_state(after, out)?;
+        }
+        if self.keys.cards {
+            self.write_body_names(after, out)?;
+            let mut catalogue: Vec<&BodyCard> = self
+                .catalogue
+                .iter()
+                .filter(|c| !self.held.contains(&c.id))
+                .collect();
+            let fresh: Vec<BodyCard> = after.bodies.values().map(BodyCard::of).collect();
+            catalogue.extend(&fresh);
+            catalogue.sort_by(|a, b| a.id.cmp(&b.id));
+            out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
+        }
+        after.write_shared(self.horizon_after(after), out)?;
+        after.write_shards(changes, out)?;
+        // Each body's bodies whose mandate moved to it: those the slice holds, as they stand
+        // now, and the others as its section had them.
+        let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
+        for (id, from) in &self.received {
+            let others = from.iter().filter(|b| !after.bodies.contains_key(*b));
+            received.entry(id).or_default().extend(others);
+        }
+        for body in after.bodies.values() {
+            if let Some(to) = body.transfer_to() {
+                received.entry(to).or_default().push(&body.id);
+            }
+        }
+        for list in received.values_mut() {
+            list.sort();
+        }
+        let corrected = after.corrected_by_body();
+        let none = Vec::new();
+        after.write_bodies(
+            changes.bodies.iter(),
+            &corrected,
+            |id| received.get(id).unwrap_or(&none),
+            out,
+        )
+    }
+
+    /// `seats-by-state`, with the list of every State seated in a held body (before or after)
+    /// made again: its bodies the slice does not hold, as they were, and those it holds where
+    /// the State has a term now.
+    fn write_seats_by_state(
+        &self,
+        after: &Projection,
+        out: &mut dyn SectionSink,
+    ) -> io::Result<()> {
+        let old = Keyed::open(&self.seats_by_state).expect("checked when read");
+        let mut lists: BTreeMap<&StateCode, BTreeSet<BodyId>> = BTreeMap::new();
+        for code in self
+            .seated_before
+            .iter()
+            .chain(after.bodies.values().flat_map(Body::seated))
+        {
+            lists.entry(code).or_insert_with(|| {
+                let was: Vec<BodyId> = old
+                    .get(code.as_str().as_bytes())
+                    .and_then(decode)
+                    .unwrap_or_default();
+                was.into_iter()
+                    .filter(|b| !self.held.contains(b) && !after.bodies.contains_key(b))
+                    .collect()
+            });
+        }
+        for body in after.bodies.values() {
+            for code in body.seated() {
+                lists
+                    .get_mut(code)
+                    .expect("listed above")
+                    .insert(body.id.clone());
+            }
+        }
+        let changed: BTreeMap<&[u8], Vec<u8>> = lists
+            .iter()
+            .map(|(code, bodies)| {
+                let bodies: Vec<&BodyId> = bodies.iter().collect();
+                (code.as_str().as_bytes(), encode_vec(&bodies))
+            })
+            .collect();
+        out.section(SEATS_BY_STATE, &mut |w| {
+            patch_keyed(w, &old, &changed, |value| {
+                value.is_empty() || value == [0u8]
+            })
+        })
+    }
+
+    /// `states` and `state-names`, with the States that joined or withdrew put in. A State's
+    /// name index is patched like a body's ([`Self::write_body_names`]) unless a State took
+    /// another name: then it is made again from every State.
+    fn write_states(&self, after: &Projection, out: &mut dyn SectionSink) -> io::Result<()> {
+        let old = Keyed::open(&self.states).expect("checked when read");
+        let mut renamed = false;
+        let mut changed: BTreeMap<&[u8], Vec<u8>> = BTreeMap::new();
+        for code in &self.keys.states {
+            let Some(state) = after.states.get(code) else {
+                continue;
+            };
+            let before: Option<StateParty> = old.get(code.as_str().as_bytes()).and_then(decode);
+            renamed |= before.is_some_and(|b| b.name != state.name);
+            changed.insert(code.as_str().as_bytes(), encode_vec(state));
+        }
+        out.section(STATES, &mut |w| patch_keyed(w, &old, &changed, |_| false))?;
+        let names = Keyed::open(&self.state_names).expect("checked when read");
+        if renamed {
+            let mut every: BTreeMap<StateCode, StateParty> = BTreeMap::new();
+            for i in 0..old.count {
+                let (_, value) = old.record(i);
+                let state: StateParty = decode(value).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "a damaged State's record")
+                })?;
+                every.insert(state.code.clone(), state);
+            }
+            for code in &self.keys.states {
+                if let Some(state) = after.states.get(code) {
+                    every.insert(code.clone(), state.clone());
+                }
+            }
+            let index = names_index(
+                every
+                    .values()
+                    .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
+            );
+            return out.section(STATE_NAMES, &mut |w| write_names(w, &index));
+        }
+        let named = self.keys.states.iter().filter_map(|code| {
+            let state = after.states.get(code)?;
+            Some((code.as_str(), vec![state.name.as_str()]))
+        });
+        let changed = added_names(&names, named);
+        let changed: BTreeMap<&[u8], Vec<u8>> = changed
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.clone()))
+            .collect();
+        out.section(STATE_NAMES, &mut |w| {
+            patch_keyed(w, &names, &changed, |_| false)
+        })
+    }
+
+    /// `body-names`, with the names of the held bodies added: a name no body had points at
+    /// its body, one another body has too points at none (`""`). Names are only ever added by
+    /// the events a slice takes (a correction could take one away: it never comes here).
+    fn write_body_names(&self, after: &Projection, out: &mut dyn SectionSink) -> io::Result<()> {
+        let old = Keyed::open(&self.body_names).expect("checked when read");
+        let named = after
+            .bodies
+            .values()
+            .map(|b| (b.id.as_str(), b.names().collect()));
+        let changed = added_names(&old, named);
+        let changed: BTreeMap<&[u8], Vec<u8>> = changed
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.clone()))
+            .collect();
+        out.section(BODY_NAMES, &mut |w| {
+            patch_keyed(w, &old, &changed, |_| false)
+        })
+    }
+}
+
+/// The records an index of names (`old`, as [`names_index`] makes it) takes for the names of
+/// `candidates` (each an id and its names) added: a name no candidate had points at the one
+/// that has it, a name two candidates have points at none (`""`).
+fn added_names<'a>(
+    old: &Keyed<'_>,
+    candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
+) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut changed: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for (id, names) in candidates {
+        for name in std::iter::once(id).chain(names) {
+            let key = folded(name).into_bytes();
+            let now = changed
+                .get(&key)
+                .map(Vec::as_slice)
+                .or_else(|| old.get(&key));
+            let value = match now {
+                None => id.as_bytes().to_vec(),
+                Some(found) if found == id.as_bytes() => continue,
+                Some(_) => Vec::new(),
+            };
+            changed.insert(key, value);
+        }
+    }
+    changed
+}
+
+/// A keyed section `old` with the records of `changed` put in (replacing those of the same
+/// key; dropped where `gone` says of the new value), written as a keyed section.
+fn patch_keyed(
+    w: &mut dyn Write,
+    old: &Keyed<'_>,
+    changed: &BTreeMap<&[u8], Vec<u8>>,
+    gone: impl Fn(&[u8]) -> bool,
+) -> io::Result<()> {
+    let mut merged: Vec<(&[u8], &[u8])> = Vec::with_capacity(old.count + changed.len());
+    let mut news = changed.iter().peekable();
+    for i in 0..old.count {
+        let (key, value) = old.record(i);
+        while let Some((k, v)) = news.next_if(|(k, _)| **k < key) {
+            merged.push((k, v.as_slice()));
+        }
+        match news.next_if(|(k, _)| **k == key) {
+            Some((k, v)) => merged.push((k, v.as_slice())),
+            None => merged.push((key, value)),
+        }
+    }
+    merged.extend(news.map(|(k, v)| (*k, v.as_slice())));
+    merged.retain(|(_, v)| !gone(v));
+    write_keyed(w, merged.into_iter())
+}
