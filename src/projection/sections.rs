@@ -753,6 +753,7 @@ impl Projection {
         for index in [BODY_NAMES, STATE_NAMES, SEATS_BY_STATE] {
             Keyed::open(&section(index)?)?;
         }
+        decode::<Vec<(Date, BodyId)>>(&section(WATCH)?)?;
         for from in override_sections(projection.applied) {
             let overrides: Vec<(Seq, String)> = decode(&section(&overrides_section(from))?)?;
             projection.overrides.extend(overrides);
