@@ -421,10 +421,9 @@ struct Sliced {
     kept: Kept,
     /// The slice with the piece admitted (taken by the draft).
     batch: Option<Batch>,
-    before: Vec<Finding>,
+    /// The findings it adds (judged on the slice with the piece admitted).
+    added: Vec<Finding>,
     first_new: u64,
-    /// The ledger's present with the draft: what "after" is judged to.
-    moved_to: Date,
 }
 
 impl Sliced {
@@ -476,31 +475,29 @@ impl Sliced {
                     continue;
                 }
             }
+            // The findings it adds, judged here: what excuses them may lie in sections of
+            // overrides the slice does not hold, and one that cannot be read is damage.
+            let mut added =
+                rules::new_findings(&before, &judgement.findings(after, Some(moved_to)));
+            let seqs = added.iter().flat_map(|f| f.seqs.iter().copied());
+            let read = Slice::overrides_of(&mut |name| snapshot.section(name), seqs)?;
+            for finding in &mut added {
+                rules::excuse(finding, |seq| {
+                    after
+                        .override_reason(seq)
+                        .or_else(|| read.get(&seq).map(String::as_str))
+                });
+            }
             return Some(Sliced {
                 snapshot,
                 kept,
                 batch: Some(batch),
-                before,
+                added,
                 first_new,
-                moved_to,
             });
         }
         // Judged again with the bodies it reads, the draft moved the present past more.
         None
-    }
-
-    /// Sets what excuses each finding `added` on the slice: the override reasons of entries
-    /// the slice does not hold are read from the snapshot.
-    fn excuse(&self, after: &Fold, added: &mut [Finding]) {
-        let seqs = added.iter().flat_map(|f| f.seqs.iter().copied());
-        let read = Slice::overrides_of(&mut |name| self.snapshot.section(name), seqs);
-        for finding in added {
-            rules::excuse(finding, |seq| {
-                after
-                    .override_reason(seq)
-                    .or_else(|| read.get(&seq).map(String::as_str))
-            });
-        }
     }
 }
 
@@ -598,7 +595,6 @@ fn draft_pieces<'l>(
     let mut changes = extends.as_ref().map(|_| Changes::default());
     // "Before" is kept as its findings: the projection itself becomes "after". A slice was
     // judged before its one piece was validated.
-    let horizon = sliced.as_ref().map(|s| s.moved_to);
     let (before, first_new, mut batch) = match (base, &mut sliced) {
         (Some(base), _) => (
             judgement.findings(&base, None),
@@ -606,7 +602,7 @@ fn draft_pieces<'l>(
             Batch::onto(base),
         ),
         (None, Some(slice)) => (
-            std::mem::take(&mut slice.before),
+            Vec::new(),
             slice.first_new,
             slice.batch.take().expect("taken once"),
         ),
@@ -707,11 +703,11 @@ fn draft_pieces<'l>(
     };
     let after = batch.finish();
     let added = if refusals.is_empty() {
-        let mut added = rules::new_findings(&before, &judgement.findings(&after, horizon));
+        let added = match &mut sliced {
+            Some(slice) => std::mem::take(&mut slice.added),
+            None => rules::new_findings(&before, &judgement.findings(&after, None)),
+        };
         drop(before);
-        if let Some(slice) = &sliced {
-            slice.excuse(&after, &mut added);
-        }
         added
             .into_iter()
             .map(|finding| {

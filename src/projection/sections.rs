@@ -127,10 +127,10 @@ impl Changes {
                     .chain(c.replacement.as_deref());
                 for old in held {
                     self.fingerprint(old);
-                    self.topic(old);
+                    self.topic(old, Some(after));
                 }
             }
-            other => self.topic(other),
+            other => self.topic(other, None),
         }
     }
 
@@ -139,19 +139,31 @@ impl Changes {
             .insert(event_fingerprint(event)[0] as usize);
     }
 
-    fn topic(&mut self, event: &Event) {
+    /// `corrected`: the projection after a correction that replaced or retracted `event`.
+    fn topic(&mut self, event: &Event, corrected: Option<&Fold>) {
         let Some(topic) = Topic::of(event) else {
             return;
         };
         self.topic_shards.insert(topic_shard(&topic));
         match (&topic, event) {
             (Topic::Meeting(_), _) => self.every_body = true,
-            (Topic::Body(id), Event::BodyDiscontinued(d)) => {
-                self.bodies.insert(id.clone());
-                self.bodies.extend(d.transfer_to.iter().cloned());
-            }
             (Topic::Body(id), _) => {
                 self.bodies.insert(id.clone());
+                // The bodies it hands its mandate to, by this event or, when a correction
+                // took this one away, by one of its own that stays (a retracted
+                // establishment takes the body away, and with it what the successor lists
+                // as received).
+                if let Event::BodyDiscontinued(d) = event {
+                    self.bodies.extend(d.transfer_to.iter().cloned());
+                }
+                let stays = corrected
+                    .into_iter()
+                    .flat_map(|after| after.events_of(&topic));
+                for (_, own) in stays {
+                    if let Event::BodyDiscontinued(d) = own {
+                        self.bodies.extend(d.transfer_to.iter().cloned());
+                    }
+                }
             }
             _ => {}
         }

@@ -61,7 +61,11 @@ impl Keys {
                 Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
                     keys.named.insert(e.state.clone());
                 }
-                Event::BodyEstablished(_) | Event::BodyAmended(_) | Event::BodyDiscontinued(_) => {
+                // A body established anew may be one whose establishment a correction
+                // retracted: its elections and discontinuation come back with it, and bodies
+                // may have handed it their mandate. Rare, and only the whole knows.
+                Event::BodyEstablished(_) => return None,
+                Event::BodyAmended(_) | Event::BodyDiscontinued(_) => {
                     keys.cards = true;
                 }
                 _ => {}
@@ -200,10 +204,16 @@ impl Slice {
                 Keyed::open(bytes)?;
             }
         }
+        // Every body a slice reads exists: the events it takes name bodies that do (else they
+        // are refused, and the whole words why), and the others come from its sections. One
+        // without a section is damage, which only a fold reads past.
         let exists = |id: &BodyId| exists(&body_section(id));
         // The bodies named, then those whose findings they can change.
         let mut context: BTreeSet<BodyId> = keys.judged.clone();
-        for id in keys.bodies.iter().filter(|id| exists(id)) {
+        if !keys.bodies.iter().all(exists) {
+            return None;
+        }
+        for id in &keys.bodies {
             let received = views.read_body(section, id, None)?;
             context.extend(received.iter().cloned());
             context.extend(views.bodies.get(id)?.transfer_to().cloned());
@@ -217,7 +227,10 @@ impl Slice {
                 }
             }
         }
-        for id in context.iter().filter(|id| exists(id)) {
+        if !context.iter().all(exists) {
+            return None;
+        }
+        for id in &context {
             if !kept.received.contains_key(id) {
                 let received = views.read_body(section, id, None)?;
                 kept.received.insert(id.clone(), received);
@@ -255,27 +268,24 @@ impl Slice {
     }
 
     /// The override reasons of the entries `seqs` that have one, read from the sections that
-    /// hold them (those that cannot be read give none).
+    /// hold them. `None`: one of those sections is missing or damaged.
     pub fn overrides_of(
         section: &mut Sections<'_>,
         seqs: impl IntoIterator<Item = Seq>,
-    ) -> BTreeMap<Seq, String> {
+    ) -> Option<BTreeMap<Seq, String>> {
         let wanted: BTreeSet<Seq> = seqs.into_iter().collect();
         let sections: BTreeSet<u64> = wanted.iter().map(|s| s.0 / OVERRIDES_PER_SECTION).collect();
         let mut found = BTreeMap::new();
         for n in sections {
             let name = overrides_section(Seq(n * OVERRIDES_PER_SECTION));
-            let Some(overrides) = section(&name).and_then(|b| decode::<Vec<(Seq, String)>>(&b))
-            else {
-                continue;
-            };
+            let overrides: Vec<(Seq, String)> = decode(&section(&name)?)?;
             found.extend(
                 overrides
                     .into_iter()
                     .filter(|(seq, _)| wanted.contains(seq)),
             );
         }
-        found
+        Some(found)
     }
 
     /// The slice's views, as the base of a draft, and what writing it back needs.
