@@ -1,0 +1,374 @@
+//! Attacks on the slice writer (issue 15): drafts chosen to reach past the keys a slice
+//! reads (R6 through transfers of mandate, R4 through a State's seats, names that other
+//! bodies or States have, override reasons in other sections, pieces at their size limit),
+//! each drafted the way a writer drafts it (on a slice where it can) and the way a what-if
+//! view does (on the whole projection). The promise under attack: the two say the same
+//! (refusals, findings added, what excuses them), and a committed slice write leaves the
+//! snapshot, and the answers read from it, that a fold from zero gives.
+
+use std::path::Path;
+
+use super::{fixture_ledger, lines, recorder, whole};
+use crate::append::{draft, Judgement, Onto};
+use crate::domain::jsonl;
+use crate::ledger::{snapshot, Access, FoldFor, Ledger, Snapshotted};
+use crate::projection::{Projection, SNAPSHOT_KEY};
+
+/// What a draft did, once compared on a slice and on the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Outcome {
+    on_slice: bool,
+    accepted: bool,
+}
+
+/// The decision of the fixture's last meeting, the 3RC (its present is the 3RC's close).
+const BY: &str = r#""decision":{"meeting":"3RC","date":"2026-09-18"}"#;
+
+/// Drafts `text` onto the head of the ledger in `dir` as a writer does and as a what-if view
+/// does, asserts they say the same, commits the writer's draft if it is accepted, and asserts
+/// that the snapshot then is what a fold from zero writes ([`assert_snapshot_is_a_fold`]).
+fn same_on_slice_and_whole(dir: &Path, text: &str) -> Outcome {
+    same_on_slice_and_whole_lines(dir, lines(text), text)
+}
+
+fn same_on_slice_and_whole_lines(
+    dir: &Path,
+    one: Vec<(usize, jsonl::Line)>,
+    what: &str,
+) -> Outcome {
+    let mut reader = Ledger::open(dir, Access::Read).unwrap();
+    let on_whole = draft(
+        Onto::head_of(&mut reader),
+        "p",
+        one.clone(),
+        &recorder(),
+        &whole(),
+    )
+    .unwrap();
+    assert!(!on_whole.on_slice());
+    let mut writer = Ledger::open(dir, Access::Write).unwrap();
+    let on_slice = draft(
+        Onto::head_of(&mut writer),
+        "p",
+        one,
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        on_slice.refusals(),
+        on_whole.refusals(),
+        "refusals of {what}"
+    );
+    assert_eq!(
+        on_slice.added(),
+        on_whole.added(),
+        "findings added by {what}"
+    );
+    let outcome = Outcome {
+        on_slice: on_slice.on_slice(),
+        accepted: on_slice.is_accepted(),
+    };
+    drop(on_whole);
+    drop(reader);
+    if outcome.accepted {
+        let committed = on_slice.commit().unwrap();
+        assert!(committed.notices.is_empty(), "{:?}", committed.notices);
+    } else {
+        drop(on_slice);
+    }
+    drop(writer);
+    assert_snapshot_is_a_fold(dir, what);
+    outcome
+}
+
+/// The snapshot in `dir` is tied to the head and lists, section by section, what one written
+/// whole from a fold from zero lists; and the projection read from it is that fold. The fold
+/// is made on a copy without the snapshot, so `dir` keeps its own.
+fn assert_snapshot_is_a_fold(dir: &Path, what: &str) {
+    let kept = snapshot::open(dir).expect("a snapshot");
+    let stored = kept.sums();
+    drop(kept);
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(dir, copy.path());
+    std::fs::remove_file(copy.path().join(snapshot::SNAPSHOT_FILE)).unwrap();
+    let fresh_fold = fold(copy.path());
+    let fresh = snapshot::digest(|out| fresh_fold.write_sections(out)).unwrap();
+    let differ: Vec<&String> = stored
+        .iter()
+        .filter(|s| !fresh.contains(s))
+        .chain(fresh.iter().filter(|f| !stored.contains(f)))
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "after {what}: sections differ: {differ:?}"
+    );
+    let from_snapshot = fold(dir);
+    assert!(
+        from_snapshot == fresh_fold,
+        "after {what}: the projection read from the snapshot is not a fold from zero"
+    );
+}
+
+/// The projection at the head of `dir` (from its snapshot, if it has one at the head).
+fn fold(dir: &Path) -> Projection {
+    let mut ledger = Ledger::open(dir, Access::Read).unwrap();
+    let head = ledger.head().entries;
+    ledger
+        .fold(
+            SNAPSHOT_KEY,
+            head,
+            FoldFor::Extending,
+            |p: &mut Projection, batch| p.apply_all(batch),
+        )
+        .unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Commits `text` whole (with overrides where it needs them): the ground an attack stands on.
+fn commit(dir: &Path, text: &str) {
+    let mut writer = Ledger::open(dir, Access::Write).unwrap();
+    let made = draft(
+        Onto::head_of(&mut writer),
+        "ground",
+        lines(text),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(
+        made.is_accepted(),
+        "{text}: {:?} {:?}",
+        made.refusals(),
+        made.added()
+    );
+    made.commit().unwrap();
+}
+
+fn established(body: &str, name: &str, effective: &str) -> String {
+    format!(
+        r#"{{"kind":"body_established","body":"{body}","name":"{name}","seats":2,"term_years":2,"renew_per_year":1,"effective":"{effective}",{BY}}}"#
+    )
+}
+
+fn discontinued(body: &str, effective: &str, to: Option<&str>) -> String {
+    let to = to
+        .map(|to| format!(r#","transfer_to":"{to}""#))
+        .unwrap_or_default();
+    format!(r#"{{"kind":"body_discontinued","body":"{body}","effective":"{effective}"{to},{BY}}}"#)
+}
+
+fn elected(body: &str, state: &str, start: &str) -> String {
+    format!(
+        r#"{{"kind":"coordinator_elected","body":"{body}","state":"{state}","start":"{start}","end":{{"meeting":"5RC"}},{BY}}}"#
+    )
+}
+
+fn overridden(line: &str, reason: &str) -> String {
+    format!(r#"{}, "override":"{reason}"}}"#, &line[..line.len() - 1])
+}
+
+// --- R6: transfers of mandate --------------------------------------------------------------
+
+/// A body's R6 finding depends on the body its mandate went to: discontinuing that body (at
+/// a day before the first's discontinuation), along a chain, to itself, to a body that does
+/// not exist.
+#[test]
+fn r6_through_transfers_of_mandate_says_on_a_slice_what_it_says_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let mut sliced = 0;
+    for text in [
+        established("wg-a", "Working Group A", "2026-09-14"),
+        established("wg-b", "Working Group B", "2026-09-14"),
+        discontinued("coord-nim", "2026-09-17", Some("wg-a")),
+    ] {
+        sliced += usize::from(same_on_slice_and_whole(dir.path(), &text).on_slice);
+    }
+    // wg-a, which took coord-nim's mandate on the 17th, was itself discontinued on the 16th:
+    // coord-nim's R6 finding is new, and refuses the draft (on both, or the slice lies).
+    let back = discontinued("wg-a", "2026-09-16", Some("wg-b"));
+    let outcome = same_on_slice_and_whole(dir.path(), &back);
+    assert!(
+        !outcome.accepted,
+        "coord-nim's mandate went to a body discontinued before"
+    );
+    let outcome = same_on_slice_and_whole(dir.path(), &overridden(&back, "R6: knowingly"));
+    assert!(outcome.accepted);
+    sliced += usize::from(outcome.on_slice);
+    // A chain: wg-b, which took wg-a's, goes on the 15th, before wg-a's on the 16th: wg-a's
+    // new R6 finding is excused by the reason on wg-a's discontinuation (a reason that
+    // names R6 excuses R6 findings of its entry).
+    let chain = discontinued("wg-b", "2026-09-15", Some("wg-c"));
+    same_on_slice_and_whole(
+        dir.path(),
+        &established("wg-c", "Working Group C", "2026-09-14"),
+    );
+    assert!(same_on_slice_and_whole(dir.path(), &chain).accepted);
+    // wg-c, which took wg-b's on the 15th, goes on the 14th: wg-b's finding, unexcused.
+    let further = discontinued("wg-c", "2026-09-14", None);
+    assert!(!same_on_slice_and_whole(dir.path(), &further).accepted);
+    same_on_slice_and_whole(dir.path(), &overridden(&further, "R6"));
+    // An election to a discontinued body.
+    assert!(
+        !same_on_slice_and_whole(dir.path(), &elected("coord-nim", "IRL", "2026-09-18")).accepted
+    );
+    // To itself, and to no body: refused (judged whole, and the same).
+    let itself = discontinued("coord-reporting", "2026-09-18", Some("coord-reporting"));
+    assert!(!same_on_slice_and_whole(dir.path(), &itself).accepted);
+    let nowhere = discontinued("coord-reporting", "2026-09-18", Some("wg-nowhere"));
+    assert!(!same_on_slice_and_whole(dir.path(), &nowhere).accepted);
+    assert!(sliced > 0, "some of these were judged on a slice");
+}
+
+/// A body established before the body whose mandate it takes is discontinued, then a body
+/// discontinued onto one established only later.
+#[test]
+fn r6_a_transfer_to_a_body_established_later_says_on_a_slice_what_it_says_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    same_on_slice_and_whole(dir.path(), &established("wg-late", "Late", "2026-09-18"));
+    let early = discontinued("coord-nim", "2026-09-15", Some("wg-late"));
+    assert!(!same_on_slice_and_whole(dir.path(), &early).accepted);
+    assert!(same_on_slice_and_whole(dir.path(), &overridden(&early, "R6")).accepted);
+    // Now wg-late, which received coord-nim's mandate, goes itself (after coord-nim):
+    // nothing new for coord-nim; then its section must list what it received.
+    same_on_slice_and_whole(dir.path(), &discontinued("wg-late", "2026-09-18", None));
+}
+
+// --- R4: a State's seats ---------------------------------------------------------------------
+
+/// A State that holds seats in many bodies withdraws (R4 warnings in each), re-joins under
+/// another name, presides after withdrawing; elections that replace.
+#[test]
+fn r4_through_a_states_seats_says_on_a_slice_what_it_says_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let mut sliced = 0;
+    for body in [
+        "coord-nim",
+        "coord-reporting",
+        "wg-stockpile",
+        "wg-cooperation",
+    ] {
+        let line = overridden(&elected(body, "NOR", "2026-09-18"), "seated knowingly");
+        sliced += usize::from(same_on_slice_and_whole(dir.path(), &line).on_slice);
+    }
+    let withdrew = r#"{"kind":"state_withdrew","state":"NOR","effective":"2026-09-18"}"#;
+    let outcome = same_on_slice_and_whole(dir.path(), withdrew);
+    sliced += usize::from(outcome.on_slice);
+    let rejoined =
+        r#"{"kind":"state_joined","state":"NOR","name":"Norge","effective":"2026-09-18"}"#;
+    sliced += usize::from(same_on_slice_and_whole(dir.path(), rejoined).on_slice);
+    // Lithuania withdrew in 2025: a President from it is a warning.
+    let president = format!(
+        r#"{{"kind":"president_designate_elected","state":"LTU","start":"2026-09-18","end":{{"meeting":"4MSP-next"}},{BY}}}"#
+    );
+    same_on_slice_and_whole(dir.path(), &president);
+    // A coordinator from a withdrawn State is an error.
+    assert!(
+        !same_on_slice_and_whole(dir.path(), &elected("wg-a-none", "LTU", "2026-09-18")).accepted
+    );
+    assert!(
+        !same_on_slice_and_whole(dir.path(), &elected("wg-clearance", "LTU", "2026-09-18"))
+            .accepted
+    );
+    // An election that replaces a holder.
+    let replaces = format!(
+        r#"{{"kind":"coordinator_elected","body":"wg-clearance","state":"MEX","start":"2026-09-18","end":{{"meeting":"5RC"}},"replaces":"NOR",{BY}}}"#
+    );
+    sliced += usize::from(same_on_slice_and_whole(dir.path(), &replaces).on_slice);
+    // A withdrawal dated back, while terms begun in 2023 were open.
+    let back = r#"{"kind":"state_withdrew","state":"ITA","effective":"2024-01-01"}"#;
+    sliced += usize::from(same_on_slice_and_whole(dir.path(), back).on_slice);
+    assert!(sliced > 0, "some of these were judged on a slice");
+}
+
+// --- Names ---------------------------------------------------------------------------------
+
+/// Names another body has or had, a body id that is another's name, a State joining with
+/// another's name, a State re-joining under a new name (the names indexes must be those a
+/// whole write makes).
+#[test]
+fn names_other_bodies_or_states_have_leave_the_indexes_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let mut sliced = 0;
+    for text in [
+        // coord-reporting's first name, before two body_amended.
+        established("wg-old-name", "Coordinator on Reporting", "2026-09-18"),
+        established("wg-x", "coord-nim", "2026-09-18"),
+        established("wg-y", "WG-X", "2026-09-18"),
+        format!(
+            r#"{{"kind":"body_amended","body":"wg-general-status","name":"Working Group on Universalization","effective":"2026-09-18",{BY}}}"#
+        ),
+        format!(
+            r#"{{"kind":"body_amended","body":"wg-y","name":"Coordinator on Transparency Measures","effective":"2026-09-18",{BY}}}"#
+        ),
+        r#"{"kind":"state_joined","state":"ZZA","name":"Ireland","effective":"2026-09-18"}"#
+            .to_owned(),
+        r#"{"kind":"state_joined","state":"ZZB","name":"zza","effective":"2026-09-18"}"#.to_owned(),
+        r#"{"kind":"state_joined","state":"LTU","name":"Lietuva","effective":"2026-09-18"}"#
+            .to_owned(),
+        r#"{"kind":"state_withdrew","state":"ZZA","effective":"2026-09-18"}"#.to_owned(),
+        r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2026-09-18"}"#
+            .to_owned(),
+        r#"{"kind":"state_withdrew","state":"ZZB","effective":"2026-09-18"}"#.to_owned(),
+        r#"{"kind":"state_joined","state":"ZZB","name":"Ireland","effective":"2026-09-18"}"#
+            .to_owned(),
+    ] {
+        sliced += usize::from(same_on_slice_and_whole(dir.path(), &text).on_slice);
+    }
+    assert!(sliced > 0, "some of these were judged on a slice");
+}
+
+// --- Pieces --------------------------------------------------------------------------------
+
+/// Two lines of one piece on the same body; a line refused after an accepted one.
+#[test]
+fn lines_of_one_piece_on_one_body_say_on_a_slice_what_they_say_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let two = format!(
+        "{}\n{}\n",
+        elected("coord-nim", "IRL", "2026-09-18"),
+        elected("coord-nim", "MEX", "2026-09-18")
+    );
+    assert!(
+        !same_on_slice_and_whole(dir.path(), &two).accepted,
+        "two holders of one seat"
+    );
+    let left = format!(
+        "{}\n{}\n",
+        overridden(&elected("wg-clearance", "IRL", "2026-09-18"), "R1"),
+        r#"{"kind":"coordinator_left","body":"wg-clearance","state":"IRL","effective":"2026-09-18","reason":"resigned"}"#
+    );
+    same_on_slice_and_whole(dir.path(), &left);
+    let refused_after = format!(
+        "{}\n{}\n",
+        established("wg-ok", "OK", "2026-09-18"),
+        elected("wg-ok", "QQQ", "2026-09-18"),
+    );
+    assert!(!same_on_slice_and_whole(dir.path(), &refused_after).accepted);
+    let establish_and_take = format!(
+        "{}\n{}\n{}\n",
+        established("wg-new", "New", "2026-09-18"),
+        discontinued("wg-stockpile", "2026-09-18", Some("wg-new")),
+        elected("wg-new", "IRL", "2026-09-18"),
+    );
+    same_on_slice_and_whole(dir.path(), &establish_and_take);
+    same_on_slice_and_whole(dir.path(), &discontinued("wg-new", "2026-09-18", None));
+}
