@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::{fixture_ledger, lines, recorder, whole};
-use crate::append::{draft, Judgement, Onto};
+use crate::append::{draft, draft_reader, Judgement, Onto};
 use crate::domain::jsonl;
 use crate::ledger::{snapshot, Access, FoldFor, Ledger, Snapshotted};
 use crate::projection::{Projection, SNAPSHOT_KEY};
@@ -371,4 +371,318 @@ fn lines_of_one_piece_on_one_body_say_on_a_slice_what_they_say_whole() {
     );
     same_on_slice_and_whole(dir.path(), &establish_and_take);
     same_on_slice_and_whole(dir.path(), &discontinued("wg-new", "2026-09-18", None));
+}
+
+// --- Override reasons in other sections, pieces at their limit ------------------------------
+
+/// `n` lines of States joining on the fixture's present, with codes no State of the fixture
+/// has (filler that moves the ledger past a section of overrides, or fills a piece).
+fn states_joining(n: usize) -> String {
+    let taken: std::collections::BTreeSet<String> = super::FIXTURE
+        .lines()
+        .filter_map(|l| l.split(r#""state":""#).nth(1))
+        .map(|rest| rest[..3].to_owned())
+        .collect();
+    let letters = b'A'..=b'Z';
+    let codes = letters.clone().flat_map(|a| {
+        let letters = letters.clone();
+        letters
+            .clone()
+            .flat_map(move |b| letters.clone().map(move |c| [a, b, c]))
+    });
+    codes
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .filter(|c| !taken.contains(c))
+        .take(n)
+        .map(|c| {
+            format!(r#"{{"kind":"state_joined","state":"{c}","name":"State {c}","effective":"2026-09-18"}}"#)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn entries(dir: &Path) -> u64 {
+    Ledger::open(dir, Access::Read).unwrap().head().entries
+}
+
+/// A finding a draft adds involves an old entry whose override reason ("R1: …") lies in an
+/// earlier `overrides/N` section than the draft's own entries: on the slice it is excused
+/// by that reason as on the whole; and a piece whose entries straddle two sections.
+#[test]
+fn an_override_in_an_earlier_section_excuses_on_a_slice_as_on_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    // A third holder of wg-clearance's two seats, knowingly: its R1 finding is excused.
+    let third = overridden(
+        &elected("wg-clearance", "IRL", "2026-09-18"),
+        "R1, R3: a third holder, knowingly",
+    );
+    assert!(same_on_slice_and_whole(dir.path(), &third).accepted);
+    let filler = 8192 - entries(dir.path()) as usize + 5;
+    commit(dir.path(), &states_joining(filler));
+    assert!(entries(dir.path()) > 8192);
+    // A fourth: the stretch's R1 finding (and the year's R3) now involves the third's entry
+    // (section 0), whose reason names both, and the fourth's (section 1), which has none.
+    let fourth = elected("wg-clearance", "MEX", "2026-09-18");
+    let outcome = same_on_slice_and_whole(dir.path(), &fourth);
+    assert_eq!(
+        outcome,
+        Outcome {
+            on_slice: true,
+            accepted: true
+        },
+        "excused by the third's reason, on a slice"
+    );
+    // A reason that names other rules excuses nothing of R1.
+    let fifth = overridden(
+        &elected("wg-clearance", "AUT", "2026-09-18"),
+        "R2, R3: not R1",
+    );
+    let outcome = same_on_slice_and_whole(dir.path(), &fifth);
+    assert!(
+        outcome.accepted,
+        "the newest reason naming R1 is still the third's"
+    );
+}
+
+#[test]
+fn a_piece_whose_entries_straddle_two_sections_of_overrides_leaves_both_right() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let filler = 8191 - entries(dir.path()) as usize;
+    commit(dir.path(), &states_joining(filler));
+    assert_eq!(entries(dir.path()), 8191);
+    let two = format!(
+        "{}\n{}\n",
+        overridden(
+            &elected("wg-clearance", "IRL", "2026-09-18"),
+            "R1, R3: entry 8191"
+        ),
+        overridden(
+            &elected("wg-clearance", "MEX", "2026-09-18"),
+            "R1, R3: entry 8192"
+        ),
+    );
+    let outcome = same_on_slice_and_whole(dir.path(), &two);
+    assert!(outcome.accepted && outcome.on_slice, "{outcome:?}");
+    let third = elected("wg-clearance", "AUT", "2026-09-18");
+    assert!(same_on_slice_and_whole(dir.path(), &third).accepted);
+}
+
+/// A piece holds 4096 lines: an input of 4096 is judged on a slice, one of 4097 (two pieces)
+/// whole; both leave the snapshot a fold writes. (`draft` of lines already parsed takes them
+/// as one piece whatever their number: 4097 of them are judged on a slice too.)
+#[test]
+fn a_draft_of_a_full_piece_and_one_line_more_say_and_leave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let lines = states_joining(4096 + 4097 + 4097);
+    let all: Vec<&str> = lines.lines().collect();
+    let full = all[..4096].join("\n");
+    assert_eq!(
+        read_on_slice_and_whole(dir.path(), &full),
+        Outcome {
+            on_slice: true,
+            accepted: true
+        }
+    );
+    let more = all[4096..4096 + 4097].join("\n");
+    assert_eq!(
+        read_on_slice_and_whole(dir.path(), &more),
+        Outcome {
+            on_slice: false,
+            accepted: true
+        }
+    );
+    let parsed = all[4096 + 4097..].join("\n");
+    assert_eq!(
+        same_on_slice_and_whole(dir.path(), &parsed),
+        Outcome {
+            on_slice: true,
+            accepted: true
+        }
+    );
+}
+
+/// [`same_on_slice_and_whole`] for an input read as `import` and `check --proposed` read it
+/// (in pieces of [`super::super::PIECE_LINES`]).
+fn read_on_slice_and_whole(dir: &Path, text: &str) -> Outcome {
+    let mut reader = Ledger::open(dir, Access::Read).unwrap();
+    let on_whole = draft_reader(
+        Onto::head_of(&mut reader),
+        "p",
+        text.as_bytes(),
+        &recorder(),
+        &whole(),
+    )
+    .unwrap();
+    let mut writer = Ledger::open(dir, Access::Write).unwrap();
+    let on_slice = draft_reader(
+        Onto::head_of(&mut writer),
+        "p",
+        text.as_bytes(),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert_eq!(on_slice.refusals(), on_whole.refusals());
+    assert_eq!(on_slice.added(), on_whole.added());
+    let outcome = Outcome {
+        on_slice: on_slice.on_slice(),
+        accepted: on_slice.is_accepted(),
+    };
+    drop(on_whole);
+    if outcome.accepted {
+        on_slice.commit().unwrap();
+    }
+    assert_snapshot_is_a_fold(dir, "an input read in pieces");
+    outcome
+}
+
+// --- Random decisions across the ledger's history ----------------------------------------
+
+mod random {
+    use proptest::prelude::*;
+
+    use super::{same_on_slice_and_whole, BY};
+
+    /// Days of the fixture's history up to its present (the close of the 3RC), so that
+    /// drafts that do not move the present reach back into it: withdrawals while terms ran,
+    /// discontinuations before another body's, departures in the middle of a term.
+    const DAYS: [&str; 10] = [
+        "2011-09-16",
+        "2015-09-11",
+        "2019-09-04",
+        "2021-09-21",
+        "2023-09-14",
+        "2024-01-01",
+        "2024-09-13",
+        "2025-09-19",
+        "2026-09-14",
+        "2026-09-18",
+    ];
+
+    const DECISIONS: [(&str, &str); 5] = [
+        ("2RC-2", "2021-09-21"),
+        ("11MSP", "2023-09-14"),
+        ("12MSP", "2024-09-13"),
+        ("13MSP", "2025-09-19"),
+        ("3RC", "2026-09-18"),
+    ];
+
+    /// One line: any kind a slice may take, about the fixture's bodies and States or new
+    /// ones, dated anywhere in its history, sometimes with an override that names rules.
+    fn a_line() -> impl Strategy<Value = String> {
+        let bodies = prop::sample::select(vec![
+            "coord-nim",
+            "coord-reporting",
+            "coord-risk-education",
+            "wg-clearance",
+            "wg-cooperation",
+            "wg-general-status",
+            "wg-stockpile",
+            "wg-universalization",
+            "wg-victim-assistance",
+            "wg-new-a",
+            "wg-new-b",
+        ]);
+        let states = prop::sample::select(vec![
+            "IRL", "NOR", "LAO", "AUT", "MEX", "ESP", "ITA", "PAN", "PER", "MWI", "BGR", "PHL",
+            "LTU", "ZZA", "ZZB",
+        ]);
+        let names = prop::sample::select(vec![
+            "Working Group on Universalization",
+            "Coordinator on Reporting",
+            "wg-new-a",
+            "Zedland",
+            "Ireland",
+            "Norway",
+        ]);
+        let reasons = prop::sample::select(vec![
+            None,
+            Some("R1"),
+            Some("R4: x"),
+            Some("R6"),
+            Some("R2, R3: y"),
+            Some("any"),
+        ]);
+        let days = prop::sample::select(DAYS.to_vec());
+        let decisions = prop::sample::select(DECISIONS.to_vec());
+        (
+            (0..10u8, bodies.clone(), bodies, states.clone(), states),
+            (names, days.clone(), days, decisions, any::<u8>(), reasons),
+        )
+            .prop_map(
+                |((kind, body, other, state, replaced), (name, day, end_day, (meeting, date), flags, reason))| {
+                    let by = format!(r#""decision":{{"meeting":"{meeting}","date":"{date}"}}"#);
+                    let flag = |bit: u8| flags & (1 << bit) != 0;
+                    let line = match kind {
+                        0 | 1 => {
+                            let end = match flags % 3 {
+                                0 => r#"{"meeting":"5RC"}"#.to_owned(),
+                                1 => format!(r#""{end_day}""#),
+                                _ => "null".to_owned(),
+                            };
+                            let replaces = if kind == 1 {
+                                format!(r#","replaces":"{replaced}""#)
+                            } else {
+                                String::new()
+                            };
+                            let stagger = if flag(3) { r#","stagger":"restore""# } else { "" };
+                            format!(r#"{{"kind":"coordinator_elected","body":"{body}","state":"{state}","start":"{day}","end":{end},{by}{replaces}{stagger}}}"#)
+                        }
+                        2 => format!(r#"{{"kind":"coordinator_left","body":"{body}","state":"{state}","effective":"{day}","reason":"resigned"}}"#),
+                        3 => format!(r#"{{"kind":"state_joined","state":"{state}","name":"{name}","effective":"{day}"}}"#),
+                        4 => format!(r#"{{"kind":"state_withdrew","state":"{state}","effective":"{day}"}}"#),
+                        5 => format!(r#"{{"kind":"body_established","body":"{body}","name":"{name}","seats":{},"term_years":2,"renew_per_year":1,"effective":"{day}",{by}}}"#, 1 + flags % 3),
+                        6 => {
+                            let what = if flag(2) { format!(r#""name":"{name}""#) } else { format!(r#""seats":{}"#, 1 + flags % 4) };
+                            format!(r#"{{"kind":"body_amended","body":"{body}",{what},"effective":"{day}",{by}}}"#)
+                        }
+                        7 => {
+                            let to = if flag(2) { format!(r#","transfer_to":"{other}""#) } else { String::new() };
+                            format!(r#"{{"kind":"body_discontinued","body":"{body}","effective":"{day}"{to},{by}}}"#)
+                        }
+                        8 => format!(r#"{{"kind":"mandate_amended","body":"{body}","add":["a task"],{by}}}"#),
+                        _ => {
+                            let kind = if flag(4) { "president_elected" } else { "president_designate_elected" };
+                            format!(r#"{{"kind":"{kind}","state":"{state}","start":"{day}","end":{{"meeting":"4MSP-next"}},{by}}}"#)
+                        }
+                    };
+                    match reason {
+                        Some(reason) => format!(r#"{}, "override":"{reason}"}}"#, &line[..line.len() - 1]),
+                        None => line,
+                    }
+                },
+            )
+    }
+
+    /// How many random ledgers: a few by default (the suite stays quick), more with
+    /// `CCM_ATTACK_CASES`.
+    fn cases() -> u32 {
+        std::env::var("CCM_ATTACK_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        /// Pieces of one to four random lines, dated anywhere in the fixture's history,
+        /// drafted one after the other: on a slice each says what it says whole, and the
+        /// snapshot its commit leaves is what a fold from zero writes.
+        #[test]
+        fn pieces_dated_anywhere_in_history_say_on_a_slice_what_they_say_whole(
+            pieces in prop::collection::vec(prop::collection::vec(a_line(), 1..4), 1..8),
+        ) {
+            let _ = BY;
+            let dir = tempfile::tempdir().unwrap();
+            super::fixture_ledger(dir.path());
+            for piece in &pieces {
+                let text = piece.join("\n");
+                same_on_slice_and_whole(dir.path(), &text);
+            }
+        }
+    }
 }
