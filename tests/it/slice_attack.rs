@@ -372,6 +372,46 @@ fn a_body_section_missing_from_the_snapshot_hides_its_finding_from_a_slice() {
     assert!(!recorded, "the refused draft was recorded");
 }
 
+/// FAILS (issue 15): four ordinary imports leave a snapshot `verify` rejects. coord-nim's
+/// mandate goes to wg-x, wg-x's establishment is retracted, wg-x is established again: the
+/// last is drafted on a slice, which does not know coord-nim's mandate went to wg-x (that
+/// was in wg-x's section, gone with the retraction), and writes `body/wg-x` without it.
+#[test]
+fn a_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts() {
+    let env = ledger_with_the_fixture();
+    let established = format!(
+        r#"{{"kind":"body_established","body":"wg-x","name":"Working Group X","seats":2,"term_years":2,"renew_per_year":1,"effective":"2026-09-14",{BY}}}"#
+    );
+    import_one(&env, &established).ok();
+    import_one(
+        &env,
+        &format!(
+            r#"{{"kind":"body_discontinued","body":"coord-nim","effective":"2026-09-17","transfer_to":"wg-x",{BY},"override":"R6: wg-x is to be established"}}"#
+        ),
+    )
+    .ok();
+    import_one(
+        &env,
+        r#"{"kind":"entry_corrected","target":199,"reason":"recorded in error"}"#,
+    )
+    .ok();
+    import_one(&env, &established).ok();
+    // What a reader of wg-x is told before verify, and what a fold says.
+    let copy = env.dir.path().join("no-snapshot");
+    copy_dir(&env.ledger(), &copy);
+    let question = ["history", "--body", "wg-x", "--json"];
+    let read = env.run(&question);
+    let fold = env.run_on(&copy, &question);
+    let run = env.run(&["verify"]);
+    let verified = run.code;
+    assert_eq!(
+        read.stdout, fold.stdout,
+        "history of wg-x read from the snapshot"
+    );
+    assert_eq!(verified, 0, "{}", run.stderr);
+    assert_answers_are_a_folds(&env, "wg-x established again");
+}
+
 /// A snapshot one entry behind the head (the writer's update lost): the next writer cannot
 /// take a slice of it and drafts on the whole; verify exits 0 after, and answers are a fold's.
 #[test]

@@ -373,6 +373,58 @@ fn lines_of_one_piece_on_one_body_say_on_a_slice_what_they_say_whole() {
     same_on_slice_and_whole(dir.path(), &discontinued("wg-new", "2026-09-18", None));
 }
 
+/// A ledger where coord-nim's mandate went to wg-x on 2026-09-17 (knowingly: "R6: …"),
+/// then wg-x's establishment was retracted by a correction: coord-nim's mandate went to a
+/// body never established.
+fn a_mandate_gone_to_a_retracted_body(dir: &Path) {
+    fixture_ledger(dir);
+    let first = entries(dir);
+    commit(dir, &established("wg-x", "Working Group X", "2026-09-14"));
+    commit(
+        dir,
+        &overridden(
+            &discontinued("coord-nim", "2026-09-17", Some("wg-x")),
+            "R6: wg-x is to be established",
+        ),
+    );
+    commit(
+        dir,
+        &format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+    );
+}
+
+/// FAILS (issue 15): a body whose establishment a correction retracted, while another
+/// body's mandate had gone to it, is established again on a slice. `Keys::of` names the new
+/// body only, and `Slice::read` finds the bodies whose mandate went to a body in that body's
+/// section, which a body no longer established does not have: coord-nim is not in the
+/// slice. Established again on 2026-09-18, wg-x gives coord-nim a new R6 finding ("is
+/// established only on 2026-09-18", excused by the reason on coord-nim's discontinuation):
+/// the whole projection adds it, the slice does not (`check --proposed` lists it on one and
+/// not the other; without that reason it would refuse the draft on the whole only).
+#[test]
+fn a_body_established_again_after_its_establishment_was_retracted_says_on_a_slice_what_it_says_whole(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    a_mandate_gone_to_a_retracted_body(dir.path());
+    let again = established("wg-x", "Working Group X", "2026-09-18");
+    let outcome = same_on_slice_and_whole(dir.path(), &again);
+    assert!(outcome.accepted);
+}
+
+/// FAILS (issue 15): the same, established again on a day that gives coord-nim no finding:
+/// the slice writes wg-x's section without coord-nim among the bodies whose mandate went to
+/// it (a fold lists it): the snapshot is not a fold's (`verify` exits 5), and a later draft
+/// that discontinues wg-x before coord-nim's day is judged without coord-nim.
+#[test]
+fn a_body_established_again_after_its_establishment_was_retracted_leaves_the_snapshot_a_fold_writes(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    a_mandate_gone_to_a_retracted_body(dir.path());
+    let again = established("wg-x", "Working Group X", "2026-09-14");
+    let outcome = same_on_slice_and_whole(dir.path(), &again);
+    assert!(outcome.accepted);
+}
+
 // --- Override reasons in other sections, pieces at their limit ------------------------------
 
 /// `n` lines of States joining on the fixture's present, with codes no State of the fixture
