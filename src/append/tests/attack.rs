@@ -36,6 +36,21 @@ fn same_on_slice_and_whole_lines(
     one: Vec<(usize, jsonl::Line)>,
     what: &str,
 ) -> Outcome {
+    // Looked at on a slice first: a whole draft's fold may heal a damaged snapshot.
+    let mut reader = Ledger::open(dir, Access::Read).unwrap();
+    let looked = draft(
+        Onto::head_of(&mut reader),
+        "p",
+        one.clone(),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    let looked = (
+        looked.refusals().to_vec(),
+        looked.added().to_vec(),
+        looked.on_slice(),
+    );
     let mut reader = Ledger::open(dir, Access::Read).unwrap();
     let on_whole = draft(
         Onto::head_of(&mut reader),
@@ -46,6 +61,16 @@ fn same_on_slice_and_whole_lines(
     )
     .unwrap();
     assert!(!on_whole.on_slice());
+    assert_eq!(
+        looked.0,
+        on_whole.refusals(),
+        "refusals of {what}, looked at"
+    );
+    assert_eq!(
+        looked.1,
+        on_whole.added(),
+        "findings added by {what}, looked at"
+    );
     let mut writer = Ledger::open(dir, Access::Write).unwrap();
     let on_slice = draft(
         Onto::head_of(&mut writer),
@@ -66,7 +91,7 @@ fn same_on_slice_and_whole_lines(
         "findings added by {what}"
     );
     let outcome = Outcome {
-        on_slice: on_slice.on_slice(),
+        on_slice: on_slice.on_slice() || looked.2,
         accepted: on_slice.is_accepted(),
     };
     drop(on_whole);
@@ -519,6 +544,54 @@ fn a_piece_whose_entries_straddle_two_sections_of_overrides_leaves_both_right() 
     assert!(outcome.accepted && outcome.on_slice, "{outcome:?}");
     let third = elected("wg-clearance", "AUT", "2026-09-18");
     assert!(same_on_slice_and_whole(dir.path(), &third).accepted);
+}
+
+/// FAILS (issue 15): a rotten byte (honest damage, caught by its checksum) in the section of
+/// overrides that holds an old entry's reason. A whole draft does not trust the damaged
+/// snapshot; the slice reads the section of its own entries (whole) and then, for the
+/// entries its findings involve, `Slice::overrides_of`, which takes a section that cannot
+/// be read for one without reasons: the R1 finding the third holder's reason excuses is an
+/// error on the slice, and the fourth holder is refused there and accepted on the whole.
+#[test]
+fn a_rotten_section_of_overrides_is_not_taken_for_one_without_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let third = overridden(
+        &elected("wg-clearance", "IRL", "2026-09-18"),
+        "R1, R3: a third holder, knowingly",
+    );
+    commit(dir.path(), &third);
+    let filler = 8192 - entries(dir.path()) as usize + 5;
+    commit(dir.path(), &states_joining(filler));
+    let (offset, length) = snapshot::open(dir.path())
+        .unwrap()
+        .span("overrides/00000000")
+        .expect("the first section of overrides");
+    let path = snapshot::path(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[(offset + length / 2) as usize] ^= 0x20;
+    std::fs::write(&path, bytes).unwrap();
+    let fourth = elected("wg-clearance", "MEX", "2026-09-18");
+    // What `import` does with it: a writer drafts it on a slice of the damaged snapshot.
+    let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+    let imported = draft(
+        Onto::head_of(&mut writer),
+        "p",
+        lines(&fourth),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    let imported_said = (imported.on_slice(), imported.is_accepted());
+    drop(imported);
+    drop(writer);
+    assert_eq!(
+        imported_said,
+        (true, true),
+        "a writer on a slice of the damaged snapshot: (on a slice, accepted)"
+    );
+    let outcome = same_on_slice_and_whole(dir.path(), &fourth);
+    assert!(outcome.accepted, "excused by the third's reason");
 }
 
 /// A piece holds 4096 lines: an input of 4096 is judged on a slice, one of 4097 (two pieces)
