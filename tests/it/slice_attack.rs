@@ -412,6 +412,42 @@ fn a_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts(
     assert_answers_are_a_folds(&env, "wg-x established again");
 }
 
+/// FAILS (issue 15): four ordinary imports, and the last is refused on a slice though a fold
+/// accepts it. wg-x is established and IRL elected to it; wg-x's establishment is retracted;
+/// wg-x is established again, and IRL's term comes back with it. The slice does not read
+/// IRL (no State seated in wg-x was known before the draft) and finds an R4 error: "IRL …
+/// has never joined the Convention". On a copy without the snapshot the import exits 0.
+#[test]
+fn a_body_with_a_term_established_again_after_a_retraction_is_accepted_as_on_a_fold() {
+    let env = ledger_with_the_fixture();
+    let established = format!(
+        r#"{{"kind":"body_established","body":"wg-x","name":"Working Group X","seats":2,"term_years":2,"renew_per_year":1,"effective":"2026-09-14",{BY}}}"#
+    );
+    import_one(&env, &established).ok();
+    import_one(
+        &env,
+        &format!(
+            r#"{{"kind":"coordinator_elected","body":"wg-x","state":"IRL","start":"2026-09-18","end":{{"meeting":"5RC"}},{BY}}}"#
+        ),
+    )
+    .ok();
+    import_one(
+        &env,
+        r#"{"kind":"entry_corrected","target":199,"reason":"recorded in error"}"#,
+    )
+    .ok();
+    let copy = env.dir.path().join("no-snapshot");
+    copy_dir(&env.ledger(), &copy);
+    let file = env.file("again.jsonl", &format!("{established}\n"));
+    let file = file.to_str().unwrap();
+    let on_fold = env.run_on(&copy, &["import", file]);
+    assert_eq!(on_fold.code, 0, "{}", on_fold.stderr);
+    let on_slice = env.run(&["import", file]);
+    assert_eq!(on_slice.code, 0, "{}", on_slice.stderr);
+    env.run(&["verify"]).ok();
+    assert_answers_are_a_folds(&env, "wg-x established again");
+}
+
 /// A snapshot one entry behind the head (the writer's update lost): the next writer cannot
 /// take a slice of it and drafts on the whole; verify exits 0 after, and answers are a fold's.
 #[test]

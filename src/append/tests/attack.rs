@@ -450,6 +450,63 @@ fn a_body_established_again_after_its_establishment_was_retracted_leaves_the_sna
     assert!(outcome.accepted);
 }
 
+/// FAILS (issue 15): a body with a term, its establishment retracted, then established
+/// again: the term comes back with it (its election is still an effective event of the
+/// body's topic). On the slice the term's State is not read (`Slice::read` reads the States
+/// seated in the bodies it holds before the draft, and the body did not exist), so R4 finds
+/// that IRL "has never joined the Convention": an error the whole projection does not find,
+/// which refuses on a slice a draft the whole accepts. (Then `seats-by-state` must list the
+/// body for IRL as a fold does.)
+#[test]
+fn a_body_with_terms_established_again_after_a_retraction_leaves_the_snapshot_a_fold_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    commit(
+        dir.path(),
+        &established("wg-x", "Working Group X", "2026-09-14"),
+    );
+    commit(dir.path(), &elected("wg-x", "IRL", "2026-09-18"));
+    commit(
+        dir.path(),
+        &format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+    );
+    let again = established("wg-x", "Working Group X again", "2026-09-14");
+    let outcome = same_on_slice_and_whole(dir.path(), &again);
+    assert!(outcome.accepted);
+    same_on_slice_and_whole(dir.path(), &elected("wg-x", "MEX", "2026-09-18"));
+    let withdrew = r#"{"kind":"state_withdrew","state":"IRL","effective":"2026-09-18"}"#;
+    same_on_slice_and_whole(dir.path(), withdrew);
+}
+
+/// FAILS (issue 15): a discontinued body whose establishment was retracted, established
+/// again: its discontinuation (with its transfer of mandate to coord-nim) comes back with
+/// it. The slice does not hold coord-nim (the body's transfer was not known before the
+/// draft), so R6 finds that coord-nim "was never established": an error only on the slice,
+/// which refuses there a draft the whole accepts; and coord-nim's section, which must now
+/// list wg-x among the mandates it received, is not written.
+#[test]
+fn a_discontinued_body_established_again_after_a_retraction_says_on_a_slice_what_it_says_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    commit(
+        dir.path(),
+        &established("wg-x", "Working Group X", "2026-09-14"),
+    );
+    commit(
+        dir.path(),
+        &discontinued("wg-x", "2026-09-18", Some("coord-nim")),
+    );
+    commit(
+        dir.path(),
+        &format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+    );
+    let again = established("wg-x", "Working Group X", "2026-09-14");
+    let outcome = same_on_slice_and_whole(dir.path(), &again);
+    assert!(outcome.accepted);
+}
+
 // --- Override reasons in other sections, pieces at their limit ------------------------------
 
 /// `n` lines of States joining on the fixture's present, with codes no State of the fixture
