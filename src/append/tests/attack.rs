@@ -507,6 +507,29 @@ fn a_discontinued_body_established_again_after_a_retraction_says_on_a_slice_what
     assert!(outcome.accepted);
 }
 
+/// FAILS (issue 15): the same, with IRL named in the draft (its departure from the term
+/// that came back), so that the slice reads IRL and both accept the draft: the slice does
+/// not write `seats-by-state` (no line elects anyone), where a fold lists wg-x for IRL
+/// again.
+#[test]
+fn a_body_with_terms_established_again_after_a_retraction_lists_its_seated_states() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    commit(dir.path(), &established("wg-x", "Working Group X", "2026-09-14"));
+    commit(dir.path(), &elected("wg-x", "IRL", "2026-09-18"));
+    commit(
+        dir.path(),
+        &format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+    );
+    let again = format!(
+        "{}\n{}\n",
+        established("wg-x", "Working Group X", "2026-09-14"),
+        r#"{"kind":"coordinator_left","body":"wg-x","state":"IRL","effective":"2026-09-18","reason":"resigned"}"#
+    );
+    assert!(same_on_slice_and_whole(dir.path(), &again).accepted);
+}
+
 // --- Override reasons in other sections, pieces at their limit ------------------------------
 
 /// `n` lines of States joining on the fixture's present, with codes no State of the fixture
