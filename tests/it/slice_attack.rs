@@ -142,14 +142,20 @@ fn check_proposed_on_a_slice_says_what_it_says_on_a_fold() {
     for (i, line) in proposals.iter().enumerate() {
         let file = env.file(&format!("proposal-{i}.jsonl"), &format!("{line}\n"));
         let file = file.to_str().unwrap();
-        let on_slice = env.run(&["check", "--proposed", file, "--json"]);
-        let _ = fs::remove_file(copy.join("projection.snapshot"));
-        let on_fold = env.run_on(&copy, &["check", "--proposed", file, "--json"]);
-        assert_eq!(
-            (on_slice.code, &on_slice.stdout, &on_slice.stderr),
-            (on_fold.code, &on_fold.stdout, &on_fold.stderr),
-            "{line}"
-        );
+        for json in [true, false] {
+            let mut args = vec!["check", "--proposed", file];
+            if json {
+                args.push("--json");
+            }
+            let on_slice = env.run(&args);
+            let _ = fs::remove_file(copy.join("projection.snapshot"));
+            let on_fold = env.run_on(&copy, &args);
+            assert_eq!(
+                (on_slice.code, &on_slice.stdout, &on_slice.stderr),
+                (on_fold.code, &on_fold.stdout, &on_fold.stderr),
+                "{line}"
+            );
+        }
     }
 }
 

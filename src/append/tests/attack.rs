@@ -889,5 +889,28 @@ mod random {
                 same_on_slice_and_whole(dir.path(), &text);
             }
         }
+
+        /// The same, with retractions of recent entries between the pieces (a correction is
+        /// judged whole; what it leaves is what the next slices stand on).
+        #[test]
+        fn pieces_after_retractions_say_on_a_slice_what_they_say_whole(
+            pieces in prop::collection::vec((prop::collection::vec(a_line(), 1..3), prop::option::of(0..4u64)), 1..10),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            super::fixture_ledger(dir.path());
+            let fixture = super::entries(dir.path());
+            for (piece, retract) in &pieces {
+                if let Some(back) = retract {
+                    let head = super::entries(dir.path());
+                    let target = head - 1 - back;
+                    if target >= fixture {
+                        let line = format!(r#"{{"kind":"entry_corrected","target":{target},"reason":"retracted","override":"any"}}"#);
+                        same_on_slice_and_whole(dir.path(), &line);
+                    }
+                }
+                let text = piece.join("\n");
+                same_on_slice_and_whole(dir.path(), &text);
+            }
+        }
     }
 }
