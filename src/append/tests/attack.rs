@@ -516,7 +516,10 @@ fn a_body_with_terms_established_again_after_a_retraction_lists_its_seated_state
     let dir = tempfile::tempdir().unwrap();
     fixture_ledger(dir.path());
     let first = entries(dir.path());
-    commit(dir.path(), &established("wg-x", "Working Group X", "2026-09-14"));
+    commit(
+        dir.path(),
+        &established("wg-x", "Working Group X", "2026-09-14"),
+    );
     commit(dir.path(), &elected("wg-x", "IRL", "2026-09-18"));
     commit(
         dir.path(),
@@ -528,6 +531,30 @@ fn a_body_with_terms_established_again_after_a_retraction_lists_its_seated_state
         r#"{"kind":"coordinator_left","body":"wg-x","state":"IRL","effective":"2026-09-18","reason":"resigned"}"#
     );
     assert!(same_on_slice_and_whole(dir.path(), &again).accepted);
+}
+
+/// FAILS (already on main at eb22850, before the slice writer; the whole write's `Changes`):
+/// the establishment of a body whose mandate went to another retracted (a correction, judged
+/// whole). `Changes::note` notes the retracted event's body, not the body its
+/// discontinuation handed the mandate to, so `body/coord-nim` is not written again and still
+/// lists wg-y among the mandates it received, where a fold lists none: `verify` exits 5.
+#[test]
+fn retracting_the_establishment_of_a_body_whose_mandate_went_to_another_leaves_a_folds_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    commit(
+        dir.path(),
+        &established("wg-y", "Working Group Y", "2026-09-14"),
+    );
+    commit(
+        dir.path(),
+        &discontinued("wg-y", "2026-09-18", Some("coord-nim")),
+    );
+    let retract =
+        format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#);
+    same_on_slice_and_whole(dir.path(), &retract);
+    same_on_slice_and_whole(dir.path(), &discontinued("coord-nim", "2026-09-14", None));
 }
 
 // --- Override reasons in other sections, pieces at their limit ------------------------------
