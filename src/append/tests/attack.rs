@@ -701,6 +701,47 @@ fn a_rotten_section_of_overrides_is_not_taken_for_one_without_reasons() {
     assert!(outcome.accepted, "excused by the third's reason");
 }
 
+/// Many slice writes one after the other (each appends its sections and a head to the
+/// snapshot; the file is compacted when its dead bytes outweigh the live ones): the snapshot
+/// stays a fold's.
+#[test]
+fn many_slice_writes_in_a_row_leave_a_folds_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let joining = states_joining(150);
+    let mut sliced = 0;
+    for (i, line) in joining.lines().enumerate() {
+        let code = &line[line.find(r#""state":""#).unwrap() + 9..][..3];
+        let lines_of_it = match i % 3 {
+            0 => line.to_owned(),
+            1 => format!(
+                "{line}\n{}",
+                overridden(&elected("wg-clearance", code, "2026-09-18"), "any")
+            ),
+            _ => overridden(&elected("coord-nim", code, "2026-09-18"), "any"),
+        };
+        let text = if i % 3 == 2 {
+            format!("{line}\n{lines_of_it}")
+        } else {
+            lines_of_it
+        };
+        let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+        let made = draft(
+            Onto::head_of(&mut writer),
+            "p",
+            lines(&text),
+            &recorder(),
+            &Judgement::default(),
+        )
+        .unwrap();
+        assert!(made.is_accepted(), "{text}: {:?}", made.added());
+        sliced += usize::from(made.on_slice());
+        made.commit().unwrap();
+    }
+    assert!(sliced > 100, "{sliced} of 150 on a slice");
+    assert_snapshot_is_a_fold(dir.path(), "150 slice writes");
+}
+
 /// A piece holds 4096 lines: an input of 4096 is judged on a slice, one of 4097 (two pieces)
 /// whole; both leave the snapshot a fold writes. (`draft` of lines already parsed takes them
 /// as one piece whatever their number: 4097 of them are judged on a slice too.)
