@@ -454,6 +454,40 @@ fn a_body_with_a_term_established_again_after_a_retraction_is_accepted_as_on_a_f
     assert_answers_are_a_folds(&env, "wg-x established again");
 }
 
+/// FAILS (issue 15): with a body's section missing from the snapshot's directory, a slice
+/// takes the body for one never established, and validation accepts a second
+/// `body_established` of it, which a fold refuses ("already recorded", exit 1): the journal
+/// gets an event validation exists to keep out. (wg-empty has no terms; a body with terms
+/// is refused all the same, by R4 errors on its terms, whose States the slice did not read.)
+#[test]
+fn a_body_section_missing_from_the_snapshot_lets_a_slice_establish_the_body_twice() {
+    let env = ledger_with_the_fixture();
+    let line = format!(
+        r#"{{"kind":"body_established","body":"wg-empty","name":"Empty","seats":2,"term_years":2,"renew_per_year":1,"effective":"2026-09-14",{BY}}}"#
+    );
+    import_one(&env, &line).ok();
+    let copy = env.dir.path().join("no-snapshot");
+    copy_dir(&env.ledger(), &copy);
+    without_section(&env, "body/wg-empty");
+    let again = line.replace("2026-09-14", "2026-09-15");
+    let file = env.file("twice.jsonl", &format!("{again}\n"));
+    let file = file.to_str().unwrap();
+    let on_fold = env.run_on(&copy, &["import", file]);
+    assert_eq!(on_fold.code, 1, "{}", on_fold.stderr);
+    let before = env.canonical_bytes();
+    let on_slice = env.run(&["import", file]);
+    assert!(
+        env.canonical_bytes() == before,
+        "a second establishment of wg-empty was recorded (exit {}): {}",
+        on_slice.code,
+        on_slice.stderr
+    );
+    assert_eq!(
+        (on_slice.code, &on_slice.stderr),
+        (on_fold.code, &on_fold.stderr)
+    );
+}
+
 /// A snapshot one entry behind the head (the writer's update lost): the next writer cannot
 /// take a slice of it and drafts on the whole; verify exits 0 after, and answers are a fold's.
 #[test]
