@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// A State no synthetic ledger holds (they are coded AAA, AAB, … up to n/100 of them).
-const ONE_EVENT: &str =
-    r#"{"kind":"state_joined","state":"ZZZ","name":"Zedland","effective":"2300-01-01"}"#;
+/// A day far past any synthetic ledger's present: a decision dated then moves the present
+/// by decades, and every body's open terms and vacancies grow into findings.
+const FAR_AHEAD: &str = "2300-01-01";
 const RUNS: usize = 3;
 
 /// What one process cost.
@@ -52,7 +52,6 @@ fn main() {
     };
     let scratch = tempfile::tempdir().expect("a scratch directory");
     let one = scratch.path().join("one.jsonl");
-    std::fs::write(&one, ONE_EVENT).expect("the one-line decision is written");
     let python = Command::new("python3")
         .arg("--version")
         .stdout(Stdio::null())
@@ -67,6 +66,15 @@ fn main() {
         synthetic::write_jsonl(&file, &drafts);
         let events = drafts.len();
         drop(drafts);
+        // The decision measured is of the ledger's present: a State joining on the day the
+        // last meeting closed, a State no synthetic ledger holds (they are coded AAA, AAB, …).
+        let present = latest_day(&file);
+        let joined = |code: &str, day: &str| {
+            format!(
+                r#"{{"kind":"state_joined","state":"{code}","name":"Zedland","effective":"{day}"}}"#
+            )
+        };
+        std::fs::write(&one, joined("ZZZ", &present)).expect("the one-line decision is written");
         let mut table = String::new();
         let _ = writeln!(
             table,
@@ -116,10 +124,25 @@ fn main() {
                     "--name",
                     "Zedland",
                     "--effective",
-                    "2300-01-01",
+                    &present,
                 ];
                 records.push(run(ccm(binary, &copy, &record)));
             }
+            // Once: the same record dated far ahead, which only the whole projection judges.
+            let copy = scratch.path().join("copy");
+            let _ = std::fs::remove_dir_all(&copy);
+            copy_dir(&ledger, &copy);
+            let ahead = [
+                "record",
+                "state-joined",
+                "--state",
+                "ZZZ",
+                "--name",
+                "Zedland",
+                "--effective",
+                FAR_AHEAD,
+            ];
+            let far = run(ccm(binary, &copy, &ahead));
             let mut checks = Vec::new();
             for _ in 0..RUNS {
                 let args = ["check", "--proposed", &one.display().to_string()];
@@ -128,6 +151,7 @@ fn main() {
             for (i, cost) in records.iter().enumerate() {
                 row(&format!("{name} record ({})", i + 1), *cost, None);
             }
+            row(&format!("{name} record dated {FAR_AHEAD}"), far, None);
             for (i, cost) in checks.iter().enumerate() {
                 row(&format!("{name} check --proposed ({})", i + 1), *cost, None);
             }
@@ -227,4 +251,26 @@ fn loadavg() -> String {
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into())
+}
+
+/// The day the last meeting of a JSON Lines file closed (`"end":"YYYY-MM-DD"` of its
+/// `meeting_held` lines): a day of the ledger's present (the present is its latest recorded
+/// day, a meeting's close at least), so a decision dated then does not move it.
+fn latest_day(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).expect("the synthetic file reads");
+    let mut latest = String::from("2009-01-01");
+    for line in text
+        .lines()
+        .filter(|l| l.contains(r#""kind":"meeting_held""#))
+    {
+        let Some(at) = line.find(r#""end":""#) else {
+            continue;
+        };
+        if let Some(day) = line.get(at + 7..at + 17) {
+            if day > latest.as_str() {
+                latest = day.to_owned();
+            }
+        }
+    }
+    latest
 }

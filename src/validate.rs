@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode, TermEnd};
 use crate::ledger::event_fingerprint;
-use crate::projection::{Fingerprint, Projection, Unsettled};
+use crate::projection::{Fingerprint, Fold, Projection, Unsettled};
 
 /// Why an event may not be appended, and which field says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,7 +177,7 @@ impl Refusal {
 }
 
 /// Whether `event` may be appended as the next entry after those `projection` has folded.
-pub fn validate(projection: &Projection, event: &Event) -> Result<(), Refusal> {
+pub fn validate(projection: &Fold, event: &Event) -> Result<(), Refusal> {
     validate_at(projection, event, &event_fingerprint(event), true)
 }
 
@@ -185,7 +185,7 @@ pub fn validate(projection: &Projection, event: &Event) -> Result<(), Refusal> {
 /// for applying the event); with `check_replacement` false, a correction's replacement is not
 /// checked (the caller checks it against the projection with the target retracted).
 fn validate_at(
-    projection: &Projection,
+    projection: &Fold,
     event: &Event,
     fingerprint: &Fingerprint,
     check_replacement: bool,
@@ -428,9 +428,9 @@ fn validate_at(
 /// Validates a batch in order, each event against the projection with the earlier ones
 /// applied. Returns that projection, or the index of the first refused event and why.
 pub fn validate_all<'a>(
-    projection: &Projection,
+    projection: &Fold,
     events: impl IntoIterator<Item = &'a Event>,
-) -> Result<Projection, (usize, Refusal)> {
+) -> Result<Fold, (usize, Refusal)> {
     let mut batch = Batch::onto(projection.clone());
     for (i, event) in events.into_iter().enumerate() {
         batch.admit(event, None).map_err(|r| (i, r))?;
@@ -444,14 +444,14 @@ pub fn validate_all<'a>(
 /// event is applied with its override reason, so [`Batch::finish`] gives exactly the fold of
 /// the entries the batch becomes, the projection the rules judge "after" (no second fold).
 pub struct Batch {
-    scratch: Projection,
+    scratch: Fold,
     unsettled: Unsettled,
 }
 
 impl Batch {
     /// Starts a batch after the entries `projection` has folded. It takes the projection by
     /// value: a caller that needs "before" afterwards keeps what it needs of it first.
-    pub fn onto(projection: Projection) -> Batch {
+    pub fn onto(projection: Fold) -> Batch {
         Batch {
             scratch: projection,
             unsettled: Unsettled::default(),
@@ -485,19 +485,19 @@ impl Batch {
 
     /// The projection with every admitted event applied, some views perhaps not settled yet:
     /// its events, corrections and fingerprints are exact.
-    pub fn unsettled(&self) -> &Projection {
+    pub fn unsettled(&self) -> &Fold {
         &self.scratch
     }
 
     /// The projection with every admitted event applied, every view settled, for a look
     /// before more events are admitted.
-    pub fn settled(&mut self) -> &Projection {
+    pub fn settled(&mut self) -> &Fold {
         self.scratch.settle_all(&mut self.unsettled);
         &self.scratch
     }
 
     /// The projection with every admitted event applied, every view settled.
-    pub fn finish(mut self) -> Projection {
+    pub fn finish(mut self) -> Fold {
         self.scratch.settle_all(&mut self.unsettled);
         self.scratch
     }

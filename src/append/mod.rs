@@ -25,9 +25,9 @@ use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::snapshot::Tie;
 use crate::ledger::{
-    prepare_owned, Appending, FoldFor, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
+    prepare_owned, Appending, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
 };
-use crate::projection::{Changes, Kept, Keys, Projection, Slice, SNAPSHOT_KEY};
+use crate::projection::{Changes, Fold, Kept, Keys, Projection, Slice, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
 use crate::validate::Batch;
 
@@ -136,7 +136,7 @@ pub struct Draft<'l> {
     source: String,
     refusals: Vec<Refusal>,
     added: Vec<Added>,
-    after: Projection,
+    after: Fold,
     events: usize,
     /// The line each entry comes from.
     lines: DraftLines,
@@ -231,7 +231,7 @@ impl<'l> Draft<'l> {
     /// line is refused, with the lines before it. `None` for a draft judged on a slice of the
     /// projection (made without [`Judgement::whole`]), which holds only the views it touched.
     pub fn projection(&self) -> Option<&Projection> {
-        self.kept.is_none().then_some(&self.after)
+        self.kept.is_none().then_some(self.after.projection())
     }
 
     /// Whether the draft was judged on a slice of the projection (the views of the keys its
@@ -262,7 +262,7 @@ impl<'l> Draft<'l> {
     /// its frames back off, as a dropped one does.
     pub fn into_projection(mut self) -> Option<Projection> {
         let whole = self.kept.is_none();
-        whole.then(|| std::mem::take(&mut self.after))
+        whole.then(|| std::mem::take(&mut self.after).into_projection())
     }
 
     /// Appends the draft: one `fdatasync` for all its frames, then the head file; then the
@@ -470,7 +470,7 @@ impl Sliced {
 
     /// Sets what excuses each finding `added` on the slice: the override reasons of entries
     /// the slice does not hold are read from the snapshot.
-    fn excuse(&self, after: &Projection, added: &mut [Finding]) {
+    fn excuse(&self, after: &Fold, added: &mut [Finding]) {
         let seqs = added.iter().flat_map(|f| f.seqs.iter().copied());
         let read = Slice::overrides_of(&mut |name| self.snapshot.section(name), seqs);
         for finding in added {
@@ -539,7 +539,7 @@ fn draft_pieces<'l>(
     let pieces = first.into_iter().chain(pieces);
     let (base, mut sink) = match onto {
         Onto::New(dir) => (
-            Some(Projection::default()),
+            Some(Fold::default()),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
         ),
         Onto::Ledger { ledger, entries } => {
@@ -560,9 +560,8 @@ fn draft_pieces<'l>(
                     if upto == head.entries && ledger.is_writer() {
                         extends = ledger.snapshot_tie(SNAPSHOT_KEY);
                     }
-                    let apply =
-                        |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-                    Some(ledger.fold(SNAPSHOT_KEY, upto, FoldFor::Extending, apply)?)
+                    let apply = |p: &mut Fold, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+                    Some(ledger.fold(SNAPSHOT_KEY, upto, apply)?)
                 }
             };
             let sink = if upto < head.entries {
@@ -840,7 +839,7 @@ fn check_claims(source: &str, claims: &[Claim], prepared: &Prepared, errors: &mu
 /// thread is done (the kernel takes the memory back whole); a library caller gets it back in
 /// the background. Nothing is leaked either way. If no thread can be started, the projection
 /// is freed here.
-fn free_aside(projection: Projection) {
+fn free_aside(projection: Fold) {
     let _detached = std::thread::Builder::new()
         .name("free-projection".into())
         .spawn(move || drop(projection));

@@ -16,8 +16,8 @@ use std::path::Path;
 use super::{draft, draft_reader, CommitError, Judgement, Onto};
 use crate::domain::jsonl;
 use crate::domain::Timestamp;
-use crate::ledger::{Access, FoldFor, Ledger, Recorder};
-use crate::projection::{Projection, SNAPSHOT_KEY};
+use crate::ledger::{Access, Ledger, Recorder};
+use crate::projection::{Fold, SNAPSHOT_KEY};
 
 const FIXTURE: &str = include_str!("../../fixtures/ccm-machinery.jsonl");
 const BREAK_STAGGER: &str = include_str!("../../fixtures/proposals/break-stagger.jsonl");
@@ -62,17 +62,12 @@ fn canonical(dir: &Path) -> (Vec<u8>, Vec<u8>) {
     (read("journal"), read("HEAD"))
 }
 
-fn fold_from_zero(dir: &Path) -> Projection {
+fn fold_from_zero(dir: &Path) -> Fold {
     let _ = std::fs::remove_file(dir.join(crate::ledger::snapshot::SNAPSHOT_FILE));
     let mut ledger = Ledger::open(dir, Access::Read).expect("the ledger opens");
     let head = ledger.head().entries;
     ledger
-        .fold(
-            SNAPSHOT_KEY,
-            head,
-            FoldFor::Extending,
-            |p: &mut Projection, batch| p.apply_all(batch),
-        )
+        .fold(SNAPSHOT_KEY, head, |p: &mut Fold, batch| p.apply_all(batch))
         .expect("the ledger folds")
 }
 
@@ -150,7 +145,10 @@ fn looking_and_accepting_are_one_computation() {
     let committed = accepted.commit().unwrap();
     drop(writer);
     // What was looked at is what the ledger now folds to, from zero.
-    assert_eq!(Some(fold_from_zero(dir.path())), looked_at.1);
+    assert_eq!(
+        Some(fold_from_zero(dir.path()).into_projection()),
+        looked_at.1
+    );
     assert_eq!(committed.events, looked_at_events);
 }
 
@@ -363,7 +361,7 @@ mod properties {
     /// The generated events validation accepts, one by one, as lines with an override (the
     /// generator elects at random, so some break a continuity rule).
     fn accepted_lines(events: Vec<Event>) -> Vec<(usize, Line)> {
-        let mut batch = Batch::onto(Projection::default());
+        let mut batch = Batch::onto(crate::projection::Fold::default());
         events
             .into_iter()
             .filter(|event| batch.admit(event, Some("proptest")).is_ok())
@@ -411,7 +409,7 @@ mod properties {
                 expected = made.projection().unwrap().clone();
                 made.commit().unwrap();
             }
-            prop_assert_eq!(fold_from_zero(dir.path()), expected);
+            prop_assert_eq!(fold_from_zero(dir.path()).into_projection(), expected);
         }
 
         /// A draft of one line onto the head, judged on a slice of the projection where it

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::append::{Added, DraftLines, Judgement};
 use crate::domain::{Date, Seq, Timestamp};
-use crate::ledger::{FoldFor, Ledger};
-use crate::projection::{Projection, Question, SNAPSHOT_KEY};
+use crate::ledger::Ledger;
+use crate::projection::{Fold, Projection, Question, Views, SNAPSHOT_KEY};
 
 use super::{drafted, CliError};
 
@@ -91,10 +91,11 @@ pub struct KnownAt {
 }
 
 /// A question on both axes, resolved: the day asked about, and the projection as the ledger
-/// stood at the record time asked about (with the proposal's events, when there is one).
+/// stood at the record time asked about (with the proposal's events, when there is one):
+/// whole, or the part of it read for the question.
 pub struct Asked {
     pub on: Date,
-    pub projection: Projection,
+    pub projection: Views,
     pub proposal: Option<Proposal>,
 }
 
@@ -292,10 +293,10 @@ impl MomentArgs {
         if proposed.proposed.is_none() {
             if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
                 let mut section = |name: &str| snapshot.section(name);
-                if let Some(projection) = Projection::read_part(&mut section, &question(on)) {
+                if let Some(part) = Projection::read_part(&mut section, &question(on)) {
                     return Ok(Asked {
                         on,
-                        projection,
+                        projection: Views::Part(part),
                         proposal: None,
                     });
                 }
@@ -304,7 +305,7 @@ impl MomentArgs {
         let (projection, proposal) = view(ctx, &mut ledger, known, proposed.proposed.as_deref())?;
         Ok(Asked {
             on,
-            projection,
+            projection: Views::Whole(projection),
             proposal,
         })
     }
@@ -373,23 +374,30 @@ pub fn known_at(point: Option<&RecordPoint>, ledger: &Ledger) -> Result<KnownAt,
 /// The projection of the ledger's first `known.entries` entries, to answer a question: from
 /// the stored snapshot (only its views, when nothing follows it) and the entries after it.
 pub fn projection(ledger: &mut Ledger, known: KnownAt) -> Result<Projection, CliError> {
-    fold(ledger, known, FoldFor::Reading)
+    if let Some(snapshot) = ledger.snapshot_of(SNAPSHOT_KEY, known.entries) {
+        if let Some(views) = Projection::read_views(&mut |name| snapshot.section(name)) {
+            return Ok(views);
+        }
+    }
+    Ok(fold(ledger, known)?.into_projection())
 }
 
 /// The projection of the ledger's first `known.entries` entries folded from the journal
 /// alone, never from the snapshot: what a publication is made from (`report --html`).
 pub fn projection_from_journal(ledger: &Ledger, known: KnownAt) -> Result<Projection, CliError> {
-    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-    Ok(ledger.fold_from_journal(known.entries, apply)?)
+    let apply = |p: &mut Fold, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger
+        .fold_from_journal(known.entries, apply)?
+        .into_projection())
 }
 
 /// Checks the projection snapshot queries read against a fold of the journal (`verify`).
 pub fn check_snapshot(ledger: &Ledger) -> Result<crate::ledger::SnapshotCheck, CliError> {
-    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-    Ok(ledger.check_snapshot::<Projection>(SNAPSHOT_KEY, apply)?)
+    let apply = |p: &mut Fold, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.check_snapshot::<Fold>(SNAPSHOT_KEY, apply)?)
 }
 
-fn fold(ledger: &mut Ledger, known: KnownAt, purpose: FoldFor) -> Result<Projection, CliError> {
-    let apply = |p: &mut Projection, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-    Ok(ledger.fold(SNAPSHOT_KEY, known.entries, purpose, apply)?)
+fn fold(ledger: &mut Ledger, known: KnownAt) -> Result<Fold, CliError> {
+    let apply = |p: &mut Fold, batch: &[crate::ledger::Entry]| p.apply_all(batch);
+    Ok(ledger.fold(SNAPSHOT_KEY, known.entries, apply)?)
 }

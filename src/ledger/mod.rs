@@ -33,7 +33,7 @@ pub use entry::{
     event_fingerprint, DecodeError, Entry, Links, HASH_CONTEXT, MAX_ENTRY_BYTES, SCHEMA_VERSION,
 };
 pub use journal::{Frame, FrameError, Head};
-pub use snapshot::{FoldFor, SectionSink, Snapshotted};
+pub use snapshot::{SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
@@ -691,7 +691,6 @@ impl Ledger {
         &mut self,
         key: &str,
         upto: u64,
-        purpose: FoldFor,
         mut apply: impl FnMut(&mut P, &[Entry]),
     ) -> Result<P, LedgerError>
     where
@@ -700,17 +699,10 @@ impl Ledger {
         let upto = upto.min(self.head.entries);
         let start = (0, journal::MAGIC.len() as u64);
         let (mut state, start) = match self.usable_snapshot(key, upto) {
-            Some(found) => {
-                // Nothing to fold after it and only reading to do: the views suffice.
-                let purpose = match purpose {
-                    FoldFor::Reading if found.tie.entries == upto => FoldFor::Reading,
-                    _ => FoldFor::Extending,
-                };
-                match P::from_sections(&mut |name| found.section(name), purpose) {
-                    Some(state) => (state, (found.tie.entries, found.tie.journal_bytes)),
-                    None => (P::default(), start),
-                }
-            }
+            Some(found) => match P::from_sections(&mut |name| found.section(name)) {
+                Some(state) => (state, (found.tie.entries, found.tie.journal_bytes)),
+                None => (P::default(), start),
+            },
             None => (P::default(), start),
         };
         let from = start.0;

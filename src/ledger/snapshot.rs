@@ -89,12 +89,8 @@ pub trait Snapshotted: Sized {
         sections
     }
     /// The state from its sections (`section(name)` gives a section's bytes, checked, or
-    /// `None`). `FoldFor::Reading` may leave out what only further folding needs (the answer
-    /// can then be read but not extended).
-    fn from_sections(
-        section: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
-        purpose: FoldFor,
-    ) -> Option<Self>;
+    /// `None`), able to take more entries.
+    fn from_sections(section: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Option<Self>;
 }
 
 /// Where a snapshot's sections go as they are encoded.
@@ -121,12 +117,6 @@ impl SectionSink for Vec<(String, Vec<u8>)> {
     }
 }
 
-/// What a fold is for: reading the answer at once, or extending it (validating an append).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FoldFor {
-    Reading,
-    Extending,
-}
 pub const SNAPSHOT_FILE: &str = "projection.snapshot";
 
 /// What ties a snapshot to a chain: made under `key` for the first `entries` entries of a

@@ -37,7 +37,7 @@ pub use query::{
     TermView,
 };
 pub use resolve::{Suggestion, Unknown};
-pub use sections::{Changes, Kept, Keys, Question, Sections, Slice};
+pub use sections::{Changes, Kept, Keys, Part, Question, Sections, Slice, Views};
 
 /// The key of the projection's snapshot, bumped whenever the projection's stored shape or
 /// its fold changes, so an old snapshot is never used for a new one (it is rebuilt instead).
@@ -75,17 +75,12 @@ impl Topic {
     }
 }
 
-/// The office-holder state after folding a prefix of the ledger.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The office-holder state after folding a prefix of the ledger: its views, what every query
+/// and rule reads. It takes no entries: a [`Fold`] does (it keeps the events the views are
+/// made from), and gives its views.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
     applied: u64,
-    /// The effective event of every entry that is not a correction and not retracted.
-    effective: BTreeMap<Seq, Event>,
-    topics: BTreeMap<Topic, BTreeSet<Seq>>,
-    /// Fingerprint of each effective event and of each correction → the entry that holds it.
-    fingerprints: BTreeMap<[u8; 32], Seq>,
-    /// Every correction entry → the entry it targets.
-    corrections: BTreeMap<Seq, Seq>,
     /// What corrections replaced or retracted, by target, in order.
     superseded: BTreeMap<Seq, Vec<Superseded>>,
     states: BTreeMap<StateCode, StateParty>,
@@ -96,14 +91,48 @@ pub struct Projection {
     /// The override reason ("record despite a rule finding") of the entry that supplied each
     /// effective event: the entry's own, or, once corrected, the latest correction's.
     overrides: BTreeMap<Seq, String>,
-    /// Decoded from a snapshot without the events (`Snapshotted::from_sections` for reading):
-    /// every query answers, but no entry can be applied. Never stored.
-    #[serde(skip)]
-    views_only: bool,
-    /// Read in part from a snapshot, for one question (`read_part`): only the bodies and
-    /// States its answer needs are here, and the names it resolved. Never stored.
-    #[serde(skip)]
-    part: Option<Box<sections::Part>>,
+}
+
+/// A projection with the events its views are made from: what folds entries, validates a
+/// draft (the duplicate check, corrections) and is kept as the snapshot. Its views are a
+/// [`Projection`] (it dereferences to them; [`Fold::into_projection`] keeps only them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fold {
+    views: Projection,
+    /// The effective event of every entry that is not a correction and not retracted.
+    effective: BTreeMap<Seq, Event>,
+    topics: BTreeMap<Topic, BTreeSet<Seq>>,
+    /// Fingerprint of each effective event and of each correction → the entry that holds it.
+    fingerprints: BTreeMap<[u8; 32], Seq>,
+    /// Every correction entry → the entry it targets.
+    corrections: BTreeMap<Seq, Seq>,
+}
+
+impl std::ops::Deref for Fold {
+    type Target = Projection;
+
+    fn deref(&self) -> &Projection {
+        &self.views
+    }
+}
+
+/// Only this module's fold changes the views (their fields are private).
+impl std::ops::DerefMut for Fold {
+    fn deref_mut(&mut self) -> &mut Projection {
+        &mut self.views
+    }
+}
+
+impl Fold {
+    /// Its views alone, for a caller done folding.
+    pub fn into_projection(self) -> Projection {
+        self.views
+    }
+
+    /// Its views.
+    pub fn projection(&self) -> &Projection {
+        &self.views
+    }
 }
 
 /// An event's [`event_fingerprint`]: what the duplicate check looks up.
@@ -127,11 +156,18 @@ enum Due {
 pub(crate) struct Unsettled(Touched);
 
 impl Projection {
-    /// Folds entries (a prefix of the ledger, in order) from nothing.
+    /// The views of entries (a prefix of the ledger, in order) folded from nothing.
     pub fn fold<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Projection {
-        let mut projection = Projection::default();
-        projection.apply_all(entries);
-        projection
+        Fold::of(entries).into_projection()
+    }
+}
+
+impl Fold {
+    /// Folds entries (a prefix of the ledger, in order) from nothing.
+    pub fn of<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Fold {
+        let mut fold = Fold::default();
+        fold.apply_all(entries);
+        fold
     }
 
     /// Applies the next entry. Cannot fail: the event was validated before it was appended.
@@ -271,7 +307,7 @@ impl Projection {
 
     /// The projection as it would stand if entry `target` were retracted now: what a
     /// correction's replacement is checked against.
-    pub fn retracting(&self, target: Seq) -> Projection {
+    pub fn retracting(&self, target: Seq) -> Fold {
         let mut scratch = self.clone();
         scratch.apply_event(&Event::EntryCorrected(crate::domain::EntryCorrected {
             target,
@@ -285,7 +321,7 @@ impl Projection {
     /// (what [`Self::retracting`] returns), then puts this projection back exactly as it was.
     /// Same answer as `f(&self.retracting(target))`, without a copy of the whole projection:
     /// validating a batch with corrections in it would otherwise copy it once per correction.
-    pub(crate) fn with_retracted<R>(&mut self, target: Seq, f: impl FnOnce(&Projection) -> R) -> R {
+    pub(crate) fn with_retracted<R>(&mut self, target: Seq, f: impl FnOnce(&Fold) -> R) -> R {
         let seq = Seq(self.applied);
         let retraction = Event::EntryCorrected(crate::domain::EntryCorrected {
             target,
@@ -329,11 +365,6 @@ impl Projection {
         answer
     }
 
-    /// How many entries have been folded.
-    pub fn entries_applied(&self) -> u64 {
-        self.applied
-    }
-
     /// Folds entry `seq`; `fingerprint` is its event's (the caller may have computed it
     /// already, for the duplicate check).
     fn record(
@@ -344,10 +375,6 @@ impl Projection {
         override_reason: Option<&str>,
         touched: &mut Touched,
     ) {
-        assert!(
-            !self.views_only,
-            "a projection decoded for reading only cannot take more entries"
-        );
         self.applied += 1;
         self.fingerprints.entry(fingerprint).or_insert(seq);
         let Event::EntryCorrected(correction) = event else {
@@ -544,6 +571,13 @@ impl Projection {
     /// Whether entry `seq` is a correction (and which entry it targets).
     pub fn correction_target(&self, seq: Seq) -> Option<Seq> {
         self.corrections.get(&seq).copied()
+    }
+}
+
+impl Projection {
+    /// How many entries have been folded.
+    pub fn entries_applied(&self) -> u64 {
+        self.applied
     }
 
     /// The reason recorded for entry `seq`'s event despite a rule finding: the entry's own

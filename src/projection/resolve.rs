@@ -181,10 +181,6 @@ fn is_invisible(c: char) -> bool {
 impl Projection {
     /// A body by its id or any name it has had, in any case.
     pub fn resolve_body(&self, query: &str) -> Result<BodyId, Unknown> {
-        // Read in part, the projection knows the answer to the name its question gave.
-        if let Some(part) = &self.part {
-            return part.resolved_body(query);
-        }
         resolve_body_among(
             self.bodies
                 .values()
@@ -195,9 +191,6 @@ impl Projection {
 
     /// A State by its code or its name, in any case.
     pub fn resolve_state(&self, query: &str) -> Result<StateCode, Unknown> {
-        if let Some(part) = &self.part {
-            return part.resolved_state(query);
-        }
         resolve_state_among(self.states.values(), query)
     }
 }

@@ -30,7 +30,9 @@ use crate::ledger::SectionSink;
 use super::resolve::{folded, resolve_body_among, resolve_state_among};
 use super::*;
 
+mod part;
 mod slice;
+pub use part::{Part, Views};
 pub use slice::{Kept, Keys, Slice};
 
 const SHARED: &str = "shared";
@@ -95,7 +97,7 @@ impl Changes {
     /// it folded): its topic, its fingerprint and its entry's override; a correction's target
     /// (every event it ever held: their topics and fingerprints); a discontinuation's
     /// successor (the bodies whose mandate moved to it).
-    pub fn note(&mut self, seq: Seq, event: &Event, after: &Projection) {
+    pub fn note(&mut self, seq: Seq, event: &Event, after: &Fold) {
         self.override_sections.insert(seq.0 / OVERRIDES_PER_SECTION);
         self.fingerprint(event);
         match event {
@@ -169,30 +171,12 @@ impl BodyCard {
     }
 }
 
-/// What a projection read in part knows besides its views: how it resolved the names its
-/// question gave.
+/// What a projection read in part knows besides its views: how it resolved the name its
+/// question gave (the whole catalogue of names is not in its views).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(super) struct Part {
-    bodies: Vec<(String, Result<BodyId, Unknown>)>,
-    states: Vec<(String, Result<StateCode, Unknown>)>,
-}
-
-impl Part {
-    pub(super) fn resolved_body(&self, query: &str) -> Result<BodyId, Unknown> {
-        let found = self.bodies.iter().find(|(asked, _)| asked == query);
-        found
-            .expect("a projection read in part resolves only the body its question named")
-            .1
-            .clone()
-    }
-
-    pub(super) fn resolved_state(&self, query: &str) -> Result<StateCode, Unknown> {
-        let found = self.states.iter().find(|(asked, _)| asked == query);
-        found
-            .expect("a projection read in part resolves only the State its question named")
-            .1
-            .clone()
-    }
+struct Resolved {
+    body: Option<Result<BodyId, Unknown>>,
+    state: Option<Result<StateCode, Unknown>>,
 }
 
 /// A question, by what it needs of the projection. A projection read for a question
@@ -486,7 +470,7 @@ fn write_names(w: &mut dyn Write, index: &BTreeMap<String, &str>) -> io::Result<
     )
 }
 
-impl Projection {
+impl Fold {
     /// Writes the sections `changes` reaches (its shards of events, fingerprints and
     /// overrides, its bodies, every body if a meeting changed), and the sections of views
     /// over the whole ledger (shared, States, names, catalogue, seats by State, corrections,
@@ -494,10 +478,6 @@ impl Projection {
     /// [`Self::sections_gone`] lists what one written whole would. (Updating skips a
     /// section whose bytes did not change.)
     pub fn write_changed(&self, changes: &Changes, out: &mut dyn SectionSink) -> io::Result<()> {
-        assert!(
-            self.part.is_none() && !self.views_only,
-            "only a whole projection is kept"
-        );
         let corrected = self.corrected_by_body();
         let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
         let mut seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = BTreeMap::new();
@@ -547,7 +527,9 @@ impl Projection {
             out,
         )
     }
+}
 
+impl Projection {
     /// The elections to each body that corrections replaced or retracted, by body.
     pub(super) fn corrected_by_body(&self) -> BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> {
         let mut corrected: BTreeMap<&BodyId, Vec<(Seq, &Superseded)>> = BTreeMap::new();
@@ -590,7 +572,9 @@ impl Projection {
         };
         out.section(SHARED, &mut |w| encode_into(w, &shared))
     }
+}
 
+impl Fold {
     /// The shards of overrides, fingerprints and events `changes` reaches: each written whole
     /// from this projection, which must hold the whole of each.
     pub(super) fn write_shards(
@@ -637,7 +621,9 @@ impl Projection {
         }
         Ok(())
     }
+}
 
+impl Projection {
     /// The sections of the bodies `ids` this projection holds, with their corrected elections
     /// and the bodies whose mandate moved to each (`received`).
     pub(super) fn write_bodies<'a>(
@@ -670,16 +656,12 @@ impl Projection {
     }
 }
 
-impl crate::ledger::Snapshotted for Projection {
+impl crate::ledger::Snapshotted for Fold {
     fn entries_applied(&self) -> u64 {
         self.applied
     }
 
     fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
-        assert!(
-            self.part.is_none() && !self.views_only,
-            "only a whole projection is kept"
-        );
         let every = Changes {
             topic_shards: (0..SHARDS).collect(),
             fingerprint_shards: (0..SHARDS).collect(),
@@ -692,12 +674,46 @@ impl crate::ledger::Snapshotted for Projection {
         self.write_changed(&every, out)
     }
 
-    fn from_sections(
-        section: &mut Sections<'_>,
-        purpose: crate::ledger::FoldFor,
-    ) -> Option<Projection> {
+    fn from_sections(section: &mut Sections<'_>) -> Option<Fold> {
+        let mut fold = Fold {
+            views: Projection::read_views(section)?,
+            ..Fold::default()
+        };
+        // Gathered, then sorted and built in bulk: inserted shard by shard, the events came
+        // in the order of their topics, not of their seqs, and a million inserts at random
+        // places in the map cost more than decoding them.
+        let mut effective: Vec<(Seq, Event)> = Vec::new();
+        let mut topics: Vec<(Topic, BTreeSet<Seq>)> = Vec::new();
+        let mut fingerprints: Vec<(Fingerprint, Seq)> = Vec::new();
+        for shard in 0..SHARDS {
+            let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
+            for (topic, events) in in_shard {
+                if topic_shard(&topic) != shard {
+                    return None;
+                }
+                topics.push((topic, events.iter().map(|(seq, _)| *seq).collect()));
+                effective.extend(events);
+            }
+            let in_shard: Vec<(Fingerprint, Seq)> =
+                decode(&section(&fingerprints_section(shard))?)?;
+            fingerprints.extend(in_shard);
+        }
+        effective.sort_unstable_by_key(|(seq, _)| *seq);
+        topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        fold.effective = BTreeMap::from_iter(effective);
+        fold.topics = BTreeMap::from_iter(topics);
+        // In order already: the shards are by first byte, each in order.
+        fold.fingerprints = BTreeMap::from_iter(fingerprints);
+        fold.corrections = decode(&section(CORRECTIONS)?)?;
+        Some(fold)
+    }
+}
+
+impl Projection {
+    /// The views of a snapshot (not its events: what a whole-ledger question reads, and what
+    /// takes no entries). `None`: a section is missing or damaged.
+    pub fn read_views(section: &mut Sections<'_>) -> Option<Projection> {
         let mut projection = Projection::shared(section)?;
-        projection.part = None;
         let states = section(STATES)?;
         for value in Keyed::open(&states)?.values() {
             let state: StateParty = decode(value)?;
@@ -718,41 +734,12 @@ impl crate::ledger::Snapshotted for Projection {
         }
         // Every superseded event, not only the elections kept with their bodies.
         projection.superseded = decode(&section(SUPERSEDED)?)?;
-        if purpose == crate::ledger::FoldFor::Extending {
-            // Gathered, then sorted and built in bulk: inserted shard by shard, the events
-            // came in the order of their topics, not of their seqs, and a million inserts at
-            // random places in the map cost more than decoding them.
-            let mut effective: Vec<(Seq, Event)> = Vec::new();
-            let mut topics: Vec<(Topic, BTreeSet<Seq>)> = Vec::new();
-            let mut fingerprints: Vec<(Fingerprint, Seq)> = Vec::new();
-            for shard in 0..SHARDS {
-                let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
-                for (topic, events) in in_shard {
-                    if topic_shard(&topic) != shard {
-                        return None;
-                    }
-                    topics.push((topic, events.iter().map(|(seq, _)| *seq).collect()));
-                    effective.extend(events);
-                }
-                let in_shard: Vec<(Fingerprint, Seq)> =
-                    decode(&section(&fingerprints_section(shard))?)?;
-                fingerprints.extend(in_shard);
-            }
-            effective.sort_unstable_by_key(|(seq, _)| *seq);
-            topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            projection.effective = BTreeMap::from_iter(effective);
-            projection.topics = BTreeMap::from_iter(topics);
-            // In order already: the shards are by first byte, each in order.
-            projection.fingerprints = BTreeMap::from_iter(fingerprints);
-            projection.corrections = decode(&section(CORRECTIONS)?)?;
-            projection.views_only = false;
-        }
         Some(projection)
     }
 }
 
 impl Projection {
-    /// The shared views, and nothing else yet: cannot take entries.
+    /// The shared views, and nothing else yet.
     fn shared(section: &mut Sections<'_>) -> Option<Projection> {
         let shared: SharedIn = decode(&section(SHARED)?)?;
         Some(Projection {
@@ -760,8 +747,6 @@ impl Projection {
             institutions: shared.institutions,
             meetings: shared.meetings,
             presidency: shared.presidency,
-            part: Some(Box::default()),
-            views_only: true,
             ..Projection::default()
         })
     }
@@ -770,9 +755,9 @@ impl Projection {
     /// whole projection does: the shared views, the bodies the question needs, and the States
     /// their answers name. Nothing else is promised of it, and it takes no entries. `None`: a
     /// section it needs is missing or damaged.
-    pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Projection> {
+    pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Part> {
         let mut p = Projection::shared(section)?;
-        let mut part = Part::default();
+        let mut part = Resolved::default();
         let states = section(STATES)?;
         let states = Keyed::open(&states)?;
         // The States whose names the answer shows (`None`: every State).
@@ -780,7 +765,7 @@ impl Projection {
         match question {
             Question::Holders(query) | Question::BodyHistory(query) => {
                 let resolved = find_body(section, query)?;
-                part.bodies.push((query.clone(), resolved.clone()));
+                part.body = Some(resolved.clone());
                 if let Ok(id) = resolved {
                     let received = p.read_body(section, &id, None)?;
                     if matches!(question, Question::BodyHistory(_)) {
@@ -803,7 +788,7 @@ impl Projection {
             }
             Question::StateHistory(query) => {
                 let resolved = find_state(section, &states, query)?;
-                part.states.push((query.clone(), resolved.clone()));
+                part.state = Some(resolved.clone());
                 if let Ok(code) = resolved {
                     let index = section(SEATS_BY_STATE)?;
                     if let Some(held) = Keyed::open(&index)?.get(code.as_str().as_bytes()) {
@@ -843,8 +828,7 @@ impl Projection {
                 }
             }
         }
-        p.part = Some(Box::new(part));
-        Some(p)
+        Some(Part::new(p, question.clone(), part))
     }
 
     /// Adds a body from its section, with its corrected elections (`on`: and only the terms
@@ -923,7 +907,7 @@ mod tests {
     /// mandate moved to it, the terms' days, and each term's bytes.
     #[test]
     fn a_body_section_is_the_tuple_its_reader_decodes() {
-        let whole = Projection::fold(&fixture());
+        let whole = Fold::of(&fixture());
         let sections = kept(&whole);
         assert!(whole.bodies.len() > 3, "the fixture has bodies");
         for (id, body) in &whole.bodies {

@@ -55,10 +55,10 @@ pub(crate) fn date(s: &str) -> Date {
 
 // ---- the projection kept in a snapshot ---------------------------------------------------
 
-use crate::ledger::{FoldFor, Snapshotted};
+use crate::ledger::Snapshotted;
 
 /// The projection kept as snapshot sections, by name.
-pub(crate) fn kept(p: &Projection) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn kept(p: &Fold) -> BTreeMap<String, Vec<u8>> {
     let sections = p.sections();
     let count = sections.len();
     let kept: BTreeMap<String, Vec<u8>> = sections.into_iter().collect();
@@ -66,16 +66,18 @@ pub(crate) fn kept(p: &Projection) -> BTreeMap<String, Vec<u8>> {
     kept
 }
 
-/// The projection read back whole from its sections, for `purpose`.
-pub(crate) fn read_whole(
-    sections: &BTreeMap<String, Vec<u8>>,
-    purpose: FoldFor,
-) -> Option<Projection> {
-    Projection::from_sections(&mut |name| sections.get(name).cloned(), purpose)
+/// The projection read back whole from its sections, events and all.
+pub(crate) fn read_whole(sections: &BTreeMap<String, Vec<u8>>) -> Option<Fold> {
+    Fold::from_sections(&mut |name| sections.get(name).cloned())
+}
+
+/// Its views read back from its sections (what a whole-ledger question reads).
+pub(crate) fn read_views(sections: &BTreeMap<String, Vec<u8>>) -> Option<Projection> {
+    Projection::read_views(&mut |name| sections.get(name).cloned())
 }
 
 /// The projection read in part from its sections, for `question`.
-fn read_part(sections: &BTreeMap<String, Vec<u8>>, question: &Question) -> Option<Projection> {
+fn read_part(sections: &BTreeMap<String, Vec<u8>>, question: &Question) -> Option<Part> {
     Projection::read_part(&mut |name| sections.get(name).cloned(), question)
 }
 
@@ -84,7 +86,7 @@ fn read_part(sections: &BTreeMap<String, Vec<u8>>, question: &Question) -> Optio
 /// answered by the projection read in part for it exactly as by the whole: `Err` names the
 /// first that differs.
 fn parts_answer_as_the_whole(
-    whole: &Projection,
+    whole: &Fold,
     days: &[Date],
     bodies: &[BodyId],
     states: &[StateCode],
@@ -179,7 +181,7 @@ fn every_boundary(p: &Projection) -> Vec<Date> {
 }
 
 fn parts_answer_as_the_whole_on(entries: &[Entry]) {
-    let whole = Projection::fold(entries);
+    let whole = Fold::of(entries);
     let bodies: Vec<BodyId> = whole.bodies().map(|b| b.id.clone()).collect();
     let mut states: Vec<StateCode> = whole.states().map(|s| s.code.clone()).collect();
     for b in whole.bodies() {
@@ -216,18 +218,12 @@ fn recorded(jsonl: &str) -> Vec<Entry> {
 #[test]
 fn a_projection_kept_in_sections_reads_back_whole() {
     for entries in [story(), corrected_story(), fixture()] {
-        let whole = Projection::fold(&entries);
+        let whole = Fold::of(&entries);
         let sections = kept(&whole);
-        assert_eq!(
-            read_whole(&sections, FoldFor::Extending),
-            Some(whole.clone())
-        );
-        // Read for reading only, it lacks the events (and says so by refusing entries).
-        let views = read_whole(&sections, FoldFor::Reading).expect("the views read back");
-        assert_eq!(views.bodies, whole.bodies);
-        assert_eq!(views.overrides, whole.overrides);
-        assert_eq!(views.superseded, whole.superseded);
-        assert!(views.effective.is_empty());
+        assert_eq!(read_whole(&sections), Some(whole.clone()));
+        // Its views alone (a Projection, which takes no entries) are the whole's views.
+        let views = read_views(&sections).expect("the views read back");
+        assert_eq!(&views, whole.projection());
     }
 }
 
@@ -248,22 +244,19 @@ fn read_in_part_a_story_with_corrections_answers_every_query_as_the_whole_projec
 
 #[test]
 fn a_missing_or_damaged_section_is_refused_not_misread() {
-    let whole = Projection::fold(&fixture());
+    let whole = Fold::of(&fixture());
     let sections = kept(&whole);
     for name in sections.keys() {
         let mut damaged = sections.clone();
         damaged.remove(name);
-        assert!(
-            read_whole(&damaged, FoldFor::Extending).is_none(),
-            "without {name}"
-        );
+        assert!(read_whole(&damaged).is_none(), "without {name}");
         // A section taken for another (a directory pointing at the wrong bytes).
         if let Some(id) = name
             .strip_prefix("body/")
             .filter(|id| *id != "wg-clearance")
         {
             damaged.insert(name.clone(), sections["body/wg-clearance"].clone());
-            assert!(read_whole(&damaged, FoldFor::Reading).is_none(), "{name}");
+            assert!(read_views(&damaged).is_none(), "{name}");
             let ask = Question::Holders(id.to_owned());
             assert!(read_part(&damaged, &ask).is_none(), "{name}");
         }
@@ -300,13 +293,16 @@ fn a_missing_or_damaged_section_is_refused_not_misread() {
     assert!(read_part(&lean, &Question::Holders("wg-clearance".into())).is_some());
 }
 
+/// A part answers the question it was read for, and refuses any other: it holds too little
+/// to answer one (here, one body, asked about another).
 #[test]
-#[should_panic(expected = "cannot take more entries")]
-fn a_projection_read_in_part_takes_no_entries() {
+#[should_panic(expected = "was asked about")]
+fn a_projection_read_in_part_answers_no_other_question() {
     let entries = fixture();
-    let sections = kept(&Projection::fold(&entries[..100]));
-    let mut part = read_part(&sections, &Question::InForceOn(date("2012-01-01"))).unwrap();
-    part.apply(&entries[100]);
+    let sections = kept(&Fold::of(&entries));
+    let part = read_part(&sections, &Question::Holders("wg-clearance".into())).unwrap();
+    let other = BodyId::new("wg-universalization").unwrap();
+    part.holders_on(&other, date("2020-01-01"));
 }
 
 fn body(s: &str) -> BodyId {
@@ -393,7 +389,7 @@ pub(crate) const STORY: &str = r#"
 
 #[test]
 fn two_working_groups_keep_their_stagger_seat_by_seat() {
-    let p = Projection::fold(&entries(STORY));
+    let p = Fold::of(&entries(STORY));
     assert_eq!(who(&p, "wg-universalization", "2012-01-01"), "1:ECU 2:NOR");
     assert_eq!(who(&p, "wg-universalization", "2013-01-01"), "1:PHL 2:NOR");
     assert_eq!(who(&p, "wg-universalization", "2014-01-01"), "1:PHL 2:IRQ");
@@ -412,14 +408,14 @@ fn two_working_groups_keep_their_stagger_seat_by_seat() {
 
 #[test]
 fn on_the_last_day_of_a_term_the_successor_holds_the_seat() {
-    let p = Projection::fold(&entries(STORY));
+    let p = Fold::of(&entries(STORY));
     assert_eq!(who(&p, "wg-universalization", "2012-09-13"), "1:ECU 2:NOR");
     assert_eq!(who(&p, "wg-universalization", "2012-09-14"), "1:PHL 2:NOR");
 }
 
 #[test]
 fn a_state_elected_again_to_its_own_seat_renewed_it() {
-    let p = Projection::fold(&entries(STORY));
+    let p = Fold::of(&entries(STORY));
     assert_eq!(
         terms(&p, "wg-clearance")[..2],
         [
@@ -437,7 +433,7 @@ fn a_state_elected_again_to_its_own_seat_renewed_it() {
 
 #[test]
 fn a_resignation_leaves_the_seat_vacant_until_the_replacement_takes_it() {
-    let p = Projection::fold(&entries(STORY));
+    let p = Fold::of(&entries(STORY));
     assert_eq!(who(&p, "wg-clearance", "2013-02-28"), "1:AUS 2:CHE");
     assert_eq!(who(&p, "wg-clearance", "2013-03-01"), "1:AUS 2:vacant");
     assert_eq!(who(&p, "wg-clearance", "2013-04-02"), "1:AUS 2:NOR");
@@ -466,7 +462,7 @@ fn a_resignation_leaves_the_seat_vacant_until_the_replacement_takes_it() {
 
 #[test]
 fn a_term_until_the_close_of_a_meeting_is_pending_until_the_meeting_is_recorded() {
-    let mut p = Projection::fold(&entries(STORY));
+    let mut p = Fold::of(&entries(STORY));
     let phl = |p: &Projection| {
         p.holders_on(&body("wg-universalization"), date("2014-09-10"))
             .expect("known")
@@ -500,7 +496,7 @@ fn a_term_until_the_close_of_a_meeting_is_pending_until_the_meeting_is_recorded(
 
 #[test]
 fn holders_answer_in_the_json_of_the_contract() {
-    let p = Projection::fold(&entries(STORY));
+    let p = Fold::of(&entries(STORY));
     let answer = p
         .holders_on(&body("wg-clearance"), date("2013-03-15"))
         .expect("known");
@@ -557,7 +553,7 @@ pub(crate) fn story() -> Vec<Entry> {
 
 #[test]
 fn a_query_sees_the_mandate_and_name_in_force_on_its_day() {
-    let p = Projection::fold(&story());
+    let p = Fold::of(&story());
     let clearance = |on: &str| {
         p.state_on(date(on))
             .bodies
@@ -585,7 +581,7 @@ fn a_query_sees_the_mandate_and_name_in_force_on_its_day() {
 
 #[test]
 fn a_discontinued_body_ends_its_terms_and_hands_on_its_mandate() {
-    let p = Projection::fold(&story());
+    let p = Fold::of(&story());
     assert_eq!(who(&p, "coord-reporting", "2021-09-20"), "1:IRQ");
     assert_eq!(who(&p, "coord-reporting", "2021-09-21"), "", "not in force");
     assert_eq!(
@@ -615,7 +611,7 @@ fn a_discontinued_body_ends_its_terms_and_hands_on_its_mandate() {
 
 #[test]
 fn the_presidency_has_a_president_a_designate_and_an_outgoing_president() {
-    let p = Projection::fold(&story());
+    let p = Fold::of(&story());
     let on = |d: &str| {
         let pr = p.presidency_on(date(d));
         let code = |v: Option<PresidencyView>| v.map(|v| v.state.to_string()).unwrap_or_default();
@@ -649,7 +645,7 @@ fn the_presidency_has_a_president_a_designate_and_an_outgoing_president() {
 
 #[test]
 fn the_coordination_committee_is_derived_with_the_reason_each_member_sits() {
-    let p = Projection::fold(&story());
+    let p = Fold::of(&story());
     assert_eq!(
         committee(&p, "2021-09-20"),
         [
@@ -703,8 +699,8 @@ fn corrected_story() -> Vec<Entry> {
 #[test]
 fn a_correction_replaces_an_entry_and_the_earlier_belief_stays_answerable() {
     let all = corrected_story();
-    let now = Projection::fold(&all);
-    let before = Projection::fold(&all[..=36]);
+    let now = Fold::of(&all);
+    let before = Fold::of(&all[..=36]);
     assert_eq!(
         who(&before, "wg-universalization", "2014-01-01"),
         "1:PHL 2:IRQ"
@@ -746,7 +742,7 @@ fn a_correction_replaces_an_entry_and_the_earlier_belief_stays_answerable() {
 
 #[test]
 fn a_body_answers_its_numbers_on_a_day_as_its_parameters_on_that_day() {
-    let p = Projection::fold(&fixture());
+    let p = Fold::of(&fixture());
     for day in every_boundary(&p) {
         for b in p.bodies() {
             let parameters = b.parameters_on(day);
@@ -768,19 +764,19 @@ fn a_body_recomputed_after_each_entry_is_the_body_folded_at_once_even_across_cor
     // did not change are reused); folded at once, from nothing. The corrections replace and
     // retract elections whose terms were already derived.
     for all in [corrected_story(), fixture()] {
-        let mut stepwise = Projection::default();
+        let mut stepwise = Fold::default();
         for entry in &all {
             stepwise.apply(entry);
         }
-        assert_eq!(stepwise, Projection::fold(&all));
+        assert_eq!(stepwise, Fold::of(&all));
     }
 }
 
 #[test]
 fn a_retraction_removes_an_entry_from_the_projection_but_not_from_the_record() {
     let all = corrected_story();
-    let now = Projection::fold(&all);
-    let before = Projection::fold(&all[..=37]);
+    let now = Fold::of(&all);
+    let before = Fold::of(&all[..=37]);
     let gichd = |p: &Projection| {
         committee(p, "2024-01-01")
             .iter()
@@ -806,7 +802,7 @@ fn a_retracted_election_leaves_its_seat_vacant() {
         r#"{"kind":"entry_corrected","target":17,"reason":"never took office","replacement":null}"#,
     ));
     all[37].seq = Seq(37);
-    let p = Projection::fold(&all);
+    let p = Fold::of(&all);
     assert_eq!(who(&p, "wg-clearance", "2013-04-02"), "1:AUS 2:vacant");
     let history = p.body_history(&body("wg-clearance")).expect("known");
     assert_eq!(history.corrected_terms[0].how_ended, "retracted");
@@ -824,7 +820,7 @@ fn a_retracted_election_leaves_its_seat_vacant() {
 
 #[test]
 fn a_body_or_state_is_found_by_name_or_near_miss() {
-    let p = Projection::fold(&story());
+    let p = Fold::of(&story());
     assert_eq!(p.resolve_body("WG-Clearance"), Ok(body("wg-clearance")));
     assert_eq!(
         p.resolve_body("working group on clearance"),
@@ -845,7 +841,7 @@ fn a_body_or_state_is_found_by_name_or_near_miss() {
 
 #[test]
 fn an_election_beyond_the_seats_takes_an_overflow_seat_for_rule_r1_to_report() {
-    let p = Projection::fold(&entries(&format!(
+    let p = Fold::of(&entries(&format!(
         "{STORY}\n{}",
         r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"CHE","start":"2014-01-01","end":"2015-01-01","by":"4MSP 2013-09-13"}"#
     )));
@@ -857,7 +853,7 @@ fn an_election_beyond_the_seats_takes_an_overflow_seat_for_rule_r1_to_report() {
 
 #[test]
 fn an_open_term_ends_when_the_state_leaves_or_is_elected_again() {
-    let p = Projection::fold(&entries(&format!(
+    let p = Fold::of(&entries(&format!(
         "{STORY}\n{}",
         r#"
         {"kind":"body_established","body":"coord-ratification","name":"Coordinator on Ratification","seats":1,"term_years":2,"renew_per_year":1,"by":"4MSP 2013-09-13"}
@@ -885,8 +881,8 @@ pub(crate) mod properties {
     use crate::ledger::arbitrary::{a_ledger, BODIES, STATES};
 
     /// The projection kept as snapshot sections and read back whole, to be extended.
-    fn snapshot(p: &Projection) -> Projection {
-        read_whole(&kept(p), FoldFor::Extending).expect("a snapshot reads back")
+    fn snapshot(p: &Fold) -> Fold {
+        read_whole(&kept(p)).expect("a snapshot reads back")
     }
 
     /// Asks every question on a few days, so that a panic anywhere shows.
@@ -954,9 +950,9 @@ pub(crate) mod properties {
             entries in a_ledger(),
             split in any::<prop::sample::Index>(),
         ) {
-            let whole = Projection::fold(&entries);
+            let whole = Fold::of(&entries);
             let k = split.index(entries.len() + 1);
-            let mut resumed = snapshot(&Projection::fold(&entries[..k]));
+            let mut resumed = snapshot(&Fold::of(&entries[..k]));
             for entry in &entries[k..] {
                 resumed.apply(entry);
             }
@@ -971,8 +967,8 @@ pub(crate) mod properties {
 
         #[test]
         fn corrections_give_the_fold_of_the_effective_events(entries in a_ledger()) {
-            let corrected = Projection::fold(&entries);
-            let direct = Projection::fold(&effective_entries(&entries));
+            let corrected = Fold::of(&entries);
+            let direct = Fold::of(&effective_entries(&entries));
             prop_assert_eq!(&corrected.states, &direct.states);
             prop_assert_eq!(&corrected.institutions, &direct.institutions);
             prop_assert_eq!(&corrected.meetings, &direct.meetings);
@@ -982,11 +978,11 @@ pub(crate) mod properties {
 
         #[test]
         fn entry_by_entry_equals_all_at_once(entries in a_ledger()) {
-            let mut one_by_one = Projection::default();
+            let mut one_by_one = Fold::default();
             for entry in &entries {
                 one_by_one.apply(entry);
             }
-            prop_assert_eq!(one_by_one, Projection::fold(&entries));
+            prop_assert_eq!(one_by_one, Fold::of(&entries));
         }
     }
 }
@@ -1004,7 +1000,7 @@ fn an_override_belongs_to_the_entry_that_supplied_the_effective_event() {
     entries[15].override_reason = reason("R2: overridden at first");
     entries[19].override_reason = reason("R2: kept until corrected");
     entries[21].override_reason = reason("R2: the correction's own reason");
-    let p = Projection::fold(&entries);
+    let p = Fold::of(&entries);
     // Replaced with an override: the correction's reason now stands for the target.
     assert_eq!(
         p.override_reason(Seq(15)),
@@ -1022,7 +1018,7 @@ fn a_retraction_in_place_answers_as_a_copy_and_puts_everything_back() {
     // Every entry of the story and of the fixture, retracted in place: what is seen inside is
     // `retracting`'s copy, and afterwards the projection is what it was.
     for entries in [story(), fixture()] {
-        let p = Projection::fold(&entries);
+        let p = Fold::of(&entries);
         for target in 0..=p.entries_applied() {
             let target = Seq(target);
             let mut q = p.clone();

@@ -265,15 +265,12 @@ fn an_override_naming_rules_excuses_only_those() {
 
 #[test]
 fn a_snapshot_read_for_its_views_only_answers_every_query_as_the_whole_projection() {
-    use crate::ledger::FoldFor;
-    use crate::projection::tests::{kept, read_whole};
-    let whole = Projection::fold(&ledger(&[FIXTURE]));
+    use crate::projection::tests::{kept, read_views, read_whole};
+    use crate::projection::Fold;
+    let whole = Fold::of(&ledger(&[FIXTURE]));
     let sections = kept(&whole);
-    assert_eq!(
-        read_whole(&sections, FoldFor::Extending).as_ref(),
-        Some(&whole)
-    );
-    let views = read_whole(&sections, FoldFor::Reading).expect("the views read back");
+    assert_eq!(read_whole(&sections).as_ref(), Some(&whole));
+    let views = read_views(&sections).expect("the views read back");
     let tol = Tolerances::default();
     assert_eq!(check(&views, &tol), check(&whole, &tol));
     for on in ["2012-12-01", "2019-06-01", "2026-11-30"] {

@@ -15,7 +15,7 @@ fn event(line: &str) -> Event {
 
 /// `field: message` of the refusal of `line` after the story, or `accepted`.
 fn check(line: &str) -> String {
-    let projection = Projection::fold(&story());
+    let projection = Fold::of(&story());
     match validate(&projection, &event(line)) {
         Ok(()) => "accepted".to_owned(),
         Err(refusal) => format!("{}: {refusal}", refusal.field().as_deref().unwrap_or("-")),
@@ -25,8 +25,8 @@ fn check(line: &str) -> String {
 #[test]
 fn the_story_itself_is_valid_line_by_line() {
     let events: Vec<Event> = story().into_iter().map(|e| e.event).collect();
-    let scratch = validate_all(&Projection::default(), &events).expect("every line is valid");
-    assert_eq!(scratch, Projection::fold(&story()));
+    let scratch = validate_all(&Fold::default(), &events).expect("every line is valid");
+    assert_eq!(scratch, Fold::of(&story()));
 }
 
 #[test]
@@ -38,13 +38,13 @@ fn a_batch_validated_with_its_overrides_is_the_projection_the_rules_judge_after(
         entry.override_reason = Some(format!("R2: recorded knowingly, entry {}", entry.seq));
     }
     let (before, tail) = entries.split_at(12);
-    let mut batch = Batch::onto(Projection::fold(before));
+    let mut batch = Batch::onto(Fold::of(before));
     for entry in tail {
         batch
             .admit(&entry.event, entry.override_reason.as_deref())
             .expect("every line of the story is valid");
     }
-    assert_eq!(batch.finish(), Projection::fold(&entries));
+    assert_eq!(batch.finish(), Fold::of(&entries));
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn a_line_may_name_what_an_earlier_line_of_the_batch_recorded() {
     let elected = event(
         r#"{"kind":"coordinator_elected","body":"wg-clearance","state":"COL","start":"2021-09-21","end":{"meeting":"11MSP"},"by":"2RC-2 2021-09-21"}"#,
     );
-    let projection = Projection::fold(&story());
+    let projection = Fold::of(&story());
     assert!(validate_all(&projection, [&joined, &elected]).is_ok());
     let (line, refusal) =
         validate_all(&projection, [&elected, &joined]).expect_err("COL is unknown at first");
@@ -175,7 +175,7 @@ fn an_event_recorded_twice_is_refused_naming_the_entry_that_holds_it() {
 
 #[test]
 fn a_state_that_withdrew_may_join_again_but_not_withdraw_twice() {
-    let mut projection = Projection::fold(&story());
+    let mut projection = Fold::of(&story());
     let withdrew = event(r#"{"kind":"state_withdrew","state":"AUS","effective":"2025-03-06"}"#);
     assert_eq!(validate(&projection, &withdrew), Ok(()));
     projection.apply_event(&withdrew);
@@ -242,7 +242,7 @@ fn a_correction_targets_an_earlier_entry_that_is_not_a_correction() {
         check(r#"{"kind":"entry_corrected","target":37,"reason":"r","replacement":null}"#),
         "target: no entry 37 to correct: the ledger has 37 entries"
     );
-    let mut projection = Projection::fold(&story());
+    let mut projection = Fold::of(&story());
     projection.apply_event(&event(
         r#"{"kind":"entry_corrected","target":36,"reason":"recorded in error","replacement":null}"#,
     ));
@@ -298,7 +298,7 @@ fn in_a_batch_an_amendment_is_judged_on_the_amendments_before_it_while_terms_wai
         r#"{"kind":"body_amended","body":"wg-clearance","renew_per_year":4,"by":"2RC-2 2021-09-22"}"#,
     ];
     let events: Vec<Event> = lines.iter().map(|l| event(l)).collect();
-    let base = Projection::fold(&story());
+    let base = Fold::of(&story());
     let mut batch = Batch::onto(base.clone());
     let mut step = base;
     for (line, event) in lines.iter().zip(&events) {
@@ -328,13 +328,13 @@ mod properties {
 
         #[test]
         fn validation_never_panics_and_accepted_events_apply(entries in a_ledger()) {
-            let mut projection = Projection::default();
+            let mut projection = Fold::default();
             for entry in &entries {
                 let _ = validate(&projection, &entry.event);
                 projection.apply(entry);
             }
             let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
-            let mut accepted = Projection::default();
+            let mut accepted = Fold::default();
             for event in &events {
                 if validate(&accepted, event).is_ok() {
                     accepted.apply_event(event);
@@ -346,7 +346,7 @@ mod properties {
         #[test]
         fn a_batch_is_validated_as_event_by_event(entries in a_ledger()) {
             let events: Vec<Event> = entries.iter().map(|e| e.event.clone()).collect();
-            let mut one_by_one = Projection::default();
+            let mut one_by_one = Fold::default();
             let mut refused = None;
             for (i, event) in events.iter().enumerate() {
                 if let Err(r) = validate(&one_by_one, event) {
@@ -355,7 +355,7 @@ mod properties {
                 }
                 one_by_one.apply_event(event);
             }
-            match (validate_all(&Projection::default(), &events), refused) {
+            match (validate_all(&Fold::default(), &events), refused) {
                 (Ok(batch), None) => prop_assert_eq!(batch, one_by_one),
                 (Err(batch), Some(single)) => prop_assert_eq!(batch, single),
                 (batch, single) => prop_assert!(false, "{:?} but {:?}", batch.map(|_| ()), single),
@@ -363,14 +363,14 @@ mod properties {
 
             // The events a one-by-one check accepts are accepted as a batch, with the same result.
             let mut accepted = Vec::new();
-            let mut projection = Projection::default();
+            let mut projection = Fold::default();
             for event in &events {
                 if validate(&projection, event).is_ok() {
                     projection.apply_event(event);
                     accepted.push(event.clone());
                 }
             }
-            let batch = validate_all(&Projection::default(), &accepted);
+            let batch = validate_all(&Fold::default(), &accepted);
             prop_assert_eq!(batch.map_err(|(i, r)| format!("{i}: {r}")), Ok(projection));
         }
     }

@@ -86,7 +86,7 @@ impl Keys {
 /// them, and what writing back the sections over the whole ledger needs of those it left out.
 /// Its projection is the base of one draft; nothing else may ask it a question.
 pub struct Slice {
-    views: Projection,
+    views: Fold,
     kept: Kept,
 }
 
@@ -121,12 +121,15 @@ impl Slice {
         new: u64,
     ) -> Option<Slice> {
         let shared: SharedIn = decode(&section(SHARED)?)?;
-        let mut views = Projection {
-            applied: shared.applied,
-            institutions: shared.institutions,
-            meetings: shared.meetings,
-            presidency: shared.presidency,
-            ..Projection::default()
+        let mut views = Fold {
+            views: Projection {
+                applied: shared.applied,
+                institutions: shared.institutions,
+                meetings: shared.meetings,
+                presidency: shared.presidency,
+                ..Projection::default()
+            },
+            ..Fold::default()
         };
         for shard in &keys.topic_shards {
             let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(*shard))?)?;
@@ -223,9 +226,9 @@ impl Slice {
             .iter()
             .chain(&keys.named)
             .chain(&kept.seated_before)
-            .chain(views.presidency.iter().map(|t| &t.state));
+            .chain(views.views.presidency.iter().map(|t| &t.state));
         for code in wanted {
-            if views.states.contains_key(code) {
+            if views.views.states.contains_key(code) {
                 continue;
             }
             if let Some(value) = states.get(code.as_str().as_bytes()) {
@@ -233,7 +236,7 @@ impl Slice {
                 if state.code != *code {
                     return None;
                 }
-                views.states.insert(code.clone(), state);
+                views.views.states.insert(code.clone(), state);
             }
         }
         Some(Slice { views, kept })
@@ -264,7 +267,7 @@ impl Slice {
     }
 
     /// The slice's views, as the base of a draft, and what writing it back needs.
-    pub fn into_parts(self) -> (Projection, Kept) {
+    pub fn into_parts(self) -> (Fold, Kept) {
         (self.views, self.kept)
     }
 }
@@ -278,7 +281,7 @@ impl Kept {
     /// Whether the ledger's present moves with `after` (the slice's views with a draft
     /// applied): then open terms and vacancies of bodies the slice does not hold may grow
     /// into findings, and only the whole projection can judge the draft.
-    pub fn horizon_after(&self, after: &Projection) -> Date {
+    pub fn horizon_after(&self, after: &Fold) -> Date {
         self.horizon.max(after.horizon())
     }
 
@@ -288,7 +291,7 @@ impl Kept {
     /// whole), and the sections over every body patched where the held bodies changed them.
     pub fn write_changed(
         &self,
-        after: &Projection,
+        after: &Fold,
         changes: &Changes,
         out: &mut dyn SectionSink,
     ) -> io::Result<()> {
@@ -341,11 +344,7 @@ impl Kept {
     /// `seats-by-state`, with the list of every State seated in a held body (before or after)
     /// made again: its bodies the slice does not hold, as they were, and those it holds where
     /// the State has a term now.
-    fn write_seats_by_state(
-        &self,
-        after: &Projection,
-        out: &mut dyn SectionSink,
-    ) -> io::Result<()> {
+    fn write_seats_by_state(&self, after: &Fold, out: &mut dyn SectionSink) -> io::Result<()> {
         let old = Keyed::open(&self.seats_by_state).expect("checked when read");
         let mut lists: BTreeMap<&StateCode, BTreeSet<BodyId>> = BTreeMap::new();
         for code in self
@@ -388,7 +387,7 @@ impl Kept {
     /// `states` and `state-names`, with the States that joined or withdrew put in. A State's
     /// name index is patched like a body's ([`Self::write_body_names`]) unless a State took
     /// another name: then it is made again from every State.
-    fn write_states(&self, after: &Projection, out: &mut dyn SectionSink) -> io::Result<()> {
+    fn write_states(&self, after: &Fold, out: &mut dyn SectionSink) -> io::Result<()> {
         let old = Keyed::open(&self.states).expect("checked when read");
         let mut renamed = false;
         let mut changed: BTreeMap<&[u8], Vec<u8>> = BTreeMap::new();
@@ -440,7 +439,7 @@ impl Kept {
     /// `body-names`, with the names of the held bodies added: a name no body had points at
     /// its body, one another body has too points at none (`""`). Names are only ever added by
     /// the events a slice takes (a correction could take one away: it never comes here).
-    fn write_body_names(&self, after: &Projection, out: &mut dyn SectionSink) -> io::Result<()> {
+    fn write_body_names(&self, after: &Fold, out: &mut dyn SectionSink) -> io::Result<()> {
         let old = Keyed::open(&self.body_names).expect("checked when read");
         let named = after
             .bodies
