@@ -707,10 +707,10 @@ fn a_rotten_section_of_overrides_is_not_taken_for_one_without_reasons() {
 /// snapshot; the file is compacted when its dead bytes outweigh the live ones): the snapshot
 /// stays a fold's.
 #[test]
-fn many_slice_writes_in_a_row_leave_a_folds_snapshot() {
+fn sixty_slice_writes_in_a_row_leave_a_folds_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     fixture_ledger(dir.path());
-    let joining = states_joining(150);
+    let joining = states_joining(60);
     let mut sliced = 0;
     for (i, line) in joining.lines().enumerate() {
         let code = &line[line.find(r#""state":""#).unwrap() + 9..][..3];
@@ -740,8 +740,8 @@ fn many_slice_writes_in_a_row_leave_a_folds_snapshot() {
         sliced += usize::from(made.on_slice());
         made.commit().unwrap();
     }
-    assert!(sliced > 100, "{sliced} of 150 on a slice");
-    assert_snapshot_is_a_fold(dir.path(), "150 slice writes");
+    assert!(sliced > 40, "{sliced} of 60 on a slice");
+    assert_snapshot_is_a_fold(dir.path(), "60 slice writes");
 }
 
 /// A piece holds 4096 lines: an input of 4096 is judged on a slice, one of 4097 (two pieces)
@@ -933,12 +933,13 @@ mod random {
     }
 
     /// How many random ledgers: a few by default (the suite stays quick), more with
-    /// `CCM_ATTACK_CASES`.
+    /// `CCM_ATTACK_CASES` (300 cases of the first and 100 of the second found nothing the
+    /// named tests above do not).
     fn cases() -> u32 {
         std::env::var("CCM_ATTACK_CASES")
             .ok()
             .and_then(|n| n.parse().ok())
-            .unwrap_or(12)
+            .unwrap_or(6)
     }
 
     proptest! {
