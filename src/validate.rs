@@ -470,7 +470,9 @@ impl Batch {
                 // Checked against the scratch projection with the target retracted in place
                 // (and put back), not against a copy of it.
                 scratch
-                    .with_retracted(c.target, |retracted| validate(retracted, replacement))
+                    .with_retracted(c.target, replacement, |retracted| {
+                        validate(retracted, replacement)
+                    })
                     .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
             }
         }

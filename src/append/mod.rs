@@ -423,6 +423,8 @@ struct Sliced {
     batch: Option<Batch>,
     before: Vec<Finding>,
     first_new: u64,
+    /// The ledger's present with the draft: what "after" is judged to.
+    moved_to: Date,
 }
 
 impl Sliced {
@@ -437,35 +439,54 @@ impl Sliced {
         lines: &[(usize, Line)],
         judgement: &Judgement,
     ) -> Option<Sliced> {
-        let keys = Keys::of(lines.iter().map(|(_, line)| &line.draft.event))?;
+        let mut keys = Keys::of(lines.iter().map(|(_, line)| &line.draft.event))?;
         let snapshot = ledger.snapshot_of(SNAPSHOT_KEY, ledger.head().entries)?;
         let exists = |name: &str| snapshot.sum(name).is_some();
-        let slice = Slice::read(
-            &mut |name| snapshot.section(name),
-            &exists,
-            &keys,
-            lines.len() as u64,
-        )?;
-        let (views, kept) = slice.into_parts();
-        let horizon = kept.horizon();
-        // The days of the views the slice holds: a draft that took one of them away (none
-        // of the events a slice takes should) could move the present back.
-        let held_days = views.horizon();
-        let before = judgement.findings(&views, Some(horizon));
-        let first_new = views.entries_applied();
-        let mut batch = Batch::onto(views);
-        validate_piece(&mut batch, source, lines).ok()?;
-        let after = batch.settled();
-        if kept.horizon_after(after) != horizon || after.horizon() < held_days {
-            return None;
+        // Twice at most: when the draft moves the present, the bodies whose findings that
+        // can change are read too, and the draft judged again with them.
+        for _ in 0..2 {
+            let slice = Slice::read(
+                &mut |name| snapshot.section(name),
+                &exists,
+                &keys,
+                lines.len() as u64,
+            )?;
+            let (views, kept) = slice.into_parts();
+            let horizon = kept.horizon();
+            // The days of the views the slice holds: a draft that took one of them away (none
+            // of the events a slice takes should) could move the present back.
+            let held_days = views.horizon();
+            let before = judgement.findings(&views, Some(horizon));
+            let first_new = views.entries_applied();
+            let mut batch = Batch::onto(views);
+            validate_piece(&mut batch, source, lines).ok()?;
+            let after = batch.settled();
+            let moved_to = kept.horizon_after(after);
+            if after.horizon() < held_days {
+                return None;
+            }
+            if moved_to != horizon {
+                let tolerance = judgement
+                    .tolerances
+                    .term_days
+                    .max(judgement.tolerances.vacancy_days);
+                let judged = kept.watched(moved_to, tolerance)?;
+                if !judged.is_empty() {
+                    keys = keys.judging(judged);
+                    continue;
+                }
+            }
+            return Some(Sliced {
+                snapshot,
+                kept,
+                batch: Some(batch),
+                before,
+                first_new,
+                moved_to,
+            });
         }
-        Some(Sliced {
-            snapshot,
-            kept,
-            batch: Some(batch),
-            before,
-            first_new,
-        })
+        // Judged again with the bodies it reads, the draft moved the present past more.
+        None
     }
 
     /// Sets what excuses each finding `added` on the slice: the override reasons of entries
@@ -577,7 +598,7 @@ fn draft_pieces<'l>(
     let mut changes = extends.as_ref().map(|_| Changes::default());
     // "Before" is kept as its findings: the projection itself becomes "after". A slice was
     // judged before its one piece was validated.
-    let horizon = sliced.as_ref().map(|s| s.kept.horizon());
+    let horizon = sliced.as_ref().map(|s| s.moved_to);
     let (before, first_new, mut batch) = match (base, &mut sliced) {
         (Some(base), _) => (
             judgement.findings(&base, None),

@@ -316,9 +316,18 @@ mod properties {
             "Another Land",
         ]);
         let by = r#""decision":{"meeting":"3RC","date":"2026-09-18"}"#;
-        let day = "2026-09-18";
+        // The present, or later: then the present moves, and open terms and vacancies of
+        // bodies the decision does not name may grow into findings.
+        let days = prop::sample::select(vec![
+            "2026-07-01",
+            "2026-09-18",
+            "2026-09-18",
+            "2026-12-01",
+            "2027-02-20",
+            "2028-01-10",
+        ]);
         let decision = (
-            0..10u8,
+            (0..10u8, days),
             bodies.clone(),
             bodies,
             states.clone(),
@@ -327,7 +336,7 @@ mod properties {
             any::<bool>(),
             any::<bool>(),
         )
-            .prop_map(move |(kind, body, other, state, replaced, name, flag, overridden)| {
+            .prop_map(move |((kind, day), body, other, state, replaced, name, flag, overridden)| {
                 let line = match kind {
                     0 | 1 => {
                         let end = if flag { r#"{"meeting":"5RC"}"#.to_owned() } else { r#""2028-09-18""#.to_owned() };

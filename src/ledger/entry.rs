@@ -126,6 +126,14 @@ impl Entry {
     /// The bytes of this entry in the current schema. Only new entries are encoded; an old
     /// entry keeps the bytes it was read with.
     pub fn encode(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.encode_into(&mut bytes);
+        bytes
+    }
+
+    /// [`Self::encode`], appended to `out`: a writer frames its entries in one buffer
+    /// instead of allocating (and growing) a vector for each.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         let stored = StoredEntryV2Ref {
             schema: SCHEMA_VERSION,
             seq: self.seq.0,
@@ -135,7 +143,8 @@ impl Entry {
             prev_hash: &self.prev_hash.0,
             event: &self.event,
         };
-        bincode::serde::encode_to_vec(&stored, config()).expect("entries always encode")
+        bincode::serde::encode_into_std_write(&stored, out, config())
+            .expect("entries always encode");
     }
 
     /// Decodes an entry of any known schema version, upcast to the current one.
@@ -206,8 +215,17 @@ pub struct Links {
 /// Encodes an event alone, with the entry's configuration: the identity used to find
 /// duplicates.
 pub fn event_fingerprint(event: &Event) -> [u8; 32] {
-    let bytes = bincode::serde::encode_to_vec(event, config()).expect("events always encode");
-    *blake3::hash(&bytes).as_bytes()
+    // Encoded into a buffer kept per thread: every line of an import is fingerprinted, and a
+    // vector allocated and grown for each was most of the cost.
+    thread_local! {
+        static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BYTES.with_borrow_mut(|bytes| {
+        bytes.clear();
+        bincode::serde::encode_into_std_write(event, bytes, config())
+            .expect("events always encode");
+        *blake3::hash(bytes).as_bytes()
+    })
 }
 
 #[cfg(test)]

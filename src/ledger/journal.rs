@@ -346,14 +346,31 @@ pub enum FrameError {
 
 /// Encodes one frame.
 pub fn frame(bytes: &[u8], hash: &EntryHash) -> Vec<u8> {
-    let len = u32::try_from(bytes.len()).expect("entries are smaller than 4 GiB");
     let mut out = Vec::with_capacity(bytes.len() + FRAME_OVERHEAD as usize);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(bytes);
-    out.extend_from_slice(&hash.0);
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    push_frame(&mut out, |out| out.extend_from_slice(bytes), |_| *hash);
     out
+}
+
+/// Appends a frame to `out`: the entry's bytes as `write` appends them, and its hash as
+/// `hash_of` computes it from those bytes (returned). The same bytes as [`frame`], without a
+/// vector for the entry and another for its frame.
+pub fn push_frame(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>),
+    hash_of: impl FnOnce(&[u8]) -> EntryHash,
+) -> EntryHash {
+    let start = out.len();
+    // The length, known once the bytes are written.
+    out.extend_from_slice(&[0; 4]);
+    write(out);
+    let bytes = &out[start + 4..];
+    let hash = hash_of(bytes);
+    let len = u32::try_from(bytes.len()).expect("entries are smaller than 4 GiB");
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&hash.0);
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    hash
 }
 
 /// Reads frames sequentially from `offset` up to `limit` bytes of the journal.

@@ -940,20 +940,23 @@ pub fn prepare_owned(
             prev_hash: head.hash,
             event: draft.event,
         };
-        let bytes = entry.encode();
-        let hash = EntryHash::chain(&head.hash, seq, &bytes);
         let offset = head.bytes;
         if seq.0.is_multiple_of(INDEX_STRIDE) {
             index_keys.push((seq.0, offset));
         }
-        let frame = journal::frame(&bytes, &hash);
+        // Encoded, hashed and framed in place, in the buffer of the piece's frames.
+        let start = frames.len();
+        let hash = journal::push_frame(
+            &mut frames,
+            |out| entry.encode_into(out),
+            |bytes| EntryHash::chain(&head.hash, seq, bytes),
+        );
         head = Head {
             entries: seq.0 + 1,
-            bytes: offset + frame.len() as u64,
+            bytes: offset + (frames.len() - start) as u64,
             hash,
             last_frame: offset,
         };
-        frames.extend_from_slice(&frame);
         entries.push(StoredEntry { entry, hash });
     }
     Prepared {

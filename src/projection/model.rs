@@ -256,6 +256,45 @@ impl Body {
             .chain(self.changes.iter().filter_map(|c| c.name.as_deref()))
     }
 
+    /// The days on which its holders or seats may change, in order, from its establishment
+    /// (R1 and R7 walk them).
+    pub fn change_days(&self) -> Vec<Date> {
+        let mut days: Vec<Date> = std::iter::once(self.established.effective)
+            .chain(
+                self.terms
+                    .iter()
+                    .flat_map(|t| std::iter::once(t.start).chain(t.end)),
+            )
+            .chain(self.changes.iter().map(|c| c.effective))
+            .chain(self.discontinued.iter().map(|d| d.effective))
+            .filter(|d| *d >= self.established.effective)
+            .collect();
+        days.sort();
+        days.dedup();
+        days
+    }
+
+    /// The day `term` would end if it lasted the body's term length in force on its start.
+    pub fn full_end(&self, term: &Term) -> Date {
+        term.start.add_years(self.term_years_on(term.start) as i32)
+    }
+
+    /// The days from which the ledger's present, moving past them (plus at most a
+    /// tolerance), can change what the rules find in this body, the present being `at`: its
+    /// change days after `at` (a seat falls empty, a term starts or ends), its change days
+    /// up to `at` if a seat is empty on `at` (a gap open since one of them may outlast the
+    /// tolerance), and the full ends of its open terms (one may outrun its length). Between
+    /// two of them the rules find the same in it, wherever the present lies.
+    pub fn present_days(&self, at: Date) -> impl Iterator<Item = Date> + '_ {
+        let days = self.change_days();
+        let gap_open = self.in_force_on(at)
+            && (self.holders_on(at).count() as u64) < u64::from(self.seats_on(at));
+        let open = self.terms.iter().filter(|t| t.end.is_none());
+        days.into_iter()
+            .filter(move |d| gap_open || *d > at)
+            .chain(open.map(|t| self.full_end(t)))
+    }
+
     /// The body its mandate went to when it was discontinued, if it was and one was named.
     pub fn transfer_to(&self) -> Option<&BodyId> {
         self.discontinued.as_ref()?.transfer_to.as_ref()

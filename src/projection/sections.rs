@@ -43,6 +43,22 @@ const CATALOGUE: &str = "catalogue";
 const SEATS_BY_STATE: &str = "seats-by-state";
 const SUPERSEDED: &str = "superseded";
 const CORRECTIONS: &str = "corrections";
+const WATCH: &str = "watch";
+
+/// How far before the ledger's present the `watch` keeps a body's present days
+/// ([`Body::present_days`]): a writer whose present moves judges again every body with one
+/// from (old present − tolerance − 1) on, so a tolerance of up to this many days less one is
+/// served by a slice (the defaults are 60 and 90).
+pub const WATCH_WINDOW_DAYS: i64 = 366;
+
+/// The `watch` entries of `body` for a ledger whose present is `horizon`: its present days
+/// from the window's start on, each with its id.
+fn watched(body: &Body, horizon: Date) -> impl Iterator<Item = (Date, BodyId)> + '_ {
+    let from = horizon.add_days(-WATCH_WINDOW_DAYS);
+    body.present_days(horizon)
+        .filter(move |d| *d >= from)
+        .map(|d| (d, body.id.clone()))
+}
 
 fn body_section(id: &BodyId) -> String {
     format!("body/{id}")
@@ -510,7 +526,16 @@ impl Fold {
         drop(body_names);
         let catalogue: Vec<BodyCard> = self.bodies.values().map(BodyCard::of).collect();
         out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
-        self.write_shared(self.horizon(), out)?;
+        let horizon = self.horizon();
+        self.write_shared(horizon, out)?;
+        let mut watch: Vec<(Date, BodyId)> = self
+            .bodies
+            .values()
+            .flat_map(|b| watched(b, horizon))
+            .collect();
+        watch.sort();
+        watch.dedup();
+        out.section(WATCH, &mut |w| encode_into(w, &watch))?;
         out.section(SUPERSEDED, &mut |w| encode_into(w, &self.superseded))?;
         out.section(CORRECTIONS, &mut |w| encode_into(w, &self.corrections))?;
         self.write_shards(changes, out)?;

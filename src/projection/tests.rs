@@ -1012,19 +1012,3 @@ fn an_override_belongs_to_the_entry_that_supplied_the_effective_event() {
     assert_eq!(p.override_reason(Seq(19)), None);
     assert_eq!(p.override_reason(Seq(0)), None);
 }
-
-#[test]
-fn a_retraction_in_place_answers_as_a_copy_and_puts_everything_back() {
-    // Every entry of the story and of the fixture, retracted in place: what is seen inside is
-    // `retracting`'s copy, and afterwards the projection is what it was.
-    for entries in [story(), fixture()] {
-        let p = Fold::of(&entries);
-        for target in 0..=p.entries_applied() {
-            let target = Seq(target);
-            let mut q = p.clone();
-            let inside = q.with_retracted(target, |r| r.clone());
-            assert_eq!(inside, p.retracting(target), "entry {target}");
-            assert_eq!(q, p, "entry {target} put back");
-        }
-    }
-}

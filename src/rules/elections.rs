@@ -82,8 +82,9 @@ fn elections(projection: &Projection) -> Vec<Election<'_>> {
 pub(super) fn parties(projection: &Projection) -> Vec<Finding> {
     let mut findings = Vec::new();
     for e in elections(projection) {
+        // One lookup of the State for both questions (the rules ask it of every term).
         let party = projection.state(e.state);
-        if !projection.is_state_party(e.state, e.start) {
+        if !party.is_some_and(|p| p.is_party_on(e.start)) {
             let standing = match party {
                 None => "has never joined the Convention (no state_joined)".to_owned(),
                 Some(p) => match p.memberships.iter().find(|m| m.joined > e.start) {

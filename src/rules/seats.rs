@@ -9,23 +9,6 @@ use crate::projection::{Body, HowEnded, Projection, Term};
 
 use super::{plural, Finding, Period, Rule, Scope, Severity, Tolerances};
 
-/// The days on which a body's holders or seats may change, in order, from its establishment.
-fn change_days(body: &Body) -> Vec<Date> {
-    let mut days: Vec<Date> = std::iter::once(body.established.effective)
-        .chain(
-            body.terms
-                .iter()
-                .flat_map(|t| std::iter::once(t.start).chain(t.end)),
-        )
-        .chain(body.changes.iter().map(|c| c.effective))
-        .chain(body.discontinued.iter().map(|d| d.effective))
-        .filter(|d| *d >= body.established.effective)
-        .collect();
-    days.sort();
-    days.dedup();
-    days
-}
-
 /// The entry that changed the number of seats on `day`, if one did.
 fn seats_change_on(body: &Body, day: Date) -> Option<Seq> {
     body.changes
@@ -40,7 +23,7 @@ fn seats_change_on(body: &Body, day: Date) -> Option<Seq> {
 pub(super) fn overfilled(projection: &Projection) -> Vec<Finding> {
     let mut findings = Vec::new();
     for body in projection.bodies() {
-        let days = change_days(body);
+        let days = body.change_days();
         let mut i = 0;
         while i < days.len() {
             let day = days[i];
@@ -166,7 +149,7 @@ pub(super) fn vacancies(
                 .body(&body.id),
             );
         };
-        for day in change_days(body).into_iter().filter(|d| *d < stop) {
+        for day in body.change_days().into_iter().filter(|d| *d < stop) {
             let seats = body.seats_on(day);
             let held = seats_held(body, day, seats);
             // Seats filled, or abolished, end their gaps.

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::Date;
+use crate::domain::{Date, Seq};
 use crate::projection::{Body, HowEnded, Projection, Term};
 
 use super::{end_words, resolve, years, Finding, Period, Rule, Scope, Severity, Tolerances};
@@ -37,6 +37,9 @@ struct Reading<'a> {
 
 fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Vec<Reading<'a>> {
     let est = body.established.effective;
+    // Found once per body, not once per term: every term is compared with each of them (a
+    // walk over all the body's terms for each term was most of R2's and R3's time).
+    let departed = departed(projection, body);
     body.terms
         .iter()
         .map(|term| {
@@ -45,20 +48,32 @@ fn readings<'a>(projection: &Projection, body: &'a Body, tol: &Tolerances) -> Ve
             Reading {
                 term,
                 term_years,
-                full_end: term.start.add_years(term_years as i32),
+                full_end: body.full_end(term),
                 planned,
                 set_up: term.start >= est && term.start.year() == est.year(),
-                replacement: completes_departed(projection, body, term, planned, tol),
+                replacement: completes_departed(&departed, term, planned, tol),
                 stagger: term.stagger.is_some(),
             }
         })
         .collect()
 }
 
-/// Whether `term` only completes the term of a holder who left the body.
+/// A holder who left the body: the election's seq, the day it left and the day its term
+/// would have ended.
+type Departed = (Seq, Date, Date);
+
+/// The body's holders who left before their term's declared end was reached (that end known).
+fn departed(projection: &Projection, body: &Body) -> Vec<Departed> {
+    body.terms
+        .iter()
+        .filter(|t| matches!(t.how_ended, HowEnded::Left { .. }))
+        .filter_map(|t| Some((t.seq, t.end?, resolve(projection, &t.declared_end)?)))
+        .collect()
+}
+
+/// Whether `term` only completes the term of a holder who left the body (`departed`).
 fn completes_departed(
-    projection: &Projection,
-    body: &Body,
+    departed: &[Departed],
     term: &Term,
     planned: Option<Date>,
     tol: &Tolerances,
@@ -66,16 +81,9 @@ fn completes_departed(
     let Some(planned) = planned else {
         return false;
     };
-    body.terms.iter().any(|departed| {
-        if departed.seq == term.seq || !matches!(departed.how_ended, HowEnded::Left { .. }) {
-            return false;
-        }
-        let (Some(left), Some(would_end)) =
-            (departed.end, resolve(projection, &departed.declared_end))
-        else {
-            return false;
-        };
-        left <= term.start
+    departed.iter().any(|&(seq, left, would_end)| {
+        seq != term.seq
+            && left <= term.start
             && term.start < would_end
             && would_end.days_until(planned).abs() <= tol.term_days
     })

@@ -287,6 +287,73 @@ fn a_replacement_is_checked_as_if_recorded_instead_of_its_target() {
 }
 
 #[test]
+fn a_retraction_in_place_validates_a_replacement_as_a_copy_and_puts_everything_back() {
+    // Every entry of the story retracted in place, with every event of it (and, for
+    // elections, the same with another person, so that it is no duplicate) as the
+    // replacement, and two that read a body whose terms end at the close of the retracted
+    // 4MSP (entry 18): validated inside, each gets the answer it gets on `retracting`'s copy,
+    // and afterwards the projection is what it was. (Inside, the bodies a retracted meeting
+    // reaches are recomputed only where the replacement's validation reads them.)
+    let left_after_the_4msp = event(
+        r#"{"kind":"coordinator_left","body":"wg-universalization","state":"NOR","effective":"2014-01-01","reason":"4MSP never held"}"#,
+    );
+    let replaces_after_the_4msp = event(
+        r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"ECU","start":"2014-01-01","replaces":"NOR","by":"3MSP 2012-09-14"}"#,
+    );
+    {
+        let entries = story();
+        let p = Fold::of(&entries);
+        let replacements: Vec<Event> = entries
+            .iter()
+            .filter(|e| !matches!(e.event, Event::EntryCorrected(_)))
+            .flat_map(|e| [e.event.clone(), someone_else(&e.event)])
+            .chain([left_after_the_4msp.clone(), replaces_after_the_4msp.clone()])
+            .collect();
+        for target in 0..=p.entries_applied() {
+            let target = Seq(target);
+            let copy = p.retracting(target);
+            let mut q = p.clone();
+            for replacement in &replacements {
+                let inside = q.with_retracted(target, replacement, |r| validate(r, replacement));
+                let on_copy = validate(&copy, replacement);
+                assert_eq!(
+                    inside, on_copy,
+                    "entry {target} replaced by {replacement:?}"
+                );
+            }
+            assert_eq!(q, p, "entry {target} put back");
+        }
+        let four_msp = Seq(18);
+        let copy = p.retracting(four_msp);
+        for read in [&left_after_the_4msp, &replaces_after_the_4msp] {
+            assert_eq!(
+                validate(&copy, read),
+                Ok(()),
+                "NOR holds on while 4MSP is not held"
+            );
+            assert!(
+                validate(&p, read).is_err(),
+                "NOR's term ended at the close of 4MSP"
+            );
+        }
+    }
+}
+
+/// The same event with another person in office, so that it is not a duplicate of itself.
+fn someone_else(event: &Event) -> Event {
+    let mut other = event.clone();
+    match &mut other {
+        Event::CoordinatorElected(e) => e.person = Some("someone else".into()),
+        Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
+            e.person = Some("someone else".into())
+        }
+        Event::CoordinatorLeft(e) => e.reason = "another reason".into(),
+        _ => {}
+    }
+    other
+}
+
+#[test]
 fn in_a_batch_an_amendment_is_judged_on_the_amendments_before_it_while_terms_wait() {
     // An amendment settles its body's parameters but not its terms (they stay due): a later
     // amendment in the same batch still sees what the earlier ones changed, a departure

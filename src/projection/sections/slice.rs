@@ -34,6 +34,9 @@ pub struct Keys {
     /// An establishment, amendment or discontinuation: a body's names or days may change
     /// (`catalogue`, `body-names`).
     cards: bool,
+    /// Bodies read only to be judged: the present the draft moves to passes one of their
+    /// present days (see [`Kept::watched`]).
+    judged: BTreeSet<BodyId>,
 }
 
 impl Keys {
@@ -80,6 +83,12 @@ impl Keys {
         }
         Some(keys)
     }
+
+    /// These keys, with `bodies` read too, to be judged.
+    pub fn judging(mut self, bodies: impl IntoIterator<Item = BodyId>) -> Keys {
+        self.judged.extend(bodies);
+        self
+    }
 }
 
 /// The views of some keys, read from a snapshot ([`Slice::read`]): a projection that holds only
@@ -105,6 +114,8 @@ pub struct Kept {
     received: BTreeMap<BodyId, Vec<BodyId>>,
     /// The States seated in the held bodies before the draft.
     seated_before: BTreeSet<StateCode>,
+    /// The `watch`: every body's present days from the window's start on, in order.
+    watch: Vec<(Date, BodyId)>,
     /// Read only where the keys may change it (`Keys::cards`, `Keys::seats`): else empty.
     catalogue: Vec<BodyCard>,
     body_names: Vec<u8>,
@@ -169,6 +180,7 @@ impl Slice {
             keys: keys.clone(),
             states: section(STATES)?,
             state_names: read_if(!keys.states.is_empty(), STATE_NAMES, section)?,
+            watch: decode(&section(WATCH)?)?,
             held: BTreeSet::new(),
             received: BTreeMap::new(),
             seated_before: BTreeSet::new(),
@@ -190,7 +202,7 @@ impl Slice {
         }
         let exists = |id: &BodyId| exists(&body_section(id));
         // The bodies named, then those whose findings they can change.
-        let mut context: BTreeSet<BodyId> = BTreeSet::new();
+        let mut context: BTreeSet<BodyId> = keys.judged.clone();
         for id in keys.bodies.iter().filter(|id| exists(id)) {
             let received = views.read_body(section, id, None)?;
             context.extend(received.iter().cloned());
@@ -278,6 +290,26 @@ impl Kept {
         self.horizon
     }
 
+    /// The bodies the slice does not hold whose findings may change when the present moves
+    /// from [`Self::horizon`] to `to`, with tolerances up to `tolerance` days: those with a
+    /// present day from (present − tolerance − 1) to `to`. `None`: the tolerance is beyond
+    /// what the `watch` keeps ([`WATCH_WINDOW_DAYS`]).
+    pub fn watched(&self, to: Date, tolerance: i64) -> Option<BTreeSet<BodyId>> {
+        if tolerance.saturating_add(1) >= WATCH_WINDOW_DAYS {
+            return None;
+        }
+        let from = self.horizon.add_days(-tolerance - 1);
+        let start = self.watch.partition_point(|(d, _)| *d < from);
+        Some(
+            self.watch[start..]
+                .iter()
+                .take_while(|(d, _)| *d <= to)
+                .filter(|(_, id)| !self.held.contains(id))
+                .map(|(_, id)| id.clone())
+                .collect(),
+        )
+    }
+
     /// Whether the ledger's present moves with `after` (the slice's views with a draft
     /// applied): then open terms and vacancies of bodies the slice does not hold may grow
     /// into findings, and only the whole projection can judge the draft.
@@ -314,7 +346,25 @@ impl Kept {
             catalogue.sort_by(|a, b| a.id.cmp(&b.id));
             out.section(CATALOGUE, &mut |w| encode_into(w, &catalogue))?;
         }
-        after.write_shared(self.horizon_after(after), out)?;
+        let horizon = self.horizon_after(after);
+        after.write_shared(horizon, out)?;
+        // The watch: the entries of every body held made again at the present (a body judged
+        // because the present passed one of its days has others now), those before the
+        // window of the present dropped.
+        let from = horizon.add_days(-WATCH_WINDOW_DAYS);
+        let held = |id: &BodyId| self.held.contains(id) || after.bodies.contains_key(id);
+        let mut watch: Vec<(Date, BodyId)> = self
+            .watch
+            .iter()
+            .filter(|(d, id)| *d >= from && !held(id))
+            .cloned()
+            .collect();
+        for body in after.bodies.values() {
+            watch.extend(watched(body, horizon));
+        }
+        watch.sort();
+        watch.dedup();
+        out.section(WATCH, &mut |w| encode_into(w, &watch))?;
         after.write_shards(changes, out)?;
         // Each body's bodies whose mandate moved to it: those the slice holds, as they stand
         // now, and the others as its section had them.
