@@ -107,6 +107,39 @@ fn same_on_slice_and_whole_lines(
     outcome
 }
 
+/// Drafts `text` to look at, with `tolerances` (as `check --proposed --term-days …
+/// --vacancy-days …` does), on a slice where it can be and on the whole: they must say the
+/// same. Writes nothing.
+fn same_looked_at_with(dir: &Path, text: &str, tolerances: crate::rules::Tolerances) {
+    let one = lines(text);
+    let judged = |whole: bool| {
+        let mut reader = Ledger::open(dir, Access::Read).unwrap();
+        let made = draft(
+            Onto::head_of(&mut reader),
+            "p",
+            one.clone(),
+            &recorder(),
+            &Judgement {
+                tolerances,
+                on: None,
+                whole,
+            },
+        )
+        .unwrap();
+        (made.refusals().to_vec(), made.added().to_vec())
+    };
+    let on_slice = judged(false);
+    let on_whole = judged(true);
+    assert_eq!(
+        on_slice.0, on_whole.0,
+        "refusals of {text} with {tolerances:?}"
+    );
+    assert_eq!(
+        on_slice.1, on_whole.1,
+        "findings added by {text} with {tolerances:?}"
+    );
+}
+
 /// The snapshot in `dir` is tied to the head and lists, section by section, what one written
 /// whole from a fold from zero lists; and the projection read from it is that fold. The fold
 /// is made on a copy without the snapshot, so `dir` keeps its own.
@@ -822,9 +855,10 @@ mod random {
     use super::{same_on_slice_and_whole, BY};
 
     /// Days of the fixture's history up to its present (the close of the 3RC), so that
-    /// drafts that do not move the present reach back into it: withdrawals while terms ran,
-    /// discontinuations before another body's, departures in the middle of a term.
-    const DAYS: [&str; 10] = [
+    /// drafts that do not move the present reach back into it (withdrawals while terms ran,
+    /// discontinuations before another body's, departures in the middle of a term), and days
+    /// after it, so that drafts move it (open terms and empty seats then grow).
+    const DAYS: [&str; 14] = [
         "2011-09-16",
         "2015-09-11",
         "2019-09-04",
@@ -835,6 +869,12 @@ mod random {
         "2025-09-19",
         "2026-09-14",
         "2026-09-18",
+        // After the present: the draft moves it (judged on a slice since 49c9108, with the
+        // bodies whose present days it passes).
+        "2026-12-01",
+        "2027-03-01",
+        "2027-11-20",
+        "2029-01-01",
     ];
 
     const DECISIONS: [(&str, &str); 5] = [
@@ -951,12 +991,16 @@ mod random {
         #[test]
         fn pieces_dated_anywhere_in_history_say_on_a_slice_what_they_say_whole(
             pieces in prop::collection::vec(prop::collection::vec(a_line(), 1..4), 1..8),
+            term_days in 0..400i64,
+            vacancy_days in 0..800i64,
         ) {
             let _ = BY;
             let dir = tempfile::tempdir().unwrap();
             super::fixture_ledger(dir.path());
+            let tolerances = crate::rules::Tolerances { term_days, vacancy_days };
             for piece in &pieces {
                 let text = piece.join("\n");
+                super::same_looked_at_with(dir.path(), &text, tolerances);
                 same_on_slice_and_whole(dir.path(), &text);
             }
         }
