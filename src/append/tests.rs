@@ -586,3 +586,5 @@ fn a_finding_names_every_line_of_the_draft_it_involves() {
     let projection = looked.into_projection().unwrap();
     assert_eq!(projection.entries_applied(), head + 2);
 }
+
+mod attack;

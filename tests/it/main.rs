@@ -30,6 +30,7 @@ mod publish;
 mod queries;
 mod seats;
 mod signing_time;
+mod slice_attack;
 mod snapshot_attack;
 mod snapshots;
 mod spreadsheet;

@@ -22,7 +22,7 @@ const MAGIC: &[u8; 8] = b"CCMSNAP5";
 // ---- the file, as docs/FORMAT.md describes it ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot {
+pub(crate) struct Slot {
     generation: u64,
     offset: u64,
     length: u64,
@@ -30,20 +30,20 @@ struct Slot {
 }
 
 #[derive(Debug, Clone)]
-struct Section {
-    name: String,
+pub(crate) struct Section {
+    pub(crate) name: String,
     offset: u64,
     length: u64,
     sum: [u8; 32],
 }
 
 #[derive(Debug, Clone)]
-struct Head {
-    key: Vec<u8>,
+pub(crate) struct Head {
+    pub(crate) key: Vec<u8>,
     entries: u64,
     /// Journal bytes, last frame, hash of the last entry: kept as they are.
     tie: Vec<u8>,
-    sections: Vec<Section>,
+    pub(crate) sections: Vec<Section>,
 }
 
 fn word(b: &[u8], at: usize) -> u64 {
@@ -126,7 +126,7 @@ fn encode_head(h: &Head, count: u32) -> Vec<u8> {
 
 /// The slot a reader believes (the valid one of the higher generation whose head checks),
 /// its index, and the head it points at.
-fn current(bytes: &[u8]) -> (usize, Slot, Head) {
+pub(crate) fn current(bytes: &[u8]) -> (usize, Slot, Head) {
     believed(bytes).expect("a believed head")
 }
 
@@ -144,7 +144,7 @@ fn believed(bytes: &[u8]) -> Option<(usize, Slot, Head)> {
 
 /// Appends `head` (its directory count written as `count`) and points the slot the current
 /// head is not in at it, one generation on: what an honest writer does, checksums and all.
-fn append_head(bytes: &mut Vec<u8>, head: &Head, count: u32) {
+pub(crate) fn append_head(bytes: &mut Vec<u8>, head: &Head, count: u32) {
     let (believed, slot, _) = current(bytes);
     let encoded = encode_head(head, count);
     let at = bytes.len() as u64;
@@ -167,7 +167,10 @@ fn point_slot(bytes: &mut [u8], i: usize, slot: &Slot) {
 
 /// The snapshot with every section `change` gives new bytes for appended anew and a new head
 /// listing them, checksums recomputed: a forgery no checksum can tell.
-fn forge(bytes: &[u8], mut change: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+pub(crate) fn forge(
+    bytes: &[u8],
+    mut change: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>,
+) -> Vec<u8> {
     let mut out = bytes.to_vec();
     let (_, _, mut head) = current(bytes);
     for s in &mut head.sections {
@@ -238,7 +241,7 @@ fn answers(env: &TestEnv, ledger: &Path) -> Vec<String> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
