@@ -330,15 +330,14 @@ fn a_section_deleted_under_a_slice_write_that_never_reads_it_is_left_to_verify()
     }
 }
 
-/// FAILS (issue 15): a body's section missing from the snapshot's directory (checksums
-/// recomputed) is taken by `Slice::read` for a body that does not exist: a body whose
+/// Failed before 8e3ad4c (issue 15): a body's section missing from the snapshot's directory
+/// (checksums recomputed) is taken by `Slice::read` for a body that does not exist: a body whose
 /// findings a draft changes is then left out of the slice, and its finding with it. Here
-/// coord-nim's mandate went to wg-a on 2026-09-17; discontinuing wg-a on the 16th adds an
-/// R6 error to coord-nim, which refuses the draft on the whole projection (exit 4), but the
-/// slice, without `body/coord-nim`, sees no finding: `check --proposed` says it would be
-/// accepted, and `import` records it with no override.
+/// coord-nim's mandate went to wg-a on 2026-09-17; discontinuing wg-a on the 16th adds an R6 error
+/// to coord-nim, which refuses the draft on the whole projection (exit 4), but the slice, without
+/// `body/coord-nim`, sees no finding: `check --proposed` says it would be accepted, and `import`
+/// records it with no override.
 #[test]
-#[ignore = "fails: a body section missing from the snapshot is taken for no body: an R6 error is hidden and import records the draft"]
 fn a_body_section_missing_from_the_snapshot_hides_its_finding_from_a_slice() {
     let env = ledger_with_the_fixture();
     import_one(
@@ -380,12 +379,11 @@ fn a_body_section_missing_from_the_snapshot_hides_its_finding_from_a_slice() {
     assert!(!recorded, "the refused draft was recorded");
 }
 
-/// FAILS (issue 15): four ordinary imports leave a snapshot `verify` rejects. coord-nim's
-/// mandate goes to wg-x, wg-x's establishment is retracted, wg-x is established again: the
-/// last is drafted on a slice, which does not know coord-nim's mandate went to wg-x (that
-/// was in wg-x's section, gone with the retraction), and writes `body/wg-x` without it.
+/// Failed before 8e3ad4c (issue 15): four ordinary imports leave a snapshot `verify` rejects.
+/// coord-nim's mandate goes to wg-x, wg-x's establishment is retracted, wg-x is established again:
+/// the last is drafted on a slice, which does not know coord-nim's mandate went to wg-x (that was
+/// in wg-x's section, gone with the retraction), and writes `body/wg-x` without it.
 #[test]
-#[ignore = "fails: a body established again after a retraction: history --body answers mandates_received [] and verify exits 5"]
 fn a_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts() {
     let env = ledger_with_the_fixture();
     let established = format!(
@@ -421,13 +419,12 @@ fn a_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts(
     assert_answers_are_a_folds(&env, "wg-x established again");
 }
 
-/// FAILS (issue 15): four ordinary imports, and the last is refused on a slice though a fold
-/// accepts it. wg-x is established and IRL elected to it; wg-x's establishment is retracted;
-/// wg-x is established again, and IRL's term comes back with it. The slice does not read
-/// IRL (no State seated in wg-x was known before the draft) and finds an R4 error: "IRL …
-/// has never joined the Convention". On a copy without the snapshot the import exits 0.
+/// Failed before 8e3ad4c (issue 15): four ordinary imports, and the last is refused on a slice
+/// though a fold accepts it. wg-x is established and IRL elected to it; wg-x's establishment is
+/// retracted; wg-x is established again, and IRL's term comes back with it. The slice does not read
+/// IRL (no State seated in wg-x was known before the draft) and finds an R4 error: "IRL … has never
+/// joined the Convention". On a copy without the snapshot the import exits 0.
 #[test]
-#[ignore = "fails: a body established again after a retraction: import exits 4 (R4 'never joined') where a fold accepts it"]
 fn a_body_with_a_term_established_again_after_a_retraction_is_accepted_as_on_a_fold() {
     let env = ledger_with_the_fixture();
     let established = format!(
@@ -458,13 +455,12 @@ fn a_body_with_a_term_established_again_after_a_retraction_is_accepted_as_on_a_f
     assert_answers_are_a_folds(&env, "wg-x established again");
 }
 
-/// FAILS (issue 15): with a body's section missing from the snapshot's directory, a slice
-/// takes the body for one never established, and validation accepts a second
-/// `body_established` of it, which a fold refuses ("already recorded", exit 1): the journal
-/// gets an event validation exists to keep out. (wg-empty has no terms; a body with terms
-/// is refused all the same, by R4 errors on its terms, whose States the slice did not read.)
+/// Failed before 8e3ad4c (issue 15): with a body's section missing from the snapshot's directory, a
+/// slice takes the body for one never established, and validation accepts a second
+/// `body_established` of it, which a fold refuses ("already recorded", exit 1): the journal gets an
+/// event validation exists to keep out. (wg-empty has no terms; a body with terms is refused all
+/// the same, by R4 errors on its terms, whose States the slice did not read.)
 #[test]
-#[ignore = "fails: a body section missing from the snapshot lets a slice record a second body_established of the body"]
 fn a_body_section_missing_from_the_snapshot_lets_a_slice_establish_the_body_twice() {
     let env = ledger_with_the_fixture();
     let line = format!(
@@ -491,6 +487,46 @@ fn a_body_section_missing_from_the_snapshot_lets_a_slice_establish_the_body_twic
         (on_slice.code, &on_slice.stderr),
         (on_fold.code, &on_fold.stderr)
     );
+}
+
+/// FAILS (issue 15, the whole write's `Changes`): wg-x is established and discontinued with
+/// its mandate handed to coord-nim; its establishment is retracted (coord-nim's section then
+/// lists no mandate received); wg-x is established again, and its discontinuation comes back
+/// with it. The write notes wg-x's body only, so `body/coord-nim` is not written again:
+/// `history --body coord-nim` read from the snapshot lists no mandate received where a fold
+/// lists wg-x's, and `verify` exits 5.
+#[test]
+#[ignore = "fails: a body established again brings back its discontinuation; its successor's section is not written again"]
+fn a_discontinued_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts() {
+    let env = ledger_with_the_fixture();
+    let established = format!(
+        r#"{{"kind":"body_established","body":"wg-x","name":"Working Group X","seats":2,"term_years":2,"renew_per_year":1,"effective":"2026-09-14",{BY}}}"#
+    );
+    import_one(&env, &established).ok();
+    import_one(
+        &env,
+        &format!(
+            r#"{{"kind":"body_discontinued","body":"wg-x","effective":"2026-09-18","transfer_to":"coord-nim",{BY}}}"#
+        ),
+    )
+    .ok();
+    import_one(
+        &env,
+        r#"{"kind":"entry_corrected","target":199,"reason":"recorded in error"}"#,
+    )
+    .ok();
+    import_one(&env, &established).ok();
+    let copy = env.dir.path().join("no-snapshot");
+    copy_dir(&env.ledger(), &copy);
+    let question = ["history", "--body", "coord-nim", "--json"];
+    let read = env.run(&question);
+    let fold = env.run_on(&copy, &question);
+    let run = env.run(&["verify"]);
+    assert_eq!(
+        read.stdout, fold.stdout,
+        "history of coord-nim read from the snapshot"
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 /// A snapshot one entry behind the head (the writer's update lost): the next writer cannot
