@@ -479,7 +479,10 @@ impl Sliced {
             // overrides the slice does not hold, and one that cannot be read is damage.
             let mut added =
                 rules::new_findings(&before, &judgement.findings(after, Some(moved_to)));
+            // The draft's own entries' reasons are in `after` (their sections may not exist
+            // yet in the snapshot).
             let seqs = added.iter().flat_map(|f| f.seqs.iter().copied());
+            let seqs = seqs.filter(|seq| seq.0 < first_new);
             let read = Slice::overrides_of(&mut |name| snapshot.section(name), seqs)?;
             for finding in &mut added {
                 rules::excuse(finding, |seq| {

