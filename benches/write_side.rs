@@ -194,12 +194,58 @@ fn ccm(binary: &Path, ledger: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Runs `command` to its end (it must succeed) and says what it cost: `wait4` gives the CPU
-/// time and peak RSS of that one child. Its stderr goes to a file (a pipe left unread could
-/// fill and stall it).
+/// Runs `command` to its end (it must succeed) and says what it cost: its CPU time, wall time
+/// and peak RSS.
+fn run(command: Command) -> Cost {
+    // Through GNU time where there is one: a child started from this process records this
+    // process's peak RSS as its own when it execs (the kernel keeps the high-water mark of the
+    // memory it leaves), and this process held the synthetic ledger; started from `time`, it
+    // leaves a small one.
+    if Path::new(GNU_TIME).exists() {
+        return run_timed(command);
+    }
+    run_waited(command)
+}
+
+const GNU_TIME: &str = "/usr/bin/time";
+
+fn run_timed(command: Command) -> Cost {
+    let report = tempfile::NamedTempFile::new().expect("a file for time's report");
+    let mut timed = Command::new(GNU_TIME);
+    timed
+        .arg("-f")
+        .arg("%e %U %S %M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    run_waited(timed);
+    let text = std::fs::read_to_string(report.path()).expect("time's report");
+    let fields: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let [wall, user, system, kb] = fields[..] else {
+        panic!("time's report: {text}");
+    };
+    Cost {
+        cpu: user + system,
+        wall,
+        rss_mb: kb / 1024.0,
+    }
+}
+
+/// `command` run and waited for by `wait4`, which gives the CPU time and peak RSS of that one
+/// child. Its stderr goes to a file (a pipe left unread could fill and stall it).
 // Waited for by `wait4`, which `Child` does not know of.
 #[allow(clippy::zombie_processes)]
-fn run(mut command: Command) -> Cost {
+fn run_waited(mut command: Command) -> Cost {
     let mut err = tempfile::tempfile().expect("a file for stderr");
     let started = Instant::now();
     let child = command
@@ -244,6 +290,9 @@ fn copy_dir(from: &Path, to: &Path) {
         .status()
         .expect("cp runs");
     assert!(status.success(), "cp -r {from:?} {to:?}");
+    // The copy's pages written out now: else the measured command's first fdatasync of a
+    // copied file (the snapshot's, ~300 MB at 10^6) writes them, a cost of this setup.
+    let _ = Command::new("sync").status();
 }
 
 fn loadavg() -> String {

@@ -308,6 +308,13 @@ impl<'l> Draft<'l> {
                 Ok(ledger) => {
                     notices.extend(ledger.notices().iter().cloned());
                     ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
+                    drop(ledger);
+                    // Opened once more: sled replays the log of what the first opening wrote
+                    // (the whole Merkle tree) and records where it stands, so that the first
+                    // write after the import does not pay for the replay (~60 ms at 10^6).
+                    if let Err(e) = Ledger::open(&dir, crate::ledger::Access::Write) {
+                        notices.push(format!("the import is durable, but its index: {e}"));
+                    }
                 }
                 Err(e) => notices.push(format!(
                     "the import is durable, but its index was not built: {e}"
@@ -441,9 +448,10 @@ impl Sliced {
         let mut keys = Keys::of(lines.iter().map(|(_, line)| &line.draft.event))?;
         let snapshot = ledger.snapshot_of(SNAPSHOT_KEY, ledger.head().entries)?;
         let exists = |name: &str| snapshot.sum(name).is_some();
-        // Twice at most: when the draft moves the present, the bodies whose findings that
-        // can change are read too, and the draft judged again with them.
-        for _ in 0..2 {
+        // Three times at most: when the draft moves the present, the watch is read (if it was
+        // not), then the bodies whose findings that can change, and the draft judged again
+        // with them.
+        for _ in 0..3 {
             let slice = Slice::read(
                 &mut |name| snapshot.section(name),
                 &exists,
@@ -464,11 +472,21 @@ impl Sliced {
             if after.horizon() < held_days {
                 return None;
             }
+            if moved_to != horizon && !keys.watches() {
+                keys = keys.watching();
+                continue;
+            }
             if moved_to != horizon {
-                let tolerance = judgement
-                    .tolerances
-                    .term_days
-                    .max(judgement.tolerances.vacancy_days);
+                let tolerances = [
+                    judgement.tolerances.term_days,
+                    judgement.tolerances.vacancy_days,
+                ];
+                // A negative tolerance puts a finding's day before the present day it
+                // comes from, where the watch does not look.
+                if tolerances.iter().any(|t| *t < 0) {
+                    return None;
+                }
+                let tolerance = tolerances[0].max(tolerances[1]);
                 let judged = kept.watched(moved_to, tolerance)?;
                 if !judged.is_empty() {
                     keys = keys.judging(judged);

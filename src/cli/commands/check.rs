@@ -38,16 +38,23 @@ pub struct Args {
     /// input)
     #[arg(long, value_name = "FILE")]
     proposed: Option<PathBuf>,
-    /// How many days a term may differ from the body's term length (R2, R3)
-    #[arg(long, value_name = "DAYS", default_value_t = TERM_TOLERANCE_DAYS)]
+    /// How many days a term may differ from the body's term length (R2, R3), 0 to 36500
+    #[arg(long, value_name = "DAYS", default_value_t = TERM_TOLERANCE_DAYS,
+          value_parser = clap::value_parser!(i64).range(0..=MAX_TOLERANCE_DAYS))]
     term_tolerance: i64,
-    /// How many days a seat or the Presidency may stay empty before it is reported (R7, R8)
-    #[arg(long, value_name = "DAYS", default_value_t = VACANCY_TOLERANCE_DAYS)]
+    /// How many days a seat or the Presidency may stay empty before it is reported (R7, R8),
+    /// 0 to 36500
+    #[arg(long, value_name = "DAYS", default_value_t = VACANCY_TOLERANCE_DAYS,
+          value_parser = clap::value_parser!(i64).range(0..=MAX_TOLERANCE_DAYS))]
     vacancy_tolerance: i64,
     /// The table and the counts only, without each finding's message
     #[arg(long)]
     brief: bool,
 }
+
+/// A century: longer than any term or vacancy the rules measure, and small enough that every
+/// day the rules add it to stays a day (a huge one overflowed the calendar).
+const MAX_TOLERANCE_DAYS: i64 = 36_500;
 
 pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let tolerances = Tolerances {

@@ -37,6 +37,9 @@ pub struct Keys {
     /// Bodies read only to be judged: the present the draft moves to passes one of their
     /// present days (see [`Kept::watched`]).
     judged: BTreeSet<BodyId>,
+    /// The `watch` is read: a body is written (its present days may change) or the draft
+    /// moves the present.
+    watch: bool,
 }
 
 impl Keys {
@@ -93,6 +96,17 @@ impl Keys {
         self.judged.extend(bodies);
         self
     }
+
+    /// These keys, with the `watch` read (the draft moves the present).
+    pub fn watching(mut self) -> Keys {
+        self.watch = true;
+        self
+    }
+
+    /// Whether the `watch` is read with these keys.
+    pub fn watches(&self) -> bool {
+        self.watch || !self.bodies.is_empty()
+    }
 }
 
 /// The views of some keys, read from a snapshot ([`Slice::read`]): a projection that holds only
@@ -118,7 +132,8 @@ pub struct Kept {
     received: BTreeMap<BodyId, Vec<BodyId>>,
     /// The States seated in the held bodies before the draft.
     seated_before: BTreeSet<StateCode>,
-    /// The `watch`: every body's present days from the window's start on, in order.
+    /// The `watch`: every body's present days from the window's start on, in order (read
+    /// only where [`Keys::watches`]: else empty).
     watch: Vec<(Date, BodyId)>,
     /// Read only where the keys may change it (`Keys::cards`, `Keys::seats`): else empty.
     catalogue: Vec<BodyCard>,
@@ -184,7 +199,10 @@ impl Slice {
             keys: keys.clone(),
             states: section(STATES)?,
             state_names: read_if(!keys.states.is_empty(), STATE_NAMES, section)?,
-            watch: decode(&section(WATCH)?)?,
+            watch: match keys.watches() {
+                true => decode(&section(WATCH)?)?,
+                false => Vec::new(),
+            },
             held: BTreeSet::new(),
             received: BTreeMap::new(),
             seated_before: BTreeSet::new(),
@@ -305,7 +323,7 @@ impl Kept {
     /// present day from (present − tolerance − 1) to `to`. `None`: the tolerance is beyond
     /// what the `watch` keeps ([`WATCH_WINDOW_DAYS`]).
     pub fn watched(&self, to: Date, tolerance: i64) -> Option<BTreeSet<BodyId>> {
-        if tolerance.saturating_add(1) >= WATCH_WINDOW_DAYS {
+        if tolerance.saturating_add(1) >= WATCH_WINDOW_DAYS || !self.keys.watches() {
             return None;
         }
         let from = self.horizon.add_days(-tolerance - 1);
@@ -358,6 +376,12 @@ impl Kept {
         }
         let horizon = self.horizon_after(after);
         after.write_shared(horizon, out)?;
+        if !self.keys.watches() {
+            // Neither a body written nor the present moved: the watch is as it was.
+            debug_assert_eq!(horizon, self.horizon);
+            after.write_shards(changes, out)?;
+            return self.write_bodies(after, changes, out);
+        }
         // The watch: the entries of every body held made again at the present (a body judged
         // because the present passed one of its days has others now), those before the
         // window of the present dropped.
@@ -376,6 +400,16 @@ impl Kept {
         watch.dedup();
         out.section(WATCH, &mut |w| encode_into(w, &watch))?;
         after.write_shards(changes, out)?;
+        self.write_bodies(after, changes, out)
+    }
+
+    /// The sections of the bodies `changes` reaches, with the mandates each received.
+    fn write_bodies(
+        &self,
+        after: &Fold,
+        changes: &Changes,
+        out: &mut dyn SectionSink,
+    ) -> io::Result<()> {
         // Each body's bodies whose mandate moved to it: those the slice holds, as they stand
         // now, and the others as its section had them.
         let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
