@@ -214,7 +214,7 @@ fn run_timed(command: Command) -> Cost {
     let mut timed = Command::new(GNU_TIME);
     timed
         .arg("-f")
-        .arg("%e %U %S %M")
+        .arg("%M")
         .arg("-o")
         .arg(report.path())
         .arg(command.get_program())
@@ -225,24 +225,26 @@ fn run_timed(command: Command) -> Cost {
             None => timed.env_remove(key),
         };
     }
-    run_waited(timed);
+    // CPU and wall from `wait4` on `time` (its own few hundred microseconds, and the
+    // command's, which it waited for, to the microsecond); the peak RSS from `time`'s report
+    // (`wait4`'s is the high-water mark above).
+    let waited = run_waited(timed);
     let text = std::fs::read_to_string(report.path()).expect("time's report");
-    let fields: Vec<f64> = text
+    let kb: f64 = text
         .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let [wall, user, system, kb] = fields[..] else {
-        panic!("time's report: {text}");
-    };
+        .last()
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_else(|| panic!("time's report: {text}"));
     Cost {
-        cpu: user + system,
-        wall,
+        cpu: waited.cpu,
+        wall: waited.wall,
         rss_mb: kb / 1024.0,
     }
 }
 
 /// `command` run and waited for by `wait4`, which gives the CPU time and peak RSS of that one
-/// child. Its stderr goes to a file (a pipe left unread could fill and stall it).
+/// child (and of the children it waited for). Its stderr goes to a file (a pipe left unread
+/// could fill and stall it).
 // Waited for by `wait4`, which `Child` does not know of.
 #[allow(clippy::zombie_processes)]
 fn run_waited(mut command: Command) -> Cost {
