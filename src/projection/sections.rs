@@ -11,13 +11,13 @@
 //!   it finds exactly (what `resolve_body` and `resolve_state` would find first);
 //! - `catalogue`: every body's id, names, and the days it came into and went out of force (to
 //!   pick the bodies in force on a day, and to suggest near names);
-//! - `seats-by-state`: the bodies in which each State held a seat, by code;
+//! - `seats-by-state/XX`: the bodies in which each State held a seat, by code, in 256 shards;
 //! - `body/ID`: one per body, its view (each term encoded apart, after the days it holds, so
 //!   that a question about one day decodes only the terms that hold then), the elections to it
 //!   that corrections replaced or retracted, and the bodies whose mandate moved to it;
 //! - `overrides`, `superseded`, `events`: what only whole-ledger commands and validation read.
 //!
-//! A section of records by key (`states`, the names, `seats-by-state`) is `count u32 LE ‖
+//! A section of records by key (`states`, the names, `seats-by-state/XX`) is `count u32 LE ‖
 //! offset u32 LE of each record ‖ records`, each `key length u32 LE ‖ key ‖ value`, in order
 //! of key: a reader finds one by binary search. Everything else is bincode (standard).
 
@@ -40,7 +40,21 @@ const STATES: &str = "states";
 const BODY_NAMES: &str = "body-names";
 const STATE_NAMES: &str = "state-names";
 const CATALOGUE: &str = "catalogue";
-const SEATS_BY_STATE: &str = "seats-by-state";
+/// The bodies in which each State held a seat, cut into 256 shards by State (`seats-by-state/XX`):
+/// at 10^6 events the whole index is ~27 MB, and a write reads and writes the shards of the
+/// States it seats.
+pub fn seats_section(code: &StateCode) -> String {
+    format!("seats-by-state/{:02x}", state_shard(code))
+}
+
+/// The shard of a State's seats: the first byte of the blake3 of its code.
+fn state_shard(code: &StateCode) -> usize {
+    blake3::hash(code.as_str().as_bytes()).as_bytes()[0] as usize
+}
+
+fn seats_shard_section(shard: usize) -> String {
+    format!("seats-by-state/{shard:02x}")
+}
 const SUPERSEDED: &str = "superseded";
 const CORRECTIONS: &str = "corrections";
 const WATCH: &str = "watch";
@@ -525,13 +539,23 @@ impl Fold {
             }
         }
         self.write_states(out)?;
-        out.section(SEATS_BY_STATE, &mut |w| {
-            let seats = seats_by_state.iter();
-            write_keyed(
-                w,
-                seats.map(|(code, b)| (code.as_str().as_bytes(), Encoded(b))),
-            )
-        })?;
+        let mut shards: BTreeMap<usize, Vec<(&StateCode, &Vec<&BodyId>)>> = BTreeMap::new();
+        for (code, bodies) in &seats_by_state {
+            shards
+                .entry(state_shard(code))
+                .or_default()
+                .push((code, bodies));
+        }
+        for shard in 0..SHARDS {
+            let records = shards.get(&shard).map_or(&[][..], Vec::as_slice);
+            out.section(&seats_shard_section(shard), &mut |w| {
+                let seats = records.iter();
+                write_keyed(
+                    w,
+                    seats.map(|(code, b)| (code.as_str().as_bytes(), Encoded(*b))),
+                )
+            })?;
+        }
         drop(seats_by_state);
         let body_names = names_index(
             self.bodies
@@ -766,8 +790,11 @@ impl Projection {
         }
         // Not needed whole, but checked: a damaged index sends its question here, and only a
         // snapshot refused here is rebuilt.
-        for index in [BODY_NAMES, STATE_NAMES, SEATS_BY_STATE] {
-            Keyed::open(&section(index)?)?;
+        for index in [BODY_NAMES.to_owned(), STATE_NAMES.to_owned()]
+            .into_iter()
+            .chain((0..SHARDS).map(seats_shard_section))
+        {
+            Keyed::open(&section(&index)?)?;
         }
         decode::<Vec<(Date, BodyId)>>(&section(WATCH)?)?;
         for from in override_sections(projection.applied) {
@@ -832,7 +859,7 @@ impl Projection {
                 let resolved = find_state(section, &states, query)?;
                 part.state = Some(resolved.clone());
                 if let Ok(code) = resolved {
-                    let index = section(SEATS_BY_STATE)?;
+                    let index = section(&seats_section(&code))?;
                     if let Some(held) = Keyed::open(&index)?.get(code.as_str().as_bytes()) {
                         let bodies: Vec<BodyId> = decode(held)?;
                         for id in &bodies {

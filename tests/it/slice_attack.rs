@@ -278,8 +278,10 @@ fn without_section(env: &TestEnv, gone: &str) {
 /// `verify` exits 0 (the snapshot was made whole again) or names the section.
 #[test]
 fn a_deleted_section_over_every_body_gives_no_wrong_answer_after_slice_writes() {
+    let seats_of_irl =
+        ccm_ledger::projection::seats_section(&ccm_ledger::domain::StateCode::new("IRL").unwrap());
     for gone in [
-        "seats-by-state",
+        seats_of_irl.as_str(),
         "catalogue",
         "body-names",
         "state-names",
@@ -316,8 +318,10 @@ fn a_deleted_section_over_every_body_gives_no_wrong_answer_after_slice_writes() 
 /// fold's, and `verify` names the section (exit 5) and rebuilds the snapshot.
 #[test]
 fn a_section_deleted_under_a_slice_write_that_never_reads_it_is_left_to_verify() {
+    let seats_of_irl =
+        ccm_ledger::projection::seats_section(&ccm_ledger::domain::StateCode::new("IRL").unwrap());
     for gone in [
-        "seats-by-state",
+        seats_of_irl.as_str(),
         "catalogue",
         "body-names",
         "state-names",

@@ -29,8 +29,9 @@ pub struct Keys {
     named: BTreeSet<StateCode>,
     topic_shards: BTreeSet<usize>,
     fingerprint_shards: BTreeSet<usize>,
-    /// An election: the States seated in some body may change (`seats-by-state`).
-    seats: bool,
+    /// The States elected: the bodies in which they held a seat may change
+    /// (`seats-by-state`).
+    seated: BTreeSet<StateCode>,
     /// An establishment, amendment or discontinuation: a body's names or days may change
     /// (`catalogue`, `body-names`).
     cards: bool,
@@ -54,7 +55,7 @@ impl Keys {
             keys.topic_shards.insert(topic_shard(&topic));
             match event {
                 Event::CoordinatorElected(e) => {
-                    keys.seats = true;
+                    keys.seated.insert(e.state.clone());
                     keys.named.insert(e.state.clone());
                     keys.named.extend(e.replaces.iter().cloned());
                 }
@@ -132,13 +133,14 @@ pub struct Kept {
     received: BTreeMap<BodyId, Vec<BodyId>>,
     /// The States seated in the held bodies before the draft.
     seated_before: BTreeSet<StateCode>,
+    /// The shards of `seats-by-state` of the States that join, withdraw or are elected.
+    seats_by_state: BTreeMap<usize, Vec<u8>>,
     /// The `watch`: every body's present days from the window's start on, in order (read
     /// only where [`Keys::watches`]: else empty).
     watch: Vec<(Date, BodyId)>,
     /// Read only where the keys may change it (`Keys::cards`, `Keys::seats`): else empty.
     catalogue: Vec<BodyCard>,
     body_names: Vec<u8>,
-    seats_by_state: Vec<u8>,
 }
 
 impl Slice {
@@ -208,16 +210,22 @@ impl Slice {
             seated_before: BTreeSet::new(),
             catalogue: Vec::new(),
             body_names: read_if(keys.cards, BODY_NAMES, section)?,
-            seats_by_state: read_if(
-                keys.seats || !keys.states.is_empty(),
-                SEATS_BY_STATE,
-                section,
-            )?,
+            seats_by_state: BTreeMap::new(),
         };
+        for code in keys.states.iter().chain(&keys.seated) {
+            let shard = state_shard(code);
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                kept.seats_by_state.entry(shard)
+            {
+                let bytes = section(&seats_shard_section(shard))?;
+                Keyed::open(&bytes)?;
+                slot.insert(bytes);
+            }
+        }
         if keys.cards {
             kept.catalogue = decode(&section(CATALOGUE)?)?;
         }
-        for bytes in [&kept.state_names, &kept.body_names, &kept.seats_by_state] {
+        for bytes in [&kept.state_names, &kept.body_names] {
             if !bytes.is_empty() {
                 Keyed::open(bytes)?;
             }
@@ -237,12 +245,10 @@ impl Slice {
             context.extend(views.bodies.get(id)?.transfer_to().cloned());
             kept.received.insert(id.clone(), received);
         }
-        if !keys.states.is_empty() {
-            let seats_by_state = Keyed::open(&kept.seats_by_state)?;
-            for code in &keys.states {
-                if let Some(held) = seats_by_state.get(code.as_str().as_bytes()) {
-                    context.extend(decode::<Vec<BodyId>>(held)?);
-                }
+        for code in &keys.states {
+            let shard = &kept.seats_by_state[&state_shard(code)];
+            if let Some(held) = Keyed::open(shard)?.get(code.as_str().as_bytes()) {
+                context.extend(decode::<Vec<BodyId>>(held)?);
             }
         }
         if !context.iter().all(exists) {
@@ -359,7 +365,7 @@ impl Kept {
         if !self.keys.states.is_empty() {
             self.write_states(after, out)?;
         }
-        if self.keys.seats {
+        if !self.keys.seated.is_empty() {
             self.write_seats_by_state(after, out)?;
         }
         if self.keys.cards {
@@ -435,47 +441,41 @@ impl Kept {
         )
     }
 
-    /// `seats-by-state`, with the list of every State seated in a held body (before or after)
-    /// made again: its bodies the slice does not hold, as they were, and those it holds where
-    /// the State has a term now.
+    /// The shards of `seats-by-state` of the States elected, with each one's list made again:
+    /// its bodies the slice does not hold, as they were, and those it holds where the State
+    /// has a term now. (Only an election seats a State in a body; a slice takes no event that
+    /// unseats one.)
     fn write_seats_by_state(&self, after: &Fold, out: &mut dyn SectionSink) -> io::Result<()> {
-        let old = Keyed::open(&self.seats_by_state).expect("checked when read");
-        let mut lists: BTreeMap<&StateCode, BTreeSet<BodyId>> = BTreeMap::new();
-        for code in self
-            .seated_before
-            .iter()
-            .chain(after.bodies.values().flat_map(Body::seated))
-        {
-            lists.entry(code).or_insert_with(|| {
-                let was: Vec<BodyId> = old
-                    .get(code.as_str().as_bytes())
-                    .and_then(decode)
-                    .unwrap_or_default();
-                was.into_iter()
-                    .filter(|b| !self.held.contains(b) && !after.bodies.contains_key(b))
-                    .collect()
-            });
-        }
-        for body in after.bodies.values() {
-            for code in body.seated() {
-                lists
-                    .get_mut(code)
-                    .expect("listed above")
-                    .insert(body.id.clone());
+        let mut by_shard: BTreeMap<usize, BTreeMap<&[u8], Vec<u8>>> = BTreeMap::new();
+        for code in &self.keys.seated {
+            let shard = state_shard(code);
+            let old = Keyed::open(&self.seats_by_state[&shard]).expect("checked when read");
+            let was: Vec<BodyId> = old
+                .get(code.as_str().as_bytes())
+                .and_then(decode)
+                .unwrap_or_default();
+            let mut bodies: BTreeSet<&BodyId> = was
+                .iter()
+                .filter(|b| !self.held.contains(*b) && !after.bodies.contains_key(*b))
+                .collect();
+            for body in after.bodies.values() {
+                if body.seated().any(|s| s == code) {
+                    bodies.insert(&body.id);
+                }
             }
+            let bodies: Vec<&BodyId> = bodies.into_iter().collect();
+            by_shard
+                .entry(shard)
+                .or_default()
+                .insert(code.as_str().as_bytes(), encode_vec(&bodies));
         }
-        let changed: BTreeMap<&[u8], Vec<u8>> = lists
-            .iter()
-            .map(|(code, bodies)| {
-                let bodies: Vec<&BodyId> = bodies.iter().collect();
-                (code.as_str().as_bytes(), encode_vec(&bodies))
-            })
-            .collect();
-        out.section(SEATS_BY_STATE, &mut |w| {
-            patch_keyed(w, &old, &changed, |value| {
-                value.is_empty() || value == [0u8]
-            })
-        })
+        for (shard, changed) in &by_shard {
+            let old = Keyed::open(&self.seats_by_state[shard]).expect("checked when read");
+            out.section(&seats_shard_section(*shard), &mut |w| {
+                patch_keyed(w, &old, changed, |value| value.is_empty() || value == [0u8])
+            })?;
+        }
+        Ok(())
     }
 
     /// `states` and `state-names`, with the States that joined or withdrew put in. A State's
