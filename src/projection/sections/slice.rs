@@ -41,6 +41,9 @@ pub struct Keys {
     /// The `watch` is read: a body is written (its present days may change) or the draft
     /// moves the present.
     watch: bool,
+    /// The draft will be written back: what only writing back needs is read too (the
+    /// indexes of names, the catalogue, the watch of a body written).
+    writing: bool,
 }
 
 impl Keys {
@@ -98,6 +101,12 @@ impl Keys {
         self
     }
 
+    /// These keys, for a draft that will be written back (`true`) or only looked at.
+    pub fn writing(mut self, writing: bool) -> Keys {
+        self.writing = writing;
+        self
+    }
+
     /// These keys, with the `watch` read (the draft moves the present).
     pub fn watching(mut self) -> Keys {
         self.watch = true;
@@ -106,7 +115,7 @@ impl Keys {
 
     /// Whether the `watch` is read with these keys.
     pub fn watches(&self) -> bool {
-        self.watch || !self.bodies.is_empty()
+        self.watch || (self.writing && !self.bodies.is_empty())
     }
 }
 
@@ -200,7 +209,11 @@ impl Slice {
             horizon: shared.horizon,
             keys: keys.clone(),
             states: section(STATES)?,
-            state_names: read_if(!keys.states.is_empty(), STATE_NAMES, section)?,
+            state_names: read_if(
+                keys.writing && !keys.states.is_empty(),
+                STATE_NAMES,
+                section,
+            )?,
             watch: match keys.watches() {
                 true => decode(&section(WATCH)?)?,
                 false => Vec::new(),
@@ -209,7 +222,7 @@ impl Slice {
             received: BTreeMap::new(),
             seated_before: BTreeSet::new(),
             catalogue: Vec::new(),
-            body_names: read_if(keys.cards, BODY_NAMES, section)?,
+            body_names: read_if(keys.writing && keys.cards, BODY_NAMES, section)?,
             seats_by_state: BTreeMap::new(),
         };
         for code in keys.states.iter().chain(&keys.seated) {
@@ -222,7 +235,7 @@ impl Slice {
                 slot.insert(bytes);
             }
         }
-        if keys.cards {
+        if keys.writing && keys.cards {
             kept.catalogue = decode(&section(CATALOGUE)?)?;
         }
         for bytes in [&kept.state_names, &kept.body_names] {
@@ -362,6 +375,10 @@ impl Kept {
         out: &mut dyn SectionSink,
     ) -> io::Result<()> {
         assert!(!changes.every_body, "a slice holds no draft with a meeting");
+        assert!(
+            self.keys.writing,
+            "a slice read to look at is not written back"
+        );
         if !self.keys.states.is_empty() {
             self.write_states(after, out)?;
         }
