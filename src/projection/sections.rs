@@ -751,17 +751,11 @@ impl crate::ledger::Snapshotted for Fold {
         let mut topics: Vec<(Topic, BTreeSet<Seq>)> = Vec::new();
         let mut fingerprints: Vec<(Fingerprint, Seq)> = Vec::new();
         for shard in 0..SHARDS {
-            let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
-            for (topic, events) in in_shard {
-                if topic_shard(&topic) != shard {
-                    return None;
-                }
+            for (topic, events) in read_topics(section, shard)? {
                 topics.push((topic, events.iter().map(|(seq, _)| *seq).collect()));
                 effective.extend(events);
             }
-            let in_shard: Vec<(Fingerprint, Seq)> =
-                decode(&section(&fingerprints_section(shard))?)?;
-            fingerprints.extend(in_shard);
+            fingerprints.extend(read_fingerprints(section, shard)?);
         }
         effective.sort_unstable_by_key(|(seq, _)| *seq);
         topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -807,17 +801,43 @@ impl Projection {
     }
 }
 
+/// A `topics/XX` shard: each topic's effective events. `None`: missing, damaged, or holding a
+/// topic of another shard.
+fn read_topics(section: &mut Sections<'_>, shard: usize) -> Option<Vec<TopicEvents>> {
+    let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
+    in_shard
+        .iter()
+        .all(|(topic, _)| topic_shard(topic) == shard)
+        .then_some(in_shard)
+}
+
+/// A `fingerprints/XX` shard. `None`: missing, damaged, or holding a fingerprint of another
+/// shard.
+fn read_fingerprints(section: &mut Sections<'_>, shard: usize) -> Option<Vec<(Fingerprint, Seq)>> {
+    let in_shard: Vec<(Fingerprint, Seq)> = decode(&section(&fingerprints_section(shard))?)?;
+    in_shard
+        .iter()
+        .all(|(fp, _)| fp[0] as usize == shard)
+        .then_some(in_shard)
+}
+
 impl Projection {
     /// The shared views, and nothing else yet.
     fn shared(section: &mut Sections<'_>) -> Option<Projection> {
+        Projection::shared_at(section).map(|(views, _)| views)
+    }
+
+    /// The shared views, and the ledger's present the `shared` section keeps.
+    fn shared_at(section: &mut Sections<'_>) -> Option<(Projection, Date)> {
         let shared: SharedIn = decode(&section(SHARED)?)?;
-        Some(Projection {
+        let views = Projection {
             applied: shared.applied,
             institutions: shared.institutions,
             meetings: shared.meetings,
             presidency: shared.presidency,
             ..Projection::default()
-        })
+        };
+        Some((views, shared.horizon))
     }
 
     /// The projection, read from a snapshot's sections, that answers `question` exactly as the

@@ -161,23 +161,13 @@ impl Slice {
         keys: &Keys,
         new: u64,
     ) -> Option<Slice> {
-        let shared: SharedIn = decode(&section(SHARED)?)?;
+        let (shared, horizon) = Projection::shared_at(section)?;
         let mut views = Fold {
-            views: Projection {
-                applied: shared.applied,
-                institutions: shared.institutions,
-                meetings: shared.meetings,
-                presidency: shared.presidency,
-                ..Projection::default()
-            },
+            views: shared,
             ..Fold::default()
         };
         for shard in &keys.topic_shards {
-            let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(*shard))?)?;
-            for (topic, events) in in_shard {
-                if topic_shard(&topic) != *shard {
-                    return None;
-                }
+            for (topic, events) in read_topics(section, *shard)? {
                 views
                     .topics
                     .insert(topic, events.iter().map(|(seq, _)| *seq).collect());
@@ -185,12 +175,9 @@ impl Slice {
             }
         }
         for shard in &keys.fingerprint_shards {
-            let in_shard: Vec<(Fingerprint, Seq)> =
-                decode(&section(&fingerprints_section(*shard))?)?;
-            if in_shard.iter().any(|(fp, _)| fp[0] as usize != *shard) {
-                return None;
-            }
-            views.fingerprints.extend(in_shard);
+            views
+                .fingerprints
+                .extend(read_fingerprints(section, *shard)?);
         }
         // The sections the new entries' overrides go to, as far as they exist already.
         let kept_sections = views.applied.div_ceil(OVERRIDES_PER_SECTION);
@@ -206,7 +193,7 @@ impl Slice {
             false => Some(Vec::new()),
         };
         let mut kept = Kept {
-            horizon: shared.horizon,
+            horizon,
             keys: keys.clone(),
             states: section(STATES)?,
             state_names: read_if(
