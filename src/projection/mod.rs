@@ -37,6 +37,8 @@ pub use query::{
     TermView,
 };
 pub use resolve::{Suggestion, Unknown};
+#[cfg(test)]
+pub(crate) use sections::FINEST_CUT;
 pub use sections::{seats_section, Changes, Kept, Keys, Part, Question, Sections, Slice, Views};
 
 /// The key of the projection's snapshot, bumped whenever the projection's stored shape or
