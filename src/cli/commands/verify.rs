@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
+use crate::cli::evidence::{
+    read_checkpoint_note, read_verifier_key, signed_at_json, signed_at_line,
+};
 use crate::cli::progress::Progress;
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
@@ -128,6 +130,9 @@ struct CheckpointAnswer {
     covered: u64,
     /// The entries past it, which no signature vouches for (as `extends_by`).
     not_covered: u64,
+    /// When it says it was signed (the signer's claim); `None` for one from before the time
+    /// line.
+    signed_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -220,6 +225,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     extends_by,
                     covered: checkpoint.size,
                     not_covered: extends_by,
+                    signed_at: signed_at_json(checkpoint),
                 })
             }
             Err(problem) => {
@@ -263,7 +269,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             answer.head,
             answer.root
         );
-        if let Some(c) = &answer.checkpoint {
+        if let (Some(c), Some(checkpoint)) = (&answer.checkpoint, &checkpoint) {
             text.push_str(&format!(
                 "\nmatches the checkpoint of {} at size {}: {} covered by it",
                 c.origin,
@@ -281,6 +287,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     them = if c.extends_by == 1 { "it" } else { "them" }
                 ));
             }
+            text.push_str(&format!(
+                "\n{}",
+                signed_at_line("the checkpoint", checkpoint)
+            ));
         }
         if let Some(c) = &answer.witnesses {
             text.push_str(&format!("\n{}", c.describe()));
