@@ -183,6 +183,24 @@ fn every_query_answer_follows_its_schema() {
         );
     }
     contract.check("log.json", "log", &json(&["log"]));
+    contract.check("timeline.json", "timeline", &json(&["timeline"]));
+    for day in DAYS {
+        let window = ["timeline", "--from", "2010-01-01", "--to", day, "--on", day];
+        let timeline = json(&window);
+        contract.check("timeline.json", &window.join(" "), &timeline);
+        assert_eq!(timeline["to"], *day, "`to` is the last day shown, as --to");
+    }
+    contract.check(
+        "timeline.json",
+        "timeline --body",
+        &json(&[
+            "timeline",
+            "--body",
+            "coord-reporting",
+            "--body",
+            "wg-clearance",
+        ]),
+    );
     contract.check("verify.json", "verify", &json(&["verify"]));
     let page = env.dir.path().join("ccm.html");
     contract.check(
@@ -405,7 +423,7 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
         .join("fixtures/proposals/elect-cooperation.jsonl")
         .display()
         .to_string();
-    let views: [(&str, &[&str]); 5] = [
+    let views: [(&str, &[&str]); 6] = [
         ("who.json", &["who", "wg-cooperation", "--on", "2026-10-01"]),
         ("state.json", &["state", "--on", "2026-10-01"]),
         ("committee.json", &["committee", "--on", "2026-10-01"]),
@@ -414,6 +432,7 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
             &["history", "--body", "wg-cooperation"],
         ),
         ("history-state.json", &["history", "--state", "IRL"]),
+        ("timeline.json", &["timeline", "--on", "2026-10-01"]),
     ];
     for (schema, args) in views {
         let mut with = vec!["--json"];
