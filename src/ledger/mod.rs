@@ -106,14 +106,21 @@ impl LedgerError {
 /// ([`Ledger::check_snapshot`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotCheck {
-    /// No snapshot a reader would use (none, another version's, another chain's, or one whose
-    /// head is damaged): nothing derived to check.
+    /// No snapshot a reader would use (none, another version's, another chain's), and no
+    /// slot of this version's damaged: nothing derived to check.
     NotUsed,
-    /// It lists exactly the sections a fold of its `entries` from the journal gives.
+    /// It lists exactly the sections a fold of its `entries` from the journal gives, and
+    /// neither slot is damaged.
     Agrees { entries: u64 },
-    /// It did not (these sections differ, or are missing or extra): derived data was wrong.
-    /// It has been replaced by the fresh derivation, or removed.
-    Rebuilt { entries: u64, sections: Vec<String> },
+    /// It did not (these `sections` differ, or are missing or extra), or readers passed over
+    /// a damaged slot (`slots`) to the other's head (of `entries`) or to none (`entries` 0):
+    /// derived data was wrong. It has been replaced by the fresh derivation at the head, or
+    /// removed.
+    Rebuilt {
+        entries: u64,
+        sections: Vec<String>,
+        slots: Vec<snapshot::DamagedSlot>,
+    },
 }
 
 /// How a command uses the ledger.
@@ -706,19 +713,7 @@ impl Ledger {
             None => (P::default(), start),
         };
         let from = start.0;
-        // In batches: a fold may do per-batch work (the projection recomputes each touched
-        // view once per batch), while memory stays bounded on a large ledger.
-        let mut batch = Vec::with_capacity(FOLD_BATCH.min((upto - from) as usize));
-        for stored in self.entries_starting(start, from, upto)? {
-            batch.push(stored?.entry);
-            if batch.len() == FOLD_BATCH {
-                apply(&mut state, &batch);
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            apply(&mut state, &batch);
-        }
+        self.fold_onto(&mut state, start, upto, &mut apply)?;
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
         if refresh {
@@ -737,18 +732,39 @@ impl Ledger {
     ) -> Result<P, LedgerError> {
         let upto = upto.min(self.head.entries);
         let mut state = P::default();
-        let mut batch = Vec::with_capacity(FOLD_BATCH.min(upto as usize));
-        for stored in self.entries_starting((0, journal::MAGIC.len() as u64), 0, upto)? {
+        self.fold_onto(
+            &mut state,
+            (0, journal::MAGIC.len() as u64),
+            upto,
+            &mut apply,
+        )?;
+        Ok(state)
+    }
+
+    /// Applies entries `start.0..upto` to `state` (the fold of the entries before them, whose
+    /// frames end at byte `start.1`). In batches: a fold may do per-batch work (the projection
+    /// recomputes each touched view once per batch), while memory stays bounded on a large
+    /// ledger.
+    fn fold_onto<P>(
+        &self,
+        state: &mut P,
+        start: (u64, u64),
+        upto: u64,
+        apply: &mut impl FnMut(&mut P, &[Entry]),
+    ) -> Result<(), LedgerError> {
+        let from = start.0;
+        let mut batch = Vec::with_capacity(FOLD_BATCH.min(upto.saturating_sub(from) as usize));
+        for stored in self.entries_starting(start, from, upto)? {
             batch.push(stored?.entry);
             if batch.len() == FOLD_BATCH {
-                apply(&mut state, &batch);
+                apply(state, &batch);
                 batch.clear();
             }
         }
         if !batch.is_empty() {
-            apply(&mut state, &batch);
+            apply(state, &batch);
         }
-        Ok(state)
+        Ok(())
     }
 
     /// Checks the snapshot readers would use (made under `key`, tied to this chain) against
@@ -756,16 +772,31 @@ impl Ledger {
     /// hashed as a snapshot of that fold would list them. A snapshot that disagrees — a
     /// forgery with its checksums recomputed, or a bug — is replaced by the fresh one (at
     /// the head) or removed, and named. Readers check each section's bytes against the
-    /// directory whenever they read it; this checks the directory against the journal.
+    /// directory whenever they read it; this checks the directory against the journal. A
+    /// slot readers pass over (torn, or damaged: they fall back to the other without a
+    /// word) is named and the snapshot replaced too.
     pub fn check_snapshot<P: Default + Snapshotted>(
         &self,
         key: &str,
-        apply: impl FnMut(&mut P, &[Entry]),
+        mut apply: impl FnMut(&mut P, &[Entry]),
     ) -> Result<SnapshotCheck, LedgerError> {
+        let slots = snapshot::damaged_slots(&self.dir);
         let Some(found) = self.usable_snapshot(key, self.head.entries) else {
-            return Ok(SnapshotCheck::NotUsed);
+            if slots.is_empty() {
+                return Ok(SnapshotCheck::NotUsed);
+            }
+            let mut fresh = P::default();
+            let start = (0, journal::MAGIC.len() as u64);
+            self.fold_onto(&mut fresh, start, self.head.entries, &mut apply)?;
+            self.replace_snapshot(key, &fresh)?;
+            return Ok(SnapshotCheck::Rebuilt {
+                entries: 0,
+                sections: Vec::new(),
+                slots,
+            });
         };
         let entries = found.tie.entries;
+        let end = (entries, found.tie.journal_bytes);
         let stored = found.sums();
         // A directory can agree with the journal while the bytes where it points do not
         // (rot, a wrong offset or length): readers would fall back to a fold each time, so
@@ -776,10 +807,12 @@ impl Ledger {
             .map(|(name, _)| name.clone())
             .collect();
         drop(found);
-        let fresh: P = self.fold_from_journal(entries, apply)?;
+        let mut fresh = P::default();
+        let start = (0, journal::MAGIC.len() as u64);
+        self.fold_onto(&mut fresh, start, entries, &mut apply)?;
         let derived = snapshot::digest(|out| fresh.write_sections(out))
             .expect("hashing in memory does not fail");
-        if stored == derived && unreadable.is_empty() {
+        if stored == derived && unreadable.is_empty() && slots.is_empty() {
             return Ok(SnapshotCheck::Agrees { entries });
         }
         let mut sections: Vec<String> = stored
@@ -791,12 +824,29 @@ impl Ledger {
             .collect();
         sections.sort();
         sections.dedup();
-        let path = snapshot::path(&self.dir);
-        let replaced = entries == self.head.entries && self.keep_snapshot(key, &fresh);
-        if !replaced {
-            fs::remove_file(&path).map_err(LedgerError::io(&path))?;
+        // Brought to the head (the entries after the snapshot's are few), and kept there.
+        self.fold_onto(&mut fresh, end, self.head.entries, &mut apply)?;
+        self.replace_snapshot(key, &fresh)?;
+        Ok(SnapshotCheck::Rebuilt {
+            entries,
+            sections,
+            slots,
+        })
+    }
+
+    /// Replaces the snapshot with `fresh`, the fold of every entry, or removes it when that
+    /// cannot be written: what [`Self::check_snapshot`] leaves in place of a wrong one.
+    fn replace_snapshot<P: Snapshotted>(&self, key: &str, fresh: &P) -> Result<(), LedgerError> {
+        if !self.keep_snapshot(key, fresh) {
+            let path = snapshot::path(&self.dir);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(LedgerError::io(&path)(e))
+                }
+                _ => {}
+            }
         }
-        Ok(SnapshotCheck::Rebuilt { entries, sections })
+        Ok(())
     }
 
     /// Keeps `state` (the fold of every entry the ledger holds, made under `key`) as the

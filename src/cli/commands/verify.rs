@@ -432,12 +432,31 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
     }
     // Only at the size verified: a writer may have appended since.
     if ledger.head().entries == entries {
-        if let SnapshotCheck::Rebuilt { entries, sections } = moment::check_snapshot(&ledger)? {
-            let shown: Vec<&str> = sections.iter().take(5).map(String::as_str).collect();
-            let more = sections.len().saturating_sub(shown.len());
-            rebuilt.push(Rebuilt {
-                file: crate::ledger::snapshot::SNAPSHOT_FILE.into(),
-                detail: format!(
+        if let SnapshotCheck::Rebuilt {
+            entries,
+            sections,
+            slots,
+        } = moment::check_snapshot(&ledger)?
+        {
+            let mut said = Vec::new();
+            // Each slot readers passed over, and what they read instead.
+            for damaged in &slots {
+                said.push(format!(
+                    "its slot {} is damaged: {}",
+                    damaged.slot, damaged.problem
+                ));
+            }
+            if !slots.is_empty() {
+                said.push(if entries > 0 {
+                    format!("readers read the other slot's head, of the first {entries} entries")
+                } else {
+                    "readers read no head of it and folded the journal".to_owned()
+                });
+            }
+            if !sections.is_empty() {
+                let shown: Vec<&str> = sections.iter().take(5).map(String::as_str).collect();
+                let more = sections.len().saturating_sub(shown.len());
+                said.push(format!(
                     "its sections {}{} are not what the journal's first {entries} entries give",
                     shown.join(", "),
                     if more > 0 {
@@ -445,7 +464,11 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
                     } else {
                         String::new()
                     }
-                ),
+                ));
+            }
+            rebuilt.push(Rebuilt {
+                file: crate::ledger::snapshot::SNAPSHOT_FILE.into(),
+                detail: said.join("; "),
             });
         }
     }
