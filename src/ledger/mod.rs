@@ -37,7 +37,7 @@ pub use snapshot::{SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
-    verify, Checked, Checking, Decoding, Tail, Tampering, TreeRoots, Verification, Verified,
+    verify, Checked, Checking, Decoding, Phase, Tail, Tampering, TreeRoots, Verification, Verified,
     VerifyOptions,
 };
 
@@ -121,6 +121,32 @@ pub enum SnapshotCheck {
         sections: Vec<String>,
         slots: Vec<snapshot::DamagedSlot>,
     },
+}
+
+/// A sink that tells `progress` of each section passed on to `sink` ([`Phase::Digest`], of
+/// `of` sections): how `verify` shows the hashing of a fold's sections.
+struct Counted<'a, F: FnMut(Checking)> {
+    sink: &'a mut dyn snapshot::SectionSink,
+    counted: u64,
+    of: u64,
+    progress: &'a mut F,
+}
+
+impl<F: FnMut(Checking)> snapshot::SectionSink for Counted<'_, F> {
+    fn section(
+        &mut self,
+        name: &str,
+        encode: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.sink.section(name, encode)?;
+        self.counted += 1;
+        (self.progress)(Checking {
+            phase: Phase::Digest,
+            checked: self.counted,
+            of: self.of.max(self.counted),
+        });
+        Ok(())
+    }
 }
 
 /// How a command uses the ledger.
@@ -774,20 +800,21 @@ impl Ledger {
     /// the head) or removed, and named. Readers check each section's bytes against the
     /// directory whenever they read it; this checks the directory against the journal. A
     /// slot readers pass over (torn, or damaged: they fall back to the other without a
-    /// word) is named and the snapshot replaced too.
+    /// word) is named and the snapshot replaced too. `progress` is told how far each phase
+    /// has got ([`Phase::SnapshotRead`], [`Phase::Fold`], [`Phase::Digest`]), as `verify`'s
+    /// pass tells it of the chain.
     pub fn check_snapshot<P: Default + Snapshotted>(
         &self,
         key: &str,
         mut apply: impl FnMut(&mut P, &[Entry]),
+        mut progress: impl FnMut(Checking),
     ) -> Result<SnapshotCheck, LedgerError> {
         let slots = snapshot::damaged_slots(&self.dir);
         let Some(found) = self.usable_snapshot(key, self.head.entries) else {
             if slots.is_empty() {
                 return Ok(SnapshotCheck::NotUsed);
             }
-            let mut fresh = P::default();
-            let start = (0, journal::MAGIC.len() as u64);
-            self.fold_onto(&mut fresh, start, self.head.entries, &mut apply)?;
+            let fresh: P = self.fold_reported(self.head.entries, &mut apply, &mut progress)?;
             self.replace_snapshot(key, &fresh)?;
             return Ok(SnapshotCheck::Rebuilt {
                 entries: 0,
@@ -798,20 +825,32 @@ impl Ledger {
         let entries = found.tie.entries;
         let end = (entries, found.tie.journal_bytes);
         let stored = found.sums();
+        let of = stored.len() as u64;
         // A directory can agree with the journal while the bytes where it points do not
         // (rot, a wrong offset or length): readers would fall back to a fold each time, so
         // such a section is named and rebuilt too.
-        let unreadable: Vec<String> = stored
-            .iter()
-            .filter(|(name, _)| found.section(name).is_none())
-            .map(|(name, _)| name.clone())
-            .collect();
+        let mut unreadable = Vec::new();
+        for (read, (name, _)) in stored.iter().enumerate() {
+            if found.section(name).is_none() {
+                unreadable.push(name.clone());
+            }
+            progress(Checking {
+                phase: Phase::SnapshotRead,
+                checked: read as u64 + 1,
+                of,
+            });
+        }
         drop(found);
-        let mut fresh = P::default();
-        let start = (0, journal::MAGIC.len() as u64);
-        self.fold_onto(&mut fresh, start, entries, &mut apply)?;
-        let derived = snapshot::digest(|out| fresh.write_sections(out))
-            .expect("hashing in memory does not fail");
+        let mut fresh: P = self.fold_reported(entries, &mut apply, &mut progress)?;
+        let derived = snapshot::digest(|out| {
+            fresh.write_sections(&mut Counted {
+                sink: out,
+                counted: 0,
+                of,
+                progress: &mut progress,
+            })
+        })
+        .expect("hashing in memory does not fail");
         if stored == derived && unreadable.is_empty() && slots.is_empty() {
             return Ok(SnapshotCheck::Agrees { entries });
         }
@@ -832,6 +871,30 @@ impl Ledger {
             sections,
             slots,
         })
+    }
+
+    /// [`Self::fold_from_journal`] of the first `upto` entries, telling `progress` after each
+    /// batch ([`Phase::Fold`]).
+    fn fold_reported<P: Default>(
+        &self,
+        upto: u64,
+        apply: &mut impl FnMut(&mut P, &[Entry]),
+        progress: &mut impl FnMut(Checking),
+    ) -> Result<P, LedgerError> {
+        let mut state = P::default();
+        let mut folded = 0;
+        let mut reported = |state: &mut P, batch: &[Entry]| {
+            apply(state, batch);
+            folded += batch.len() as u64;
+            progress(Checking {
+                phase: Phase::Fold,
+                checked: folded,
+                of: upto,
+            });
+        };
+        let start = (0, journal::MAGIC.len() as u64);
+        self.fold_onto(&mut state, start, upto, &mut reported)?;
+        Ok(state)
     }
 
     /// Replaces the snapshot with `fresh`, the fold of every entry, or removes it when that

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::cli::evidence::{
     read_checkpoint_note, read_verifier_key, signed_at_json, signed_at_line,
 };
-use crate::cli::progress::Progress;
+use crate::cli::progress::Phases;
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
@@ -353,9 +353,10 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
-    // A progress line on a terminal when the pass takes more than a second (issue 17.3).
-    let mut progress = Progress::start("verifying", Some(0), "entries", !ctx.json);
-    let mut reach = |c: Checking| progress.reach(c.checked, c.of);
+    // A progress line on a terminal when the pass takes more than a second (issue 17.3), and
+    // one for each phase of the re-derivation after it.
+    let mut phases = Phases::new(!ctx.json);
+    let mut reach = |c: Checking| phases.report(c);
     let rooted = verify(
         &ctx.ledger_dir,
         VerifyOptions {
@@ -365,7 +366,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             ..VerifyOptions::default()
         },
     );
-    drop(progress);
+    phases.clear();
     let rooted = rooted
         .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
@@ -387,7 +388,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         }
     }
     // The index's evidence, then what is derived: checked against the journal, rebuilt.
-    let rebuilt = check_derived(ctx, entries, &tree.root).map_err(|e| {
+    let rebuilt = check_derived(ctx, entries, &tree.root, &mut phases).map_err(|e| {
         let seq = rooted.unacknowledged.map(|t| t.from_entry);
         failed(seq, e)
     })?;
@@ -413,7 +414,12 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
 /// queries read are re-derived from the journal and compared: the stored Merkle tree (its
 /// root against `root`, recomputed by the chain's pass) and the projection snapshot (against
 /// a fold of the journal). One that disagrees is rebuilt and named.
-fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Rebuilt>, CliError> {
+fn check_derived(
+    ctx: &Context,
+    entries: u64,
+    root: &TreeHash,
+    phases: &mut Phases,
+) -> Result<Vec<Rebuilt>, CliError> {
     let mut ledger = match Ledger::open(&ctx.ledger_dir, Access::Inspect) {
         Ok(ledger) => ledger,
         Err(e @ LedgerError::Contradicted { .. }) => return Err(e.into()),
@@ -436,7 +442,7 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
             entries,
             sections,
             slots,
-        } = moment::check_snapshot(&ledger)?
+        } = moment::check_snapshot(&ledger, |c| phases.report(c))?
         {
             let mut said = Vec::new();
             // Each slot readers passed over, and what they read instead.
@@ -472,6 +478,7 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
             });
         }
     }
+    phases.clear();
     for notice in ledger.notices() {
         if !notice.contains("Merkle tree disagreed") {
             eprintln!("note: {notice}");
