@@ -47,7 +47,8 @@ mod published;
 /// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed;
 /// the entries it covers and those past it (which no signature vouches for) are named, and
-/// with --exact entries past it fail (exit 3). --bundle - reads the export from stdin.
+/// with --exact entries past it fail (exit 3). When the checkpoint says it was signed is
+/// shown as `checkpoint` shows it: the signer's clock, its claim, not evidence. --bundle - reads the export from stdin.
 /// A line that is not an export line (bad JSON, a key repeated in one object) is bad input:
 /// exit 1.
 ///

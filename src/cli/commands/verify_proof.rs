@@ -20,6 +20,8 @@ use crate::merkle::{Proof, ProofError};
 /// export line too: it must hash, after the hash of the entry before it, to the entry hash the
 /// proof proves, and what the entry says is printed. With --witness (repeatable), --checkpoint
 /// must also carry valid cosignatures from --quorum of the named witnesses (default: all).
+/// When each checkpoint says it was signed is shown as `checkpoint` shows it: the signer's
+/// clock, its claim, not evidence.
 /// Needs no ledger. Exit 0 when the proof holds, 3 when it does not.
 ///
 /// Examples:
