@@ -307,6 +307,48 @@ fn every_writer_and_proof_answer_follows_its_schema() {
             "isu.pub",
         ]),
     );
+
+    // Cosigned by a witness, and checked with --witness: the answers name who cosigned.
+    env.run(&["keygen", "example.org/w1", "--witness"]).ok();
+    let cosigned = env
+        .run(&[
+            "witness",
+            "--state",
+            "w1-state",
+            "--key",
+            "example.org_w1.key",
+            "--log-key",
+            "isu.pub",
+            "--checkpoint",
+            "today.checkpoint",
+        ])
+        .ok()
+        .stdout;
+    std::fs::write(dir.join("cosigned.checkpoint"), cosigned).expect("write the checkpoint");
+    let witnessed = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend([
+            "--checkpoint",
+            "cosigned.checkpoint",
+            "--key",
+            "isu.pub",
+            "--witness",
+            "example.org_w1.pub",
+        ]);
+        let answer = json(&args);
+        assert_eq!(answer["witnesses"]["cosigned_by"][0], "example.org/w1");
+        answer
+    };
+    contract.check(
+        "verify.json",
+        "verify --bundle --witness",
+        &witnessed(&["verify", "--bundle", "ccm.jsonl"]),
+    );
+    contract.check(
+        "verify-proof.json",
+        "verify-proof --witness",
+        &witnessed(&["verify-proof", "--proof", "entry42.proof"]),
+    );
 }
 
 #[test]
