@@ -809,7 +809,12 @@ impl Ledger {
         mut apply: impl FnMut(&mut P, &[Entry]),
         mut progress: impl FnMut(Checking),
     ) -> Result<SnapshotCheck, LedgerError> {
-        let slots = snapshot::damaged_slots(&self.dir);
+        // A slot is judged only under the lock: a writer at work may be writing one as it is
+        // read, and a slot half written is what a reader falls back from, not damage.
+        let slots = match self.holds_lock() {
+            true => snapshot::damaged_slots(&self.dir),
+            false => Vec::new(),
+        };
         let Some(found) = self.usable_snapshot(key, self.head.entries) else {
             if slots.is_empty() {
                 return Ok(SnapshotCheck::NotUsed);
