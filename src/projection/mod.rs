@@ -43,7 +43,7 @@ pub use sections::{seats_section, Changes, Kept, Keys, Part, Question, Sections,
 
 /// The key of the projection's snapshot, bumped whenever the projection's stored shape or
 /// its fold changes, so an old snapshot is never used for a new one (it is rebuilt instead).
-pub const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-12");
+pub const SNAPSHOT_KEY: &str = concat!("projection-", env!("CARGO_PKG_VERSION"), "-13");
 
 /// What an event concerns: the view it feeds.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
