@@ -322,6 +322,47 @@ fn a_draft_of_an_earlier_entry_is_judged_there_and_cannot_be_committed() {
 /// The usual decision, an election at the meeting the sources end with, is judged on a slice
 /// of the projection (the property tests compare slices with the whole only where one is
 /// taken: this says one is), and says what the whole says.
+/// A State joins on a slice (its shards of `states` and `state-names` patched); one that
+/// joins again after it withdrew, under another name, goes the whole way (the index of names
+/// may lose its old name, which only every State can say); the snapshot lists what a fold's
+/// does after each.
+#[test]
+fn a_state_joins_on_a_slice_and_one_joining_again_under_another_name_goes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let steps = [
+        (
+            r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2026-09-18"}"#,
+            true,
+        ),
+        (
+            r#"{"kind":"state_withdrew","state":"ZZA","effective":"2026-10-01"}"#,
+            true,
+        ),
+        (
+            r#"{"kind":"state_joined","state":"ZZA","name":"New Zedland","effective":"2026-10-02"}"#,
+            false,
+        ),
+    ];
+    for (text, on_slice) in steps {
+        let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+        let made = draft(
+            Onto::head_of(&mut writer),
+            "one",
+            lines(text),
+            &recorder(),
+            &Judgement::default(),
+        )
+        .unwrap();
+        assert!(made.is_accepted(), "{text}: {:?}", made.refusals());
+        assert_eq!(made.on_slice(), on_slice, "{text}");
+        made.commit().unwrap();
+        drop(writer);
+        let differ = sections_unlike_a_folds(dir.path());
+        assert!(differ.is_empty(), "after {text}: {differ:?}");
+    }
+}
+
 #[test]
 fn an_election_of_the_present_is_judged_on_a_slice() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,9 +6,10 @@
 //!
 //! - `shared`: the small views every question reads (entries applied, institutions, meetings,
 //!   the Presidency);
-//! - `states`: every State, by code (a lookup reads one);
-//! - `body-names`, `state-names`: every id, code and name in lower case → the body or State
-//!   it finds exactly (what `resolve_body` and `resolve_state` would find first);
+//! - `states/XX`: every State, by code, in 256 shards by State (a lookup reads one);
+//! - `body-names`, `state-names/XX`: every id, code and name in lower case → the body or
+//!   State it finds exactly (what `resolve_body` and `resolve_state` would find first); the
+//!   State names in 256 shards by name;
 //! - `catalogue`: every body's id, names, and the days it came into and went out of force (to
 //!   pick the bodies in force on a day, and to suggest near names);
 //! - `seats-by-state/XX`: the bodies in which each State held a seat, by code, in 256 shards;
@@ -17,7 +18,7 @@
 //!   that corrections replaced or retracted, and the bodies whose mandate moved to it;
 //! - `overrides`, `superseded`, `events`: what only whole-ledger commands and validation read.
 //!
-//! A section of records by key (`states`, the names, `seats-by-state/XX`) is `count u32 LE ‖
+//! A section of records by key (`states/XX`, the names, `seats-by-state/XX`) is `count u32 LE ‖
 //! offset u32 LE of each record ‖ records`, each `key length u32 LE ‖ key ‖ value`, in order
 //! of key: a reader finds one by binary search. Everything else is bincode (standard).
 
@@ -36,9 +37,7 @@ pub use part::{Part, Views};
 pub use slice::{Kept, Keys, Slice};
 
 const SHARED: &str = "shared";
-const STATES: &str = "states";
 const BODY_NAMES: &str = "body-names";
-const STATE_NAMES: &str = "state-names";
 const CATALOGUE: &str = "catalogue";
 /// The bodies in which each State held a seat, cut into 256 shards by State (`seats-by-state/XX`):
 /// at 10^6 events the whole index is ~27 MB, and a write reads and writes the shards of the
@@ -54,6 +53,80 @@ fn state_shard(code: &StateCode) -> usize {
 
 fn seats_shard_section(shard: usize) -> String {
     format!("seats-by-state/{shard:02x}")
+}
+
+/// Every State, by code, cut into 256 shards by State as `seats-by-state` is (`states/XX`):
+/// a write of one State reads and writes its shard, not the 0.45 MB of 10 000 States.
+fn states_section(shard: usize) -> String {
+    format!("states/{shard:02x}")
+}
+
+/// The index of State names, cut into 256 shards by name (`state-names/XX`, XX the first
+/// byte of the blake3 of the name in lower case).
+fn state_names_section(shard: usize) -> String {
+    format!("state-names/{shard:02x}")
+}
+
+/// The `states/XX` section that holds the State of `code`.
+pub fn state_section(code: &StateCode) -> String {
+    states_section(state_shard(code))
+}
+
+/// The `state-names/XX` section a State's name or code (`name`) falls in.
+pub fn state_names_section_of(name: &str) -> String {
+    state_names_section(name_shard(folded(name).as_bytes()))
+}
+
+/// The shard of a key of the index of State names.
+fn name_shard(key: &[u8]) -> usize {
+    blake3::hash(key).as_bytes()[0] as usize
+}
+
+/// The `states/XX` shards, read as a question needs them, each once.
+#[derive(Default)]
+struct StateShards {
+    read: BTreeMap<usize, Vec<u8>>,
+}
+
+impl StateShards {
+    /// The shard holding `code`, read if it was not. `None`: missing or damaged.
+    fn shard(&mut self, section: &mut Sections<'_>, shard: usize) -> Option<Keyed<'_>> {
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.read.entry(shard) {
+            let bytes = section(&states_section(shard))?;
+            Keyed::open(&bytes)?;
+            slot.insert(bytes);
+        }
+        Keyed::open(&self.read[&shard])
+    }
+
+    /// The State of `code`, if there is one (`None`: its shard is missing or damaged).
+    fn get(&mut self, section: &mut Sections<'_>, code: &StateCode) -> Option<Option<StateParty>> {
+        let shard = self.shard(section, state_shard(code))?;
+        match shard.get(code.as_str().as_bytes()) {
+            None => Some(None),
+            Some(value) => {
+                let state: StateParty = decode(value)?;
+                (state.code == *code).then_some(Some(state))
+            }
+        }
+    }
+
+    /// Every State, in order of code. `None`: a shard is missing, damaged, or holds a State
+    /// of another.
+    fn every(section: &mut Sections<'_>) -> Option<BTreeMap<StateCode, StateParty>> {
+        let mut states = BTreeMap::new();
+        for shard in 0..SHARDS {
+            let bytes = section(&states_section(shard))?;
+            for value in Keyed::open(&bytes)?.values() {
+                let state: StateParty = decode(value)?;
+                if state_shard(&state.code) != shard {
+                    return None;
+                }
+                states.insert(state.code.clone(), state);
+            }
+        }
+        Some(states)
+    }
 }
 const SUPERSEDED: &str = "superseded";
 const CORRECTIONS: &str = "corrections";
@@ -699,21 +772,34 @@ impl Projection {
         corrected
     }
 
-    /// The `states` and `state-names` sections: every State.
+    /// The `states/XX` and `state-names/XX` shards: every State.
     pub(super) fn write_states(&self, out: &mut dyn SectionSink) -> io::Result<()> {
-        out.section(STATES, &mut |w| {
-            let states = self.states.iter();
-            write_keyed(
-                w,
-                states.map(|(code, s)| (code.as_str().as_bytes(), Encoded(s))),
-            )
-        })?;
+        let mut states: Vec<Vec<(&StateCode, &StateParty)>> = vec![Vec::new(); SHARDS];
+        for (code, state) in &self.states {
+            states[state_shard(code)].push((code, state));
+        }
+        for (shard, records) in states.iter().enumerate() {
+            out.section(&states_section(shard), &mut |w| {
+                let records = records.iter();
+                write_keyed(
+                    w,
+                    records.map(|(code, s)| (code.as_str().as_bytes(), Encoded(*s))),
+                )
+            })?;
+        }
         let state_names = names_index(
             self.states
                 .values()
                 .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
         );
-        out.section(STATE_NAMES, &mut |w| write_names(w, &state_names))
+        let mut names: Vec<BTreeMap<String, &str>> = vec![BTreeMap::new(); SHARDS];
+        for (name, code) in state_names {
+            names[name_shard(name.as_bytes())].insert(name, code);
+        }
+        for (shard, index) in names.iter().enumerate() {
+            out.section(&state_names_section(shard), &mut |w| write_names(w, index))?;
+        }
+        Ok(())
     }
 
     /// The `shared` section, with the ledger's present (`horizon`, [`Self::horizon`] of the
@@ -881,19 +967,16 @@ impl Projection {
     /// takes no entries). `None`: a section is missing or damaged.
     pub fn read_views(section: &mut Sections<'_>) -> Option<Projection> {
         let mut projection = Projection::shared(section)?;
-        let states = section(STATES)?;
-        for value in Keyed::open(&states)?.values() {
-            let state: StateParty = decode(value)?;
-            projection.states.insert(state.code.clone(), state);
-        }
+        projection.states = StateShards::every(section)?;
         let catalogue: Vec<BodyCard> = decode(&section(CATALOGUE)?)?;
         for card in &catalogue {
             projection.read_body(section, &card.id, None)?;
         }
         // Not needed whole, but checked: a damaged index sends its question here, and only a
         // snapshot refused here is rebuilt.
-        for index in [BODY_NAMES.to_owned(), STATE_NAMES.to_owned()]
+        for index in [BODY_NAMES.to_owned()]
             .into_iter()
+            .chain((0..SHARDS).map(state_names_section))
             .chain((0..SHARDS).map(seats_shard_section))
         {
             Keyed::open(&section(&index)?)?;
@@ -959,8 +1042,6 @@ impl Projection {
     pub fn read_part(section: &mut Sections<'_>, question: &Question) -> Option<Part> {
         let mut p = Projection::shared(section)?;
         let mut part = Resolved::default();
-        let states = section(STATES)?;
-        let states = Keyed::open(&states)?;
         // The States whose names the answer shows (`None`: every State).
         let mut named: Option<BTreeSet<StateCode>> = Some(BTreeSet::new());
         match question {
@@ -988,7 +1069,7 @@ impl Projection {
                 }
             }
             Question::StateHistory(query) => {
-                let resolved = find_state(section, &states, query)?;
+                let resolved = find_state(section, query)?;
                 part.state = Some(resolved.clone());
                 if let Ok(code) = resolved {
                     let index = section(&seats_section(&code))?;
@@ -1015,16 +1096,12 @@ impl Projection {
             }
         }
         match named {
-            None => {
-                for value in states.values() {
-                    let state: StateParty = decode(value)?;
-                    p.states.insert(state.code.clone(), state);
-                }
-            }
+            None => p.states = StateShards::every(section)?,
             Some(codes) => {
+                let mut states = StateShards::default();
                 for code in codes {
-                    if let Some(value) = states.get(code.as_str().as_bytes()) {
-                        p.states.insert(code, decode(value)?);
+                    if let Some(state) = states.get(section, &code)? {
+                        p.states.insert(code, state);
                     }
                 }
             }
@@ -1083,19 +1160,16 @@ fn find_body(section: &mut Sections<'_>, query: &str) -> Option<Result<BodyId, U
 }
 
 /// `resolve_state(query)` as the whole projection answers it.
-fn find_state(
-    section: &mut Sections<'_>,
-    states: &Keyed<'_>,
-    query: &str,
-) -> Option<Result<StateCode, Unknown>> {
-    let index = section(STATE_NAMES)?;
-    if let Some(code) = Keyed::open(&index)?.get(folded(query).as_bytes()) {
+fn find_state(section: &mut Sections<'_>, query: &str) -> Option<Result<StateCode, Unknown>> {
+    let key = folded(query);
+    let index = section(&state_names_section(name_shard(key.as_bytes())))?;
+    if let Some(code) = Keyed::open(&index)?.get(key.as_bytes()) {
         if !code.is_empty() {
             return Some(Ok(StateCode::new(std::str::from_utf8(code).ok()?).ok()?));
         }
     }
-    let every: Vec<StateParty> = states.values().map(decode).collect::<Option<_>>()?;
-    Some(resolve_state_among(every.iter(), query))
+    let every = StateShards::every(section)?;
+    Some(resolve_state_among(every.values(), query))
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub(crate) fn date(s: &str) -> Date {
 // ---- the projection kept in a snapshot ---------------------------------------------------
 
 use crate::ledger::Snapshotted;
-use crate::projection::seats_section;
+use crate::projection::{seats_section, state_names_section_of, state_section};
 
 /// The projection kept as snapshot sections, by name.
 pub(crate) fn kept(p: &Fold) -> BTreeMap<String, Vec<u8>> {
@@ -269,14 +269,20 @@ fn a_missing_or_damaged_section_is_refused_not_misread() {
             Question::Holders("wg-clearance".into()),
             "body/wg-clearance",
         ),
-        (Question::Holders("wg-clearance".into()), "states"),
+        (
+            Question::StateHistory("NOR".into()),
+            &state_section(&StateCode::new("NOR").unwrap()),
+        ),
         (Question::Holders("wg-clearance".into()), "shared"),
         (Question::Holders("clearence".into()), "catalogue"),
         (
             Question::StateHistory("NOR".into()),
             &seats_section(&StateCode::new("NOR").unwrap()),
         ),
-        (Question::StateHistory("NOR".into()), "state-names"),
+        (
+            Question::StateHistory("NOR".into()),
+            &state_names_section_of("NOR"),
+        ),
         (Question::InForceOn(date("2019-06-01")), "catalogue"),
     ];
     for (question, name) in needs {

@@ -279,12 +279,15 @@ fn without_section(env: &TestEnv, gone: &str) {
 fn a_deleted_section_over_every_body_gives_no_wrong_answer_after_slice_writes() {
     let seats_of_irl =
         ccm_ledger::projection::seats_section(&ccm_ledger::domain::StateCode::new("IRL").unwrap());
+    let irl = ccm_ledger::domain::StateCode::new("IRL").unwrap();
+    let states_of_irl = ccm_ledger::projection::state_section(&irl);
+    let names_of_zedland = ccm_ledger::projection::state_names_section_of("Zedland");
     for gone in [
         seats_of_irl.as_str(),
         "catalogue",
         "body-names",
-        "state-names",
-        "states",
+        names_of_zedland.as_str(),
+        states_of_irl.as_str(),
     ] {
         let env = ledger_with_the_fixture();
         without_section(&env, gone);
@@ -319,12 +322,15 @@ fn a_deleted_section_over_every_body_gives_no_wrong_answer_after_slice_writes() 
 fn a_section_deleted_under_a_slice_write_that_never_reads_it_is_left_to_verify() {
     let seats_of_irl =
         ccm_ledger::projection::seats_section(&ccm_ledger::domain::StateCode::new("IRL").unwrap());
+    let irl = ccm_ledger::domain::StateCode::new("IRL").unwrap();
+    let states_of_irl = ccm_ledger::projection::state_section(&irl);
+    let names_of_zedland = ccm_ledger::projection::state_names_section_of("Zedland");
     for gone in [
         seats_of_irl.as_str(),
         "catalogue",
         "body-names",
-        "state-names",
-        "states",
+        names_of_zedland.as_str(),
+        states_of_irl.as_str(),
     ] {
         let env = ledger_with_the_fixture();
         without_section(&env, gone);

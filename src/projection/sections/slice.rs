@@ -3,7 +3,7 @@
 //! cost that does not grow with the ledger.
 //!
 //! What a slice holds, for the [`Keys`] of a draft's events: the shared views (institutions,
-//! meetings, the Presidency) and every State (each small, and every election reads one); the
+//! meetings, the Presidency) and the States its events name or its bodies seat; the
 //! shards of events and of fingerprints its events fall in, whole (what the fold of an event
 //! and the duplicate check read, and what is written back); the sections of overrides its new
 //! entries fall in; the bodies its events name, and the bodies whose findings those can change
@@ -27,6 +27,8 @@ pub struct Keys {
     states: BTreeSet<StateCode>,
     /// Every State an event names (an elected State, one replaced, a host).
     named: BTreeSet<StateCode>,
+    /// The States that join, with their names: what the index of State names gains.
+    joined: BTreeMap<StateCode, String>,
     /// The [`topic_prefix`] of each topic, and the [`fingerprint_prefix`] of each
     /// fingerprint: their shards are those of the snapshot's cut.
     topics: BTreeSet<u32>,
@@ -69,6 +71,9 @@ impl Keys {
                 }
                 Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
                     keys.named.insert(e.state.clone());
+                }
+                Event::StateJoined(e) => {
+                    keys.joined.insert(e.state.clone(), e.name.clone());
                 }
                 // A body established anew may be one whose establishment a correction
                 // retracted: its elections and discontinuation come back with it, and bodies
@@ -136,8 +141,11 @@ pub struct Kept {
     horizon: Date,
     /// What the draft's keys may change of the sections over the whole ledger.
     keys: Keys,
-    states: Vec<u8>,
-    state_names: Vec<u8>,
+    /// The shards of `states` read (those of the States the slice holds).
+    states: BTreeMap<usize, Vec<u8>>,
+    /// The shards of `state-names` the names of the joining States fall in (read only to
+    /// write back).
+    state_names: BTreeMap<usize, Vec<u8>>,
     /// The bodies the slice holds.
     held: BTreeSet<BodyId>,
     /// Each held body's bodies whose mandate moved to it, as its section had them.
@@ -206,12 +214,8 @@ impl Slice {
         let mut kept = Kept {
             horizon,
             keys: keys.clone(),
-            states: section(STATES)?,
-            state_names: read_if(
-                keys.writing && !keys.states.is_empty(),
-                STATE_NAMES,
-                section,
-            )?,
+            states: BTreeMap::new(),
+            state_names: BTreeMap::new(),
             watch: match keys.watches() {
                 true => decode(&section(WATCH)?)?,
                 false => Vec::new(),
@@ -236,10 +240,22 @@ impl Slice {
         if keys.writing && keys.cards {
             kept.catalogue = decode(&section(CATALOGUE)?)?;
         }
-        for bytes in [&kept.state_names, &kept.body_names] {
-            if !bytes.is_empty() {
-                Keyed::open(bytes)?;
+        if keys.writing {
+            for (code, name) in &keys.joined {
+                for key in [folded(code.as_str()), folded(name)] {
+                    let shard = name_shard(key.as_bytes());
+                    if let std::collections::btree_map::Entry::Vacant(slot) =
+                        kept.state_names.entry(shard)
+                    {
+                        let bytes = section(&state_names_section(shard))?;
+                        Keyed::open(&bytes)?;
+                        slot.insert(bytes);
+                    }
+                }
             }
+        }
+        if !kept.body_names.is_empty() {
+            Keyed::open(&kept.body_names)?;
         }
         // Every body a slice reads exists: the events it takes name bodies that do (else they
         // are refused, and the whole words why), and the others come from its sections. One
@@ -280,24 +296,30 @@ impl Slice {
             .collect();
         // The States the draft and the rules read: those its events name, those seated in
         // the bodies held (R4), those of the Presidency (R4, R8).
-        let states = Keyed::open(&kept.states)?;
         let wanted = keys
             .states
             .iter()
             .chain(&keys.named)
             .chain(&kept.seated_before)
             .chain(views.views.presidency.iter().map(|t| &t.state));
+        let mut states = StateShards::default();
         for code in wanted {
             if views.views.states.contains_key(code) {
                 continue;
             }
-            if let Some(value) = states.get(code.as_str().as_bytes()) {
-                let state: StateParty = decode(value)?;
-                if state.code != *code {
-                    return None;
-                }
+            if let Some(state) = states.get(section, code)? {
                 views.views.states.insert(code.clone(), state);
             }
+        }
+        kept.states = states.read;
+        // A State that joins again (after it withdrew) may take another name: the index of
+        // names may then lose one, which only the whole can say.
+        if keys
+            .joined
+            .keys()
+            .any(|code| views.views.states.contains_key(code))
+        {
+            return None;
         }
         Some(Slice { views, kept })
     }
@@ -364,7 +386,7 @@ impl Kept {
 
     /// Writes what [`Projection::write_changed`] writes for the whole projection with
     /// `changes`, from `after` (the slice's views with the draft applied): the sections of
-    /// every State (the slice holds them all), the shards and bodies `changes` reaches (held
+    /// the States that join or withdraw (their shards), the shards and bodies `changes` reaches (held
     /// whole), and the sections over every body patched where the held bodies changed them.
     pub fn write_changed(
         &self,
@@ -493,56 +515,50 @@ impl Kept {
         Ok(())
     }
 
-    /// `states` and `state-names`, with the States that joined or withdrew put in. A State's
-    /// name index is patched like a body's ([`Self::write_body_names`]) unless a State took
-    /// another name: then it is made again from every State.
+    /// The shards of `states` and `state-names`, with the States that joined or withdrew put
+    /// in. The names are patched like a body's ([`Self::write_body_names`]): a State that
+    /// joins is new to the ledger (one that joins again goes the whole way), so names are
+    /// only added.
     fn write_states(&self, after: &Fold, out: &mut dyn SectionSink) -> io::Result<()> {
-        let old = Keyed::open(&self.states).expect("checked when read");
-        let mut renamed = false;
-        let mut changed: BTreeMap<&[u8], Vec<u8>> = BTreeMap::new();
+        let mut by_shard: BTreeMap<usize, BTreeMap<&[u8], Vec<u8>>> = BTreeMap::new();
         for code in &self.keys.states {
-            let Some(state) = after.states.get(code) else {
-                continue;
-            };
-            let before: Option<StateParty> = old.get(code.as_str().as_bytes()).and_then(decode);
-            renamed |= before.is_some_and(|b| b.name != state.name);
-            changed.insert(code.as_str().as_bytes(), encode_vec(state));
-        }
-        out.section(STATES, &mut |w| patch_keyed(w, &old, &changed, |_| false))?;
-        let names = Keyed::open(&self.state_names).expect("checked when read");
-        if renamed {
-            let mut every: BTreeMap<StateCode, StateParty> = BTreeMap::new();
-            for i in 0..old.count {
-                let (_, value) = old.record(i);
-                let state: StateParty = decode(value).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, "a damaged State's record")
-                })?;
-                every.insert(state.code.clone(), state);
+            if let Some(state) = after.states.get(code) {
+                by_shard
+                    .entry(state_shard(code))
+                    .or_default()
+                    .insert(code.as_str().as_bytes(), encode_vec(state));
             }
-            for code in &self.keys.states {
-                if let Some(state) = after.states.get(code) {
-                    every.insert(code.clone(), state.clone());
-                }
-            }
-            let index = names_index(
-                every
-                    .values()
-                    .map(|s| (s.code.as_str(), vec![s.name.as_str()])),
-            );
-            return out.section(STATE_NAMES, &mut |w| write_names(w, &index));
         }
-        let named = self.keys.states.iter().filter_map(|code| {
+        for (shard, changed) in &by_shard {
+            let old = Keyed::open(&self.states[shard]).expect("checked when read");
+            out.section(&states_section(*shard), &mut |w| {
+                patch_keyed(w, &old, changed, |_| false)
+            })?;
+        }
+        let old = |key: &[u8]| -> Option<Vec<u8>> {
+            let shard = self.state_names.get(&name_shard(key))?;
+            let found = Keyed::open(shard).expect("checked when read").get(key)?;
+            Some(found.to_vec())
+        };
+        let named = self.keys.joined.keys().filter_map(|code| {
             let state = after.states.get(code)?;
             Some((code.as_str(), vec![state.name.as_str()]))
         });
-        let changed = added_names(&names, named);
-        let changed: BTreeMap<&[u8], Vec<u8>> = changed
-            .iter()
-            .map(|(k, v)| (k.as_slice(), v.clone()))
-            .collect();
-        out.section(STATE_NAMES, &mut |w| {
-            patch_keyed(w, &names, &changed, |_| false)
-        })
+        let mut by_shard: BTreeMap<usize, BTreeMap<&[u8], Vec<u8>>> = BTreeMap::new();
+        let changed = added_names(&old, named);
+        for (key, value) in &changed {
+            by_shard
+                .entry(name_shard(key))
+                .or_default()
+                .insert(key.as_slice(), value.clone());
+        }
+        for (shard, changed) in &by_shard {
+            let old = Keyed::open(&self.state_names[shard]).expect("read with its names");
+            out.section(&state_names_section(*shard), &mut |w| {
+                patch_keyed(w, &old, changed, |_| false)
+            })?;
+        }
+        Ok(())
     }
 
     /// `body-names`, with the names of the held bodies added: a name no body had points at
@@ -554,7 +570,7 @@ impl Kept {
             .bodies
             .values()
             .map(|b| (b.id.as_str(), b.names().collect()));
-        let changed = added_names(&old, named);
+        let changed = added_names(&|key| old.get(key).map(<[u8]>::to_vec), named);
         let changed: BTreeMap<&[u8], Vec<u8>> = changed
             .iter()
             .map(|(k, v)| (k.as_slice(), v.clone()))
@@ -569,18 +585,15 @@ impl Kept {
 /// `candidates` (each an id and its names) added: a name no candidate had points at the one
 /// that has it, a name two candidates have points at none (`""`).
 fn added_names<'a>(
-    old: &Keyed<'_>,
+    old: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
     candidates: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
 ) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let mut changed: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     for (id, names) in candidates {
         for name in std::iter::once(id).chain(names) {
             let key = folded(name).into_bytes();
-            let now = changed
-                .get(&key)
-                .map(Vec::as_slice)
-                .or_else(|| old.get(&key));
-            let value = match now {
+            let now = changed.get(&key).cloned().or_else(|| old(&key));
+            let value = match now.as_deref() {
                 None => id.as_bytes().to_vec(),
                 Some(found) if found == id.as_bytes() => continue,
                 Some(_) => Vec::new(),
