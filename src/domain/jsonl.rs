@@ -230,7 +230,7 @@ fn read_bounded_line(
         if available.is_empty() {
             return Ok((consumed, too_long));
         }
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
             Some(i) => (&available[..=i], true),
             None => (available, false),
         };
