@@ -14,6 +14,7 @@
 //! close.
 
 mod derive;
+mod effective;
 mod model;
 mod query;
 mod resolve;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode};
 use crate::ledger::{event_fingerprint, Entry};
+use effective::Effective;
 
 pub use model::{
     Body, BodyChange, Discontinuation, EndView, Establishment, HowEnded, Institution,
@@ -100,7 +102,7 @@ pub struct Projection {
 pub struct Fold {
     views: Projection,
     /// The effective event of every entry that is not a correction and not retracted.
-    effective: BTreeMap<Seq, Event>,
+    effective: Effective,
     topics: BTreeMap<Topic, BTreeSet<Seq>>,
     /// Fingerprint of each effective event and of each correction → the entry that holds it.
     fingerprints: BTreeMap<[u8; 32], Seq>,
@@ -379,7 +381,10 @@ impl Fold {
             restore(&mut self.fingerprints, fp, saved_target_fp);
         }
         restore(&mut self.corrections, seq, saved_correction);
-        restore(&mut self.effective, target, saved_event);
+        match saved_event {
+            Some(event) => self.effective.insert(target, event),
+            None => self.effective.remove(&target),
+        };
         restore(&mut self.superseded, target, saved_superseded);
         restore(&mut self.overrides, target, saved_override);
         // The views recomputed above are a function of the restored events: recomputing them

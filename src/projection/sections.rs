@@ -759,7 +759,7 @@ impl crate::ledger::Snapshotted for Fold {
         }
         effective.sort_unstable_by_key(|(seq, _)| *seq);
         topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        fold.effective = BTreeMap::from_iter(effective);
+        fold.effective = effective.into_iter().collect();
         fold.topics = BTreeMap::from_iter(topics);
         // In order already: the shards are by first byte, each in order.
         fold.fingerprints = BTreeMap::from_iter(fingerprints);
