@@ -30,26 +30,38 @@
 //! memory, as objects and as bytes, added a third to the peak of an import at 10^6 events).
 //! Only the directory is kept until the end, when its size is known.
 //!
-//! Layout: slot 0 (128 bytes) ‖ slot 1 (128) ‖ region. A slot: `CCMSNAP5` ‖ generation u64
+//! Why the directory is in pages: at 10^6 events a snapshot has ~18 000 sections, and a
+//! directory listing them all in the head (~1.5 MB) was read, hashed and decoded by every
+//! reader and written again by every writer — most of what a write of one event cost. The
+//! head lists pages of the directory instead (each page the places of up to
+//! [`PAGE_MAX`] sections, in order of name), and a reader reads the pages of the sections it
+//! reads, a writer writes again the pages of the sections it changed.
+//!
+//! Layout: slot 0 (128 bytes) ‖ slot 1 (128) ‖ region. A slot: `CCMSNAP6` ‖ generation u64
 //! LE ‖ head offset u64 LE ‖ head length u64 LE ‖ blake3 of the head (32) ‖ blake3 of the
 //! slot's first 64 bytes (32) ‖ zeros; generation 0 (all zeros) is an empty slot. The head:
 //! key length u16 LE ‖ key ‖ entries u64 LE ‖ journal bytes u64 LE ‖ last frame u64 LE ‖ hash
-//! of entry `entries - 1` (32) ‖ section count u32 LE ‖ for each section, in order of name:
-//! name length u16 LE ‖ name ‖ offset u64 LE ‖ length u64 LE ‖ blake3 of the section (32).
-//! Every section lies in the region before its head; sections of other heads, and older
-//! heads, may lie between them (dead bytes).
+//! of entry `entries - 1` (32) ‖ page count u32 LE ‖ for each page, in order of name: its
+//! first section's name length u16 LE ‖ that name ‖ offset u64 LE ‖ length u64 LE ‖ blake3 of
+//! the page (32) ‖ section count u32 LE ‖ the sections' bytes u64 LE. A page: for each of its
+//! sections, in order of name: name length u16 LE ‖ name ‖ offset u64 LE ‖ length u64 LE ‖
+//! blake3 of the section (32); its names are from its first on and before the next page's
+//! first. Every section lies in the region before its page, every page before its head;
+//! sections of other heads, and older pages and heads, may lie between them (dead bytes).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::domain::EntryHash;
 
 /// Bumped whenever the file's layout or the projection's stored form changes (5: two slots
-/// and an append-only region of keyed sections), so that an older snapshot reads as foreign
-/// and is refolded.
-const MAGIC: &[u8; 8] = b"CCMSNAP5";
+/// and an append-only region of keyed sections; 6: the directory in pages), so that an older
+/// snapshot reads as foreign and is refolded.
+const MAGIC: &[u8; 8] = b"CCMSNAP6";
 
 /// The size of each of the two slots at the start of the file.
 const SLOT: usize = 128;
@@ -70,6 +82,12 @@ const MAX_HEAD: usize = 1 << 28;
 /// larger section (a projection that would need one is refolded instead); at 10^6 entries
 /// the largest is a few megabytes.
 const MAX_SECTION: usize = 1 << 28;
+
+/// How many sections a page of the directory is cut to hold when it is written whole, and
+/// past how many a page a writer changed is cut again. A reader of one section reads its
+/// page (~5 KB at 64 sections of ~70 bytes), and the head lists one page in 64.
+const PAGE: usize = 64;
+const PAGE_MAX: usize = 2 * PAGE;
 
 /// How many bytes a writer gathers before it writes them to the file.
 const WRITE_BUFFER: usize = 1 << 16;
@@ -131,25 +149,41 @@ pub struct Tie {
     pub hash: EntryHash,
 }
 
-/// Where a section lies and what it hashes to; its name is `name` in the head's bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a section (or a page of the directory) lies and what it hashes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Place {
-    name: std::ops::Range<usize>,
     offset: u64,
     length: u64,
     sum: [u8; 32],
 }
 
-/// An open snapshot whose head is whole: its sections are read (and checked) one at a time.
+/// A section as a page of the directory lists it: its name and where it lies.
+type Listed = (String, Place);
+
+/// A page of the directory, as the head lists it.
+#[derive(Debug)]
+struct Page {
+    /// The name of its first section, in the head's bytes.
+    first: std::ops::Range<usize>,
+    place: Place,
+    count: u32,
+    /// The bytes of its sections.
+    bytes: u64,
+    /// Its sections, read when a question first needs them (`None` inside: the page does not
+    /// check, and the sections it lists cannot be read).
+    read: OnceLock<Option<Vec<Listed>>>,
+}
+
+/// An open snapshot whose head is whole: its sections are read (and checked) one at a time,
+/// each through the page of the directory that lists it.
 #[derive(Debug)]
 pub struct Snapshot {
     pub tie: Tie,
     file: File,
-    /// The head's bytes, which hold the names of the sections.
+    /// The head's bytes, which hold the first name of each page.
     head: Vec<u8>,
-    /// In order of name (a reader finds a section by binary search, and a directory of many
-    /// thousand sections costs one allocation).
-    directory: Vec<Place>,
+    /// In order of name (a reader finds a section's page by binary search).
+    pages: Vec<Page>,
     /// The slot that points at this head, and what it says.
     slot: usize,
     pointer: Pointer,
@@ -215,7 +249,7 @@ fn read_from(file: File) -> Option<Snapshot> {
         .filter_map(|i| Some((i, Pointer::decode(&slots[i * SLOT..(i + 1) * SLOT])?)))
         .collect();
     pointers.sort_by_key(|(_, p)| std::cmp::Reverse(p.generation));
-    let (slot, pointer, head, tie, directory) = pointers.into_iter().find_map(|(slot, p)| {
+    let (slot, pointer, head, tie, pages) = pointers.into_iter().find_map(|(slot, p)| {
         let length = usize::try_from(p.length).ok().filter(|l| *l <= MAX_HEAD)?;
         if p.offset < REGION || p.offset.checked_add(p.length)? > size {
             return None;
@@ -224,14 +258,14 @@ fn read_from(file: File) -> Option<Snapshot> {
         if blake3::hash(&head).as_bytes() != &p.sum {
             return None;
         }
-        let (tie, directory) = decode_head(&head, p.offset)?;
-        Some((slot, p, head, tie, directory))
+        let (tie, pages) = decode_head(&head, p.offset)?;
+        Some((slot, p, head, tie, pages))
     })?;
     Some(Snapshot {
         tie,
         file,
         head,
-        directory,
+        pages,
         slot,
         pointer,
         size,
@@ -239,24 +273,42 @@ fn read_from(file: File) -> Option<Snapshot> {
 }
 
 impl Snapshot {
-    fn place(&self, name: &str) -> Option<&Place> {
-        let at = self
-            .directory
-            .binary_search_by(|p| self.head[p.name.clone()].cmp(name.as_bytes()))
-            .ok()?;
-        self.directory.get(at)
+    /// The page that would list the section called `name`: the last whose first name is not
+    /// after it (`None`: the name comes before every page).
+    fn page_of(&self, name: &str) -> Option<usize> {
+        let after = self
+            .pages
+            .partition_point(|p| &self.head[p.first.clone()] <= name.as_bytes());
+        after.checked_sub(1)
     }
 
-    fn name(&self, place: &Place) -> &str {
-        std::str::from_utf8(&self.head[place.name.clone()]).expect("checked by decode_head")
+    /// The sections page `i` lists, read and checked at the first call.
+    fn listed(&self, i: usize) -> Option<&[Listed]> {
+        let page = &self.pages[i];
+        let read = page.read.get_or_init(|| {
+            let first = &self.head[page.first.clone()];
+            let next = self.pages.get(i + 1).map(|p| &self.head[p.first.clone()]);
+            read_page(&self.file, page, first, next)
+        });
+        read.as_deref()
+    }
+
+    fn place(&self, name: &str) -> Option<Place> {
+        let listed = self.listed(self.page_of(name)?)?;
+        let at = listed
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some(listed[at].1)
     }
 
     /// The names of the sections, in order of name, with the blake3 each claims: what a
-    /// fresh derivation's [`digest`] is compared with (`verify`).
+    /// fresh derivation's [`digest`] is compared with (`verify`). A page that does not check
+    /// lists none: its sections are then missing from what this says.
     pub fn sums(&self) -> Vec<(String, [u8; 32])> {
-        self.directory
-            .iter()
-            .map(|p| (self.name(p).to_owned(), p.sum))
+        (0..self.pages.len())
+            .filter_map(|i| self.listed(i))
+            .flatten()
+            .map(|(name, place)| (name.clone(), place.sum))
             .collect()
     }
 
@@ -280,14 +332,66 @@ impl Snapshot {
         (blake3::hash(&bytes).as_bytes() == &place.sum).then_some(bytes)
     }
 
-    /// The bytes the current head reaches: its sections and itself.
+    /// The bytes the current head reaches: its sections, its pages and itself.
     fn live(&self) -> u64 {
-        self.directory.iter().map(|p| p.length).sum::<u64>() + self.pointer.length
+        let pages: u64 = self.pages.iter().map(|p| p.bytes + p.place.length).sum();
+        pages + self.pointer.length
     }
 
     /// The bytes of the region no head reaches any more.
     fn dead(&self) -> u64 {
         (self.size - REGION).saturating_sub(self.live())
+    }
+}
+
+impl Snapshot {
+    /// The pages of the directory once `written` (in order of name) replace or join the
+    /// sections of their names and those `removed` go: the pages none of them falls in kept
+    /// as they lie, the others read, changed, cut again past [`PAGE_MAX`] sections, dropped
+    /// when empty. `None`: a page to change does not read.
+    fn pages_changed(&self, written: Vec<Listed>, removed: &[String]) -> Option<Vec<PageOut>> {
+        // Each change, by the page it falls in (a name before every page falls in the first).
+        let mut changes: BTreeMap<usize, BTreeMap<String, Option<Place>>> = BTreeMap::new();
+        let written_names: BTreeSet<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+        for name in removed
+            .iter()
+            .filter(|n| !written_names.contains(n.as_str()))
+        {
+            if let Some(i) = self.page_of(name) {
+                changes.entry(i).or_default().insert(name.clone(), None);
+            }
+        }
+        drop(written_names);
+        for (name, place) in written {
+            let i = self.page_of(&name).unwrap_or(0);
+            changes.entry(i).or_default().insert(name, Some(place));
+        }
+        if self.pages.is_empty() {
+            let listed = changes.into_values().flatten();
+            return Some(paged(listed.filter_map(|(n, p)| Some((n, p?))).collect()));
+        }
+        let mut pages = Vec::with_capacity(self.pages.len() + 1);
+        for (i, page) in self.pages.iter().enumerate() {
+            let Some(changed) = changes.remove(&i) else {
+                let first = String::from_utf8_lossy(&self.head[page.first.clone()]).into_owned();
+                pages.push(PageOut::Kept(first, page.place, page.count, page.bytes));
+                continue;
+            };
+            let mut merged: BTreeMap<String, Place> = self.listed(i)?.iter().cloned().collect();
+            for (name, place) in changed {
+                match place {
+                    Some(place) => merged.insert(name, place),
+                    None => merged.remove(&name),
+                };
+            }
+            let merged: Vec<Listed> = merged.into_iter().collect();
+            match merged.len() {
+                0 => {}
+                n if n <= PAGE_MAX => pages.push(PageOut::New(merged)),
+                _ => pages.extend(paged(merged)),
+            }
+        }
+        Some(pages)
     }
 }
 
@@ -301,44 +405,104 @@ fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// The tie and the directory, from a head (checked against its slot's checksum before) that
-/// lies at `at`: every section it lists lies in the region before it.
-fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Place>)> {
-    let mut at: usize = 0;
-    let mut take = |n: usize| -> Option<std::ops::Range<usize>> {
-        let end = at.checked_add(n).filter(|end| *end <= body.len())?;
-        let range = at..end;
-        at = end;
+/// Reads bytes front to back: `None` past the end.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Some(taken)
+    }
+
+    fn range(&mut self, n: usize) -> Option<std::ops::Range<usize>> {
+        let from = self.at;
+        self.take(n).map(|_| from..self.at)
+    }
+
+    fn word(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn half(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn short(&mut self) -> Option<usize> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?) as usize)
+    }
+
+    fn sum(&mut self) -> Option<[u8; 32]> {
+        self.take(32)?.try_into().ok()
+    }
+
+    /// A name: its length u16 LE and its bytes, UTF-8.
+    fn name(&mut self) -> Option<std::ops::Range<usize>> {
+        let len = self.short()?;
+        let range = self.range(len)?;
+        std::str::from_utf8(&self.bytes[range.clone()]).ok()?;
         Some(range)
-    };
-    let word = |r: std::ops::Range<usize>| u64::from_le_bytes(body[r].try_into().expect("8"));
-    let short = |r: std::ops::Range<usize>| u16::from_le_bytes(body[r].try_into().expect("2"));
-    let key_len = short(take(2)?) as usize;
-    let key = String::from_utf8(body[take(key_len)?].to_vec()).ok()?;
-    let entries = word(take(8)?);
-    let journal_bytes = word(take(8)?);
-    let last_frame = word(take(8)?);
-    let hash = EntryHash(body[take(32)?].try_into().ok()?);
-    let count = u32::from_le_bytes(body[take(4)?].try_into().ok()?);
-    let mut directory: Vec<Place> = Vec::new();
+    }
+
+    fn place(&mut self) -> Option<Place> {
+        Some(Place {
+            offset: self.word()?,
+            length: self.word()?,
+            sum: self.sum()?,
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+}
+
+/// Whether `place` lies in the region before `before`.
+fn lies_before(place: &Place, before: u64) -> bool {
+    place.offset >= REGION
+        && place
+            .offset
+            .checked_add(place.length)
+            .is_some_and(|end| end <= before)
+}
+
+/// The tie and the pages of the directory, from a head (checked against its slot's checksum
+/// before) that lies at `at_offset`: every page it lists lies in the region before it, in
+/// order of first name.
+fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Page>)> {
+    let mut c = Cursor { bytes: body, at: 0 };
+    let key_len = c.short()?;
+    let key = String::from_utf8(c.take(key_len)?.to_vec()).ok()?;
+    let entries = c.word()?;
+    let journal_bytes = c.word()?;
+    let last_frame = c.word()?;
+    let hash = EntryHash(c.sum()?);
+    let count = c.half()?;
+    let mut pages: Vec<Page> = Vec::new();
     for _ in 0..count {
-        let name_len = short(take(2)?) as usize;
-        let name = take(name_len)?;
-        std::str::from_utf8(&body[name.clone()]).ok()?;
-        let offset = word(take(8)?);
-        let length = word(take(8)?);
-        let sum: [u8; 32] = body[take(32)?].try_into().ok()?;
-        let in_order = directory
+        let first = c.name()?;
+        let place = c.place()?;
+        let count = c.half()?;
+        let bytes = c.word()?;
+        let in_order = pages
             .last()
-            .is_none_or(|last| body[last.name.clone()] < body[name.clone()]);
-        if offset < REGION || offset.checked_add(length)? > at_offset || !in_order {
+            .is_none_or(|last| body[last.first.clone()] < body[first.clone()]);
+        if !lies_before(&place, at_offset) || !in_order || count == 0 {
             return None;
         }
-        directory.push(Place {
-            name,
-            offset,
-            length,
-            sum,
+        pages.push(Page {
+            first,
+            place,
+            count,
+            bytes,
+            read: OnceLock::new(),
         });
     }
     let tie = Tie {
@@ -348,7 +512,45 @@ fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Place>)> {
         last_frame,
         hash,
     };
-    (at == body.len()).then_some((tie, directory))
+    c.done().then_some((tie, pages))
+}
+
+/// The sections `page` lists, read from `file` and checked: its checksum, its count and
+/// bytes as the head says, its names in order from `first` on and before `next`, each section
+/// in the region before the page.
+fn read_page(file: &File, page: &Page, first: &[u8], next: Option<&[u8]>) -> Option<Vec<Listed>> {
+    let length = usize::try_from(page.place.length)
+        .ok()
+        .filter(|l| *l <= MAX_HEAD)?;
+    let body = read_at(file, page.place.offset, length)?;
+    if blake3::hash(&body).as_bytes() != &page.place.sum {
+        return None;
+    }
+    let mut c = Cursor {
+        bytes: &body,
+        at: 0,
+    };
+    let mut listed: Vec<Listed> = Vec::with_capacity(page.count as usize);
+    let mut bytes: u64 = 0;
+    for _ in 0..page.count {
+        let name = c.name()?;
+        let place = c.place()?;
+        let name = &body[name];
+        let in_order = match listed.last() {
+            Some((last, _)) => last.as_bytes() < name,
+            None => name == first,
+        };
+        if !in_order || next.is_some_and(|next| name >= next) {
+            return None;
+        }
+        if !lies_before(&place, page.place.offset) {
+            return None;
+        }
+        bytes = bytes.checked_add(place.length)?;
+        let name = String::from_utf8(name.to_vec()).ok()?;
+        listed.push((name, place));
+    }
+    (c.done() && bytes == page.bytes).then_some(listed)
 }
 
 /// A snapshot being written: the sections go to the file as they are encoded, through a
@@ -360,8 +562,25 @@ struct Writing {
     hashed: usize,
     /// How many bytes are in the file already (before `buffer`).
     flushed: u64,
-    /// Name, offset, length and blake3 of each section, in the order written.
-    directory: Vec<(String, u64, u64, [u8; 32])>,
+    /// Each section written, in the order written.
+    directory: Vec<Listed>,
+}
+
+/// A page of the directory a writer lists in its head: one the file has already, kept as it
+/// lies (its first name, place, count and bytes), or the sections of one to write.
+enum PageOut {
+    Kept(String, Place, u32, u64),
+    New(Vec<Listed>),
+}
+
+/// `listed` (in order of name) cut into pages of [`PAGE`] sections.
+fn paged(listed: Vec<Listed>) -> Vec<PageOut> {
+    let mut pages = Vec::new();
+    let mut listed = listed.into_iter().peekable();
+    while listed.peek().is_some() {
+        pages.push(PageOut::New(listed.by_ref().take(PAGE).collect()));
+    }
+    pages
 }
 
 /// A section being written: its bytes, hashed as they leave the buffer or the section ends.
@@ -422,61 +641,105 @@ impl Writing {
         Ok(())
     }
 
-    /// The head after the sections: the directory of the sections written and of `kept`
-    /// (sections already in the file), in order of name. A duplicate name (or one too long)
-    /// is refused: a reader would refuse the file. Gives what a slot points at.
-    fn finish(
-        mut self,
-        tie: &Tie,
-        kept: Vec<(String, u64, u64, [u8; 32])>,
-        generation: u64,
-    ) -> io::Result<(File, Pointer)> {
+    /// Appends `bytes` as they are (a page of the directory), after what is written so far.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<Place> {
+        self.empty_buffer()?;
+        let offset = self.position();
+        self.file.write_all(bytes)?;
+        self.flushed += bytes.len() as u64;
+        Ok(Place {
+            offset,
+            length: bytes.len() as u64,
+            sum: *blake3::hash(bytes).as_bytes(),
+        })
+    }
+
+    /// The sections written, in order of name. Two with the same name (or one with too long
+    /// a name, or too large) are refused: a reader would refuse the file.
+    fn written(&mut self) -> io::Result<Vec<Listed>> {
         let mut directory = std::mem::take(&mut self.directory);
-        directory.extend(kept);
         directory.sort_by(|a, b| a.0.cmp(&b.0));
         let unique = directory.windows(2).all(|w| w[0].0 != w[1].0);
         let fits = directory
             .iter()
-            .all(|s| s.0.len() <= u16::MAX as usize && s.2 <= MAX_SECTION as u64);
+            .all(|s| s.0.len() <= u16::MAX as usize && s.1.length <= MAX_SECTION as u64);
         if !unique || !fits {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "snapshot sections with the same name, too long a name, or too large a section",
             ));
         }
+        Ok(directory)
+    }
+
+    /// The pages of the directory the new ones of `pages` are, then the head listing them
+    /// all, in order. Gives what a slot points at.
+    fn finish(
+        mut self,
+        tie: &Tie,
+        pages: Vec<PageOut>,
+        generation: u64,
+    ) -> io::Result<(File, Pointer)> {
+        let mut listed: Vec<(String, Place, u32, u64)> = Vec::with_capacity(pages.len());
+        let mut page = Vec::new();
+        for out in pages {
+            match out {
+                PageOut::Kept(first, place, count, bytes) => {
+                    listed.push((first, place, count, bytes))
+                }
+                PageOut::New(sections) => {
+                    page.clear();
+                    let mut bytes: u64 = 0;
+                    for (name, place) in &sections {
+                        page.extend_from_slice(&(name.len() as u16).to_le_bytes());
+                        page.extend_from_slice(name.as_bytes());
+                        page.extend_from_slice(&place.offset.to_le_bytes());
+                        page.extend_from_slice(&place.length.to_le_bytes());
+                        page.extend_from_slice(&place.sum);
+                        bytes += place.length;
+                    }
+                    let place = self.append(&page)?;
+                    let count = sections.len() as u32;
+                    let first = sections.into_iter().next().expect("a page lists one").0;
+                    listed.push((first, place, count, bytes));
+                }
+            }
+        }
         let key = tie.key.as_bytes();
-        let mut head = Vec::with_capacity(100 + directory.len() * 80);
+        let mut head = Vec::with_capacity(100 + listed.len() * 100);
         head.extend_from_slice(&(key.len() as u16).to_le_bytes());
         head.extend_from_slice(key);
         head.extend_from_slice(&tie.entries.to_le_bytes());
         head.extend_from_slice(&tie.journal_bytes.to_le_bytes());
         head.extend_from_slice(&tie.last_frame.to_le_bytes());
         head.extend_from_slice(&tie.hash.0);
-        head.extend_from_slice(&(directory.len() as u32).to_le_bytes());
-        for (name, offset, length, sum) in &directory {
-            head.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            head.extend_from_slice(name.as_bytes());
-            head.extend_from_slice(&offset.to_le_bytes());
-            head.extend_from_slice(&length.to_le_bytes());
-            head.extend_from_slice(sum);
+        let count = u32::try_from(listed.len()).map_err(|_| too_many())?;
+        head.extend_from_slice(&count.to_le_bytes());
+        for (first, place, count, bytes) in &listed {
+            head.extend_from_slice(&(first.len() as u16).to_le_bytes());
+            head.extend_from_slice(first.as_bytes());
+            head.extend_from_slice(&place.offset.to_le_bytes());
+            head.extend_from_slice(&place.length.to_le_bytes());
+            head.extend_from_slice(&place.sum);
+            head.extend_from_slice(&count.to_le_bytes());
+            head.extend_from_slice(&bytes.to_le_bytes());
         }
         if head.len() > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "too many sections",
-            ));
+            return Err(too_many());
         }
-        self.empty_buffer()?;
-        let offset = self.position();
-        self.file.write_all(&head)?;
+        let place = self.append(&head)?;
         let pointer = Pointer {
             generation,
-            offset,
-            length: head.len() as u64,
-            sum: *blake3::hash(&head).as_bytes(),
+            offset: place.offset,
+            length: place.length,
+            sum: place.sum,
         };
         Ok((self.file, pointer))
     }
+}
+
+fn too_many() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "too many sections")
 }
 
 impl SectionSink for Writing {
@@ -496,7 +759,14 @@ impl SectionSink for Writing {
         self.hashed = self.buffer.len();
         let length = self.position() - offset;
         let sum = *hasher.finalize().as_bytes();
-        self.directory.push((name.to_owned(), offset, length, sum));
+        self.directory.push((
+            name.to_owned(),
+            Place {
+                offset,
+                length,
+                sum,
+            },
+        ));
         Ok(())
     }
 }
@@ -576,16 +846,14 @@ pub fn write(
     tie: &Tie,
     encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
 ) -> io::Result<()> {
-    write_new(dir, tie, encode, Vec::new())
+    write_new(dir, tie, encode)
 }
 
-/// [`write`], with `kept`: sections the new file lists as they are (already written into it
-/// by `encode`, by their raw bytes).
+/// [`write`]: a new file, its directory in pages of [`PAGE`] sections.
 fn write_new(
     dir: &Path,
     tie: &Tie,
     encode: impl FnOnce(&mut dyn SectionSink) -> io::Result<()>,
-    kept: Vec<(String, u64, u64, [u8; 32])>,
 ) -> io::Result<()> {
     let tmp = dir.join(format!(
         "{SNAPSHOT_FILE}.{}.{}.tmp",
@@ -597,7 +865,8 @@ fn write_new(
         file.write_all(&[0; REGION as usize])?;
         let mut out = Writing::new(file, REGION);
         encode(&mut out)?;
-        let (file, pointer) = out.finish(tie, kept, 1)?;
+        let pages = paged(out.written()?);
+        let (file, pointer) = out.finish(tie, pages, 1)?;
         file.write_all_at(&pointer.encode(), 0)?;
         drop(file);
         fs::rename(&tmp, path(dir))
@@ -663,20 +932,13 @@ pub fn update(
         out: &mut out,
         current: &current,
     })?;
-    let replaced: std::collections::BTreeSet<&str> = out
-        .directory
-        .iter()
-        .map(|d| d.0.as_str())
-        .chain(removed.iter().map(String::as_str))
-        .collect();
-    let kept: Vec<(String, u64, u64, [u8; 32])> = current
-        .directory
-        .iter()
-        .filter(|p| !replaced.contains(current.name(p)))
-        .map(|p| (current.name(p).to_owned(), p.offset, p.length, p.sum))
-        .collect();
+    let written = out.written()?;
+    let Some(pages) = current.pages_changed(written, removed) else {
+        // A page the update would change does not read: the caller writes a whole one.
+        return Ok(Updated::NotThere);
+    };
     let generation = current.pointer.generation + 1;
-    let (file, pointer) = out.finish(tie, kept, generation)?;
+    let (file, pointer) = out.finish(tie, pages, generation)?;
     let older = 1 - current.slot;
     file.write_all_at(&pointer.encode(), (older * SLOT) as u64)?;
     drop((file, current));
@@ -718,21 +980,20 @@ impl SectionSink for Changed<'_> {
 /// (each checked against its sum on the way: a damaged one is not carried over, the file is
 /// then not rewritten).
 fn compact(dir: &Path, found: &Snapshot) -> io::Result<()> {
-    write_new(
-        dir,
-        &found.tie,
-        |out| {
-            for place in &found.directory {
-                let name = found.name(place);
+    write_new(dir, &found.tie, |out| {
+        for i in 0..found.pages.len() {
+            let listed = found.listed(i).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "a page of the directory")
+            })?;
+            for (name, _) in listed {
                 let bytes = found.section(name).ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidData, format!("section {name}"))
                 })?;
                 out.section(name, &mut |w| w.write_all(&bytes))?;
             }
-            Ok(())
-        },
-        Vec::new(),
-    )
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -788,10 +1049,6 @@ mod tests {
         (dir, found)
     }
 
-    fn sections_len() -> usize {
-        sections().iter().map(|s| s.1.len()).sum()
-    }
-
     #[test]
     fn a_snapshot_reads_back_section_by_section() {
         let (_dir, found) = written(|_| {});
@@ -815,8 +1072,9 @@ mod tests {
     fn any_damage_to_the_slot_or_the_head_makes_the_snapshot_unusable() {
         let (_dir, whole) = written(|_| {});
         let size = fs::metadata(path(_dir.path())).unwrap().len() as usize;
+        let whole = whole.expect("a whole snapshot opens");
+        let head_at = whole.pointer.offset as usize;
         drop(whole);
-        let head_at = REGION as usize + sections_len();
         for i in (0..SLOT).chain(head_at..size) {
             let (_dir, found) = written(|b| b[i] ^= 0x10);
             assert!(found.is_none(), "byte {i} flipped");
@@ -830,6 +1088,145 @@ mod tests {
         // Bytes past the head are what a write in progress leaves: not read.
         let (_dir, found) = written(|b| b.extend_from_slice(b"half a section"));
         assert_eq!(found.expect("still readable").tie, tie());
+    }
+
+    #[test]
+    fn damage_to_a_page_of_the_directory_makes_the_sections_it_lists_unusable() {
+        let (_dir, whole) = written(|_| {});
+        let whole = whole.expect("a whole snapshot opens");
+        assert_eq!(whole.pages.len(), 1, "four sections fit one page");
+        let page = whole.pages[0].place;
+        drop(whole);
+        for i in page.offset as usize..(page.offset + page.length) as usize {
+            let (_dir, found) = written(|b| b[i] ^= 0x10);
+            let found = found.expect("the head is whole");
+            for (name, _) in sections() {
+                assert_eq!(found.section(&name), None, "byte {i} flipped: {name}");
+            }
+            assert!(found.sums().is_empty(), "byte {i} flipped");
+        }
+    }
+
+    /// `n` sections named so that they sort in the order of `i`, each its name's bytes.
+    fn many(n: usize) -> Vec<(String, Vec<u8>)> {
+        (0..n)
+            .map(|i| {
+                let name = format!("body/{i:05}");
+                let bytes = name.as_bytes().to_vec();
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reader_of_one_section_reads_its_page_of_the_directory_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sections(dir.path(), &many(20 * PAGE)).unwrap();
+        let found = open(dir.path()).unwrap();
+        assert_eq!(found.pages.len(), 20);
+        // The head lists pages, not sections: it stays small however many sections.
+        assert!(found.pointer.length < 20 * 100, "{}", found.pointer.length);
+        assert_eq!(found.section("body/00130").unwrap(), b"body/00130");
+        let read: Vec<usize> = (0..found.pages.len())
+            .filter(|i| found.pages[*i].read.get().is_some())
+            .collect();
+        assert_eq!(read, [130 / PAGE]);
+        assert_eq!(found.section("body/99999"), None);
+        assert_eq!(found.section("a section before every page"), None);
+    }
+
+    /// Updates of random sections (written anew, added, removed) agree with a map of what
+    /// they should leave, keep the pages no change falls in where they lie, and keep every
+    /// page at most [`PAGE_MAX`] sections.
+    #[test]
+    fn updates_change_only_the_pages_their_sections_fall_in() {
+        // A small deterministic generator (xorshift): the test needs spread, not quality.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut model: BTreeMap<String, Vec<u8>> = many(6 * PAGE).into_iter().collect();
+        write_sections(dir.path(), &model.clone().into_iter().collect::<Vec<_>>()).unwrap();
+        let mut tie = tie();
+        for round in 0..60 {
+            let before = open(dir.path()).unwrap();
+            let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+            let mut removed: Vec<String> = Vec::new();
+            // Mostly a few changes; now and then a burst into one stretch of names, to
+            // make a page grow past its limit, or empty one.
+            let burst = round % 10 == 9;
+            let changes = if burst { 3 * PAGE } else { 1 + below(5) };
+            let at = below(8 * PAGE);
+            for k in 0..changes {
+                let i = if burst { at + k } else { below(8 * PAGE) };
+                let name = format!("body/{i:05}");
+                if round % 20 == 19 || below(10) < 3 {
+                    model.remove(&name);
+                    removed.push(name);
+                } else {
+                    let bytes = format!("{name} in round {round}").into_bytes();
+                    model.insert(name.clone(), bytes.clone());
+                    written.push((name, bytes));
+                }
+            }
+            written.sort();
+            written.dedup_by(|a, b| a.0 == b.0);
+            written.retain(|(n, _)| model.contains_key(n));
+            removed.retain(|n| !model.contains_key(n));
+            let to = next(&tie);
+            let changed: Vec<(&str, &[u8])> = written
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            let removed_names: Vec<&str> = removed.iter().map(String::as_str).collect();
+            update_with(dir.path(), &tie, &to, &removed_names, &changed);
+            tie = to;
+            let after = open(dir.path()).unwrap();
+            let listed: BTreeMap<String, Vec<u8>> = after
+                .sums()
+                .into_iter()
+                .map(|(name, _)| {
+                    let bytes = after.section(&name).expect("every section listed reads");
+                    (name, bytes)
+                })
+                .collect();
+            assert_eq!(listed, model, "round {round}");
+            for i in 0..after.pages.len() {
+                let count = after.listed(i).unwrap().len();
+                assert!((1..=PAGE_MAX).contains(&count), "round {round}: {count}");
+            }
+            // A page no change fell in lies where it lay (unless the file was compacted).
+            let touched: BTreeSet<String> = written
+                .iter()
+                .map(|(n, _)| n.clone())
+                .chain(removed.iter().cloned())
+                .collect();
+            if after.size >= before.size {
+                for (i, page) in before.pages.iter().enumerate() {
+                    let names = before.listed(i).unwrap();
+                    let last = &names.last().unwrap().0;
+                    let first = &names[0].0;
+                    let next_first = before
+                        .pages
+                        .get(i + 1)
+                        .map(|p| before.head[p.first.clone()].to_vec());
+                    let untouched = !touched.iter().any(|n| {
+                        (i == 0 || n >= first)
+                            && next_first.as_ref().is_none_or(|nf| n.as_bytes() < &nf[..])
+                    });
+                    if untouched {
+                        assert!(
+                            after.pages.iter().any(|p| p.place == page.place),
+                            "round {round}: page {first}..{last} was written again"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn update_with(

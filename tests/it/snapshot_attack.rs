@@ -17,7 +17,9 @@ use crate::support::*;
 
 const SLOT: usize = 128;
 const REGION: u64 = 2 * SLOT as u64;
-const MAGIC: &[u8; 8] = b"CCMSNAP5";
+const MAGIC: &[u8; 8] = b"CCMSNAP6";
+/// How many sections a page of the directory lists when this file writes one.
+const PAGE: usize = 64;
 
 // ---- the file, as docs/FORMAT.md describes it ----
 
@@ -43,7 +45,10 @@ pub(crate) struct Head {
     entries: u64,
     /// Journal bytes, last frame, hash of the last entry: kept as they are.
     tie: Vec<u8>,
+    /// Every section, from every page of the directory, in order of name.
     pub(crate) sections: Vec<Section>,
+    /// Where each page of the directory lies: offset and length.
+    pages: Vec<(u64, u64)>,
 }
 
 fn word(b: &[u8], at: usize) -> u64 {
@@ -74,7 +79,8 @@ fn encode_slot(slot: &Slot) -> [u8; SLOT] {
     s
 }
 
-fn parse_head(b: &[u8]) -> Head {
+/// The head `b`, with the pages of the directory it lists read from the file `file`.
+fn parse_head(file: &[u8], b: &[u8]) -> Option<Head> {
     let key_len = u16::from_le_bytes(b[0..2].try_into().unwrap()) as usize;
     let mut at = 2 + key_len;
     let key = b[2..at].to_vec();
@@ -85,43 +91,92 @@ fn parse_head(b: &[u8]) -> Head {
     let count = u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
     at += 4;
     let mut sections = Vec::new();
+    let mut pages = Vec::new();
     for _ in 0..count {
-        let n = u16::from_le_bytes(b[at..at + 2].try_into().unwrap()) as usize;
-        at += 2;
-        let name = String::from_utf8(b[at..at + n].to_vec()).unwrap();
-        at += n;
-        sections.push(Section {
-            name,
-            offset: word(b, at),
-            length: word(b, at + 8),
-            sum: b[at + 16..at + 48].try_into().unwrap(),
-        });
-        at += 48;
+        let n = u16::from_le_bytes(b.get(at..at + 2)?.try_into().unwrap()) as usize;
+        at += 2 + n;
+        let (offset, length) = (word(b, at), word(b, at + 8));
+        let sum: [u8; 32] = b[at + 16..at + 48].try_into().unwrap();
+        let listed = u32::from_le_bytes(b[at + 48..at + 52].try_into().unwrap());
+        at += 48 + 4 + 8;
+        let end = offset.checked_add(length)?;
+        let page = file.get(offset as usize..end as usize)?;
+        if blake3::hash(page).as_bytes() != &sum {
+            return None;
+        }
+        pages.push((offset, length));
+        let mut p = 0;
+        for _ in 0..listed {
+            let n = u16::from_le_bytes(page[p..p + 2].try_into().unwrap()) as usize;
+            p += 2;
+            let name = String::from_utf8(page[p..p + n].to_vec()).unwrap();
+            p += n;
+            sections.push(Section {
+                name,
+                offset: word(page, p),
+                length: word(page, p + 8),
+                sum: page[p + 16..p + 48].try_into().unwrap(),
+            });
+            p += 48;
+        }
+        assert_eq!(p, page.len(), "a page parses whole");
     }
     assert_eq!(at, b.len(), "the head parses whole");
-    Head {
+    Some(Head {
         key,
         entries,
         tie,
         sections,
-    }
+        pages,
+    })
 }
 
-fn encode_head(h: &Head, count: u32) -> Vec<u8> {
+/// The pages of `h`'s directory (sections in chunks of [`PAGE`], in order of name), to lie at
+/// `at`, then the head listing them (its page count written as `count`): the bytes, and where
+/// the head lies in them.
+fn encode_head(h: &Head, count: u32, at: u64) -> (Vec<u8>, u64, u64) {
+    let mut sections = h.sections.clone();
+    sections.sort_by(|a, b| a.name.cmp(&b.name));
     let mut b = Vec::new();
+    let mut listed = Vec::new();
+    for chunk in sections.chunks(PAGE) {
+        let mut page = Vec::new();
+        for s in chunk {
+            page.extend_from_slice(&(s.name.len() as u16).to_le_bytes());
+            page.extend_from_slice(s.name.as_bytes());
+            page.extend_from_slice(&s.offset.to_le_bytes());
+            page.extend_from_slice(&s.length.to_le_bytes());
+            page.extend_from_slice(&s.sum);
+        }
+        let bytes = chunk.iter().fold(0u64, |a, s| a.wrapping_add(s.length));
+        listed.push((
+            chunk[0].name.clone(),
+            at + b.len() as u64,
+            page.len() as u64,
+            *blake3::hash(&page).as_bytes(),
+            chunk.len() as u32,
+            bytes,
+        ));
+        b.extend_from_slice(&page);
+    }
+    let head_at = at + b.len() as u64;
+    let start = b.len();
     b.extend_from_slice(&(h.key.len() as u16).to_le_bytes());
     b.extend_from_slice(&h.key);
     b.extend_from_slice(&h.entries.to_le_bytes());
     b.extend_from_slice(&h.tie);
     b.extend_from_slice(&count.to_le_bytes());
-    for s in &h.sections {
-        b.extend_from_slice(&(s.name.len() as u16).to_le_bytes());
-        b.extend_from_slice(s.name.as_bytes());
-        b.extend_from_slice(&s.offset.to_le_bytes());
-        b.extend_from_slice(&s.length.to_le_bytes());
-        b.extend_from_slice(&s.sum);
+    for (first, offset, length, sum, n, bytes) in &listed {
+        b.extend_from_slice(&(first.len() as u16).to_le_bytes());
+        b.extend_from_slice(first.as_bytes());
+        b.extend_from_slice(&offset.to_le_bytes());
+        b.extend_from_slice(&length.to_le_bytes());
+        b.extend_from_slice(sum);
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&bytes.to_le_bytes());
     }
-    b
+    let head_len = (b.len() - start) as u64;
+    (b, head_at, head_len)
 }
 
 /// The slot a reader believes (the valid one of the higher generation whose head checks),
@@ -138,25 +193,33 @@ fn believed(bytes: &[u8]) -> Option<(usize, Slot, Head)> {
     slots.into_iter().find_map(|(i, s)| {
         let end = s.offset.checked_add(s.length)? as usize;
         let head = bytes.get(s.offset as usize..end)?;
-        (blake3::hash(head).as_bytes() == &s.sum).then(|| (i, s, parse_head(head)))
+        if blake3::hash(head).as_bytes() != &s.sum {
+            return None;
+        }
+        Some((i, s, parse_head(bytes, head)?))
     })
 }
 
-/// Appends `head` (its directory count written as `count`) and points the slot the current
-/// head is not in at it, one generation on: what an honest writer does, checksums and all.
-pub(crate) fn append_head(bytes: &mut Vec<u8>, head: &Head, count: u32) {
+/// Appends the pages of `head`'s directory and `head` (its page count written as `count`, if
+/// given: else as many as there are)
+/// and points the slot the current head is not in at it, one generation on: what an honest
+/// writer does, checksums and all.
+pub(crate) fn append_head(bytes: &mut Vec<u8>, head: &Head, count: Option<u32>) {
     let (believed, slot, _) = current(bytes);
-    let encoded = encode_head(head, count);
     let at = bytes.len() as u64;
+    let pages = head.sections.len().div_ceil(PAGE) as u32;
+    let (encoded, head_at, head_len) = encode_head(head, count.unwrap_or(pages), at);
     bytes.extend_from_slice(&encoded);
+    let head_bytes = &bytes[head_at as usize..(head_at + head_len) as usize];
+    let sum = *blake3::hash(head_bytes).as_bytes();
     point_slot(
         bytes,
         1 - believed,
         &Slot {
             generation: slot.generation + 1,
-            offset: at,
-            length: encoded.len() as u64,
-            sum: *blake3::hash(&encoded).as_bytes(),
+            offset: head_at,
+            length: head_len,
+            sum,
         },
     );
 }
@@ -182,8 +245,7 @@ pub(crate) fn forge(
             out.extend_from_slice(&new);
         }
     }
-    let count = head.sections.len() as u32;
-    append_head(&mut out, &head, count);
+    append_head(&mut out, &head, None);
     out
 }
 
@@ -204,7 +266,8 @@ fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Option<Vec<u8>> {
 fn live_and_size(path: &Path) -> (u64, u64) {
     let bytes = fs::read(path).unwrap();
     let (_, slot, head) = current(&bytes);
-    let live = head.sections.iter().map(|s| s.length).sum::<u64>() + slot.length;
+    let pages = head.pages.iter().map(|p| p.1).sum::<u64>();
+    let live = head.sections.iter().map(|s| s.length).sum::<u64>() + pages + slot.length;
     (live, bytes.len() as u64)
 }
 
@@ -414,6 +477,41 @@ fn with_a_rotten_byte_in_a_body_section(env: &TestEnv) -> (PathBuf, Vec<u8>, Sec
     (path, bytes, body)
 }
 
+/// The directory is in pages (docs/FORMAT.md): a rotten byte in one leaves the head whole,
+/// and the sections that page lists unreadable. Readers fold rather than read them, `verify`
+/// names the snapshot and rebuilds it, and a writer that needs the page does not update
+/// the snapshot in place.
+#[test]
+fn a_rotten_byte_in_a_page_of_the_directory_gives_no_wrong_answer_and_verify_heals_it() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    assert!(head.pages.len() >= 2, "{} pages", head.pages.len());
+    let right = folded(&env);
+    let rot = |page: usize| {
+        let (offset, length) = head.pages[page];
+        let mut rotten = bytes.clone();
+        rotten[(offset + length / 2) as usize] ^= 0x01;
+        fs::write(&path, &rotten).unwrap();
+    };
+    for page in 0..head.pages.len() {
+        rot(page);
+        let run = env.run(&["verify"]);
+        assert_eq!(run.code, 5, "page {page}: {}{}", run.stdout, run.stderr);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(said.contains("projection.snapshot"), "page {page}: {said}");
+        let again = env.run(&["verify"]);
+        assert_eq!(again.code, 0, "healed: {}{}", again.stdout, again.stderr);
+        rot(page);
+        assert_answers_right(&env, &right, &format!("page {page} rotten"));
+    }
+    rot(0);
+    record(&env, "ROT2");
+    assert_answers_right(&env, &folded(&env), "a write after a page rotted");
+}
+
 #[test]
 fn a_rotten_byte_in_a_section_gives_no_wrong_answer_and_is_healed() {
     let env = TestEnv::new();
@@ -493,9 +591,12 @@ fn a_torn_append_or_a_flipped_slot_byte_never_gives_a_wrong_answer_and_the_next_
     // second, middle and last byte, the head's, the end.
     let old_end = before.len() as u64;
     let mut cuts = vec![old_end, old_end + 1];
-    for s in head.sections.iter().filter(|s| s.offset >= old_end) {
-        cuts.extend([s.offset, s.offset + 1, s.offset + s.length / 2]);
-        cuts.push(s.offset + s.length.max(1) - 1);
+    let appended_pages = head.pages.iter().filter(|p| p.0 >= old_end);
+    let pages = appended_pages.map(|&(offset, length)| (offset, length));
+    let sections = head.sections.iter().filter(|s| s.offset >= old_end);
+    for (offset, length) in sections.map(|s| (s.offset, s.length)).chain(pages) {
+        cuts.extend([offset, offset + 1, offset + length / 2]);
+        cuts.push(offset + length.max(1) - 1);
     }
     cuts.extend([
         slot.offset,
@@ -987,14 +1088,13 @@ fn huge_numbers_in_a_slot_or_a_head_cost_no_memory_and_give_no_wrong_answer() {
             s.offset = offset.unwrap_or(s.offset);
             s.length = length;
         }
-        let count = h.sections.len() as u32;
-        append_head(&mut b, &h, count);
+        append_head(&mut b, &h, None);
         cases.push((what, b));
     }
-    // A directory count of 2^32-1 with the few entries there are.
+    // A page count of 2^32-1 with the few pages there are.
     let mut b = whole.clone();
-    append_head(&mut b, &head, u32::MAX);
-    cases.push(("a directory count of 2^32-1", b));
+    append_head(&mut b, &head, Some(u32::MAX));
+    cases.push(("a page count of 2^32-1", b));
 
     for (what, bytes) in cases {
         fs::write(&path, &bytes).unwrap();
@@ -1037,16 +1137,19 @@ fn a_sparse_snapshot_claiming_sections_of_64_gib_costs_no_memory() {
     for s in &mut h.sections {
         s.length = far - s.offset;
     }
-    let encoded = encode_head(&h, h.sections.len() as u32);
+    // The pages of the directory lie at 64 GiB too, the head after them.
+    let pages = h.sections.len().div_ceil(PAGE) as u32;
+    let (encoded, head_at, head_len) = encode_head(&h, pages, far);
+    let head_bytes = &encoded[(head_at - far) as usize..];
     let mut bytes = whole.clone();
     point_slot(
         &mut bytes,
         1 - believed,
         &Slot {
             generation: slot.generation + 1,
-            offset: far,
-            length: encoded.len() as u64,
-            sum: *blake3::hash(&encoded).as_bytes(),
+            offset: head_at,
+            length: head_len,
+            sum: *blake3::hash(head_bytes).as_bytes(),
         },
     );
     {
