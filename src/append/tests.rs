@@ -91,6 +91,69 @@ pub(super) fn sections_unlike_a_folds(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The effective events and fingerprints are cut into more shards as the ledger grows
+/// (`projection::sections::Cut`): the write whose entries pass a threshold cuts every shard
+/// again, whole, and the shards of the coarser cut go. Here the finest cut: 16 shards up to
+/// 16 entries, 256 past them.
+#[test]
+fn the_write_that_passes_a_threshold_cuts_every_shard_again() {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    let dir = tempfile::tempdir().unwrap();
+    let joined = |from: usize, to: usize| {
+        let text: String = (from..to)
+            .map(|i| {
+                let code: String = [i / 26, i % 26].map(|d| (b'A' + d as u8) as char).iter().collect();
+                format!(
+                    "{{\"kind\":\"state_joined\",\"state\":\"S{code}\",\"name\":\"State {i}\",\"effective\":\"2010-01-01\"}}\n"
+                )
+            })
+            .collect();
+        lines(&text)
+    };
+    let shards = |dir: &Path| -> Vec<usize> {
+        let kept = crate::ledger::snapshot::open(dir).expect("a snapshot");
+        let names: Vec<String> = kept.sums().into_iter().map(|(n, _)| n).collect();
+        [1, 2]
+            .map(|digits| {
+                let of = |prefix: &str| {
+                    names
+                        .iter()
+                        .filter(|n| n.strip_prefix(prefix).is_some_and(|s| s.len() == digits))
+                        .count()
+                };
+                assert_eq!(of("topics/"), of("fingerprints/"), "{digits} digits");
+                of("topics/")
+            })
+            .to_vec()
+    };
+    for (from, to, want) in [
+        (0, 10, [16, 0]),
+        (10, 16, [16, 0]),
+        (16, 17, [0, 256]),
+        (17, 30, [0, 256]),
+    ] {
+        let mut existing = Ledger::open(dir.path(), Access::Write).ok();
+        let onto = match existing.as_mut() {
+            Some(ledger) => Onto::head_of(ledger),
+            None => Onto::New(dir.path()),
+        };
+        let made = draft(
+            onto,
+            "p",
+            joined(from, to),
+            &recorder(),
+            &Judgement::default(),
+        )
+        .unwrap();
+        assert!(made.is_accepted(), "{:?}", made.refusals());
+        made.commit().unwrap();
+        drop(existing);
+        assert_eq!(shards(dir.path()), want, "after entries {from}..{to}");
+        let differ = sections_unlike_a_folds(dir.path());
+        assert!(differ.is_empty(), "after entries {from}..{to}: {differ:?}");
+    }
+}
+
 #[test]
 fn a_draft_to_look_at_writes_nothing_names_the_line_of_each_finding_and_cannot_be_committed() {
     let dir = tempfile::tempdir().unwrap();
@@ -420,6 +483,7 @@ mod properties {
             entries in a_ledger(),
             split in any::<prop::sample::Index>(),
         ) {
+            crate::projection::FINEST_CUT.with(|c| c.set(true));
             let lines = accepted_lines(entries.into_iter().map(|e| e.event).collect());
             prop_assume!(!lines.is_empty());
             let k = split.index(lines.len() + 1);
@@ -518,6 +582,9 @@ mod properties {
             entries in a_ledger(),
             splits in prop::collection::vec(any::<prop::sample::Index>(), 1..5),
         ) {
+            // The finest cut of events into shards: a ledger of 17 entries or more passes a
+            // threshold, and the commit that does cuts every shard again.
+            crate::projection::FINEST_CUT.with(|c| c.set(true));
             let lines = accepted_lines(entries.into_iter().map(|e| e.event).collect());
             prop_assume!(lines.len() > 1);
             let mut cuts: Vec<usize> = splits.iter().map(|s| 1 + s.index(lines.len() - 1)).collect();

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::cli::CliError;
-use crate::merkle::{parse_and_verify, Checkpoint, VerifierKey};
+use crate::merkle::{parse_and_verify, Checkpoint, VerifierKey, SIGNED_AT_CLAIM};
 
 /// Reads a small text file named on the command line.
 pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
@@ -31,4 +31,19 @@ pub fn read_checkpoint_note(
     let checkpoint = parse_and_verify(&note, key)
         .map_err(|e| CliError::NotVerified(format!("checkpoint {}: {e}", path.display())))?;
     Ok((checkpoint, note))
+}
+
+/// The line that says when `which` checkpoint ("the checkpoint", "the older checkpoint") was
+/// signed, worded as `checkpoint` words it, and what that time is: the signer's claim.
+pub fn signed_at_line(which: &str, checkpoint: &Checkpoint) -> String {
+    let shown = checkpoint.signed_at_shown();
+    match checkpoint.signed_at {
+        Some(_) => format!("{which} was {shown}, {SIGNED_AT_CLAIM}"),
+        None => format!("{which} was {shown} (signed before ccm-ledger recorded the time)"),
+    }
+}
+
+/// A checkpoint's signing time in `--json`: RFC 3339 UTC, or `null` when not recorded.
+pub fn signed_at_json(checkpoint: &Checkpoint) -> Option<String> {
+    checkpoint.signed_at.map(|at| at.to_string())
 }

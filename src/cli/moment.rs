@@ -391,10 +391,14 @@ pub fn projection_from_journal(ledger: &Ledger, known: KnownAt) -> Result<Projec
         .into_projection())
 }
 
-/// Checks the projection snapshot queries read against a fold of the journal (`verify`).
-pub fn check_snapshot(ledger: &Ledger) -> Result<crate::ledger::SnapshotCheck, CliError> {
+/// Checks the projection snapshot queries read against a fold of the journal (`verify`),
+/// telling `progress` how far it has got.
+pub fn check_snapshot(
+    ledger: &Ledger,
+    progress: impl FnMut(crate::ledger::Checking),
+) -> Result<crate::ledger::SnapshotCheck, CliError> {
     let apply = |p: &mut Fold, batch: &[crate::ledger::Entry]| p.apply_all(batch);
-    Ok(ledger.check_snapshot::<Fold>(SNAPSHOT_KEY, apply)?)
+    Ok(ledger.check_snapshot::<Fold>(SNAPSHOT_KEY, apply, progress)?)
 }
 
 fn fold(ledger: &mut Ledger, known: KnownAt) -> Result<Fold, CliError> {

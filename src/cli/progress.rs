@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::ledger::{Checking, Phase};
+
 /// How long work runs before its progress is shown. `CCM_LEDGER_PROGRESS_AFTER_MS` changes it
 /// (the tests show it at once).
 fn delay() -> Duration {
@@ -34,8 +36,15 @@ impl Progress {
                 Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::hidden()),
                 None => ProgressBar::hidden(),
             };
+            // A longer description takes from the bar, so that the line, with counts of up to
+            // eight digits, fits 80 columns.
+            let bar_width = 30usize
+                .saturating_sub(what.chars().count().saturating_sub(10))
+                .max(10);
             let template = match total {
-                Some(_) => format!("{what} {{bar:30}} {{pos}}/{{len}} {unit} ({{eta}} left)"),
+                Some(_) => {
+                    format!("{what} {{bar:{bar_width}}} {{pos}}/{{len}} {unit} ({{eta}} left)")
+                }
                 None => format!("{{spinner}} {what} {{pos}} {unit} ({{per_sec}})"),
             };
             if let Ok(style) = ProgressStyle::with_template(&template) {
@@ -84,6 +93,48 @@ impl Drop for Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// `verify`'s progress: a line for the phase the library last reported (the chain's pass, then
+/// the re-derivation of the snapshot), each replacing the one before and shown, as any, once
+/// it has run longer than the delay.
+pub struct Phases {
+    allowed: bool,
+    current: Option<(Phase, Progress)>,
+}
+
+impl Phases {
+    /// `allowed` is false for `--json`.
+    pub fn new(allowed: bool) -> Phases {
+        Phases {
+            allowed,
+            current: None,
+        }
+    }
+
+    /// What the library reported: the line of its phase moved, or started.
+    pub fn report(&mut self, c: Checking) {
+        if self.current.as_ref().map(|(phase, _)| *phase) != Some(c.phase) {
+            // The line before goes first (dropped, it clears itself).
+            self.current = None;
+            let (what, unit) = match c.phase {
+                Phase::Chain => ("verifying", "entries"),
+                Phase::SnapshotRead => ("reading the snapshot back", "sections"),
+                Phase::Fold => ("folding the journal again", "entries"),
+                Phase::Digest => ("hashing the fold's sections", "sections"),
+            };
+            let line = Progress::start(what, Some(0), unit, self.allowed);
+            self.current = Some((c.phase, line));
+        }
+        if let Some((_, line)) = &mut self.current {
+            line.reach(c.checked, c.of);
+        }
+    }
+
+    /// The line cleared, before something else is said on stderr.
+    pub fn clear(&mut self) {
+        self.current = None;
     }
 }
 

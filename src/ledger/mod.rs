@@ -37,7 +37,7 @@ pub use snapshot::{SectionSink, Snapshotted};
 pub use streamed::Appending;
 pub use tree::{contradicts_checkpoint, Options, SignedCheckpoint, TreeCheck};
 pub use verify::{
-    verify, Checked, Checking, Decoding, Tail, Tampering, TreeRoots, Verification, Verified,
+    verify, Checked, Checking, Decoding, Phase, Tail, Tampering, TreeRoots, Verification, Verified,
     VerifyOptions,
 };
 
@@ -106,14 +106,47 @@ impl LedgerError {
 /// ([`Ledger::check_snapshot`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotCheck {
-    /// No snapshot a reader would use (none, another version's, another chain's, or one whose
-    /// head is damaged): nothing derived to check.
+    /// No snapshot a reader would use (none, another version's, another chain's), and no
+    /// slot of this version's damaged: nothing derived to check.
     NotUsed,
-    /// It lists exactly the sections a fold of its `entries` from the journal gives.
+    /// It lists exactly the sections a fold of its `entries` from the journal gives, and
+    /// neither slot is damaged.
     Agrees { entries: u64 },
-    /// It did not (these sections differ, or are missing or extra): derived data was wrong.
-    /// It has been replaced by the fresh derivation, or removed.
-    Rebuilt { entries: u64, sections: Vec<String> },
+    /// It did not (these `sections` differ, or are missing or extra), or readers passed over
+    /// a damaged slot (`slots`) to the other's head (of `entries`) or to none (`entries` 0):
+    /// derived data was wrong. It has been replaced by the fresh derivation at the head, or
+    /// removed.
+    Rebuilt {
+        entries: u64,
+        sections: Vec<String>,
+        slots: Vec<snapshot::DamagedSlot>,
+    },
+}
+
+/// A sink that tells `progress` of each section passed on to `sink` ([`Phase::Digest`], of
+/// `of` sections): how `verify` shows the hashing of a fold's sections.
+struct Counted<'a, F: FnMut(Checking)> {
+    sink: &'a mut dyn snapshot::SectionSink,
+    counted: u64,
+    of: u64,
+    progress: &'a mut F,
+}
+
+impl<F: FnMut(Checking)> snapshot::SectionSink for Counted<'_, F> {
+    fn section(
+        &mut self,
+        name: &str,
+        encode: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.sink.section(name, encode)?;
+        self.counted += 1;
+        (self.progress)(Checking {
+            phase: Phase::Digest,
+            checked: self.counted,
+            of: self.of.max(self.counted),
+        });
+        Ok(())
+    }
 }
 
 /// How a command uses the ledger.
@@ -706,19 +739,7 @@ impl Ledger {
             None => (P::default(), start),
         };
         let from = start.0;
-        // In batches: a fold may do per-batch work (the projection recomputes each touched
-        // view once per batch), while memory stays bounded on a large ledger.
-        let mut batch = Vec::with_capacity(FOLD_BATCH.min((upto - from) as usize));
-        for stored in self.entries_starting(start, from, upto)? {
-            batch.push(stored?.entry);
-            if batch.len() == FOLD_BATCH {
-                apply(&mut state, &batch);
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            apply(&mut state, &batch);
-        }
+        self.fold_onto(&mut state, start, upto, &mut apply)?;
         let refresh =
             upto == self.head.entries && upto > 0 && (from == 0 || upto - from >= SNAPSHOT_EVERY);
         if refresh {
@@ -737,18 +758,39 @@ impl Ledger {
     ) -> Result<P, LedgerError> {
         let upto = upto.min(self.head.entries);
         let mut state = P::default();
-        let mut batch = Vec::with_capacity(FOLD_BATCH.min(upto as usize));
-        for stored in self.entries_starting((0, journal::MAGIC.len() as u64), 0, upto)? {
+        self.fold_onto(
+            &mut state,
+            (0, journal::MAGIC.len() as u64),
+            upto,
+            &mut apply,
+        )?;
+        Ok(state)
+    }
+
+    /// Applies entries `start.0..upto` to `state` (the fold of the entries before them, whose
+    /// frames end at byte `start.1`). In batches: a fold may do per-batch work (the projection
+    /// recomputes each touched view once per batch), while memory stays bounded on a large
+    /// ledger.
+    fn fold_onto<P>(
+        &self,
+        state: &mut P,
+        start: (u64, u64),
+        upto: u64,
+        apply: &mut impl FnMut(&mut P, &[Entry]),
+    ) -> Result<(), LedgerError> {
+        let from = start.0;
+        let mut batch = Vec::with_capacity(FOLD_BATCH.min(upto.saturating_sub(from) as usize));
+        for stored in self.entries_starting(start, from, upto)? {
             batch.push(stored?.entry);
             if batch.len() == FOLD_BATCH {
-                apply(&mut state, &batch);
+                apply(state, &batch);
                 batch.clear();
             }
         }
         if !batch.is_empty() {
-            apply(&mut state, &batch);
+            apply(state, &batch);
         }
-        Ok(state)
+        Ok(())
     }
 
     /// Checks the snapshot readers would use (made under `key`, tied to this chain) against
@@ -756,30 +798,65 @@ impl Ledger {
     /// hashed as a snapshot of that fold would list them. A snapshot that disagrees — a
     /// forgery with its checksums recomputed, or a bug — is replaced by the fresh one (at
     /// the head) or removed, and named. Readers check each section's bytes against the
-    /// directory whenever they read it; this checks the directory against the journal.
+    /// directory whenever they read it; this checks the directory against the journal. A
+    /// slot readers pass over (torn, or damaged: they fall back to the other without a
+    /// word) is named and the snapshot replaced too. `progress` is told how far each phase
+    /// has got ([`Phase::SnapshotRead`], [`Phase::Fold`], [`Phase::Digest`]), as `verify`'s
+    /// pass tells it of the chain.
     pub fn check_snapshot<P: Default + Snapshotted>(
         &self,
         key: &str,
-        apply: impl FnMut(&mut P, &[Entry]),
+        mut apply: impl FnMut(&mut P, &[Entry]),
+        mut progress: impl FnMut(Checking),
     ) -> Result<SnapshotCheck, LedgerError> {
+        // A slot is judged only under the lock: a writer at work may be writing one as it is
+        // read, and a slot half written is what a reader falls back from, not damage.
+        let slots = match self.holds_lock() {
+            true => snapshot::damaged_slots(&self.dir),
+            false => Vec::new(),
+        };
         let Some(found) = self.usable_snapshot(key, self.head.entries) else {
-            return Ok(SnapshotCheck::NotUsed);
+            if slots.is_empty() {
+                return Ok(SnapshotCheck::NotUsed);
+            }
+            let fresh: P = self.fold_reported(self.head.entries, &mut apply, &mut progress)?;
+            self.replace_snapshot(key, &fresh)?;
+            return Ok(SnapshotCheck::Rebuilt {
+                entries: 0,
+                sections: Vec::new(),
+                slots,
+            });
         };
         let entries = found.tie.entries;
+        let end = (entries, found.tie.journal_bytes);
         let stored = found.sums();
+        let of = stored.len() as u64;
         // A directory can agree with the journal while the bytes where it points do not
         // (rot, a wrong offset or length): readers would fall back to a fold each time, so
         // such a section is named and rebuilt too.
-        let unreadable: Vec<String> = stored
-            .iter()
-            .filter(|(name, _)| found.section(name).is_none())
-            .map(|(name, _)| name.clone())
-            .collect();
+        let mut unreadable = Vec::new();
+        for (read, (name, _)) in stored.iter().enumerate() {
+            if found.section(name).is_none() {
+                unreadable.push(name.clone());
+            }
+            progress(Checking {
+                phase: Phase::SnapshotRead,
+                checked: read as u64 + 1,
+                of,
+            });
+        }
         drop(found);
-        let fresh: P = self.fold_from_journal(entries, apply)?;
-        let derived = snapshot::digest(|out| fresh.write_sections(out))
-            .expect("hashing in memory does not fail");
-        if stored == derived && unreadable.is_empty() {
+        let mut fresh: P = self.fold_reported(entries, &mut apply, &mut progress)?;
+        let derived = snapshot::digest(|out| {
+            fresh.write_sections(&mut Counted {
+                sink: out,
+                counted: 0,
+                of,
+                progress: &mut progress,
+            })
+        })
+        .expect("hashing in memory does not fail");
+        if stored == derived && unreadable.is_empty() && slots.is_empty() {
             return Ok(SnapshotCheck::Agrees { entries });
         }
         let mut sections: Vec<String> = stored
@@ -791,12 +868,53 @@ impl Ledger {
             .collect();
         sections.sort();
         sections.dedup();
-        let path = snapshot::path(&self.dir);
-        let replaced = entries == self.head.entries && self.keep_snapshot(key, &fresh);
-        if !replaced {
-            fs::remove_file(&path).map_err(LedgerError::io(&path))?;
+        // Brought to the head (the entries after the snapshot's are few), and kept there.
+        self.fold_onto(&mut fresh, end, self.head.entries, &mut apply)?;
+        self.replace_snapshot(key, &fresh)?;
+        Ok(SnapshotCheck::Rebuilt {
+            entries,
+            sections,
+            slots,
+        })
+    }
+
+    /// [`Self::fold_from_journal`] of the first `upto` entries, telling `progress` after each
+    /// batch ([`Phase::Fold`]).
+    fn fold_reported<P: Default>(
+        &self,
+        upto: u64,
+        apply: &mut impl FnMut(&mut P, &[Entry]),
+        progress: &mut impl FnMut(Checking),
+    ) -> Result<P, LedgerError> {
+        let mut state = P::default();
+        let mut folded = 0;
+        let mut reported = |state: &mut P, batch: &[Entry]| {
+            apply(state, batch);
+            folded += batch.len() as u64;
+            progress(Checking {
+                phase: Phase::Fold,
+                checked: folded,
+                of: upto,
+            });
+        };
+        let start = (0, journal::MAGIC.len() as u64);
+        self.fold_onto(&mut state, start, upto, &mut reported)?;
+        Ok(state)
+    }
+
+    /// Replaces the snapshot with `fresh`, the fold of every entry, or removes it when that
+    /// cannot be written: what [`Self::check_snapshot`] leaves in place of a wrong one.
+    fn replace_snapshot<P: Snapshotted>(&self, key: &str, fresh: &P) -> Result<(), LedgerError> {
+        if !self.keep_snapshot(key, fresh) {
+            let path = snapshot::path(&self.dir);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(LedgerError::io(&path)(e))
+                }
+                _ => {}
+            }
         }
-        Ok(SnapshotCheck::Rebuilt { entries, sections })
+        Ok(())
     }
 
     /// Keeps `state` (the fold of every entry the ledger holds, made under `key`) as the

@@ -250,15 +250,7 @@ fn read_from(file: File) -> Option<Snapshot> {
         .collect();
     pointers.sort_by_key(|(_, p)| std::cmp::Reverse(p.generation));
     let (slot, pointer, head, tie, pages) = pointers.into_iter().find_map(|(slot, p)| {
-        let length = usize::try_from(p.length).ok().filter(|l| *l <= MAX_HEAD)?;
-        if p.offset < REGION || p.offset.checked_add(p.length)? > size {
-            return None;
-        }
-        let head = read_at(&file, p.offset, length)?;
-        if blake3::hash(&head).as_bytes() != &p.sum {
-            return None;
-        }
-        let (tie, pages) = decode_head(&head, p.offset)?;
+        let (head, tie, pages) = head_at(&file, size, &p).ok()?;
         Some((slot, p, head, tie, pages))
     })?;
     Some(Snapshot {
@@ -270,6 +262,66 @@ fn read_from(file: File) -> Option<Snapshot> {
         pointer,
         size,
     })
+}
+
+/// The head a slot points at, its tie and its pages, or why a reader passes it over.
+fn head_at(file: &File, size: u64, p: &Pointer) -> Result<(Vec<u8>, Tie, Vec<Page>), &'static str> {
+    const OUTSIDE: &str = "it points at no head within the file";
+    let length = usize::try_from(p.length)
+        .ok()
+        .filter(|l| *l <= MAX_HEAD)
+        .ok_or(OUTSIDE)?;
+    if p.offset < REGION || p.offset.checked_add(p.length).is_none_or(|end| end > size) {
+        return Err(OUTSIDE);
+    }
+    let head = read_at(file, p.offset, length).ok_or("the head it points at cannot be read")?;
+    if blake3::hash(&head).as_bytes() != &p.sum {
+        return Err("the head it points at does not match its checksum");
+    }
+    let (tie, pages) =
+        decode_head(&head, p.offset).ok_or("the head it points at does not decode")?;
+    Ok((head, tie, pages))
+}
+
+/// A slot of the snapshot file that a reader passes over although it is not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedSlot {
+    /// 0 or 1: the slot at bytes 0–127 or 128–255.
+    pub slot: usize,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+/// The slots of the snapshot file in `dir` that a reader passes over although they are not
+/// empty (torn by a write that stopped, or damaged): it falls back to the other slot, or to
+/// a fold, and says nothing; `verify` names them. None for a file that is not this version's
+/// (neither slot starts with its magic), or no file.
+pub fn damaged_slots(dir: &Path) -> Vec<DamagedSlot> {
+    let Ok(file) = File::open(path(dir)) else {
+        return Vec::new();
+    };
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut slots = vec![0; 2 * SLOT];
+    let read = file.read_at(&mut slots, 0).unwrap_or(0);
+    let slot = |i: usize| &slots[i * SLOT..(i + 1) * SLOT];
+    if !(0..2).any(|i| &slot(i)[..8] == MAGIC) {
+        return Vec::new();
+    }
+    (0..2)
+        .filter_map(|i| {
+            let problem = if read < (i + 1) * SLOT {
+                "the file ends inside it"
+            } else if slot(i).iter().all(|b| *b == 0) {
+                return None;
+            } else {
+                match Pointer::decode(slot(i)) {
+                    None => "its own checksum does not hold",
+                    Some(p) => head_at(&file, size, &p).err()?,
+                }
+            };
+            Some(DamagedSlot { slot: i, problem })
+        })
+        .collect()
 }
 
 impl Snapshot {

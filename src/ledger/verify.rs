@@ -150,11 +150,31 @@ pub struct VerifyOptions<'a> {
     pub progress: Option<&'a mut dyn FnMut(Checking)>,
 }
 
-/// How far a verification has got: `checked` of the `of` entries the head file acknowledges.
+/// How far a verification has got: `checked` of `of` in `phase` (of the chain's pass, the
+/// entries the head file acknowledges).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checking {
+    pub phase: Phase,
     pub checked: u64,
     pub of: u64,
+}
+
+/// What a verification is doing, in the order it does it: the chain's pass over the journal
+/// ([`verify`]), then the re-derivation of the snapshot queries read
+/// ([`super::Ledger::check_snapshot`]), each reported as it goes, so that a caller can show
+/// how far the whole has got (at 10^6 entries the re-derivation takes many times the pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Every entry's frame, link and hash (and as far as it is decoded): of the entries.
+    Chain,
+    /// The snapshot's sections read back, each against the sum its directory lists: of the
+    /// sections.
+    SnapshotRead,
+    /// The entries the snapshot covers folded again from the journal: of those entries.
+    Fold,
+    /// That fold's sections encoded and hashed, to compare with the snapshot's directory:
+    /// of the sections the snapshot lists (a fold that differs may give more).
+    Digest,
 }
 
 /// What [`verify`] found: a clean acknowledged ledger, the tree if asked for, and any bytes
@@ -391,6 +411,7 @@ fn verify_chunks(
             roots.push(&worked.subtrees);
         }
         progress(Checking {
+            phase: Phase::Chain,
             checked: chain.seq,
             of: chain.head.entries,
         });
@@ -995,7 +1016,10 @@ mod tests {
             };
             verify_in_chunks(dir.path(), options, chunk).unwrap();
             let way = format!("{threads} threads, chunks of {chunk}");
-            assert!(seen.iter().all(|c| c.of == 150), "{way}: {seen:?}");
+            assert!(
+                seen.iter().all(|c| c.of == 150 && c.phase == Phase::Chain),
+                "{way}: {seen:?}"
+            );
             assert!(
                 seen.windows(2).all(|w| w[0].checked <= w[1].checked),
                 "{way}: {seen:?}"

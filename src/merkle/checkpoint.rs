@@ -70,7 +70,20 @@ pub enum CheckpointError {
     Note(#[from] NoteError),
 }
 
+/// What a checkpoint's signing time is, said wherever one is shown beside it.
+pub const SIGNED_AT_CLAIM: &str =
+    "by the signer's clock: the key holder's claim, not evidence of when the entries existed";
+
 impl Checkpoint {
+    /// When it says it was signed, as every command shows it: `signed at <time>`, or
+    /// `signed at: not recorded` for one signed before ccm-ledger wrote the time line.
+    pub fn signed_at_shown(&self) -> String {
+        match self.signed_at {
+            Some(at) => format!("signed at {at}"),
+            None => "signed at: not recorded".to_owned(),
+        }
+    }
+
     /// The note text: `origin\nsize\nbase64(root)\n`, then `time <seconds>\n` when it says
     /// when it was signed (the fraction of a second dropped).
     pub fn body(&self) -> Result<String, CheckpointError> {

@@ -30,7 +30,7 @@ pub mod tiles;
 mod tree;
 
 pub use checkpoint::{
-    parse_and_verify, sign, Checkpoint, CheckpointError, MAX_SIGNED_AT, TIME_LINE,
+    parse_and_verify, sign, Checkpoint, CheckpointError, MAX_SIGNED_AT, SIGNED_AT_CLAIM, TIME_LINE,
 };
 pub use cosignature::{
     cosignature_timestamp, cosigned_message, generate_witness_key, merge_cosignatures,

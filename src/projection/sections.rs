@@ -78,27 +78,104 @@ fn body_section(id: &BodyId) -> String {
     format!("body/{id}")
 }
 
-/// How many shards the effective events (by topic) and the fingerprints are cut into: each
-/// is about 1/256 of the journal's events, so a write rewrites a few of them, whatever the
-/// size of the ledger (at 10^6 events, ~4000 events a shard).
+/// How many shards `seats-by-state` is cut into.
 const SHARDS: usize = 256;
+
+/// How finely the effective events (by topic) and the fingerprints are cut: into 16^`digits`
+/// shards (`topics/XX`, `topics/XXX`, …), `digits` growing with the entries applied so that
+/// a shard holds about [`EVENTS_PER_SHARD`] events at most on average. A write rewrites the
+/// shards its events fall in: their size, not the ledger's, is what it costs. The write
+/// whose entries pass a threshold (2^18, 2^22 entries) cuts every shard again, once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Cut {
+    digits: u32,
+}
+
+/// The events a shard holds at most on average, before the next cut (16 times finer), and
+/// the fewest digits.
+const EVENTS_PER_SHARD: u64 = 1024;
+const FEWEST_DIGITS: u32 = 2;
+
+#[cfg(test)]
+thread_local! {
+    /// Set by a unit test on its own thread: the cut is then as fine as it can be (16 shards
+    /// up to 16 entries, 256 up to 256, …), so that ledgers of a few dozen entries pass a
+    /// threshold.
+    pub(crate) static FINEST_CUT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// [`EVENTS_PER_SHARD`] and [`FEWEST_DIGITS`], or, in a unit test that asks, the finest cut.
+fn cut_thresholds() -> (u64, u32) {
+    #[cfg(test)]
+    if FINEST_CUT.with(std::cell::Cell::get) {
+        return (1, 1);
+    }
+    (EVENTS_PER_SHARD, FEWEST_DIGITS)
+}
+
+impl Cut {
+    /// The cut of a projection of `applied` entries: 256 shards up to 2^18 entries, 4096 up
+    /// to 2^22, and so on.
+    pub(super) fn of(applied: u64) -> Cut {
+        let (per_shard, fewest) = cut_thresholds();
+        let mut digits = fewest;
+        while digits < 8 && applied > per_shard << (4 * digits) {
+            digits += 1;
+        }
+        Cut { digits }
+    }
+
+    /// The shard of a key whose hash starts with `prefix` (its first four bytes, big end
+    /// first): its first `digits` hex digits.
+    fn shard(self, prefix: u32) -> u32 {
+        prefix >> (32 - 4 * self.digits)
+    }
+
+    fn count(self) -> u32 {
+        1 << (4 * self.digits)
+    }
+
+    fn all(self) -> impl Iterator<Item = u32> {
+        0..self.count()
+    }
+
+    /// The smallest fingerprint in `shard`.
+    fn first_of(self, shard: u32) -> Fingerprint {
+        let mut from: Fingerprint = [0; 32];
+        from[..4].copy_from_slice(&(shard << (32 - 4 * self.digits)).to_be_bytes());
+        from
+    }
+
+    fn topics_section(self, shard: u32) -> String {
+        format!("topics/{shard:0width$x}", width = self.digits as usize)
+    }
+
+    fn fingerprints_section(self, shard: u32) -> String {
+        format!(
+            "fingerprints/{shard:0width$x}",
+            width = self.digits as usize
+        )
+    }
+}
+
+/// The first four bytes of a hash, big end first: what [`Cut::shard`] cuts by.
+fn prefix(hash: &[u8]) -> u32 {
+    u32::from_be_bytes(hash[..4].try_into().expect("a hash has four bytes"))
+}
+
+/// What a topic's shard is cut by: the blake3 of its bincode, so that a topic always lies in
+/// the same shard, and the shards are about even.
+fn topic_prefix(topic: &Topic) -> u32 {
+    prefix(blake3::hash(&encode_vec(topic)).as_bytes())
+}
+
+/// What a fingerprint's shard is cut by.
+fn fingerprint_prefix(fingerprint: &Fingerprint) -> u32 {
+    prefix(fingerprint)
+}
 
 /// How many entries' override reasons an `overrides/N` section holds (entries N × this on).
 const OVERRIDES_PER_SECTION: u64 = 8192;
-
-/// The shard of a topic's effective events: the first byte of the blake3 of its bincode, so
-/// that a topic always lies in the same shard, and the shards are about even.
-fn topic_shard(topic: &Topic) -> usize {
-    blake3::hash(&encode_vec(topic)).as_bytes()[0] as usize
-}
-
-fn topics_section(shard: usize) -> String {
-    format!("topics/{shard:02x}")
-}
-
-fn fingerprints_section(shard: usize) -> String {
-    format!("fingerprints/{shard:02x}")
-}
 
 fn overrides_section(seq: Seq) -> String {
     format!("overrides/{:08}", seq.0 / OVERRIDES_PER_SECTION)
@@ -114,8 +191,15 @@ fn override_sections(applied: u64) -> impl Iterator<Item = Seq> {
 /// large the write.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Changes {
-    topic_shards: BTreeSet<usize>,
-    fingerprint_shards: BTreeSet<usize>,
+    /// The [`topic_prefix`] of each topic changed, and the [`fingerprint_prefix`] of each
+    /// fingerprint: cut into shards when written, by the cut of the projection then.
+    topics: BTreeSet<u32>,
+    fingerprints: BTreeSet<u32>,
+    /// Every shard is written (a snapshot written whole).
+    every_shard: bool,
+    /// The first entry noted: the projection had that many entries applied before; when its
+    /// cut differs from the one written, every shard is cut again.
+    first: Option<u64>,
     override_sections: BTreeSet<u64>,
     bodies: BTreeSet<BodyId>,
     /// A meeting changed: every body's terms may have.
@@ -128,6 +212,7 @@ impl Changes {
     /// (every event it ever held: their topics and fingerprints); a discontinuation's
     /// successor (the bodies whose mandate moved to it).
     pub fn note(&mut self, seq: Seq, event: &Event, after: &Fold) {
+        self.first = Some(self.first.map_or(seq.0, |f| f.min(seq.0)));
         self.override_sections.insert(seq.0 / OVERRIDES_PER_SECTION);
         self.fingerprint(event);
         match event {
@@ -152,8 +237,14 @@ impl Changes {
     }
 
     fn fingerprint(&mut self, event: &Event) {
-        self.fingerprint_shards
-            .insert(event_fingerprint(event)[0] as usize);
+        self.fingerprints
+            .insert(fingerprint_prefix(&event_fingerprint(event)));
+    }
+
+    /// The cut the shards were in before the first entry noted, if it is not `now`: every
+    /// shard is then cut again (and those of that cut go).
+    fn cut_before(&self, now: Cut) -> Option<Cut> {
+        self.first.map(Cut::of).filter(|before| *before != now)
     }
 
     /// `corrected`: the projection after a correction that replaced or retracted `event`, or
@@ -162,7 +253,7 @@ impl Changes {
         let Some(topic) = Topic::of(event) else {
             return;
         };
-        self.topic_shards.insert(topic_shard(&topic));
+        self.topics.insert(topic_prefix(&topic));
         match (&topic, event) {
             (Topic::Meeting(_), _) => self.every_body = true,
             (Topic::Body(id), _) => {
@@ -655,33 +746,42 @@ impl Fold {
                 encode_into(w, &overrides)
             })?;
         }
-        for shard in &changes.fingerprint_shards {
-            let mut from: Fingerprint = [0; 32];
-            from[0] = *shard as u8;
+        let cut = Cut::of(self.applied);
+        let every = changes.every_shard || changes.cut_before(cut).is_some();
+        let shards = |prefixes: &BTreeSet<u32>| -> BTreeSet<u32> {
+            match every {
+                true => cut.all().collect(),
+                false => prefixes.iter().map(|p| cut.shard(*p)).collect(),
+            }
+        };
+        for shard in shards(&changes.fingerprints) {
             let in_shard = self
                 .fingerprints
-                .range(from..)
-                .take_while(|(fp, _)| fp[0] as usize == *shard);
+                .range(cut.first_of(shard)..)
+                .take_while(|(fp, _)| cut.shard(fingerprint_prefix(fp)) == shard);
             let fingerprints: Vec<(&Fingerprint, &Seq)> = in_shard.collect();
-            out.section(&fingerprints_section(*shard), &mut |w| {
+            out.section(&cut.fingerprints_section(shard), &mut |w| {
                 encode_into(w, &fingerprints)
             })?;
         }
-        if !changes.topic_shards.is_empty() {
-            let mut shards: BTreeMap<usize, Vec<&Topic>> = BTreeMap::new();
+        let topic_shards = shards(&changes.topics);
+        if !topic_shards.is_empty() {
+            let mut by_shard: BTreeMap<u32, Vec<&Topic>> = BTreeMap::new();
             for topic in self.topics.keys() {
-                let shard = topic_shard(topic);
-                if changes.topic_shards.contains(&shard) {
-                    shards.entry(shard).or_default().push(topic);
+                let shard = cut.shard(topic_prefix(topic));
+                if topic_shards.contains(&shard) {
+                    by_shard.entry(shard).or_default().push(topic);
                 }
             }
-            for shard in &changes.topic_shards {
-                let topics = shards.get(shard).map_or(&[][..], Vec::as_slice);
+            for shard in &topic_shards {
+                let topics = by_shard.get(shard).map_or(&[][..], Vec::as_slice);
                 let events: Vec<(&Topic, Vec<(Seq, &Event)>)> = topics
                     .iter()
                     .map(|t| (*t, self.events_of(t).collect()))
                     .collect();
-                out.section(&topics_section(*shard), &mut |w| encode_into(w, &events))?;
+                out.section(&cut.topics_section(*shard), &mut |w| {
+                    encode_into(w, &events)
+                })?;
             }
         }
         Ok(())
@@ -712,12 +812,20 @@ impl Projection {
     /// The sections of bodies `changes` names that no longer exist (their establishment
     /// retracted): an updated snapshot drops them.
     pub fn sections_gone(&self, changes: &Changes) -> Vec<String> {
-        changes
+        let mut gone: Vec<String> = changes
             .bodies
             .iter()
             .filter(|id| !self.bodies.contains_key(*id))
             .map(body_section)
-            .collect()
+            .collect();
+        // The shards of the cut before, when the entries written passed a threshold.
+        if let Some(before) = changes.cut_before(Cut::of(self.applied)) {
+            for shard in before.all() {
+                gone.push(before.topics_section(shard));
+                gone.push(before.fingerprints_section(shard));
+            }
+        }
+        gone
     }
 }
 
@@ -728,13 +836,12 @@ impl crate::ledger::Snapshotted for Fold {
 
     fn write_sections(&self, out: &mut dyn SectionSink) -> io::Result<()> {
         let every = Changes {
-            topic_shards: (0..SHARDS).collect(),
-            fingerprint_shards: (0..SHARDS).collect(),
+            every_shard: true,
             override_sections: override_sections(self.applied)
                 .map(|s| s.0 / OVERRIDES_PER_SECTION)
                 .collect(),
-            bodies: BTreeSet::new(),
             every_body: true,
+            ..Changes::default()
         };
         self.write_changed(&every, out)
     }
@@ -750,18 +857,19 @@ impl crate::ledger::Snapshotted for Fold {
         let mut effective: Vec<(Seq, Event)> = Vec::new();
         let mut topics: Vec<(Topic, BTreeSet<Seq>)> = Vec::new();
         let mut fingerprints: Vec<(Fingerprint, Seq)> = Vec::new();
-        for shard in 0..SHARDS {
-            for (topic, events) in read_topics(section, shard)? {
+        let cut = Cut::of(fold.views.applied);
+        for shard in cut.all() {
+            for (topic, events) in read_topics(section, cut, shard)? {
                 topics.push((topic, events.iter().map(|(seq, _)| *seq).collect()));
                 effective.extend(events);
             }
-            fingerprints.extend(read_fingerprints(section, shard)?);
+            fingerprints.extend(read_fingerprints(section, cut, shard)?);
         }
         effective.sort_unstable_by_key(|(seq, _)| *seq);
         topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         fold.effective = effective.into_iter().collect();
         fold.topics = BTreeMap::from_iter(topics);
-        // In order already: the shards are by first byte, each in order.
+        // In order already: the shards are by leading digits, each in order.
         fold.fingerprints = BTreeMap::from_iter(fingerprints);
         fold.corrections = decode(&section(CORRECTIONS)?)?;
         Some(fold)
@@ -801,23 +909,27 @@ impl Projection {
     }
 }
 
-/// A `topics/XX` shard: each topic's effective events. `None`: missing, damaged, or holding a
-/// topic of another shard.
-fn read_topics(section: &mut Sections<'_>, shard: usize) -> Option<Vec<TopicEvents>> {
-    let in_shard: Vec<TopicEvents> = decode(&section(&topics_section(shard))?)?;
+/// A `topics/XX` shard of `cut`: each topic's effective events. `None`: missing, damaged, or
+/// holding a topic of another shard.
+fn read_topics(section: &mut Sections<'_>, cut: Cut, shard: u32) -> Option<Vec<TopicEvents>> {
+    let in_shard: Vec<TopicEvents> = decode(&section(&cut.topics_section(shard))?)?;
     in_shard
         .iter()
-        .all(|(topic, _)| topic_shard(topic) == shard)
+        .all(|(topic, _)| cut.shard(topic_prefix(topic)) == shard)
         .then_some(in_shard)
 }
 
-/// A `fingerprints/XX` shard. `None`: missing, damaged, or holding a fingerprint of another
-/// shard.
-fn read_fingerprints(section: &mut Sections<'_>, shard: usize) -> Option<Vec<(Fingerprint, Seq)>> {
-    let in_shard: Vec<(Fingerprint, Seq)> = decode(&section(&fingerprints_section(shard))?)?;
+/// A `fingerprints/XX` shard of `cut`. `None`: missing, damaged, or holding a fingerprint of
+/// another shard.
+fn read_fingerprints(
+    section: &mut Sections<'_>,
+    cut: Cut,
+    shard: u32,
+) -> Option<Vec<(Fingerprint, Seq)>> {
+    let in_shard: Vec<(Fingerprint, Seq)> = decode(&section(&cut.fingerprints_section(shard))?)?;
     in_shard
         .iter()
-        .all(|(fp, _)| fp[0] as usize == shard)
+        .all(|(fp, _)| cut.shard(fingerprint_prefix(fp)) == shard)
         .then_some(in_shard)
 }
 

@@ -955,6 +955,7 @@ pub(crate) mod properties {
             entries in a_ledger(),
             split in any::<prop::sample::Index>(),
         ) {
+            crate::projection::FINEST_CUT.with(|c| c.set(true));
             let whole = Fold::of(&entries);
             let k = split.index(entries.len() + 1);
             let mut resumed = snapshot(&Fold::of(&entries[..k]));

@@ -196,6 +196,7 @@ pub fn render(r: &Report) -> String {
                 "<p>The ledger's signed checkpoint:</p><pre>{}</pre>",
                 escape(text)
             );
+            out.push_str(&signed_at(text));
             out.push_str(&cosigners(text));
         }
         None => out.push_str("<p class=\"note\">The ledger has no signed checkpoint.</p>"),
@@ -502,6 +503,30 @@ pub fn render(r: &Report) -> String {
         escape(&r.hash)
     );
     out
+}
+
+/// When the checkpoint says it was signed, as `checkpoint` says it, and what that is: the
+/// signer's claim. A text that does not read as a checkpoint is said to be so (`verify`, not
+/// the page, names what is wrong with it).
+fn signed_at(checkpoint: &str) -> String {
+    let read = crate::merkle::split_note(checkpoint)
+        .map_err(crate::merkle::CheckpointError::from)
+        .and_then(|(text, _)| crate::merkle::Checkpoint::parse_body(text));
+    match read {
+        Ok(c) if c.signed_at.is_some() => format!(
+            "<p>It was {}, {}.</p>",
+            escape(&c.signed_at_shown()),
+            crate::merkle::SIGNED_AT_CLAIM
+        ),
+        Ok(c) => format!(
+            "<p class=\"note\">It was {} (signed before ccm-ledger recorded the time).</p>",
+            escape(&c.signed_at_shown())
+        ),
+        Err(e) => format!(
+            "<p class=\"note\">Its text does not read as a checkpoint: {}.</p>",
+            escape(&e.to_string())
+        ),
+    }
 }
 
 /// Who cosigned the checkpoint, as its signature lines claim (name and time): the page lists

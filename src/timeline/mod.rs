@@ -21,8 +21,8 @@ use crate::projection::{Office, Projection};
 pub struct Window {
     /// The first day shown [default: 1 January of the year of the earliest date recorded].
     pub from: Option<Date>,
-    /// The day after the last day shown [default: 1 January after the latest date recorded
-    /// or `today`, whichever is later].
+    /// The last day shown, as `--to` means it [default: 31 December of the year of the
+    /// latest date recorded or `today`, whichever is later].
     pub to: Option<Date>,
     /// Only these bodies (and no Presidency); empty: every body and the Presidency.
     pub bodies: Vec<BodyId>,
@@ -32,10 +32,15 @@ pub struct Window {
     pub today: Option<Date>,
 }
 
-/// The machinery laid out in time, from `from` (inclusive) to `to` (exclusive).
+/// The machinery laid out in time, from `from` to `to`, both days shown. Its spans are
+/// half-open, so one that reaches the window's edge ends on [`Timeline::end`], the day after
+/// `to`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Timeline {
+    /// The first day shown.
     pub from: Date,
+    /// The last day shown, as `--to` means it and the SVG's title says (issue 17.7 and the
+    /// JSON's `to`: it was the day after).
     pub to: Date,
     pub today: Option<Date>,
     /// One group per body (by id), then the Presidency.
@@ -134,21 +139,26 @@ pub struct MeetingMark {
 }
 
 impl Timeline {
-    /// Days in the window.
-    pub fn days(&self) -> i64 {
-        self.from.days_until(self.to).max(1)
+    /// The day after the last day shown: where the window ends, and its spans with it.
+    pub fn end(&self) -> Date {
+        self.to.add_days(1)
     }
 
-    /// Where `date` falls in the window: 0.0 at `from`, 1.0 at `to`.
+    /// Days in the window.
+    pub fn days(&self) -> i64 {
+        self.from.days_until(self.end()).max(1)
+    }
+
+    /// Where `date` falls in the window: 0.0 at `from`, 1.0 at [`Timeline::end`].
     pub fn fraction(&self, date: Date) -> f64 {
         self.from.days_until(date) as f64 / self.days() as f64
     }
 
     /// The years whose 1 January falls in the window (the axis ticks).
     pub fn years(&self) -> impl Iterator<Item = (i32, Date)> + '_ {
-        (self.from.year()..=self.to.year()).filter_map(move |y| {
+        (self.from.year()..=self.end().year()).filter_map(move |y| {
             let d = Date::from_ymd(y, 1, 1)?;
-            (self.from <= d && d <= self.to).then_some((y, d))
+            (self.from <= d && d <= self.end()).then_some((y, d))
         })
     }
 
@@ -167,8 +177,10 @@ pub fn layout(projection: &Projection, window: &Window) -> Timeline {
     let from = window
         .from
         .unwrap_or_else(|| Date::from_ymd(first.year(), 1, 1).unwrap_or(first));
+    // The window's end, the day after its last day: what its half-open spans are cut at.
     let to = window
         .to
+        .map(|last| last.add_days(1))
         .unwrap_or_else(|| Date::from_ymd(latest.year() + 1, 1, 1).unwrap_or(latest))
         .max(from.add_days(1));
     // Where what is still running stops: the day asked about, kept inside the window (a
@@ -358,7 +370,7 @@ pub fn layout(projection: &Projection, window: &Window) -> Timeline {
 
     Timeline {
         from,
-        to,
+        to: to.add_days(-1),
         today: window.today.filter(|t| from <= *t && *t < to),
         groups,
         meetings,

@@ -314,7 +314,7 @@ mod tests {
         let date = |s| crate::domain::Date::parse(s).unwrap();
         Timeline {
             from: date("2010-01-01"),
-            to: date("2030-01-01"),
+            to: date("2029-12-31"),
             today: None,
             groups: vec![Group {
                 id: "g".into(),

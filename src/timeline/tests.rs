@@ -31,7 +31,8 @@ fn span(a: &str, b: &str) -> Span {
 #[test]
 fn a_seat_has_a_bar_per_term_and_the_vacancy_between() {
     let t = timeline(Window::default());
-    assert_eq!((t.from, t.to), (date("2011-01-01"), date("2015-01-01")));
+    assert_eq!((t.from, t.to), (date("2011-01-01"), date("2014-12-31")));
+    assert_eq!(t.end(), date("2015-01-01"), "the day after the last shown");
     let x = &t.groups[0];
     assert_eq!(x.name, "Coordinator on Y", "the name in force at the end");
     let seat = &x.rows[0];
@@ -71,7 +72,7 @@ fn a_seat_has_a_bar_per_term_and_the_vacancy_between() {
 fn the_window_clips_bars_and_drops_what_lies_outside() {
     let t = timeline(Window {
         from: Some(date("2013-06-01")),
-        to: Some(date("2016-01-01")),
+        to: Some(date("2015-12-31")),
         bodies: vec![crate::domain::BodyId::new("coord-x").unwrap()],
         today: Some(date("2015-01-01")),
     });

@@ -183,6 +183,24 @@ fn every_query_answer_follows_its_schema() {
         );
     }
     contract.check("log.json", "log", &json(&["log"]));
+    contract.check("timeline.json", "timeline", &json(&["timeline"]));
+    for day in DAYS {
+        let window = ["timeline", "--from", "2010-01-01", "--to", day, "--on", day];
+        let timeline = json(&window);
+        contract.check("timeline.json", &window.join(" "), &timeline);
+        assert_eq!(timeline["to"], *day, "`to` is the last day shown, as --to");
+    }
+    contract.check(
+        "timeline.json",
+        "timeline --body",
+        &json(&[
+            "timeline",
+            "--body",
+            "coord-reporting",
+            "--body",
+            "wg-clearance",
+        ]),
+    );
     contract.check("verify.json", "verify", &json(&["verify"]));
     let page = env.dir.path().join("ccm.html");
     contract.check(
@@ -288,6 +306,48 @@ fn every_writer_and_proof_answer_follows_its_schema() {
             "--key",
             "isu.pub",
         ]),
+    );
+
+    // Cosigned by a witness, and checked with --witness: the answers name who cosigned.
+    env.run(&["keygen", "example.org/w1", "--witness"]).ok();
+    let cosigned = env
+        .run(&[
+            "witness",
+            "--state",
+            "w1-state",
+            "--key",
+            "example.org_w1.key",
+            "--log-key",
+            "isu.pub",
+            "--checkpoint",
+            "today.checkpoint",
+        ])
+        .ok()
+        .stdout;
+    std::fs::write(dir.join("cosigned.checkpoint"), cosigned).expect("write the checkpoint");
+    let witnessed = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend([
+            "--checkpoint",
+            "cosigned.checkpoint",
+            "--key",
+            "isu.pub",
+            "--witness",
+            "example.org_w1.pub",
+        ]);
+        let answer = json(&args);
+        assert_eq!(answer["witnesses"]["cosigned_by"][0], "example.org/w1");
+        answer
+    };
+    contract.check(
+        "verify.json",
+        "verify --bundle --witness",
+        &witnessed(&["verify", "--bundle", "ccm.jsonl"]),
+    );
+    contract.check(
+        "verify-proof.json",
+        "verify-proof --witness",
+        &witnessed(&["verify-proof", "--proof", "entry42.proof"]),
     );
 }
 
@@ -405,7 +465,7 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
         .join("fixtures/proposals/elect-cooperation.jsonl")
         .display()
         .to_string();
-    let views: [(&str, &[&str]); 5] = [
+    let views: [(&str, &[&str]); 6] = [
         ("who.json", &["who", "wg-cooperation", "--on", "2026-10-01"]),
         ("state.json", &["state", "--on", "2026-10-01"]),
         ("committee.json", &["committee", "--on", "2026-10-01"]),
@@ -414,6 +474,7 @@ fn every_what_if_answer_follows_its_schema_and_marks_what_is_proposed() {
             &["history", "--body", "wg-cooperation"],
         ),
         ("history-state.json", &["history", "--state", "IRL"]),
+        ("timeline.json", &["timeline", "--on", "2026-10-01"]),
     ];
     for (schema, args) in views {
         let mut with = vec!["--json"];

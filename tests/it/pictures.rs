@@ -763,6 +763,78 @@ fn to_is_the_last_day_shown() {
     assert!(!visible.contains(&"2028".to_owned()), "{visible:?}");
 }
 
+/// `timeline --json`'s `from` and `to` are the first and last day shown, as the flags mean
+/// them and as the SVG's title says (its `to` was the day after, the end of the window's
+/// half-open spans).
+#[test]
+fn timeline_json_to_is_the_last_day_shown_as_the_flag_and_the_title_say() {
+    let env = fixture();
+    let json = env
+        .run(&[
+            "--json",
+            "timeline",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2027-12-31",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        (&json["from"], &json["to"]),
+        (&"2020-01-01".into(), &"2027-12-31".into())
+    );
+    // The same answer given back as flags asks for the same window.
+    let again = env
+        .run(&[
+            "--json",
+            "timeline",
+            "--from",
+            "2020-01-01",
+            "--to",
+            json["to"].as_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(again, json);
+    // The default window: 31 December of the year of the day asked about.
+    let default = env
+        .run(&["--json", "timeline", "--on", "2026-01-01"])
+        .ok()
+        .json();
+    assert_eq!(
+        (&default["from"], &default["to"]),
+        (&"2010-01-01".into(), &"2026-12-31".into())
+    );
+    let svg = svg_of(&env, &["--on", "2026-01-01"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert_eq!(
+        visible(&doc)[0],
+        "The CCM machinery, 2010-01-01 to 2026-12-31"
+    );
+    // What still runs is drawn to the day asked about, and a span ends where the window does
+    // (the day after its last day: spans are half-open).
+    let running = default["groups"][0]["rows"][0]["bars"][0].clone();
+    assert_eq!(running["span"]["end"], "2026-01-01", "{running}");
+    let late = env
+        .run(&[
+            "--json",
+            "timeline",
+            "--on",
+            "2030-01-01",
+            "--to",
+            "2027-12-31",
+        ])
+        .ok()
+        .json();
+    let running = late["groups"][0]["rows"][0]["bars"][0].clone();
+    assert_eq!(
+        (&late["to"], &running["span"]["end"]),
+        (&"2027-12-31".into(), &"2028-01-01".into()),
+        "{running}"
+    );
+}
+
 /// The page at `on` (`None`: the default day), parsed as XML.
 fn report_of(env: &TestEnv, on: Option<&str>) -> String {
     let out = env.dir.path().join("page.html");

@@ -1,6 +1,7 @@
 //! Issue 17, item 6: a checkpoint carries the time it was signed, as the extension line
 //! `time <POSIX seconds>` of its signed text (docs/FORMAT.md, "Checkpoints"). Every signing
-//! path stamps it; `checkpoint` shows it; old checkpoints without it still verify; an altered
+//! path stamps it; `checkpoint`, `verify --checkpoint`, `verify-proof` and the report show it
+//! (the signer's claim); old checkpoints without it still verify; an altered
 //! or malformed time line fails verification, naming the line.
 
 use std::path::{Path, PathBuf};
@@ -109,8 +110,16 @@ fn every_signing_path_stamps_the_time_as_a_signed_line_after_the_root() {
     .ok();
     let published = std::fs::read_to_string(public_dir.join("checkpoint")).unwrap();
     assert_eq!(published.lines().nth(3), Some("time 1775001600"));
-    env.run(&["verify", "--published", s(&public_dir), "--key", s(&public)])
+    let verified = env
+        .run(&["verify", "--published", s(&public_dir), "--key", s(&public)])
         .ok();
+    assert!(
+        verified
+            .stdout
+            .contains("the checkpoint was signed at 2026-04-01T00:00:00Z"),
+        "{}",
+        verified.stdout
+    );
 }
 
 #[test]
@@ -394,4 +403,164 @@ fn a_witness_cosigns_the_time_line_with_the_rest_and_refuses_it_altered() {
     assert_ne!(later, note);
     let again = cosign(&later).ok().stdout;
     assert!(again.starts_with(&later), "{again}");
+}
+
+/// What every command that shows a checkpoint says of its time: the signer's claim.
+const CLAIM: &str = "by the signer's clock: the key holder's claim, not evidence";
+
+#[test]
+fn verify_bundle_and_verify_proof_show_when_the_checkpoint_was_signed_as_the_signers_claim() {
+    let (env, _key, public) = signing();
+    let note = kept(&env);
+    for run in [
+        verify_bundle(&env, &note, &public),
+        verify_proof(&env, &note, &public),
+    ] {
+        let run = run.ok();
+        assert!(
+            run.stdout
+                .contains("the checkpoint was signed at 2026-01-01T00:00:00Z")
+                && run.stdout.contains(CLAIM),
+            "{}",
+            run.stdout
+        );
+    }
+    let export = env.file("ccm.jsonl", &env.run(&["export"]).ok().stdout);
+    let given = env.file("given.checkpoint", &note);
+    let bundle = env
+        .run(&[
+            "--json",
+            "verify",
+            "--bundle",
+            s(&export),
+            "--checkpoint",
+            s(&given),
+            "--key",
+            s(&public),
+        ])
+        .ok()
+        .json();
+    assert_eq!(bundle["checkpoint"]["signed_at"], "2026-01-01T00:00:00Z");
+    // The ledger checked against a checkpoint handed to it says the same.
+    let ledger = env
+        .run(&[
+            "--json",
+            "verify",
+            "--checkpoint",
+            s(&given),
+            "--key",
+            s(&public),
+        ])
+        .ok()
+        .json();
+    assert_eq!(ledger["checkpoint"]["signed_at"], "2026-01-01T00:00:00Z");
+    let proof = env.file(
+        "entry.proof",
+        &env.run(&["prove", "--seq", "4"]).ok().stdout,
+    );
+    let proved = env
+        .run(&[
+            "--json",
+            "verify-proof",
+            "--proof",
+            s(&proof),
+            "--checkpoint",
+            s(&given),
+            "--key",
+            s(&public),
+        ])
+        .ok()
+        .json();
+    assert_eq!(proved["signed_at"], "2026-01-01T00:00:00Z");
+}
+
+#[test]
+fn a_consistency_proof_shows_when_each_checkpoint_was_signed() {
+    let (env, _key, public) = signing();
+    let old = env.file("old.checkpoint", &kept(&env));
+    let more = env.file(
+        "more.jsonl",
+        r#"{"kind":"state_joined","state":"FRA","name":"France","effective":"2010-08-01"}"#,
+    );
+    env.run(&["--recorded-at", "2026-02-01T00:00:00Z", "import", s(&more)])
+        .ok();
+    let new = env.file("new.checkpoint", &kept(&env));
+    let proof = env.file(
+        "since.proof",
+        &env.run(&["prove", "--from", "10"]).ok().stdout,
+    );
+    let args = [
+        "verify-proof",
+        "--proof",
+        s(&proof),
+        "--old-checkpoint",
+        s(&old),
+        "--checkpoint",
+        s(&new),
+        "--key",
+        s(&public),
+    ];
+    let text = env.run(&args).ok().stdout;
+    assert!(
+        text.contains("the checkpoint was signed at 2026-02-01T00:00:00Z")
+            && text.contains("the older checkpoint was signed at 2026-01-01T00:00:00Z")
+            && text.contains(CLAIM),
+        "{text}"
+    );
+    let json = env.run(&[&["--json"], &args[..]].concat()).ok().json();
+    assert_eq!(json["signed_at"], "2026-02-01T00:00:00Z");
+    assert_eq!(json["from_signed_at"], "2026-01-01T00:00:00Z");
+}
+
+#[test]
+fn verify_and_verify_proof_say_an_old_checkpoints_time_is_not_recorded() {
+    let (env, key, public) = signing();
+    let old = untimed_checkpoint(&env, &key);
+    for run in [
+        verify_bundle(&env, &old, &public),
+        verify_proof(&env, &old, &public),
+    ] {
+        let run = run.ok();
+        assert!(
+            run.stdout
+                .contains("the checkpoint was signed at: not recorded"),
+            "{}",
+            run.stdout
+        );
+    }
+    let given = env.file("old.checkpoint", &old);
+    let json = env
+        .run(&[
+            "--json",
+            "verify",
+            "--checkpoint",
+            s(&given),
+            "--key",
+            s(&public),
+        ])
+        .ok()
+        .json();
+    assert_eq!(json["checkpoint"]["signed_at"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_html_report_shows_when_the_ledgers_checkpoint_was_signed() {
+    let (env, key, _public) = signing();
+    let page = env.dir.path().join("ccm.html");
+    env.run(&["report", "--html", s(&page)]).ok();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("It was signed at 2026-01-01T00:00:00Z") && html.contains(CLAIM),
+        "{html}"
+    );
+
+    // A checkpoint kept from an older ccm-ledger.
+    std::fs::write(
+        env.ledger().join("checkpoint"),
+        untimed_checkpoint(&env, &key),
+    )
+    .unwrap();
+    env.run(&["report", "--html", s(&page)]).ok();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("It was signed at: not recorded"), "{html}");
 }

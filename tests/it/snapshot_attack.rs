@@ -648,6 +648,131 @@ fn a_torn_append_or_a_flipped_slot_byte_never_gives_a_wrong_answer_and_the_next_
     );
 }
 
+/// A slot readers pass over (issue: "seen and left alone" in session 5): they fall back to
+/// the other slot silently, and rightly, but `verify` must not: it names the slot and what is
+/// wrong with it, and rewrites the snapshot (exit 5), as it does for any derived damage.
+#[test]
+fn a_damaged_snapshot_slot_readers_pass_over_is_named_by_verify_and_rewritten() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    record(&env, "SLOT1");
+    let path = snapshot_path(&env.ledger());
+    let bytes = fs::read(&path).unwrap();
+    let (newest, slot, _) = current(&bytes);
+    let older = 1 - newest;
+    assert!(slot_at(&bytes, older).is_some(), "both slots hold a head");
+    let right = folded(&env);
+    // (what, the byte flipped, the slot named, what is said of it)
+    let cases: [(&str, usize, usize, &str); 4] = [
+        (
+            "the newest slot's generation flipped",
+            newest * SLOT + 8,
+            newest,
+            "its own checksum does not hold",
+        ),
+        (
+            "the newest slot's checksum flipped",
+            newest * SLOT + 70,
+            newest,
+            "its own checksum does not hold",
+        ),
+        (
+            "a byte of the head the newest slot points at flipped",
+            (slot.offset + slot.length / 2) as usize,
+            newest,
+            "the head it points at does not match its checksum",
+        ),
+        (
+            "the older slot's offset flipped",
+            older * SLOT + 16,
+            older,
+            "its own checksum does not hold",
+        ),
+    ];
+    for (what, at, named, why) in &cases {
+        let mut damaged = bytes.clone();
+        damaged[*at] ^= 0x01;
+        fs::write(&path, &damaged).unwrap();
+        assert_answers_right(&env, &right, what);
+        let run = env.run(&["verify"]).fails_with(5);
+        assert!(
+            run.stderr.contains("projection.snapshot")
+                && run.stderr.contains(&format!("slot {named}"))
+                && run.stderr.contains(why),
+            "{what}: {}",
+            run.stderr
+        );
+        // Rewritten at the head: every slot that holds a head checks, and verify says 0.
+        let rewritten = fs::read(&path).unwrap();
+        let (_, _, head) = current(&rewritten);
+        assert_eq!(head.entries, entries_in_journal(&env), "{what}");
+        for i in 0..2 {
+            let empty = rewritten[i * SLOT..(i + 1) * SLOT].iter().all(|b| *b == 0);
+            assert!(
+                empty || slot_at(&rewritten, i).is_some(),
+                "{what}: slot {i}"
+            );
+        }
+        env.run(&["verify"]).ok();
+        assert_answers_right(&env, &right, &format!("{what}, rewritten"));
+
+        // The same in --json: the file, and the slot in its detail.
+        fs::write(&path, &damaged).unwrap();
+        let run = env.run(&["--json", "verify"]).fails_with(5);
+        let rebuilt = &run.json()["rebuilt"][0];
+        assert_eq!(rebuilt["file"], "projection.snapshot", "{what}");
+        let detail = rebuilt["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("slot {named}")) && detail.contains(why),
+            "{what}: {detail}"
+        );
+        env.run(&["verify"]).ok();
+    }
+
+    // While a writer is at work (it holds the lock) a slot may be read as it is written: what
+    // a reader falls back from, not damage. verify then says nothing of slots, and leaves
+    // the file to the writer.
+    let mut damaged = bytes.clone();
+    damaged[newest * SLOT + 8] ^= 0x01;
+    fs::write(&path, &damaged).unwrap();
+    let writer = ccm_ledger::ledger::Ledger::open(&env.ledger(), ccm_ledger::ledger::Access::Write)
+        .expect("a writer opens");
+    let run = env.run(&["verify"]).ok();
+    assert!(!run.stderr.contains("slot"), "{}", run.stderr);
+    assert_eq!(fs::read(&path).unwrap(), damaged, "left to the writer");
+    drop(writer);
+    env.run(&["verify"]).fails_with(5);
+    env.run(&["verify"]).ok();
+
+    // Both slots damaged: readers fold from the journal (and the first query keeps what it
+    // folded, as for no snapshot at all); verify, asked first, names both and rewrites.
+    let mut both = bytes.clone();
+    both[8] ^= 0x01;
+    both[SLOT + 8] ^= 0x01;
+    fs::write(&path, &both).unwrap();
+    let run = env.run(&["verify"]).fails_with(5);
+    assert!(
+        run.stderr.contains("slot 0")
+            && run.stderr.contains("slot 1")
+            && run.stderr.contains("readers read no head of it"),
+        "{}",
+        run.stderr
+    );
+    env.run(&["verify"]).ok();
+    assert_answers_right(&env, &right, "both slots damaged, rewritten");
+    let (_, _, head) = current(&fs::read(&path).unwrap());
+    assert_eq!(head.entries, entries_in_journal(&env));
+
+    // A file of another version (neither slot has this version's magic) is not damage:
+    // readers ignore it, and verify says nothing of it.
+    let mut foreign = bytes.clone();
+    foreign[..8].copy_from_slice(b"CCMSNAP4");
+    foreign[SLOT..SLOT + 8].copy_from_slice(b"CCMSNAP4");
+    fs::write(&path, &foreign).unwrap();
+    let run = env.run(&["verify"]).ok();
+    assert!(!run.stderr.contains("slot"), "{}", run.stderr);
+}
+
 // ---- 3. readers while a writer appends and compacts ----
 
 #[test]

@@ -186,6 +186,83 @@ fn verify_shows_progress_on_a_terminal_and_nothing_in_a_pipe_or_with_json() {
     assert!(!quick.contains("verifying"), "{quick:?}");
 }
 
+/// `verify`'s re-derivation after the chain's pass shows its progress too: the snapshot's
+/// sections read back, the journal folded again, the fold's sections hashed. At 10^6 entries
+/// it took half a minute with nothing on the screen after the chain's line (BENCHMARKS.md).
+/// Nothing in a pipe or with `--json`.
+#[test]
+fn verify_shows_the_progress_of_re_deriving_the_snapshot_after_the_chain() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ccm-machinery.jsonl");
+    let at_once = [("CCM_LEDGER_PROGRESS_AFTER_MS", "0")];
+    let env = TestEnv::new();
+    env.run(&["import", fixture]).ok();
+    let sections = |shown: &str| {
+        PHASES
+            .iter()
+            .filter(|phase| shown.contains(*phase))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let shown = on_terminal(&env, &["verify"], &at_once);
+    assert_eq!(sections(&shown), PHASES, "{shown:?}");
+    assert!(shown.contains("199/199 entries"), "{shown:?}");
+    assert!(shown.contains("199 entries"), "the answer stays: {shown:?}");
+    // Each line fits 80 columns: a longer description takes from the bar.
+    for line in drawn_lines(&shown) {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+
+    let json = on_terminal(&env, &["--json", "verify"], &at_once);
+    assert!(sections(&json).is_empty(), "{json:?}");
+    let piped = env
+        .command(&env.ledger())
+        .env("CCM_LEDGER_PROGRESS_AFTER_MS", "0")
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(
+        sections(&String::from_utf8_lossy(&piped.stderr)).is_empty(),
+        "{piped:?}"
+    );
+    let quick = on_terminal(&env, &["verify"], &[]);
+    assert!(sections(&quick).is_empty(), "{quick:?}");
+}
+
+/// The lines a terminal was given, without the escapes that move the cursor or clear a line,
+/// nor trailing spaces.
+fn drawn_lines(shown: &str) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    let mut chars = shown.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI: `ESC [`, parameters, a final letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+                lines.push(String::new());
+            }
+            '\r' | '\n' => lines.push(String::new()),
+            c => lines.last_mut().expect("one line at least").push(c),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|line| line.trim_end().to_owned())
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+/// What `verify` says it is doing after the chain's pass, in order.
+const PHASES: [&str; 3] = [
+    "reading the snapshot back",
+    "folding the journal again",
+    "hashing the fold's sections",
+];
+
 /// Tables fit the terminal they are shown on, measured (issue 18, item 5): before, only
 /// `$COLUMNS` was read, so a 50-column terminal without it got lines of 80. `COLUMNS`, where
 /// set, still wins, as in `ls` and clap.

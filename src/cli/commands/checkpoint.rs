@@ -5,7 +5,7 @@ use crate::ledger::config;
 use crate::ledger::Access;
 use crate::merkle::{merge_cosignatures, split_note, Checkpoint, CheckpointError, MergeError};
 
-use crate::cli::evidence::read_text;
+use crate::cli::evidence::{read_text, signed_at_json};
 
 /// Print the ledger's latest signed checkpoint, or sign one now.
 ///
@@ -109,15 +109,6 @@ fn read_kept(dir: &Path, note: &str) -> Result<Checkpoint, CliError> {
         })
 }
 
-/// `signed at <time>`, or `signed at: not recorded` for a checkpoint signed before
-/// ccm-ledger wrote the time line.
-fn signed_at(checkpoint: &Checkpoint) -> String {
-    match checkpoint.signed_at {
-        Some(at) => format!("signed at {at}"),
-        None => "signed at: not recorded".to_owned(),
-    }
-}
-
 /// Prints the note (stdout: what is handed out), what it covers and when it was signed
 /// (stderr, as text; in the answer, as JSON), and says when it is older than the head.
 fn show(
@@ -132,7 +123,7 @@ fn show(
     if size < entries {
         eprintln!(
             "note: this checkpoint is older than the head: {}, it covers the first {} of the ledger's {}, {} before the head; `ccm-ledger checkpoint --key KEYFILE` signs one for the head",
-            signed_at(checkpoint),
+            checkpoint.signed_at_shown(),
             entry(size),
             entries,
             entry(entries - size)
@@ -140,13 +131,13 @@ fn show(
     } else if size > entries {
         eprintln!(
             "note: this checkpoint ({}) covers {}, more than the ledger's {entries}: run `ccm-ledger verify`",
-            signed_at(checkpoint),
+            checkpoint.signed_at_shown(),
             entry(size)
         );
     } else if !ctx.json {
         eprintln!(
             "note: {}; it covers all the ledger's {}",
-            signed_at(checkpoint),
+            checkpoint.signed_at_shown(),
             entry(size)
         );
     }
@@ -155,7 +146,7 @@ fn show(
             "checkpoint": note,
             "origin": checkpoint.origin,
             "size": size,
-            "signed_at": checkpoint.signed_at.map(|at| at.to_string()),
+            "signed_at": signed_at_json(checkpoint),
             "entries": entries,
             "not_covered": entries.saturating_sub(size),
         });

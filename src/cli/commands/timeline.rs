@@ -72,10 +72,9 @@ pub(crate) fn window(
     bodies: &[String],
     today: Date,
 ) -> Result<Window, CliError> {
-    let (from, last) = dates(from, to)?;
-    // `--to` is the last day shown; the window ends the day after it (issue 17.7: it ended
-    // on `--to`, and a picture asked to 31 December said 30 December).
-    let to = last.map(|last| last.add_days(1));
+    // `--to` is the last day shown, as the window's `to` is (issue 17.7: the window ended on
+    // `--to`, and a picture asked to 31 December said 30 December).
+    let (from, to) = dates(from, to)?;
     let bodies = bodies
         .iter()
         .map(|q| {
@@ -108,7 +107,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 title: Some(format!(
                     "The CCM machinery, {} to {}{}",
                     layout.from,
-                    layout.to.add_days(-1),
+                    layout.to,
                     proposal
                         .map(|p| format!(" — {}", p.headline()))
                         .unwrap_or_default()

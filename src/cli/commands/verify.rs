@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::evidence::{read_checkpoint_note, read_verifier_key};
-use crate::cli::progress::Progress;
+use crate::cli::evidence::{
+    read_checkpoint_note, read_verifier_key, signed_at_json, signed_at_line,
+};
+use crate::cli::progress::Phases;
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{moment, output, CliError, Context};
 use crate::domain::jsonl;
@@ -45,7 +47,8 @@ mod published;
 /// into its entry, whose bytes and hash must be those exported, chained from entry 0. With
 /// --checkpoint and --key, the Merkle root at the checkpoint's size must be the one it signed;
 /// the entries it covers and those past it (which no signature vouches for) are named, and
-/// with --exact entries past it fail (exit 3). --bundle - reads the export from stdin.
+/// with --exact entries past it fail (exit 3). When the checkpoint says it was signed is
+/// shown as `checkpoint` shows it: the signer's clock, its claim, not evidence. --bundle - reads the export from stdin.
 /// A line that is not an export line (bad JSON, a key repeated in one object) is bad input:
 /// exit 1.
 ///
@@ -128,6 +131,9 @@ struct CheckpointAnswer {
     covered: u64,
     /// The entries past it, which no signature vouches for (as `extends_by`).
     not_covered: u64,
+    /// When it says it was signed (the signer's claim); `None` for one from before the time
+    /// line.
+    signed_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -220,6 +226,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     extends_by,
                     covered: checkpoint.size,
                     not_covered: extends_by,
+                    signed_at: signed_at_json(checkpoint),
                 })
             }
             Err(problem) => {
@@ -263,7 +270,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             answer.head,
             answer.root
         );
-        if let Some(c) = &answer.checkpoint {
+        if let (Some(c), Some(checkpoint)) = (&answer.checkpoint, &checkpoint) {
             text.push_str(&format!(
                 "\nmatches the checkpoint of {} at size {}: {} covered by it",
                 c.origin,
@@ -281,6 +288,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                     them = if c.extends_by == 1 { "it" } else { "them" }
                 ));
             }
+            text.push_str(&format!(
+                "\n{}",
+                signed_at_line("the checkpoint", checkpoint)
+            ));
         }
         if let Some(c) = &answer.witnesses {
             text.push_str(&format!("\n{}", c.describe()));
@@ -343,9 +354,10 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         .collect();
     // Every entry decoded (on the worker threads): `verify` proves the ledger readable too.
     // The Merkle root is hashed there as well, with the roots at the checkpoints' sizes.
-    // A progress line on a terminal when the pass takes more than a second (issue 17.3).
-    let mut progress = Progress::start("verifying", Some(0), "entries", !ctx.json);
-    let mut reach = |c: Checking| progress.reach(c.checked, c.of);
+    // A progress line on a terminal when the pass takes more than a second (issue 17.3), and
+    // one for each phase of the re-derivation after it.
+    let mut phases = Phases::new(!ctx.json);
+    let mut reach = |c: Checking| phases.report(c);
     let rooted = verify(
         &ctx.ledger_dir,
         VerifyOptions {
@@ -355,7 +367,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
             ..VerifyOptions::default()
         },
     );
-    drop(progress);
+    phases.clear();
     let rooted = rooted
         .map_err(|tampering| failed(tampering.seq().map(|s| s.0), CliError::Tampered(tampering)))?;
     let entries = rooted.verified.entries;
@@ -377,7 +389,7 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
         }
     }
     // The index's evidence, then what is derived: checked against the journal, rebuilt.
-    let rebuilt = check_derived(ctx, entries, &tree.root).map_err(|e| {
+    let rebuilt = check_derived(ctx, entries, &tree.root, &mut phases).map_err(|e| {
         let seq = rooted.unacknowledged.map(|t| t.from_entry);
         failed(seq, e)
     })?;
@@ -403,7 +415,12 @@ fn run_ledger(ctx: &Context, want: Option<u64>) -> Outcome {
 /// queries read are re-derived from the journal and compared: the stored Merkle tree (its
 /// root against `root`, recomputed by the chain's pass) and the projection snapshot (against
 /// a fold of the journal). One that disagrees is rebuilt and named.
-fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Rebuilt>, CliError> {
+fn check_derived(
+    ctx: &Context,
+    entries: u64,
+    root: &TreeHash,
+    phases: &mut Phases,
+) -> Result<Vec<Rebuilt>, CliError> {
     let mut ledger = match Ledger::open(&ctx.ledger_dir, Access::Inspect) {
         Ok(ledger) => ledger,
         Err(e @ LedgerError::Contradicted { .. }) => return Err(e.into()),
@@ -422,12 +439,31 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
     }
     // Only at the size verified: a writer may have appended since.
     if ledger.head().entries == entries {
-        if let SnapshotCheck::Rebuilt { entries, sections } = moment::check_snapshot(&ledger)? {
-            let shown: Vec<&str> = sections.iter().take(5).map(String::as_str).collect();
-            let more = sections.len().saturating_sub(shown.len());
-            rebuilt.push(Rebuilt {
-                file: crate::ledger::snapshot::SNAPSHOT_FILE.into(),
-                detail: format!(
+        if let SnapshotCheck::Rebuilt {
+            entries,
+            sections,
+            slots,
+        } = moment::check_snapshot(&ledger, |c| phases.report(c))?
+        {
+            let mut said = Vec::new();
+            // Each slot readers passed over, and what they read instead.
+            for damaged in &slots {
+                said.push(format!(
+                    "its slot {} is damaged: {}",
+                    damaged.slot, damaged.problem
+                ));
+            }
+            if !slots.is_empty() {
+                said.push(if entries > 0 {
+                    format!("readers read the other slot's head, of the first {entries} entries")
+                } else {
+                    "readers read no head of it and folded the journal".to_owned()
+                });
+            }
+            if !sections.is_empty() {
+                let shown: Vec<&str> = sections.iter().take(5).map(String::as_str).collect();
+                let more = sections.len().saturating_sub(shown.len());
+                said.push(format!(
                     "its sections {}{} are not what the journal's first {entries} entries give",
                     shown.join(", "),
                     if more > 0 {
@@ -435,10 +471,15 @@ fn check_derived(ctx: &Context, entries: u64, root: &TreeHash) -> Result<Vec<Reb
                     } else {
                         String::new()
                     }
-                ),
+                ));
+            }
+            rebuilt.push(Rebuilt {
+                file: crate::ledger::snapshot::SNAPSHOT_FILE.into(),
+                detail: said.join("; "),
             });
         }
     }
+    phases.clear();
     for notice in ledger.notices() {
         if !notice.contains("Merkle tree disagreed") {
             eprintln!("note: {notice}");

@@ -2,7 +2,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::evidence::{read_checkpoint, read_checkpoint_note, read_text, read_verifier_key};
+use crate::cli::evidence::{
+    read_checkpoint, read_checkpoint_note, read_text, read_verifier_key, signed_at_json,
+    signed_at_line,
+};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{output, CliError, Context};
 use crate::merkle::{Proof, ProofError};
@@ -17,6 +20,8 @@ use crate::merkle::{Proof, ProofError};
 /// export line too: it must hash, after the hash of the entry before it, to the entry hash the
 /// proof proves, and what the entry says is printed. With --witness (repeatable), --checkpoint
 /// must also carry valid cosignatures from --quorum of the named witnesses (default: all).
+/// When each checkpoint says it was signed is shown as `checkpoint` shows it: the signer's
+/// clock, its claim, not evidence.
 /// Needs no ledger. Exit 0 when the proof holds, 3 when it does not.
 ///
 /// Examples:
@@ -58,6 +63,11 @@ struct Answer {
     seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<u64>,
+    /// When --checkpoint says it was signed (the signer's claim); `None` if not recorded.
+    signed_at: Option<String>,
+    /// Consistency: when --old-checkpoint says it was signed (`Some(None)`: not recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_signed_at: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +110,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 size: checkpoint.size,
                 seq: Some(p.seq),
                 from: None,
+                signed_at: signed_at_json(&checkpoint),
+                from_signed_at: None,
                 problem: None,
                 witnesses: cosigners.clone(),
             };
@@ -113,6 +125,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             if let Some(says) = says {
                 said.push_str(&format!("\nentry {} says: {says}", p.seq));
             }
+            said.push_str(&format!(
+                "\n{}",
+                signed_at_line("the checkpoint", &checkpoint)
+            ));
             (answer, outcome.map(|()| said))
         }
         Proof::Consistency(p) => {
@@ -137,14 +153,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 size: checkpoint.size,
                 seq: None,
                 from: Some(old.size),
+                signed_at: signed_at_json(&checkpoint),
+                from_signed_at: Some(signed_at_json(&old)),
                 problem: None,
                 witnesses: cosigners.clone(),
             };
             let said = format!(
-                "ok: {} of {} only appended to its {} of the older checkpoint",
+                "ok: {} of {} only appended to its {} of the older checkpoint\n{}\n{}",
                 checkpoint.origin,
                 output::count(checkpoint.size, "entry", "entries"),
-                output::count(old.size, "entry", "entries")
+                output::count(old.size, "entry", "entries"),
+                signed_at_line("the checkpoint", &checkpoint),
+                signed_at_line("the older checkpoint", &old)
             );
             (answer, outcome.map(|()| said))
         }

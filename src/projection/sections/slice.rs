@@ -27,8 +27,10 @@ pub struct Keys {
     states: BTreeSet<StateCode>,
     /// Every State an event names (an elected State, one replaced, a host).
     named: BTreeSet<StateCode>,
-    topic_shards: BTreeSet<usize>,
-    fingerprint_shards: BTreeSet<usize>,
+    /// The [`topic_prefix`] of each topic, and the [`fingerprint_prefix`] of each
+    /// fingerprint: their shards are those of the snapshot's cut.
+    topics: BTreeSet<u32>,
+    fingerprints: BTreeSet<u32>,
     /// The States elected: the bodies in which they held a seat may change
     /// (`seats-by-state`).
     seated: BTreeSet<StateCode>,
@@ -52,10 +54,10 @@ impl Keys {
     pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Keys> {
         let mut keys = Keys::default();
         for event in events {
-            keys.fingerprint_shards
-                .insert(event_fingerprint(event)[0] as usize);
+            keys.fingerprints
+                .insert(fingerprint_prefix(&event_fingerprint(event)));
             let topic = Topic::of(event)?;
-            keys.topic_shards.insert(topic_shard(&topic));
+            keys.topics.insert(topic_prefix(&topic));
             match event {
                 Event::CoordinatorElected(e) => {
                     keys.seated.insert(e.state.clone());
@@ -166,18 +168,27 @@ impl Slice {
             views: shared,
             ..Fold::default()
         };
-        for shard in &keys.topic_shards {
-            for (topic, events) in read_topics(section, *shard)? {
+        // The draft's entries would pass a threshold of the cut: every shard is cut again,
+        // which only the whole projection can write.
+        let cut = Cut::of(views.applied);
+        if Cut::of(views.applied + new) != cut {
+            return None;
+        }
+        let topic_shards: BTreeSet<u32> = keys.topics.iter().map(|p| cut.shard(*p)).collect();
+        for shard in topic_shards {
+            for (topic, events) in read_topics(section, cut, shard)? {
                 views
                     .topics
                     .insert(topic, events.iter().map(|(seq, _)| *seq).collect());
                 views.effective.extend(events);
             }
         }
-        for shard in &keys.fingerprint_shards {
+        let fingerprint_shards: BTreeSet<u32> =
+            keys.fingerprints.iter().map(|p| cut.shard(*p)).collect();
+        for shard in fingerprint_shards {
             views
                 .fingerprints
-                .extend(read_fingerprints(section, *shard)?);
+                .extend(read_fingerprints(section, cut, shard)?);
         }
         // The sections the new entries' overrides go to, as far as they exist already.
         let kept_sections = views.applied.div_ceil(OVERRIDES_PER_SECTION);

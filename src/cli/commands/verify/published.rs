@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::evidence::{read_checkpoint, read_verifier_key};
+use crate::cli::evidence::{read_checkpoint, read_verifier_key, signed_at_json, signed_at_line};
 use crate::cli::witnesses::{Cosigners, WitnessArgs};
 use crate::cli::{outfile, output, CliError, Context};
 use crate::publication::{verify_published, PublishedError, Source};
@@ -20,6 +20,8 @@ struct Answer {
     root: String,
     tiles: usize,
     bundles: usize,
+    /// When the checkpoint says it was signed (the signer's claim); `None` if not recorded.
+    signed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     since: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +64,7 @@ pub fn run(
         root: c.root.to_hex(),
         tiles: verified.tiles,
         bundles: verified.bundles,
+        signed_at: signed_at_json(c),
         since: since.as_ref().map(|s| s.size),
         witnesses: cosigners,
     };
@@ -72,6 +75,7 @@ pub fn run(
         "ok: the publication of {} at size {}: every entry rebuilt and chained, {} tiles and {} entry bundles checked\nhead {}\nroot {}",
         answer.origin, answer.size, answer.tiles, answer.bundles, answer.head, answer.root
     );
+    text.push_str(&format!("\n{}", signed_at_line("the checkpoint", c)));
     if let Some(old) = answer.since {
         text.push_str(&format!(
             "\nextends the older checkpoint of size {old}: nothing before it was rewritten"
