@@ -23,9 +23,14 @@ pub fn is_bidi_control(c: char) -> bool {
 /// that could begin one is present (ASCII controls, and the lead bytes of C1 controls and of
 /// the bidi range), so clean text costs one pass over its bytes.
 pub fn first_refused(text: &str) -> Option<char> {
-    let suspicious = text
-        .bytes()
-        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2);
+    // Folded a block at a time without stopping early, so the compiler checks a block's
+    // bytes side by side (SIMD); stopping at the first suspicious byte made it a byte at a
+    // time (a tenth of reading an import's lines, profiled).
+    let suspicious = text.as_bytes().chunks(64).any(|block| {
+        block.iter().fold(false, |seen, &b| {
+            seen | (b < 0x20) | (b == 0x7F) | (b == 0xC2) | (b == 0xE2)
+        })
+    });
     if !suspicious {
         return None;
     }
@@ -102,5 +107,18 @@ mod tests {
         ] {
             assert_eq!(first_refused(fine), None, "{fine:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_character_is_found_wherever_it_is_in_a_long_text() {
+        for at in [0, 1, 63, 64, 65, 127, 128, 200] {
+            for refused in ['\u{1b}', '\u{7f}', '\u{85}', '\u{202e}'] {
+                let text: String = (0..201)
+                    .map(|i| if i == at { refused } else { 'é' })
+                    .collect();
+                assert_eq!(first_refused(&text), Some(refused), "at {at}");
+            }
+        }
+        assert_eq!(first_refused(&"é".repeat(300)), None);
     }
 }

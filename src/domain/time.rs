@@ -134,13 +134,29 @@ impl Serialize for Date {
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
         if deserializer.is_human_readable() {
-            let s = String::deserialize(deserializer)?;
-            Date::parse(&s).map_err(D::Error::custom)
+            // Read from the text in place where the reader lends it (a line without
+            // escapes), not copied into a `String` first: three dates on most lines.
+            deserializer.deserialize_str(DateText)
         } else {
             let day = i32::deserialize(deserializer)?;
             Date::from_julian_day(day)
                 .ok_or_else(|| D::Error::custom(format!("julian day {day} is out of range")))
         }
+    }
+}
+
+/// A date as JSON text: `"YYYY-MM-DD"`.
+struct DateText;
+
+impl serde::de::Visitor<'_> for DateText {
+    type Value = Date;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Date, E> {
+        Date::parse(s).map_err(E::custom)
     }
 }
 

@@ -14,7 +14,9 @@
 //! close.
 
 mod derive;
+mod effective;
 mod model;
+mod overrides;
 mod query;
 mod resolve;
 mod sections;
@@ -25,6 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode};
 use crate::ledger::{event_fingerprint, Entry};
+use effective::Effective;
+use overrides::Overrides;
 
 pub use model::{
     Body, BodyChange, Discontinuation, EndView, Establishment, HowEnded, Institution,
@@ -95,7 +99,7 @@ pub struct Projection {
     presidency: Vec<PresidencyTerm>,
     /// The override reason ("record despite a rule finding") of the entry that supplied each
     /// effective event: the entry's own, or, once corrected, the latest correction's.
-    overrides: BTreeMap<Seq, String>,
+    overrides: Overrides,
 }
 
 /// A projection with the events its views are made from: what folds entries, validates a
@@ -105,7 +109,7 @@ pub struct Projection {
 pub struct Fold {
     views: Projection,
     /// The effective event of every entry that is not a correction and not retracted.
-    effective: BTreeMap<Seq, Event>,
+    effective: Effective,
     topics: BTreeMap<Topic, BTreeSet<Seq>>,
     /// Fingerprint of each effective event and of each correction → the entry that holds it.
     fingerprints: BTreeMap<[u8; 32], Seq>,
@@ -357,7 +361,7 @@ impl Fold {
         let topic = saved_event.as_ref().and_then(Topic::of);
         let saved_topic = topic.as_ref().and_then(|t| self.topics.get(t).cloned());
         let saved_superseded = self.superseded.get(&target).cloned();
-        let saved_override = self.overrides.get(&target).cloned();
+        let saved_override = self.overrides.saved(&target);
 
         let mut unsettled = Unsettled::default();
         self.record(seq, &retraction, retraction_fp, None, &mut unsettled.0);
@@ -384,9 +388,12 @@ impl Fold {
             restore(&mut self.fingerprints, fp, saved_target_fp);
         }
         restore(&mut self.corrections, seq, saved_correction);
-        restore(&mut self.effective, target, saved_event);
+        match saved_event {
+            Some(event) => self.effective.insert(target, event),
+            None => self.effective.remove(&target),
+        };
         restore(&mut self.superseded, target, saved_superseded);
-        restore(&mut self.overrides, target, saved_override);
+        self.overrides.restore(target, saved_override);
         // The views recomputed above are a function of the restored events: recomputing them
         // restores them. A meeting's view recomputed marks every body due again: only those
         // recomputed above are, the others never changed.
@@ -450,10 +457,7 @@ impl Fold {
     }
 
     fn set_override(&mut self, seq: Seq, reason: Option<&str>) {
-        match reason {
-            Some(reason) => self.overrides.insert(seq, reason.to_owned()),
-            None => self.overrides.remove(&seq),
-        };
+        self.overrides.set(seq, reason);
     }
 
     fn put(&mut self, seq: Seq, event: Event, touched: &mut Touched) {
@@ -624,7 +628,7 @@ impl Projection {
     /// override, or, once a correction replaced its event, the correction's. `None` for an
     /// entry recorded without one, a retracted entry, or a correction.
     pub fn override_reason(&self, seq: Seq) -> Option<&str> {
-        self.overrides.get(&seq).map(String::as_str)
+        self.overrides.get(&seq)
     }
 
     /// What corrections replaced or retracted of entry `seq`, oldest first.

@@ -827,7 +827,7 @@ impl Fold {
         for n in &changes.override_sections {
             let from = Seq(n * OVERRIDES_PER_SECTION);
             let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
-            let overrides: Vec<(&Seq, &String)> = self.overrides.range(from..until).collect();
+            let overrides: Vec<(&Seq, &str)> = self.overrides.range(from..until).collect();
             out.section(&overrides_section(from), &mut |w| {
                 encode_into(w, &overrides)
             })?;
@@ -953,7 +953,7 @@ impl crate::ledger::Snapshotted for Fold {
         }
         effective.sort_unstable_by_key(|(seq, _)| *seq);
         topics.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        fold.effective = BTreeMap::from_iter(effective);
+        fold.effective = effective.into_iter().collect();
         fold.topics = BTreeMap::from_iter(topics);
         // In order already: the shards are by leading digits, each in order.
         fold.fingerprints = BTreeMap::from_iter(fingerprints);
