@@ -538,6 +538,10 @@ fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Page>)> {
     let hash = EntryHash(c.sum()?);
     let count = c.half()?;
     let mut pages: Vec<Page> = Vec::new();
+    // What the pages and their sections claim to hold: never more than the region before the
+    // head (sections do not overlap), so a forged claim cannot make the live bytes overflow
+    // or outweigh the file, which would stop compaction for good.
+    let mut live: u64 = 0;
     for _ in 0..count {
         let first = c.name()?;
         let place = c.place()?;
@@ -547,6 +551,10 @@ fn decode_head(body: &[u8], at_offset: u64) -> Option<(Tie, Vec<Page>)> {
             .last()
             .is_none_or(|last| body[last.first.clone()] < body[first.clone()]);
         if !lies_before(&place, at_offset) || !in_order || count == 0 {
+            return None;
+        }
+        live = live.checked_add(bytes)?.checked_add(place.length)?;
+        if live > at_offset - REGION {
             return None;
         }
         pages.push(Page {
