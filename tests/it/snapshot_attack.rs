@@ -1354,3 +1354,249 @@ fn verify_names_a_section_whose_bytes_rotted_under_a_directory_that_agrees() {
     let again = env.run(&["verify"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
 }
+
+// ---- 8. forged pages of the directory (CCMSNAP6), checksums recomputed ----
+
+/// One page as the head lists it: first name, offset, length, blake3, section count, bytes.
+type Listing = (String, u64, u64, [u8; 32], u32, u64);
+
+/// Appends the pages of `head`'s directory (in chunks of [`PAGE`]) as an honest writer does,
+/// lets `tweak` change the pages' bytes and what the head says of them (checksums are then
+/// recomputed for pages whose bytes it changed, unless it set them itself), and points the
+/// other slot at the new head: a forgery every checksum agrees with.
+fn append_head_tweaked(
+    bytes: &mut Vec<u8>,
+    head: &Head,
+    tweak: impl FnOnce(&mut Vec<Vec<u8>>, &mut Vec<Listing>),
+) {
+    let (believed, slot, _) = current(bytes);
+    let mut sections = head.sections.clone();
+    sections.sort_by(|a, b| a.name.cmp(&b.name));
+    let encode = |s: &Section| {
+        let mut e = Vec::new();
+        e.extend_from_slice(&(s.name.len() as u16).to_le_bytes());
+        e.extend_from_slice(s.name.as_bytes());
+        e.extend_from_slice(&s.offset.to_le_bytes());
+        e.extend_from_slice(&s.length.to_le_bytes());
+        e.extend_from_slice(&s.sum);
+        e
+    };
+    let mut pages: Vec<Vec<u8>> = Vec::new();
+    let mut listed: Vec<Listing> = Vec::new();
+    for chunk in sections.chunks(PAGE) {
+        let page: Vec<u8> = chunk.iter().flat_map(encode).collect();
+        listed.push((
+            chunk[0].name.clone(),
+            0,
+            page.len() as u64,
+            *blake3::hash(&page).as_bytes(),
+            chunk.len() as u32,
+            chunk.iter().map(|s| s.length).sum(),
+        ));
+        pages.push(page);
+    }
+    let honest: Vec<[u8; 32]> = listed.iter().map(|l| l.3).collect();
+    tweak(&mut pages, &mut listed);
+    // Each page lies where it is appended; a checksum the tweak left as it was follows the
+    // page's bytes.
+    let mut at = bytes.len() as u64;
+    let mut laid: Vec<(u64, u64)> = Vec::new();
+    for page in &pages {
+        laid.push((at, page.len() as u64));
+        bytes.extend_from_slice(page);
+        at += page.len() as u64;
+    }
+    for (i, l) in listed.iter_mut().enumerate() {
+        if let Some(&(offset, length)) = laid.get(i) {
+            if l.1 == 0 {
+                l.1 = offset;
+            }
+            if honest.get(i) == Some(&l.3) {
+                l.2 = length;
+                l.3 = *blake3::hash(&pages[i]).as_bytes();
+            }
+        }
+    }
+    let head_at = bytes.len() as u64;
+    let mut b = Vec::new();
+    b.extend_from_slice(&(head.key.len() as u16).to_le_bytes());
+    b.extend_from_slice(&head.key);
+    b.extend_from_slice(&head.entries.to_le_bytes());
+    b.extend_from_slice(&head.tie);
+    b.extend_from_slice(&(listed.len() as u32).to_le_bytes());
+    for (first, offset, length, sum, n, total) in &listed {
+        b.extend_from_slice(&(first.len() as u16).to_le_bytes());
+        b.extend_from_slice(first.as_bytes());
+        b.extend_from_slice(&offset.to_le_bytes());
+        b.extend_from_slice(&length.to_le_bytes());
+        b.extend_from_slice(sum);
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&total.to_le_bytes());
+    }
+    bytes.extend_from_slice(&b);
+    point_slot(
+        bytes,
+        1 - believed,
+        &Slot {
+            generation: slot.generation + 1,
+            offset: head_at,
+            length: b.len() as u64,
+            sum: *blake3::hash(&b).as_bytes(),
+        },
+    );
+}
+
+/// The length of the `i`-th section entry of an encoded page, from its name's length.
+fn entry_len(page: &[u8], at: usize) -> usize {
+    2 + u16::from_le_bytes(page[at..at + 2].try_into().unwrap()) as usize + 48
+}
+
+type Tweak = Box<dyn FnOnce(&mut Vec<Vec<u8>>, &mut Vec<Listing>)>;
+
+/// Each forgery of [`forged_pages`], then every answer checked against a fold's in bounded
+/// memory, `verify` (0 or 5, no panic), and `verify` again (0): what went wrong, if anything.
+fn forged_pages(cases: Vec<(&str, Tweak)>) {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let whole = fs::read(&path).unwrap();
+    let right = folded(&env);
+    let (_, _, head) = current(&whole);
+    assert!(
+        head.sections.len() > 2 * PAGE,
+        "the small ledger's snapshot lists {} sections: too few for three pages",
+        head.sections.len()
+    );
+    let mut failures = Vec::new();
+    for (what, tweak) in cases {
+        let mut bytes = whole.clone();
+        append_head_tweaked(&mut bytes, &head, tweak);
+        fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            assert_answers_right_in_bounded_memory(&env, &right, what);
+        });
+        if let Err(e) = result {
+            let said = e
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "?".into());
+            failures.push(said);
+        }
+        let run = env.run(&["verify"]);
+        if !((run.code == 0 || run.code == 5) && !run.stderr.contains("panicked")) {
+            failures.push(format!("{what}: verify exit {}\n{}", run.code, run.stderr));
+        }
+        let again = env.run(&["verify"]);
+        if again.code != 0 {
+            failures.push(format!(
+                "{what}: verify after verify exit {}\n{}",
+                again.code, again.stderr
+            ));
+        }
+        fs::write(&path, &whole).unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+/// Forged pages of the directory, every checksum recomputed: whatever a reader makes of
+/// them, every answer is a fold's, in bounded memory, without a panic; `verify` exits 0 or
+/// names the damage (5), and after it exits 0.
+#[test]
+fn forged_pages_of_the_directory_give_no_wrong_answer() {
+    forged_pages(vec![
+        (
+            "a page claiming one section fewer than it lists",
+            Box::new(|_, l| l[0].4 -= 1),
+        ),
+        (
+            "a page claiming one section more than it lists",
+            Box::new(|_, l| l[1].4 += 1),
+        ),
+        (
+            "a page whose bytes the head misstates",
+            Box::new(|_, l| l[0].5 += 1),
+        ),
+        (
+            "a page listed twice",
+            Box::new(|p, l| {
+                p.insert(1, p[0].clone());
+                l.insert(1, l[0].clone());
+            }),
+        ),
+        (
+            "a page left out",
+            Box::new(|p, l| {
+                p.remove(1);
+                l.remove(1);
+            }),
+        ),
+        (
+            "a page of 0 sections",
+            Box::new(|p, l| {
+                let mut empty = l[1].clone();
+                empty.0.push('\u{0}');
+                empty.4 = 0;
+                empty.5 = 0;
+                l.insert(2, empty);
+                p.insert(2, Vec::new());
+            }),
+        ),
+        (
+            "a page whose names are out of order",
+            Box::new(|p, _| {
+                let page = &mut p[0];
+                let a = entry_len(page, 0);
+                let b = entry_len(page, a);
+                let second = page[a..a + b].to_vec();
+                let first = page[..a].to_vec();
+                page.splice(0..a + b, second.into_iter().chain(first));
+            }),
+        ),
+        (
+            "a page listing the next page's first section too",
+            Box::new(|p, l| {
+                let first_of_next = p[1][..entry_len(&p[1], 0)].to_vec();
+                p[0].extend_from_slice(&first_of_next);
+                l[0].4 += 1;
+                let n = first_of_next.len();
+                l[0].5 += u64::from_le_bytes(first_of_next[n - 40..n - 32].try_into().unwrap());
+            }),
+        ),
+        (
+            "a page whose first name is not the one the head gives",
+            Box::new(|_, l| l[1].0.push('~')),
+        ),
+        (
+            "a page pointing past itself",
+            Box::new(|_, l| l[0].1 = u64::MAX - 8),
+        ),
+        (
+            "a page whose sections' bytes sum past u64::MAX",
+            Box::new(|_, l| l[2].5 = u64::MAX),
+        ),
+    ]);
+}
+
+/// A page's section count is a u32 from the file: a reader must not reserve room for what it
+/// claims before the page's bytes show the sections are there.
+#[test]
+#[ignore = "fails: snapshot::read_page reserves Vec::with_capacity(page.count) from the head's \
+            count: a forged page count of 2^32-1 (checksums recomputed) aborts every query and \
+            verify with `memory allocation of 309237645240 bytes failed` (exit by SIGABRT)"]
+fn a_page_claiming_2_pow_32_sections_costs_no_memory() {
+    forged_pages(vec![(
+        "a page claiming 2^32-1 sections",
+        Box::new(|_, l| l.iter_mut().for_each(|l| l.4 = u32::MAX)),
+    )]);
+}
+
+/// The same, at a count whose room (about 5 GiB) a capped address space refuses.
+#[test]
+#[ignore = "fails: as a_page_claiming_2_pow_32_sections_costs_no_memory, at 2^26 sections \
+            (about 5 GiB reserved per page read)"]
+fn a_page_claiming_2_pow_26_sections_costs_no_memory() {
+    forged_pages(vec![(
+        "a page claiming 2^26 sections",
+        Box::new(|_, l| l.iter_mut().for_each(|l| l.4 = 1 << 26)),
+    )]);
+}
