@@ -1073,3 +1073,122 @@ mod random {
         }
     }
 }
+
+// --- The cut of shards crossing a threshold (FINEST_CUT), pages splitting ------------------
+
+/// With the finest cut (16 shards up to 16 entries, 256 up to 256, 4096 past), the fixture
+/// (199 entries) filled with States joining up to `before` entries.
+fn fixture_filled_to(dir: &Path, before: u64) {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    fixture_ledger(dir);
+    let have = entries(dir);
+    assert!(have <= before, "the fixture has {have} entries");
+    if have < before {
+        commit(dir, &states_joining((before - have) as usize));
+    }
+    assert_eq!(entries(dir), before);
+    assert_snapshot_is_a_fold(dir, "the filler");
+}
+
+/// The last entry before the threshold and the one that passes it, each a kind of its own,
+/// drafted on a slice and on the whole: they say the same, and the snapshot the crossing write
+/// leaves (every shard of the finer cut written, the coarser dropped) is a fold's.
+#[test]
+fn each_kind_of_entry_at_the_crossing_leaves_a_folds_snapshot() {
+    let at_crossing = [
+        (
+            "a correction",
+            r#"{"kind":"entry_corrected","target":3,"reason":"recorded in error"}"#.to_owned(),
+        ),
+        (
+            "a meeting",
+            r#"{"kind":"meeting_held","meeting":"14MSP","type":"msp","start":"2026-09-20","end":"2026-09-22","location":"Geneva"}"#.to_owned(),
+        ),
+        ("an election", elected("wg-clearance", "IRL", "2026-09-18")),
+        (
+            "an establishment",
+            established("wg-cut", "Working Group Cut", "2026-09-18"),
+        ),
+        (
+            "a State joining",
+            r#"{"kind":"state_joined","state":"ZQZ","name":"Cutland","effective":"2026-09-18"}"#
+                .to_owned(),
+        ),
+        (
+            "a State withdrawing",
+            r#"{"kind":"state_withdrew","state":"NOR","effective":"2026-09-18"}"#.to_owned(),
+        ),
+    ];
+    for (what, line) in at_crossing {
+        // 255 entries, then the 256th (the cut's last of 256 shards), then the 257th: it
+        // passes 256 and cuts 4096 shards.
+        for before in [255, 256] {
+            let dir = tempfile::tempdir().unwrap();
+            fixture_filled_to(dir.path(), before);
+            let outcome = same_on_slice_and_whole(dir.path(), &line);
+            let after = entries(dir.path());
+            assert_snapshot_is_a_fold(dir.path(), &format!("{what} as entry {after}"));
+            if outcome.accepted {
+                // One write more, on the finer cut.
+                same_on_slice_and_whole(
+                    dir.path(),
+                    r#"{"kind":"state_joined","state":"ZQY","name":"After","effective":"2026-09-18"}"#,
+                );
+                assert_snapshot_is_a_fold(dir.path(), &format!("{what}, then one more"));
+            }
+        }
+    }
+}
+
+/// One piece that passes two thresholds at once (from 10 entries, 16 shards, to 300, 4096):
+/// the snapshot it leaves is a fold's.
+#[test]
+fn a_piece_passing_two_thresholds_leaves_a_folds_snapshot() {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    let dir = tempfile::tempdir().unwrap();
+    let all = states_joining(300);
+    let all: Vec<&str> = all.lines().collect();
+    let first = draft(
+        Onto::New(dir.path()),
+        "first",
+        lines(&all[..10].join("\n")),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(first.is_accepted(), "{:?}", first.refusals());
+    first.commit().unwrap();
+    assert_snapshot_is_a_fold(dir.path(), "10 entries");
+    same_on_slice_and_whole(dir.path(), &all[10..].join("\n"));
+    assert_eq!(entries(dir.path()), 300);
+    assert_snapshot_is_a_fold(dir.path(), "300 entries in one piece");
+}
+
+/// Bodies established one after another in one stretch of names (`body/wg-p000`, …): each
+/// write adds a section to the same page of the directory, which splits past 128 sections
+/// again and again; with the finest cut the shards also pass 256 entries on the way. The
+/// snapshot is a fold's all along.
+#[test]
+fn three_hundred_bodies_in_one_stretch_of_names_split_pages_and_leave_a_folds_snapshot() {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for k in 0..100 {
+        let text: String = (0..3)
+            .map(|j| {
+                let n = 3 * k + j;
+                established(
+                    &format!("wg-p{n:03}"),
+                    &format!("Working Group P{n}"),
+                    "2026-09-18",
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        commit(dir.path(), &text);
+        if k == 49 {
+            assert_snapshot_is_a_fold(dir.path(), &format!("{} bodies", 3 * k + 3));
+        }
+    }
+    assert_snapshot_is_a_fold(dir.path(), "300 bodies");
+}
