@@ -1600,3 +1600,88 @@ fn a_page_claiming_2_pow_26_sections_costs_no_memory() {
         Box::new(|_, l| l.iter_mut().for_each(|l| l.4 = 1 << 26)),
     )]);
 }
+
+// ---- 9. States and their names after writes on a slice ----
+
+/// What `args` says on `ledger`: exit code, stdout, stderr (a panic is never an answer).
+fn said(env: &TestEnv, ledger: &Path, args: &[&str]) -> (i32, String, String) {
+    let run = env.run_on(ledger, args);
+    assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    (run.code, run.stdout, run.stderr)
+}
+
+/// After States join under names other States have, withdraw, and join again under their old
+/// name or a new one (each write on its own, as `import` makes it: on a slice where it can
+/// be), `history --state` and `state` by code, by name, in other case and by near names say
+/// what a fold from the journal says (the snapshot removed), word for word.
+#[test]
+fn states_named_after_slice_writes_answer_as_a_fold_does() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let join = |code: &str, name: &str, on: &str| {
+        format!(r#"{{"kind":"state_joined","state":"{code}","name":"{name}","effective":"{on}"}}"#)
+    };
+    let withdraw = |code: &str, on: &str| {
+        format!(r#"{{"kind":"state_withdrew","state":"{code}","effective":"{on}"}}"#)
+    };
+    let writes = [
+        join("ZZB", "Norway", "2013-01-01"),
+        join("ZZC", "nor", "2013-01-01"),
+        join("ZYA", "Ayland", "2013-01-01"),
+        withdraw("ZYA", "2013-02-01"),
+        join("ZYB", "Ayland", "2013-03-01"),
+        join("ZYA", "Ayland", "2013-04-01"),
+        join("ZYC", "Ceeland", "2013-04-01"),
+        withdraw("ZYC", "2013-05-01"),
+        join("ZYC", "New Ceeland", "2013-06-01"),
+        join("ZYD", "Ceeland", "2013-06-02"),
+    ];
+    let queries: Vec<Vec<&str>> = [
+        "Norway",
+        "norway",
+        "NOR",
+        "nor",
+        "Norwa",
+        "ZZB",
+        "zzb",
+        "ZZC",
+        "Ayland",
+        "ayland",
+        "ZYA",
+        "ZYB",
+        "Aylan",
+        "Ceeland",
+        "New Ceeland",
+        "new ceeland",
+        "ZYC",
+        "ZYD",
+        "Ceelan",
+    ]
+    .iter()
+    .map(|q| vec!["history", "--state", q])
+    .chain([
+        vec!["state", "--on", "2013-04-15", "--json"],
+        vec!["state", "--on", "2013-07-01", "--json"],
+        vec!["check"],
+    ])
+    .collect();
+    let mut differ = Vec::new();
+    for (k, line) in writes.iter().enumerate() {
+        let file = env.file(&format!("w{k}.jsonl"), &format!("{line}\n"));
+        env.run(&["import", file.to_str().unwrap()]).ok();
+        let copy = env.dir.path().join(format!("fold-{k}"));
+        copy_dir(&env.ledger(), &copy);
+        for q in &queries {
+            let got = said(&env, &env.ledger(), q);
+            let want = said(&env, &copy, q);
+            if got != want {
+                differ.push(format!(
+                    "after {line}: {q:?}\n{got:?}\ninstead of\n{want:?}"
+                ));
+            }
+        }
+        fs::remove_dir_all(&copy).unwrap();
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n---\n"));
+    env.run(&["verify"]).ok();
+}

@@ -1192,3 +1192,71 @@ fn three_hundred_bodies_in_one_stretch_of_names_split_pages_and_leave_a_folds_sn
     }
     assert_snapshot_is_a_fold(dir.path(), "300 bodies");
 }
+
+// --- States and the index of their names in shards --------------------------------------
+
+fn joined(code: &str, name: &str) -> String {
+    format!(
+        r#"{{"kind":"state_joined","state":"{code}","name":"{name}","effective":"2026-09-18"}}"#
+    )
+}
+
+fn withdrew(code: &str, effective: &str) -> String {
+    format!(r#"{{"kind":"state_withdrew","state":"{code}","effective":"{effective}"}}"#)
+}
+
+/// States joining with names another State has (its name, its code, in other case), two
+/// joining under one name in one draft, a State joining whose code is another's name: on a
+/// slice as on the whole, and the index of names (`state-names/XX`) says `""` where a whole
+/// write says it.
+#[test]
+fn states_joining_under_names_others_have_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for text in [
+        joined("ZZB", "Norway"),
+        joined("ZZC", "nor"),
+        joined("ZZD", "NORWAY"),
+        [joined("ZZF", "Twinland"), joined("ZZG", "twinland")].join("\n"),
+        joined("ZZH", "zzj"),
+        joined("ZZJ", "Jayland"),
+        joined("ZZK", "ZZK"),
+        joined("ZZL", "Zzk"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        assert!(outcome.accepted, "{text}");
+    }
+}
+
+/// A State withdrawing and joining again: under its old name and under a new one, in one
+/// draft and in two; another State joining under the withdrawn State's name.
+#[test]
+fn states_joining_again_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for text in [
+        joined("ZYA", "Ayland"),
+        withdrew("ZYA", "2026-09-19"),
+        joined("ZYB", "Ayland"),
+        r#"{"kind":"state_joined","state":"ZYA","name":"Ayland","effective":"2026-09-20"}"#
+            .to_owned(),
+        joined("ZYC", "Ceeland"),
+        [
+            withdrew("ZYC", "2026-09-19"),
+            r#"{"kind":"state_joined","state":"ZYC","name":"New Ceeland","effective":"2026-09-20"}"#
+                .to_owned(),
+        ]
+        .join("\n"),
+        [
+            joined("ZYD", "Deeland"),
+            withdrew("ZYD", "2026-09-19"),
+            r#"{"kind":"state_joined","state":"ZYD","name":"Ceeland","effective":"2026-09-20"}"#
+                .to_owned(),
+        ]
+        .join("\n"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        eprintln!("{text}: {outcome:?}");
+        assert!(outcome.accepted, "{text}");
+    }
+}
