@@ -1751,3 +1751,42 @@ fn a_writer_under_a_page_claiming_2_pow_32_sections_acknowledges_its_write() {
     let log = env.run(&["log", "--json"]).ok();
     assert!(log.stdout.contains("HUGE"), "the write is in the log");
 }
+
+/// A rotten page of the directory, then writes: whether or not a write needs the page, the
+/// snapshot keeps up with the journal (the head's entries are the journal's after each write:
+/// else every reader folds the entries after it, more with each write) and its dead bytes stay
+/// within its live ones.
+#[test]
+fn a_rotten_page_of_the_directory_does_not_leave_the_snapshot_behind_for_good() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    // The page that lists the body's section: institutions' writes do not touch it.
+    let body = head
+        .sections
+        .iter()
+        .position(|s| s.name == "body/wg-universalization")
+        .unwrap();
+    let (offset, length) = head.pages[body / PAGE];
+    bytes[(offset + length / 2) as usize] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let mut behind = Vec::new();
+    for k in 0..12 {
+        record(&env, &format!("RP{k:02}"));
+        let now = fs::read(&path).unwrap();
+        let (_, _, head) = current(&now);
+        let journal = entries_in_journal(&env);
+        let (live, size) = live_and_size(&path);
+        if head.entries != journal || size - REGION - live > live {
+            behind.push(format!(
+                "write {k}: snapshot at entry {} of {journal}, {} dead bytes, {live} live",
+                head.entries,
+                size - REGION - live
+            ));
+        }
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+    assert!(behind.is_empty(), "{}", behind.join("\n"));
+}
