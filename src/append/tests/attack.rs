@@ -1260,3 +1260,29 @@ fn states_joining_again_leave_the_index_a_whole_write_makes() {
         assert!(outcome.accepted, "{text}");
     }
 }
+
+/// Corrections of a State's joining: retracted (the State and its names go from the index),
+/// replaced under another name (the old name goes), and a State joining afterwards under the
+/// name retracted: on a slice as on the whole, and the snapshot a fold's.
+#[test]
+fn corrections_of_a_states_joining_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    same_on_slice_and_whole(dir.path(), &joined("ZXA", "Exland"));
+    same_on_slice_and_whole(dir.path(), &joined("ZXB", "Bexland"));
+    for text in [
+        format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+        joined("ZXC", "Exland"),
+        format!(
+            r#"{{"kind":"entry_corrected","target":{},"reason":"misspelt","replacement":{}}}"#,
+            first + 1,
+            joined("ZXB", "Bexlandia")
+        ),
+        joined("ZXD", "Bexland"),
+        joined("ZXE", "bexlandia"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        assert!(outcome.accepted, "{text}");
+    }
+}
