@@ -1790,3 +1790,72 @@ fn a_rotten_page_of_the_directory_does_not_leave_the_snapshot_behind_for_good() 
     assert_answers_right(&env, &folded(&env), "after the writes");
     assert!(behind.is_empty(), "{}", behind.join("\n"));
 }
+
+// ---- 11. a page's claimed bytes, kept by writers that do not read the page ----
+
+/// The snapshot with the page that lists `body/wg-universalization` (a page institutions'
+/// writes do not touch) claiming `bytes` section bytes: a forgery every checksum agrees with.
+fn with_a_page_claiming_bytes(env: &TestEnv, bytes: impl Fn(u64) -> u64) -> PathBuf {
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut file = fs::read(&path).unwrap();
+    let (_, _, head) = current(&file);
+    let body = head
+        .sections
+        .iter()
+        .position(|s| s.name == "body/wg-universalization")
+        .unwrap();
+    append_head_tweaked(&mut file, &head, |_, l| {
+        let page = &mut l[body / PAGE];
+        page.5 = bytes(page.5);
+    });
+    fs::write(&path, &file).unwrap();
+    path
+}
+
+/// A page claiming 2^40 section bytes more than it lists (readers pass it over: its bytes do
+/// not add up), then writes that do not read it: the file's dead bytes stay within its live
+/// ones (`update` judges compaction by what the pages claim).
+#[test]
+#[ignore = "fails: Snapshot::live sums the bytes each page of the head claims, and a writer \\
+            keeps an untouched page's claim as it was (PageOut::Kept): a page claiming 2^40 \\
+            bytes more makes every update judge the file mostly live and never compact it \\
+            (dead bytes outweigh live ones after a few writes, growing each write until verify)"]
+fn a_page_claiming_more_bytes_than_it_lists_does_not_stop_compaction() {
+    let env = TestEnv::new();
+    let path = with_a_page_claiming_bytes(&env, |b| b + (1 << 40));
+    let mut worst = Vec::new();
+    for k in 0..40 {
+        record(&env, &format!("PB{k:02}"));
+        let (live, now) = live_and_size(&path);
+        let dead = now - REGION - live;
+        if dead > live {
+            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
+        }
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+    assert!(worst.is_empty(), "{}", worst.join("\n"));
+}
+
+/// A page claiming u64::MAX section bytes: a write that does not read it is still
+/// acknowledged (exit 0, no panic), and answers stay a fold's.
+#[test]
+#[ignore = "fails: Snapshot::live adds each page's claimed bytes unchecked (snapshot.rs \
+            `p.bytes + p.place.length`): in a debug build the writer panics `attempt to add \
+            with overflow` after its append (exit 101 for a durable write); a release build \
+            wraps, and judges compaction by a wrong number"]
+fn a_page_claiming_u64_max_bytes_does_not_fail_a_write() {
+    let env = TestEnv::new();
+    with_a_page_claiming_bytes(&env, |_| u64::MAX);
+    for k in 0..3 {
+        let file = env.file(&format!("pm{k}.jsonl"), &institution(&format!("PM{k}")));
+        let run = env.run(&["import", file.to_str().unwrap()]);
+        assert!(
+            run.code == 0 && !run.stderr.contains("panicked"),
+            "write {k}: exit {}\n{}",
+            run.code,
+            run.stderr
+        );
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+}
