@@ -1850,10 +1850,16 @@ fn a_page_claiming_u64_max_bytes_does_not_fail_a_write() {
     for k in 0..3 {
         let file = env.file(&format!("pm{k}.jsonl"), &institution(&format!("PM{k}")));
         let run = env.run(&["import", file.to_str().unwrap()]);
+        let logged = env
+            .run(&["log", "--json"])
+            .ok()
+            .stdout
+            .contains(&format!("PM{k}"));
         assert!(
             run.code == 0 && !run.stderr.contains("panicked"),
-            "write {k}: exit {}\n{}",
+            "write {k}: exit {} (the entry {} in the log)\n{}",
             run.code,
+            if logged { "is" } else { "is not" },
             run.stderr
         );
     }
