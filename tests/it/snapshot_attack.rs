@@ -1354,3 +1354,500 @@ fn verify_names_a_section_whose_bytes_rotted_under_a_directory_that_agrees() {
     let again = env.run(&["verify"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
 }
+
+// ---- 8. forged pages of the directory (CCMSNAP6), checksums recomputed ----
+
+/// One page as the head lists it: first name, offset, length, blake3, section count, bytes.
+type Listing = (String, u64, u64, [u8; 32], u32, u64);
+
+/// Appends the pages of `head`'s directory (in chunks of [`PAGE`]) as an honest writer does,
+/// lets `tweak` change the pages' bytes and what the head says of them (checksums are then
+/// recomputed for pages whose bytes it changed, unless it set them itself), and points the
+/// other slot at the new head: a forgery every checksum agrees with.
+fn append_head_tweaked(
+    bytes: &mut Vec<u8>,
+    head: &Head,
+    tweak: impl FnOnce(&mut Vec<Vec<u8>>, &mut Vec<Listing>),
+) {
+    let (believed, slot, _) = current(bytes);
+    let mut sections = head.sections.clone();
+    sections.sort_by(|a, b| a.name.cmp(&b.name));
+    let encode = |s: &Section| {
+        let mut e = Vec::new();
+        e.extend_from_slice(&(s.name.len() as u16).to_le_bytes());
+        e.extend_from_slice(s.name.as_bytes());
+        e.extend_from_slice(&s.offset.to_le_bytes());
+        e.extend_from_slice(&s.length.to_le_bytes());
+        e.extend_from_slice(&s.sum);
+        e
+    };
+    let mut pages: Vec<Vec<u8>> = Vec::new();
+    let mut listed: Vec<Listing> = Vec::new();
+    for chunk in sections.chunks(PAGE) {
+        let page: Vec<u8> = chunk.iter().flat_map(encode).collect();
+        listed.push((
+            chunk[0].name.clone(),
+            0,
+            page.len() as u64,
+            *blake3::hash(&page).as_bytes(),
+            chunk.len() as u32,
+            chunk.iter().map(|s| s.length).sum(),
+        ));
+        pages.push(page);
+    }
+    let honest: Vec<[u8; 32]> = listed.iter().map(|l| l.3).collect();
+    tweak(&mut pages, &mut listed);
+    // Each page lies where it is appended; a checksum the tweak left as it was follows the
+    // page's bytes.
+    let mut at = bytes.len() as u64;
+    let mut laid: Vec<(u64, u64)> = Vec::new();
+    for page in &pages {
+        laid.push((at, page.len() as u64));
+        bytes.extend_from_slice(page);
+        at += page.len() as u64;
+    }
+    for (i, l) in listed.iter_mut().enumerate() {
+        if let Some(&(offset, length)) = laid.get(i) {
+            if l.1 == 0 {
+                l.1 = offset;
+            }
+            if honest.get(i) == Some(&l.3) {
+                l.2 = length;
+                l.3 = *blake3::hash(&pages[i]).as_bytes();
+            }
+        }
+    }
+    let head_at = bytes.len() as u64;
+    let mut b = Vec::new();
+    b.extend_from_slice(&(head.key.len() as u16).to_le_bytes());
+    b.extend_from_slice(&head.key);
+    b.extend_from_slice(&head.entries.to_le_bytes());
+    b.extend_from_slice(&head.tie);
+    b.extend_from_slice(&(listed.len() as u32).to_le_bytes());
+    for (first, offset, length, sum, n, total) in &listed {
+        b.extend_from_slice(&(first.len() as u16).to_le_bytes());
+        b.extend_from_slice(first.as_bytes());
+        b.extend_from_slice(&offset.to_le_bytes());
+        b.extend_from_slice(&length.to_le_bytes());
+        b.extend_from_slice(sum);
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&total.to_le_bytes());
+    }
+    bytes.extend_from_slice(&b);
+    point_slot(
+        bytes,
+        1 - believed,
+        &Slot {
+            generation: slot.generation + 1,
+            offset: head_at,
+            length: b.len() as u64,
+            sum: *blake3::hash(&b).as_bytes(),
+        },
+    );
+}
+
+/// The length of the `i`-th section entry of an encoded page, from its name's length.
+fn entry_len(page: &[u8], at: usize) -> usize {
+    2 + u16::from_le_bytes(page[at..at + 2].try_into().unwrap()) as usize + 48
+}
+
+type Tweak = Box<dyn FnOnce(&mut Vec<Vec<u8>>, &mut Vec<Listing>)>;
+
+/// Each forgery of [`forged_pages`], then every answer checked against a fold's in bounded
+/// memory, `verify` (0 or 5, no panic), and `verify` again (0): what went wrong, if anything.
+fn forged_pages(cases: Vec<(&str, Tweak)>) {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let whole = fs::read(&path).unwrap();
+    let right = folded(&env);
+    let (_, _, head) = current(&whole);
+    assert!(
+        head.sections.len() > 2 * PAGE,
+        "the small ledger's snapshot lists {} sections: too few for three pages",
+        head.sections.len()
+    );
+    let mut failures = Vec::new();
+    for (what, tweak) in cases {
+        let mut bytes = whole.clone();
+        append_head_tweaked(&mut bytes, &head, tweak);
+        fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            assert_answers_right_in_bounded_memory(&env, &right, what);
+        });
+        if let Err(e) = result {
+            let said = e
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "?".into());
+            failures.push(said);
+        }
+        let run = env.run(&["verify"]);
+        if !((run.code == 0 || run.code == 5) && !run.stderr.contains("panicked")) {
+            failures.push(format!("{what}: verify exit {}\n{}", run.code, run.stderr));
+        }
+        let again = env.run(&["verify"]);
+        if again.code != 0 {
+            failures.push(format!(
+                "{what}: verify after verify exit {}\n{}",
+                again.code, again.stderr
+            ));
+        }
+        fs::write(&path, &whole).unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+/// Forged pages of the directory, every checksum recomputed: whatever a reader makes of
+/// them, every answer is a fold's, in bounded memory, without a panic; `verify` exits 0 or
+/// names the damage (5), and after it exits 0.
+#[test]
+fn forged_pages_of_the_directory_give_no_wrong_answer() {
+    forged_pages(vec![
+        (
+            "a page claiming one section fewer than it lists",
+            Box::new(|_, l| l[0].4 -= 1),
+        ),
+        (
+            "a page claiming one section more than it lists",
+            Box::new(|_, l| l[1].4 += 1),
+        ),
+        (
+            "a page whose bytes the head misstates",
+            Box::new(|_, l| l[0].5 += 1),
+        ),
+        (
+            "a page listed twice",
+            Box::new(|p, l| {
+                p.insert(1, p[0].clone());
+                l.insert(1, l[0].clone());
+            }),
+        ),
+        (
+            "a page left out",
+            Box::new(|p, l| {
+                p.remove(1);
+                l.remove(1);
+            }),
+        ),
+        (
+            "a page of 0 sections",
+            Box::new(|p, l| {
+                let mut empty = l[1].clone();
+                empty.0.push('\u{0}');
+                empty.4 = 0;
+                empty.5 = 0;
+                l.insert(2, empty);
+                p.insert(2, Vec::new());
+            }),
+        ),
+        (
+            "a page whose names are out of order",
+            Box::new(|p, _| {
+                let page = &mut p[0];
+                let a = entry_len(page, 0);
+                let b = entry_len(page, a);
+                let second = page[a..a + b].to_vec();
+                let first = page[..a].to_vec();
+                page.splice(0..a + b, second.into_iter().chain(first));
+            }),
+        ),
+        (
+            "a page listing the next page's first section too",
+            Box::new(|p, l| {
+                let first_of_next = p[1][..entry_len(&p[1], 0)].to_vec();
+                p[0].extend_from_slice(&first_of_next);
+                l[0].4 += 1;
+                let n = first_of_next.len();
+                l[0].5 += u64::from_le_bytes(first_of_next[n - 40..n - 32].try_into().unwrap());
+            }),
+        ),
+        (
+            "a page whose first name is not the one the head gives",
+            Box::new(|_, l| l[1].0.push('~')),
+        ),
+        (
+            "a page pointing past itself",
+            Box::new(|_, l| l[0].1 = u64::MAX - 8),
+        ),
+        (
+            "a page whose sections' bytes sum past u64::MAX",
+            Box::new(|_, l| l[2].5 = u64::MAX),
+        ),
+    ]);
+}
+
+/// A page's section count is a u32 from the file: a reader must not reserve room for what it
+/// claims before the page's bytes show the sections are there.
+#[test]
+fn a_page_claiming_2_pow_32_sections_costs_no_memory() {
+    forged_pages(vec![(
+        "a page claiming 2^32-1 sections",
+        Box::new(|_, l| l.iter_mut().for_each(|l| l.4 = u32::MAX)),
+    )]);
+}
+
+/// The same, at a count whose room (about 5 GiB) a capped address space refuses.
+#[test]
+fn a_page_claiming_2_pow_26_sections_costs_no_memory() {
+    forged_pages(vec![(
+        "a page claiming 2^26 sections",
+        Box::new(|_, l| l.iter_mut().for_each(|l| l.4 = 1 << 26)),
+    )]);
+}
+
+// ---- 9. States and their names after writes on a slice ----
+
+/// What `args` says on `ledger`: exit code, stdout, stderr (a panic is never an answer).
+fn said(env: &TestEnv, ledger: &Path, args: &[&str]) -> (i32, String, String) {
+    let run = env.run_on(ledger, args);
+    assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    (run.code, run.stdout, run.stderr)
+}
+
+/// After States join under names other States have, withdraw, and join again under their old
+/// name or a new one (each write on its own, as `import` makes it: on a slice where it can
+/// be), `history --state` and `state` by code, by name, in other case and by near names say
+/// what a fold from the journal says (the snapshot removed), word for word.
+#[test]
+fn states_named_after_slice_writes_answer_as_a_fold_does() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let join = |code: &str, name: &str, on: &str| {
+        format!(r#"{{"kind":"state_joined","state":"{code}","name":"{name}","effective":"{on}"}}"#)
+    };
+    let withdraw = |code: &str, on: &str| {
+        format!(r#"{{"kind":"state_withdrew","state":"{code}","effective":"{on}"}}"#)
+    };
+    let writes = [
+        join("ZZB", "Norway", "2013-01-01"),
+        join("ZZC", "nor", "2013-01-01"),
+        join("ZYA", "Ayland", "2013-01-01"),
+        withdraw("ZYA", "2013-02-01"),
+        join("ZYB", "Ayland", "2013-03-01"),
+        join("ZYA", "Ayland", "2013-04-01"),
+        join("ZYC", "Ceeland", "2013-04-01"),
+        withdraw("ZYC", "2013-05-01"),
+        join("ZYC", "New Ceeland", "2013-06-01"),
+        join("ZYD", "Ceeland", "2013-06-02"),
+    ];
+    let queries: Vec<Vec<&str>> = [
+        "Norway",
+        "norway",
+        "NOR",
+        "nor",
+        "Norwa",
+        "ZZB",
+        "zzb",
+        "ZZC",
+        "Ayland",
+        "ayland",
+        "ZYA",
+        "ZYB",
+        "Aylan",
+        "Ceeland",
+        "New Ceeland",
+        "new ceeland",
+        "ZYC",
+        "ZYD",
+        "Ceelan",
+    ]
+    .iter()
+    .map(|q| vec!["history", "--state", q])
+    .chain([
+        vec!["state", "--on", "2013-04-15", "--json"],
+        vec!["state", "--on", "2013-07-01", "--json"],
+        vec!["check"],
+    ])
+    .collect();
+    let mut differ = Vec::new();
+    for (k, line) in writes.iter().enumerate() {
+        let file = env.file(&format!("w{k}.jsonl"), &format!("{line}\n"));
+        env.run(&["import", file.to_str().unwrap()]).ok();
+        let copy = env.dir.path().join(format!("fold-{k}"));
+        copy_dir(&env.ledger(), &copy);
+        for q in &queries {
+            let got = said(&env, &env.ledger(), q);
+            let want = said(&env, &copy, q);
+            if got != want {
+                differ.push(format!(
+                    "after {line}: {q:?}\n{got:?}\ninstead of\n{want:?}"
+                ));
+            }
+        }
+        fs::remove_dir_all(&copy).unwrap();
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n---\n"));
+    env.run(&["verify"]).ok();
+}
+
+// ---- 10. compaction with a rotten section ----
+
+/// A rotten section no write touches (a body's, under writes of institutions): compaction
+/// copies live sections, checking each, and will not carry a rotten one over. Whatever it
+/// does then, the file must not grow without end: dead bytes stay within live ones (as
+/// `many_writes_compact_the_snapshot_and_keep_it_below_twice_its_live_bytes` promises), and
+/// every answer stays a fold's.
+#[test]
+fn a_rotten_section_no_write_touches_does_not_stop_compaction() {
+    let env = TestEnv::new();
+    let (path, _, _) = with_a_rotten_byte_in_a_body_section(&env);
+    let mut worst = Vec::new();
+    for k in 0..40 {
+        record(&env, &format!("RC{k:02}"));
+        let (live, now) = live_and_size(&path);
+        let dead = now - REGION - live;
+        if dead > live {
+            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
+        }
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+    assert!(
+        worst.is_empty(),
+        "the snapshot grew past twice its live bytes:\n{}",
+        worst.join("\n")
+    );
+}
+
+/// A writer under a page claiming 2^32-1 sections: derived damage must never refuse a good
+/// write (it folds from the journal instead), so the write is accepted (exit 0) and in the log.
+#[test]
+fn a_writer_under_a_page_claiming_2_pow_32_sections_acknowledges_its_write() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    append_head_tweaked(&mut bytes, &head, |_, l| {
+        l.iter_mut().for_each(|l| l.4 = u32::MAX)
+    });
+    fs::write(&path, &bytes).unwrap();
+    let file = env.file("w.jsonl", &institution("HUGE"));
+    let run = env.run(&["import", file.to_str().unwrap()]);
+    let journal = fs::read(env.ledger().join("journal")).unwrap();
+    let appended = journal.windows(4).any(|w| w == b"HUGE");
+    assert_eq!(
+        run.code,
+        0,
+        "the write was {} the journal\n{}",
+        if appended { "appended to" } else { "not in" },
+        run.stderr
+    );
+    fs::remove_file(&path).unwrap();
+    let log = env.run(&["log", "--json"]).ok();
+    assert!(log.stdout.contains("HUGE"), "the write is in the log");
+}
+
+/// A rotten page of the directory, then writes: whether or not a write needs the page, the
+/// snapshot keeps up with the journal (the head's entries are the journal's after each write:
+/// else every reader folds the entries after it, more with each write) and its dead bytes stay
+/// within its live ones.
+#[test]
+fn a_rotten_page_of_the_directory_does_not_leave_the_snapshot_behind_for_good() {
+    let env = TestEnv::new();
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut bytes = fs::read(&path).unwrap();
+    let (_, _, head) = current(&bytes);
+    // The page that lists the body's section: institutions' writes do not touch it.
+    let body = head
+        .sections
+        .iter()
+        .position(|s| s.name == "body/wg-universalization")
+        .unwrap();
+    let (offset, length) = head.pages[body / PAGE];
+    bytes[(offset + length / 2) as usize] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let mut behind = Vec::new();
+    for k in 0..12 {
+        record(&env, &format!("RP{k:02}"));
+        let now = fs::read(&path).unwrap();
+        let (_, _, head) = current(&now);
+        let journal = entries_in_journal(&env);
+        let (live, size) = live_and_size(&path);
+        if head.entries != journal || size - REGION - live > live {
+            behind.push(format!(
+                "write {k}: snapshot at entry {} of {journal}, {} dead bytes, {live} live",
+                head.entries,
+                size - REGION - live
+            ));
+        }
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+    assert!(behind.is_empty(), "{}", behind.join("\n"));
+}
+
+// ---- 11. a page's claimed bytes, kept by writers that do not read the page ----
+
+/// The snapshot with the page that lists `body/wg-universalization` (a page institutions'
+/// writes do not touch) claiming `bytes` section bytes: a forgery every checksum agrees with.
+fn with_a_page_claiming_bytes(env: &TestEnv, bytes: impl Fn(u64) -> u64) -> PathBuf {
+    env.import(SMALL);
+    let path = snapshot_path(&env.ledger());
+    let mut file = fs::read(&path).unwrap();
+    let (_, _, head) = current(&file);
+    let body = head
+        .sections
+        .iter()
+        .position(|s| s.name == "body/wg-universalization")
+        .unwrap();
+    append_head_tweaked(&mut file, &head, |_, l| {
+        let page = &mut l[body / PAGE];
+        page.5 = bytes(page.5);
+    });
+    fs::write(&path, &file).unwrap();
+    path
+}
+
+/// A page claiming 2^40 section bytes more than it lists (readers pass it over: its bytes do
+/// not add up), then writes that do not read it: the file's dead bytes stay within its live
+/// ones (`update` judges compaction by what the pages claim).
+#[test]
+#[ignore = "fails: Snapshot::live sums the bytes each page of the head claims, and a writer \
+            keeps an untouched page's claim as it was (PageOut::Kept): a page claiming 2^40 \
+            bytes more makes every update judge the file mostly live and never compact it \
+            (dead bytes outweigh live ones after a few writes, growing each write until verify)"]
+fn a_page_claiming_more_bytes_than_it_lists_does_not_stop_compaction() {
+    let env = TestEnv::new();
+    let path = with_a_page_claiming_bytes(&env, |b| b + (1 << 40));
+    let mut worst = Vec::new();
+    for k in 0..40 {
+        record(&env, &format!("PB{k:02}"));
+        let (live, now) = live_and_size(&path);
+        let dead = now - REGION - live;
+        if dead > live {
+            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
+        }
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+    assert!(worst.is_empty(), "{}", worst.join("\n"));
+}
+
+/// A page claiming u64::MAX section bytes: a write that does not read it is still
+/// acknowledged (exit 0, no panic), and answers stay a fold's.
+#[test]
+#[ignore = "fails: Snapshot::live adds each page's claimed bytes unchecked (snapshot.rs \
+            `p.bytes + p.place.length`): in a debug build the writer panics `attempt to add \
+            with overflow` after its append (exit 101 for a durable write); a release build \
+            wraps, and judges compaction by a wrong number"]
+fn a_page_claiming_u64_max_bytes_does_not_fail_a_write() {
+    let env = TestEnv::new();
+    with_a_page_claiming_bytes(&env, |_| u64::MAX);
+    for k in 0..3 {
+        let file = env.file(&format!("pm{k}.jsonl"), &institution(&format!("PM{k}")));
+        let run = env.run(&["import", file.to_str().unwrap()]);
+        let logged = env
+            .run(&["log", "--json"])
+            .ok()
+            .stdout
+            .contains(&format!("PM{k}"));
+        assert!(
+            run.code == 0 && !run.stderr.contains("panicked"),
+            "write {k}: exit {} (the entry {} in the log)\n{}",
+            run.code,
+            if logged { "is" } else { "is not" },
+            run.stderr
+        );
+    }
+    assert_answers_right(&env, &folded(&env), "after the writes");
+}

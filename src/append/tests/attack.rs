@@ -1073,3 +1073,216 @@ mod random {
         }
     }
 }
+
+// --- The cut of shards crossing a threshold (FINEST_CUT), pages splitting ------------------
+
+/// With the finest cut (16 shards up to 16 entries, 256 up to 256, 4096 past), the fixture
+/// (199 entries) filled with States joining up to `before` entries.
+fn fixture_filled_to(dir: &Path, before: u64) {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    fixture_ledger(dir);
+    let have = entries(dir);
+    assert!(have <= before, "the fixture has {have} entries");
+    if have < before {
+        commit(dir, &states_joining((before - have) as usize));
+    }
+    assert_eq!(entries(dir), before);
+}
+
+/// The last entry before the threshold and the one that passes it, each a kind of its own,
+/// drafted on a slice and on the whole: they say the same, and the snapshot the crossing write
+/// leaves (every shard of the finer cut written, the coarser dropped) is a fold's.
+#[test]
+fn each_kind_of_entry_at_the_crossing_leaves_a_folds_snapshot() {
+    let at_crossing = [
+        (
+            "a correction",
+            r#"{"kind":"entry_corrected","target":3,"reason":"recorded in error"}"#.to_owned(),
+        ),
+        (
+            "a meeting",
+            r#"{"kind":"meeting_held","meeting":"14MSP","type":"msp","start":"2026-09-20","end":"2026-09-22","location":"Geneva"}"#.to_owned(),
+        ),
+        (
+            "an institution",
+            r#"{"kind":"institution_registered","institution":"CUT","name":"Institution Cut","by_right":true}"#
+                .to_owned(),
+        ),
+        (
+            "an establishment",
+            established("wg-cut", "Working Group Cut", "2026-09-18"),
+        ),
+        (
+            "a State joining",
+            r#"{"kind":"state_joined","state":"ZQZ","name":"Cutland","effective":"2026-09-18"}"#
+                .to_owned(),
+        ),
+        (
+            "a State withdrawing",
+            r#"{"kind":"state_withdrew","state":"NOR","effective":"2026-09-18"}"#.to_owned(),
+        ),
+    ];
+    for (what, line) in at_crossing {
+        // 256 entries (the cut's last of 256 shards), then the 257th: it passes 256 and cuts
+        // 4096 shards.
+        let dir = tempfile::tempdir().unwrap();
+        fixture_filled_to(dir.path(), 256);
+        // Asserts the snapshot is a fold's after the write.
+        let outcome = same_on_slice_and_whole(dir.path(), &line);
+        assert_eq!(entries(dir.path()), 257, "{what} was not accepted");
+        if outcome.accepted && what == "a correction" {
+            // One write more, on the finer cut.
+            same_on_slice_and_whole(
+                dir.path(),
+                r#"{"kind":"state_joined","state":"ZQY","name":"After","effective":"2026-09-18"}"#,
+            );
+        }
+    }
+}
+
+/// One piece that passes two thresholds at once (from 10 entries, 16 shards, to 300, 4096):
+/// the snapshot it leaves is a fold's.
+#[test]
+fn a_piece_passing_two_thresholds_leaves_a_folds_snapshot() {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    let dir = tempfile::tempdir().unwrap();
+    let all = states_joining(300);
+    let all: Vec<&str> = all.lines().collect();
+    let first = draft(
+        Onto::New(dir.path()),
+        "first",
+        lines(&all[..10].join("\n")),
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(first.is_accepted(), "{:?}", first.refusals());
+    first.commit().unwrap();
+    assert_snapshot_is_a_fold(dir.path(), "10 entries");
+    same_on_slice_and_whole(dir.path(), &all[10..].join("\n"));
+    assert_eq!(entries(dir.path()), 300);
+    assert_snapshot_is_a_fold(dir.path(), "300 entries in one piece");
+}
+
+/// Bodies established one after another in one stretch of names (`body/wg-p000`, …): each
+/// write adds sections to the same page of the directory, which splits past 128 sections;
+/// with the finest cut the shards also pass 256 entries on the way (199 + 150). The
+/// snapshot is a fold's all along.
+#[test]
+fn a_hundred_and_fifty_bodies_in_one_stretch_of_names_split_pages_and_leave_a_folds_snapshot() {
+    crate::projection::FINEST_CUT.with(|c| c.set(true));
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for k in 0..50 {
+        let text: String = (0..3)
+            .map(|j| {
+                let n = 3 * k + j;
+                established(
+                    &format!("wg-p{n:03}"),
+                    &format!("Working Group P{n}"),
+                    "2026-09-18",
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        commit(dir.path(), &text);
+        if k == 19 {
+            assert_snapshot_is_a_fold(dir.path(), &format!("{} bodies", 3 * k + 3));
+        }
+    }
+    assert_snapshot_is_a_fold(dir.path(), "150 bodies");
+}
+
+// --- States and the index of their names in shards --------------------------------------
+
+fn joined(code: &str, name: &str) -> String {
+    format!(
+        r#"{{"kind":"state_joined","state":"{code}","name":"{name}","effective":"2026-09-18"}}"#
+    )
+}
+
+fn withdrew(code: &str, effective: &str) -> String {
+    format!(r#"{{"kind":"state_withdrew","state":"{code}","effective":"{effective}"}}"#)
+}
+
+/// States joining with names another State has (its name, its code, in other case), two
+/// joining under one name in one draft, a State joining whose code is another's name: on a
+/// slice as on the whole, and the index of names (`state-names/XX`) says `""` where a whole
+/// write says it.
+#[test]
+fn states_joining_under_names_others_have_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for text in [
+        joined("ZZB", "Norway"),
+        joined("ZZC", "nor"),
+        joined("ZZD", "NORWAY"),
+        [joined("ZZF", "Twinland"), joined("ZZG", "twinland")].join("\n"),
+        joined("ZZH", "zzj"),
+        joined("ZZJ", "Jayland"),
+        joined("ZZK", "ZZK"),
+        joined("ZZL", "Zzk"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        assert!(outcome.accepted, "{text}");
+    }
+}
+
+/// A State withdrawing and joining again: under its old name and under a new one, in one
+/// draft and in two; another State joining under the withdrawn State's name.
+#[test]
+fn states_joining_again_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    for text in [
+        joined("ZYA", "Ayland"),
+        withdrew("ZYA", "2026-09-19"),
+        joined("ZYB", "Ayland"),
+        r#"{"kind":"state_joined","state":"ZYA","name":"Ayland","effective":"2026-09-20"}"#
+            .to_owned(),
+        joined("ZYC", "Ceeland"),
+        [
+            withdrew("ZYC", "2026-09-19"),
+            r#"{"kind":"state_joined","state":"ZYC","name":"New Ceeland","effective":"2026-09-20"}"#
+                .to_owned(),
+        ]
+        .join("\n"),
+        [
+            joined("ZYD", "Deeland"),
+            withdrew("ZYD", "2026-09-19"),
+            r#"{"kind":"state_joined","state":"ZYD","name":"Ceeland","effective":"2026-09-20"}"#
+                .to_owned(),
+        ]
+        .join("\n"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        eprintln!("{text}: {outcome:?}");
+        assert!(outcome.accepted, "{text}");
+    }
+}
+
+/// Corrections of a State's joining: retracted (the State and its names go from the index),
+/// replaced under another name (the old name goes), and a State joining afterwards under the
+/// name retracted: on a slice as on the whole, and the snapshot a fold's.
+#[test]
+fn corrections_of_a_states_joining_leave_the_index_a_whole_write_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let first = entries(dir.path());
+    same_on_slice_and_whole(dir.path(), &joined("ZXA", "Exland"));
+    same_on_slice_and_whole(dir.path(), &joined("ZXB", "Bexland"));
+    for text in [
+        format!(r#"{{"kind":"entry_corrected","target":{first},"reason":"recorded in error"}}"#),
+        joined("ZXC", "Exland"),
+        format!(
+            r#"{{"kind":"entry_corrected","target":{},"reason":"misspelt","replacement":{}}}"#,
+            first + 1,
+            joined("ZXB", "Bexlandia")
+        ),
+        joined("ZXD", "Bexland"),
+        joined("ZXE", "bexlandia"),
+    ] {
+        let outcome = same_on_slice_and_whole(dir.path(), &text);
+        assert!(outcome.accepted, "{text}");
+    }
+}
