@@ -464,17 +464,28 @@ impl Batch {
         let scratch = &mut self.scratch;
         scratch.settle_for(event, &mut self.unsettled);
         let fingerprint = event_fingerprint(event);
-        validate_at(scratch, event, &fingerprint, false)?;
-        if let Event::EntryCorrected(c) = event {
-            if let Some(replacement) = c.replacement.as_deref() {
-                // Checked against the scratch projection with the target retracted in place
-                // (and put back), not against a copy of it.
-                scratch
-                    .with_retracted(c.target, replacement, |retracted| {
-                        validate(retracted, replacement)
-                    })
-                    .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
+        let check = |scratch: &mut Fold| -> Result<(), Refusal> {
+            validate_at(scratch, event, &fingerprint, false)?;
+            if let Event::EntryCorrected(c) = event {
+                if let Some(replacement) = c.replacement.as_deref() {
+                    // Checked against the scratch projection with the target retracted in
+                    // place (and put back), not against a copy of it.
+                    scratch
+                        .with_retracted(c.target, replacement, |retracted| {
+                            validate(retracted, replacement)
+                        })
+                        .map_err(|r| Refusal::InReplacement(Box::new(r)))?;
+                }
             }
+            Ok(())
+        };
+        if check(scratch).is_err() {
+            // A refusal suggests near names among every body and State, which the views
+            // settled for this event alone may not all hold yet: every view is settled,
+            // and the event checked again, for the refusal a fold event by event words
+            // (refusals are rare: this costs nothing the accepted lines pay for).
+            scratch.settle_all(&mut self.unsettled);
+            check(scratch)?;
         }
         scratch.apply_event_unsettled(event, fingerprint, override_reason, &mut self.unsettled);
         if let Event::EntryCorrected(_) = event {
