@@ -846,6 +846,11 @@ fn a_draft_of_a_full_piece_and_one_line_more_say_and_leave_the_same() {
             accepted: true
         }
     );
+    // Lines already parsed, as one piece of 4097 (~13 CPU s in a debug build): in a soak only
+    // (`CCM_SOAK_TRIALS` set), to keep `cargo test` within its budget.
+    if std::env::var_os("CCM_SOAK_TRIALS").is_none() {
+        return;
+    }
     let parsed = all[4096 + 4097..].join("\n");
     assert_eq!(
         same_on_slice_and_whole(dir.path(), &parsed),
