@@ -91,6 +91,21 @@ pub(super) fn sections_unlike_a_folds(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `lines` drafted onto the ledger in `dir` (created if there is none) and committed; they
+/// must be accepted. Says whether the draft was judged on a slice.
+fn committed(dir: &Path, lines: Vec<(usize, jsonl::Line)>) -> bool {
+    let mut existing = Ledger::open(dir, Access::Write).ok();
+    let onto = match existing.as_mut() {
+        Some(ledger) => Onto::head_of(ledger),
+        None => Onto::New(dir),
+    };
+    let made = draft(onto, "p", lines, &recorder(), &Judgement::default()).unwrap();
+    assert!(made.is_accepted(), "{:?}", made.refusals());
+    let on_slice = made.on_slice();
+    made.commit().unwrap();
+    on_slice
+}
+
 /// The effective events and fingerprints are cut into more shards as the ledger grows
 /// (`projection::sections::Cut`): the write whose entries pass a threshold cuts every shard
 /// again, whole, and the shards of the coarser cut go. Here the finest cut: 16 shards up to
@@ -132,22 +147,7 @@ fn the_write_that_passes_a_threshold_cuts_every_shard_again() {
         (16, 17, [0, 256]),
         (17, 30, [0, 256]),
     ] {
-        let mut existing = Ledger::open(dir.path(), Access::Write).ok();
-        let onto = match existing.as_mut() {
-            Some(ledger) => Onto::head_of(ledger),
-            None => Onto::New(dir.path()),
-        };
-        let made = draft(
-            onto,
-            "p",
-            joined(from, to),
-            &recorder(),
-            &Judgement::default(),
-        )
-        .unwrap();
-        assert!(made.is_accepted(), "{:?}", made.refusals());
-        made.commit().unwrap();
-        drop(existing);
+        committed(dir.path(), joined(from, to));
         assert_eq!(shards(dir.path()), want, "after entries {from}..{to}");
         let differ = sections_unlike_a_folds(dir.path());
         assert!(differ.is_empty(), "after entries {from}..{to}: {differ:?}");
@@ -345,19 +345,7 @@ fn a_state_joins_on_a_slice_and_one_joining_again_under_another_name_goes_whole(
         ),
     ];
     for (text, on_slice) in steps {
-        let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
-        let made = draft(
-            Onto::head_of(&mut writer),
-            "one",
-            lines(text),
-            &recorder(),
-            &Judgement::default(),
-        )
-        .unwrap();
-        assert!(made.is_accepted(), "{text}: {:?}", made.refusals());
-        assert_eq!(made.on_slice(), on_slice, "{text}");
-        made.commit().unwrap();
-        drop(writer);
+        assert_eq!(committed(dir.path(), lines(text)), on_slice, "{text}");
         let differ = sections_unlike_a_folds(dir.path());
         assert!(differ.is_empty(), "after {text}: {differ:?}");
     }

@@ -155,7 +155,7 @@ fn body_section(id: &BodyId) -> String {
 const SHARDS: usize = 256;
 
 /// How finely the effective events (by topic) and the fingerprints are cut: into 16^`digits`
-/// shards (`topics/XX`, `topics/XXX`, …), `digits` growing with the entries applied so that
+/// shards (`topics/XX` for 256 of them, `topics/XXX` for 4096, and so on), `digits` growing with the entries applied so that
 /// a shard holds about [`EVENTS_PER_SHARD`] events at most on average. A write rewrites the
 /// shards its events fall in: their size, not the ledger's, is what it costs. The write
 /// whose entries pass a threshold (2^18, 2^22 entries) cuts every shard again, once.

@@ -1683,6 +1683,21 @@ fn states_named_after_slice_writes_answer_as_a_fold_does() {
 
 // ---- 10. compaction with a rotten section ----
 
+/// 40 writes of institutions (coded `prefix` and a number) to the ledger whose snapshot is
+/// `path`: each one after which the file's dead bytes outweighed its live ones.
+fn writes_past_twice_the_live_bytes(env: &TestEnv, path: &Path, prefix: &str) -> Vec<String> {
+    let mut worst = Vec::new();
+    for k in 0..40 {
+        record(env, &format!("{prefix}{k:02}"));
+        let (live, now) = live_and_size(path);
+        let dead = now - REGION - live;
+        if dead > live {
+            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
+        }
+    }
+    worst
+}
+
 /// A rotten section no write touches (a body's, under writes of institutions): compaction
 /// copies live sections, checking each, and will not carry a rotten one over. Whatever it
 /// does then, the file must not grow without end: dead bytes stay within live ones (as
@@ -1692,15 +1707,7 @@ fn states_named_after_slice_writes_answer_as_a_fold_does() {
 fn a_rotten_section_no_write_touches_does_not_stop_compaction() {
     let env = TestEnv::new();
     let (path, _, _) = with_a_rotten_byte_in_a_body_section(&env);
-    let mut worst = Vec::new();
-    for k in 0..40 {
-        record(&env, &format!("RC{k:02}"));
-        let (live, now) = live_and_size(&path);
-        let dead = now - REGION - live;
-        if dead > live {
-            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
-        }
-    }
+    let worst = writes_past_twice_the_live_bytes(&env, &path, "RC");
     assert_answers_right(&env, &folded(&env), "after the writes");
     assert!(
         worst.is_empty(),
@@ -1806,15 +1813,7 @@ fn with_a_page_claiming_bytes(env: &TestEnv, bytes: impl Fn(u64) -> u64) -> Path
 fn a_page_claiming_more_bytes_than_it_lists_does_not_stop_compaction() {
     let env = TestEnv::new();
     let path = with_a_page_claiming_bytes(&env, |b| b + (1 << 40));
-    let mut worst = Vec::new();
-    for k in 0..40 {
-        record(&env, &format!("PB{k:02}"));
-        let (live, now) = live_and_size(&path);
-        let dead = now - REGION - live;
-        if dead > live {
-            worst.push(format!("write {k}: {dead} dead bytes, {live} live"));
-        }
-    }
+    let worst = writes_past_twice_the_live_bytes(&env, &path, "PB");
     assert_answers_right(&env, &folded(&env), "after the writes");
     assert!(worst.is_empty(), "{}", worst.join("\n"));
 }
