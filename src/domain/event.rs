@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::ids::{BodyId, InstitutionCode, MeetingId, Seq, StateCode};
+use super::ids::{BodyId, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode};
 use super::time::Date;
 
 /// Where a thing was decided: a meeting, the day, and optionally the document and paragraph.
@@ -401,6 +401,81 @@ impl Event {
             | Event::CoordinatorLeft(_)
             | Event::EntryCorrected(_) => None,
         }
+    }
+}
+
+impl Event {
+    /// Makes the event's ids hold `texts`' allocations of their texts: what a fold does to
+    /// every event it keeps, so that its millions of copies of a few thousand ids are one
+    /// allocation each. The event is equal to what it was, and encodes to the same bytes.
+    pub(crate) fn share(&mut self, texts: &mut SharedTexts) {
+        match self {
+            Event::StateJoined(e) => e.state.share(texts),
+            Event::StateWithdrew(e) => e.state.share(texts),
+            Event::InstitutionRegistered(e) => e.institution.share(texts),
+            Event::MeetingHeld(e) => {
+                e.meeting.share(texts);
+                if let Some(host) = &mut e.host {
+                    host.share(texts);
+                }
+            }
+            Event::BodyEstablished(e) => {
+                e.body.share(texts);
+                e.decision.share(texts);
+            }
+            Event::CoordinatorElected(e) => {
+                e.body.share(texts);
+                e.state.share(texts);
+                if let Some(TermEnd::CloseOf(meeting)) = &mut e.end {
+                    meeting.share(texts);
+                }
+                e.decision.share(texts);
+                if let Some(replaced) = &mut e.replaces {
+                    replaced.share(texts);
+                }
+            }
+            Event::CoordinatorLeft(e) => {
+                e.body.share(texts);
+                e.state.share(texts);
+            }
+            Event::MandateAmended(e) => {
+                e.body.share(texts);
+                e.decision.share(texts);
+            }
+            Event::BodyAmended(e) => {
+                e.body.share(texts);
+                e.decision.share(texts);
+            }
+            Event::BodyDiscontinued(e) => {
+                e.body.share(texts);
+                if let Some(to) = &mut e.transfer_to {
+                    to.share(texts);
+                }
+                e.decision.share(texts);
+            }
+            Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
+                e.state.share(texts);
+                if let Some(TermEnd::CloseOf(meeting)) = &mut e.end {
+                    meeting.share(texts);
+                }
+                e.decision.share(texts);
+            }
+            Event::StandingInvitationExtended(e) | Event::StandingInvitationWithdrawn(e) => {
+                e.institution.share(texts);
+                e.decision.share(texts);
+            }
+            Event::EntryCorrected(e) => {
+                if let Some(replacement) = &mut e.replacement {
+                    replacement.share(texts);
+                }
+            }
+        }
+    }
+}
+
+impl Decision {
+    fn share(&mut self, texts: &mut SharedTexts) {
+        self.meeting.share(texts);
     }
 }
 

@@ -13,7 +13,9 @@ pub use event::{
     MeetingType, PresidencyElected, Stagger, StandingInvitation, StateJoined, StateWithdrew,
     TermEnd,
 };
-pub use ids::{BodyId, EntryHash, IdError, InstitutionCode, MeetingId, Seq, StateCode};
+pub use ids::{
+    BodyId, EntryHash, IdError, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode,
+};
 pub use time::{Date, DateError, Timestamp, YEARS};
 
 /// `1 seat`, `2 seats`: a number and its noun, singular for one.

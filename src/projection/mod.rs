@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, StateCode};
+use crate::domain::{BodyId, Date, Event, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode};
 use crate::ledger::{event_fingerprint, Entry};
 use effective::Effective;
 use overrides::Overrides;
@@ -115,6 +115,19 @@ pub struct Fold {
     fingerprints: BTreeMap<[u8; 32], Seq>,
     /// Every correction entry → the entry it targets.
     corrections: BTreeMap<Seq, Seq>,
+    /// One allocation of each text the kept events (and the views made from them) hold.
+    texts: Texts,
+}
+
+/// [`SharedTexts`] as a fold holds it: where its events' texts are allocated, not what they
+/// say, so two folds of the same entries are equal whatever they share.
+#[derive(Clone, Debug, Default)]
+struct Texts(SharedTexts);
+
+impl PartialEq for Texts {
+    fn eq(&self, _: &Texts) -> bool {
+        true
+    }
 }
 
 impl std::ops::Deref for Fold {
@@ -426,7 +439,8 @@ impl Fold {
         self.fingerprints.entry(fingerprint).or_insert(seq);
         let Event::EntryCorrected(correction) = event else {
             self.set_override(seq, override_reason);
-            self.put(seq, event.clone(), touched);
+            let kept = self.kept(event);
+            self.put(seq, kept, touched);
             return;
         };
         self.corrections.insert(seq, correction.target);
@@ -452,8 +466,16 @@ impl Fold {
             self.fingerprints
                 .entry(event_fingerprint(replacement))
                 .or_insert(target);
-            self.put(target, replacement.clone(), touched);
+            let kept = self.kept(replacement);
+            self.put(target, kept, touched);
         }
+    }
+
+    /// A copy of `event` to keep, its texts shared with the events kept before it.
+    fn kept(&mut self, event: &Event) -> Event {
+        let mut kept = event.clone();
+        kept.share(&mut self.texts.0);
+        kept
     }
 
     fn set_override(&mut self, seq: Seq, reason: Option<&str>) {

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::domain::jsonl::parse_line;
-use crate::domain::EntryHash;
 use crate::domain::Timestamp;
+use crate::domain::{EntryHash, TermEnd};
 
 /// Entries from JSON Lines, one per non-blank line, numbered from 0. For brevity a line may
 /// say `"by":"2MSP 2011-09-16"` for `"decision":{"meeting":"2MSP","date":"2011-09-16"}`.
@@ -749,6 +749,45 @@ fn a_correction_replaces_an_entry_and_the_earlier_belief_stays_answerable() {
         .iter()
         .all(|t| t.body != body("wg-universalization")));
     assert_eq!(now.superseded(Seq(19)).len(), 1);
+}
+
+/// Where each text the terms of `p` hold is allocated, by text: one place each when shared.
+fn allocations_of_terms_texts(p: &Projection) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut at: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut note = |text: &str| {
+        at.entry(text.to_owned())
+            .or_default()
+            .insert(text.as_ptr() as usize);
+    };
+    for b in p.bodies() {
+        note(b.id.as_str());
+        for t in &b.terms {
+            note(t.body.as_str());
+            note(t.state.as_str());
+            note(t.decision.meeting.as_str());
+            if let Some(TermEnd::CloseOf(m)) = &t.declared_end {
+                note(m.as_str());
+            }
+        }
+    }
+    at
+}
+
+#[test]
+fn a_fold_holds_one_allocation_of_each_id_however_many_lines_named_it() {
+    // Each line is read on its own, so each has its own copy of "wg-universalization",
+    // "PHL", "2MSP"; a million elections held a million copies (issue 15, memory).
+    let fold = Fold::of(&corrected_story());
+    let allocations = allocations_of_terms_texts(&fold);
+    assert!(allocations.contains_key("wg-universalization"));
+    for (text, places) in &allocations {
+        assert_eq!(
+            places.len(),
+            1,
+            "{text:?} is held in {} places",
+            places.len()
+        );
+    }
 }
 
 #[test]
