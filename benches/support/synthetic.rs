@@ -216,8 +216,8 @@ impl Gen {
         Decision {
             meeting,
             date: date(y, 9, 6),
-            document: Some(format!("CCM/MSP/{y}/{}", 2 + self.rng.below(8))),
-            paragraph: Some(format!("{}", 10 + self.rng.below(40))),
+            document: Some(format!("CCM/MSP/{y}/{}", 2 + self.rng.below(8)).into()),
+            paragraph: Some(format!("{}", 10 + self.rng.below(40)).into()),
         }
     }
 

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::ids::{BodyId, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode};
+use super::ids::{BodyId, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode, Text};
 use super::time::Date;
 
 /// Where a thing was decided: a meeting, the day, and optionally the document and paragraph.
@@ -20,9 +20,9 @@ pub struct Decision {
     pub meeting: MeetingId,
     pub date: Date,
     #[serde(default)]
-    pub document: Option<String>,
+    pub document: Option<Text>,
     #[serde(default)]
-    pub paragraph: Option<String>,
+    pub paragraph: Option<Text>,
 }
 
 /// When a term ends, as the decision said it: on a day, or at the close of a meeting whose
@@ -476,6 +476,12 @@ impl Event {
 impl Decision {
     fn share(&mut self, texts: &mut SharedTexts) {
         self.meeting.share(texts);
+        for text in [&mut self.document, &mut self.paragraph]
+            .into_iter()
+            .flatten()
+        {
+            text.share(texts);
+        }
     }
 }
 

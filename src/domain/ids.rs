@@ -195,6 +195,103 @@ string_id!(
     }
 );
 
+/// A free text the views copy from their events (a decision's document and paragraph), its
+/// allocation shared between the copies (`Arc<str>`) and, in a fold, between the events that
+/// say the same ([`SharedTexts`]): the 10^6 elections of an import cite a few hundred
+/// documents, and each held two `String`s of them, copied again into its term. Read, written
+/// and compared as the `String` it replaces (the same bytes in the journal and in JSON).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Makes this text hold `texts`' allocation of it (adding it there if new).
+    pub(crate) fn share(&mut self, texts: &mut SharedTexts) {
+        texts.share(&mut self.0);
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(Arc::from(text))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(Arc::from(text))
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+/// As a `String` shows: quoted, escaped.
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// As a `String` serializes (`serialize_str`): the same bytes.
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// As a `String` reads (any string, borrowed or not; anything else refused with the same
+/// message), without the intermediate `String` where the reader lends the text.
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Words;
+
+        impl serde::de::Visitor<'_> for Words {
+            type Value = Text;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Text, E> {
+                Ok(Text::from(value))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<Text, E> {
+                Ok(Text::from(value))
+            }
+        }
+
+        deserializer.deserialize_string(Words)
+    }
+}
+
 /// The position of an entry in the ledger: 0, 1, 2, …
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

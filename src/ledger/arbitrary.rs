@@ -108,8 +108,8 @@ fn a_decision(w: &World) -> impl Strategy<Value = Decision> {
         .prop_map(|(meeting, date, document, paragraph)| Decision {
             meeting,
             date,
-            document,
-            paragraph,
+            document: document.map(Into::into),
+            paragraph: paragraph.map(Into::into),
         })
 }
 

@@ -765,6 +765,12 @@ fn allocations_of_terms_texts(p: &Projection) -> BTreeMap<String, BTreeSet<usize
             note(t.body.as_str());
             note(t.state.as_str());
             note(t.decision.meeting.as_str());
+            for text in [&t.decision.document, &t.decision.paragraph]
+                .into_iter()
+                .flatten()
+            {
+                note(text);
+            }
             if let Some(TermEnd::CloseOf(m)) = &t.declared_end {
                 note(m.as_str());
             }
@@ -777,9 +783,16 @@ fn allocations_of_terms_texts(p: &Projection) -> BTreeMap<String, BTreeSet<usize
 fn a_fold_holds_one_allocation_of_each_id_however_many_lines_named_it() {
     // Each line is read on its own, so each has its own copy of "wg-universalization",
     // "PHL", "2MSP"; a million elections held a million copies (issue 15, memory).
-    let fold = Fold::of(&corrected_story());
+    // So were the decisions' documents and paragraphs, in the events and in their terms.
+    let cited = r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2014-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}
+        {"kind":"coordinator_elected","body":"wg-universalization","state":"SWE","start":"2014-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}"#;
+    let fold = Fold::of(&entries(&format!(
+        "{STORY}\n{LATER}\n{CORRECTIONS}\n{cited}"
+    )));
     let allocations = allocations_of_terms_texts(&fold);
-    assert!(allocations.contains_key("wg-universalization"));
+    for held in ["wg-universalization", "CCM/MSP/2013/9", "31"] {
+        assert!(allocations.contains_key(held), "{held}");
+    }
     for (text, places) in &allocations {
         assert_eq!(
             places.len(),
@@ -788,6 +801,12 @@ fn a_fold_holds_one_allocation_of_each_id_however_many_lines_named_it() {
             places.len()
         );
     }
+    let document = |seq| match fold.effective_event(Seq(seq)) {
+        Some(Event::CoordinatorElected(e)) => e.decision.document.clone().expect("cited"),
+        other => panic!("entry {seq} is {other:?}"),
+    };
+    let last = fold.entries_applied() - 1;
+    assert_eq!(document(last).as_ptr(), document(last - 1).as_ptr());
 }
 
 #[test]
