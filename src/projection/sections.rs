@@ -827,7 +827,7 @@ impl Fold {
         for n in &changes.override_sections {
             let from = Seq(n * OVERRIDES_PER_SECTION);
             let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
-            let overrides: Vec<(&Seq, &str)> = self.overrides.range(from..until).collect();
+            let overrides: Vec<(Seq, &str)> = self.overrides.range(from..until).collect();
             out.section(&overrides_section(from), &mut |w| {
                 encode_into(w, &overrides)
             })?;
