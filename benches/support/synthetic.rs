@@ -373,7 +373,7 @@ impl Gen {
             };
             let e = PresidencyElected {
                 state,
-                person,
+                person: person.map(Into::into),
                 start,
                 end,
                 decision,

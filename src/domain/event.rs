@@ -229,7 +229,7 @@ pub struct CoordinatorElected {
     pub decision: Decision,
     /// Who holds the seat for the State (the ambassador, the judge), as on the Presidency.
     #[serde(default)]
-    pub person: Option<String>,
+    pub person: Option<Text>,
     /// The State this one succeeds on the body: its term there ends on this term's start
     /// ("succeeded"), without a `coordinator_left`.
     #[serde(default)]
@@ -314,7 +314,7 @@ pub struct BodyDiscontinued {
 pub struct PresidencyElected {
     pub state: StateCode,
     #[serde(default)]
-    pub person: Option<String>,
+    pub person: Option<Text>,
     pub start: Date,
     #[serde(default)]
     pub end: Option<TermEnd>,
@@ -430,6 +430,9 @@ impl Event {
                     meeting.share(texts);
                 }
                 e.decision.share(texts);
+                if let Some(person) = &mut e.person {
+                    person.share(texts);
+                }
                 if let Some(replaced) = &mut e.replaces {
                     replaced.share(texts);
                 }
@@ -455,6 +458,9 @@ impl Event {
             }
             Event::PresidentElected(e) | Event::PresidentDesignateElected(e) => {
                 e.state.share(texts);
+                if let Some(person) = &mut e.person {
+                    person.share(texts);
+                }
                 if let Some(TermEnd::CloseOf(meeting)) = &mut e.end {
                     meeting.share(texts);
                 }

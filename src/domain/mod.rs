@@ -14,7 +14,7 @@ pub use event::{
     TermEnd,
 };
 pub use ids::{
-    BodyId, EntryHash, IdError, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode,
+    BodyId, EntryHash, IdError, InstitutionCode, MeetingId, Seq, SharedTexts, StateCode, Text,
 };
 pub use time::{Date, DateError, Timestamp, YEARS};
 

@@ -248,7 +248,7 @@ pub(crate) fn an_event(w: &World) -> BoxedStrategy<Event> {
                         start,
                         end,
                         decision,
-                        person,
+                        person: person.map(Into::into),
                         replaces,
                         stagger,
                     })
@@ -325,7 +325,7 @@ pub(crate) fn an_event(w: &World) -> BoxedStrategy<Event> {
             .prop_map(|(president, state, person, (start, end), decision)| {
                 let elected = PresidencyElected {
                     state,
-                    person,
+                    person: person.map(Into::into),
                     start,
                     end,
                     decision,

@@ -290,7 +290,7 @@ mod tests {
                     document: None,
                     paragraph: None,
                 },
-                person: person.map(str::to_owned),
+                person: person.map(Into::into),
                 replaces: StateCode::new("ECU").ok().filter(|_| person.is_some()),
                 stagger,
             });

@@ -313,7 +313,7 @@ pub(crate) fn body<'a>(
         if let Some(term) = held {
             term.end = Some(left.effective);
             term.how_ended = HowEnded::Left {
-                reason: left.reason.clone(),
+                reason: left.reason.as_str().into(),
                 seq,
             };
         }

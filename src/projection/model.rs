@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     BodyId, BodyType, Date, Decision, InstitutionCode, MeetingId, MeetingType, Seq, Stagger,
-    StateCode, TermEnd,
+    StateCode, TermEnd, Text,
 };
 
 /// A State, and the periods it was a State Party.
@@ -327,7 +327,7 @@ pub struct Term {
     pub how_ended: HowEnded,
     pub decision: Decision,
     /// Who held the seat for the State, if the election says.
-    pub person: Option<String>,
+    pub person: Option<Text>,
     /// The election's own word that the term's length sets up or restores the stagger.
     pub stagger: Option<Stagger>,
     /// The State the election said this term succeeds (its term ended on this start).
@@ -374,7 +374,7 @@ pub enum HowEnded {
     /// A President-designate's term ended by becoming President.
     BecamePresident { by: Seq },
     /// Ended by a `coordinator_left`.
-    Left { reason: String, seq: Seq },
+    Left { reason: Text, seq: Seq },
     /// Ended by the body's discontinuation.
     BodyDiscontinued { seq: Seq },
     /// Superseded: the election was corrected (replaced) by entry `by`.
@@ -486,7 +486,7 @@ impl Office {
 pub struct PresidencyTerm {
     pub office: Office,
     pub state: StateCode,
-    pub person: Option<String>,
+    pub person: Option<Text>,
     pub start: Date,
     pub declared_end: Option<TermEnd>,
     pub end: Option<Date>,

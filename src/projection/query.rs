@@ -324,7 +324,7 @@ impl Projection {
             state: term.state.clone(),
             state_name: self.state_name(&term.state),
             name: self.state_name(&term.state),
-            person: term.person.clone(),
+            person: term.person.as_deref().map(String::from),
             start: term.start,
             end: term.end_view(),
             decision: term.decision.clone(),
@@ -368,7 +368,7 @@ impl Projection {
             seat: Some(term.seat),
             state: term.state.clone(),
             name: self.state_name(&term.state),
-            person: term.person.clone(),
+            person: term.person.as_deref().map(String::from),
             start: term.start,
             end: term.end_view(),
             how_ended: term.how_ended.word(),
@@ -396,7 +396,7 @@ impl Projection {
         next.person
             .as_ref()
             .filter(|p| term.person.as_ref() != Some(*p))
-            .cloned()
+            .map(|p| p.to_string())
     }
 
     /// Elections to `body` that corrections replaced or retracted.
@@ -427,7 +427,7 @@ impl Projection {
                     seat: None,
                     state: e.state.clone(),
                     name: self.state_name(&e.state),
-                    person: e.person.clone(),
+                    person: e.person.as_deref().map(String::from),
                     start: e.start,
                     end: super::model::end_view(end, &e.end),
                     how_ended: how.word(),
@@ -523,7 +523,7 @@ impl Projection {
             office: term.office.title(),
             state: term.state.clone(),
             name: self.state_name(&term.state),
-            person: term.person.clone(),
+            person: term.person.as_deref().map(String::from),
             start: term.start,
             end: term.end_view(),
             how_ended: term.how_ended.word(),
@@ -653,7 +653,7 @@ impl Projection {
                     member: term.state.to_string(),
                     kind: "state",
                     name: self.state_name(&term.state),
-                    person: term.person.clone(),
+                    person: term.person.as_deref().map(String::from),
                     role: CommitteeRole::Coordinator,
                     reason: format!("coordinator, {name}"),
                     body: Some(body.id.clone()),

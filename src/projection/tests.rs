@@ -765,7 +765,7 @@ fn allocations_of_terms_texts(p: &Projection) -> BTreeMap<String, BTreeSet<usize
             note(t.body.as_str());
             note(t.state.as_str());
             note(t.decision.meeting.as_str());
-            for text in [&t.decision.document, &t.decision.paragraph]
+            for text in [&t.decision.document, &t.decision.paragraph, &t.person]
                 .into_iter()
                 .flatten()
             {
@@ -783,14 +783,20 @@ fn allocations_of_terms_texts(p: &Projection) -> BTreeMap<String, BTreeSet<usize
 fn a_fold_holds_one_allocation_of_each_id_however_many_lines_named_it() {
     // Each line is read on its own, so each has its own copy of "wg-universalization",
     // "PHL", "2MSP"; a million elections held a million copies (issue 15, memory).
-    // So were the decisions' documents and paragraphs, in the events and in their terms.
-    let cited = r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","start":"2014-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}
-        {"kind":"coordinator_elected","body":"wg-universalization","state":"SWE","start":"2014-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}"#;
+    // So were the decisions' documents and paragraphs and the persons, in the events and in
+    // their terms.
+    let cited = r#"{"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","person":"Kari Nordmann","start":"2014-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}
+        {"kind":"coordinator_elected","body":"wg-universalization","state":"NOR","person":"Kari Nordmann","start":"2015-09-04","decision":{"meeting":"4MSP","date":"2013-09-13","document":"CCM/MSP/2013/9","paragraph":"31"}}"#;
     let fold = Fold::of(&entries(&format!(
         "{STORY}\n{LATER}\n{CORRECTIONS}\n{cited}"
     )));
     let allocations = allocations_of_terms_texts(&fold);
-    for held in ["wg-universalization", "CCM/MSP/2013/9", "31"] {
+    for held in [
+        "wg-universalization",
+        "CCM/MSP/2013/9",
+        "31",
+        "Kari Nordmann",
+    ] {
         assert!(allocations.contains_key(held), "{held}");
     }
     for (text, places) in &allocations {

@@ -105,7 +105,7 @@ pub fn term_rows(projection: &Projection, selection: &Selection) -> Vec<TermRow>
                 decision_meeting: defused(t.decision.meeting.to_string()),
                 decision_date: t.decision.date.to_string(),
                 seq: t.seq.0,
-                person: defused(t.person.clone().unwrap_or_default()),
+                person: defused(t.person.as_deref().unwrap_or_default().to_owned()),
                 office: "Coordinator".to_owned(),
                 body_name_at_start: defused(body.parameters_on(t.start).name),
             });
@@ -132,7 +132,7 @@ pub fn term_rows(projection: &Projection, selection: &Selection) -> Vec<TermRow>
             decision_meeting: defused(t.decision.meeting.to_string()),
             decision_date: t.decision.date.to_string(),
             seq: t.seq.0,
-            person: defused(t.person.clone().unwrap_or_default()),
+            person: defused(t.person.as_deref().unwrap_or_default().to_owned()),
             office: t.office.title().to_owned(),
             body_name_at_start: PRESIDENCY.to_owned(),
         });

@@ -330,7 +330,7 @@ pub fn layout(projection: &Projection, window: &Window) -> Timeline {
                             end: t.end,
                             state: t.state.clone(),
                             state_name: state_name(&t.state),
-                            person: t.person.clone(),
+                            person: t.person.as_deref().map(String::from),
                             how_ended: t.how_ended.word(),
                             decision: t.decision.meeting.clone(),
                             seq: t.seq,
