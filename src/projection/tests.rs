@@ -813,6 +813,14 @@ fn a_fold_holds_one_allocation_of_each_id_however_many_lines_named_it() {
     };
     let last = fold.entries_applied() - 1;
     assert_eq!(document(last).as_ptr(), document(last - 1).as_ptr());
+    // And so are the events of a fold read back from its snapshot (a `record` of a meeting
+    // reads every one of them).
+    let read = read_whole(&kept(&fold)).expect("read back");
+    let document = |seq| match read.effective_event(Seq(seq)) {
+        Some(Event::CoordinatorElected(e)) => e.decision.document.clone().expect("cited"),
+        other => panic!("entry {seq} is {other:?}"),
+    };
+    assert_eq!(document(last).as_ptr(), document(last - 1).as_ptr());
 }
 
 #[test]
