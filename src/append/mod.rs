@@ -312,23 +312,26 @@ impl<'l> Draft<'l> {
         drop(appending);
         if let Some(dir) = created {
             // The new ledger's derived data (index, Merkle tree) is built from its journal
-            // when opened; the import is durable already, so a failure is only a notice.
-            match Ledger::open(&dir, crate::ledger::Access::Write) {
-                Ok(ledger) => {
-                    notices.extend(ledger.notices().iter().cloned());
-                    ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
-                    drop(ledger);
-                    // Opened once more: sled replays the log of what the first opening wrote
-                    // (the whole Merkle tree) and records where it stands, so that the first
-                    // write after the import does not pay for the replay (~60 ms at 10^6).
-                    if let Err(e) = Ledger::open(&dir, crate::ledger::Access::Write) {
-                        notices.push(format!("the import is durable, but its index: {e}"));
-                    }
+            // when opened, on a thread of its own while this one keeps the projection as the
+            // snapshot (which needs no lock): neither reads what the other writes. The
+            // import is durable already, so a failure is only a notice.
+            let after = &self.after;
+            let opened = std::thread::scope(|scope| {
+                let opening = std::thread::Builder::new()
+                    .name("open-new-ledger".into())
+                    .spawn_scoped(scope, || open_new(&dir));
+                crate::ledger::keep_snapshot_at(&dir, &head, SNAPSHOT_KEY, after);
+                match opening {
+                    Ok(opening) => opening.join().unwrap_or_else(|_| {
+                        vec![
+                            "the import is durable, but opening it to build its index panicked"
+                                .into(),
+                        ]
+                    }),
+                    Err(_) => open_new(&dir),
                 }
-                Err(e) => notices.push(format!(
-                    "the import is durable, but its index was not built: {e}"
-                )),
-            }
+            });
+            notices.extend(opened);
         }
         let committed = Committed {
             events: self.events,
@@ -338,6 +341,28 @@ impl<'l> Draft<'l> {
         free_aside(std::mem::take(&mut self.after));
         Ok(committed)
     }
+}
+
+/// Opens the ledger an import just made in `dir`, which builds its index and Merkle tree from
+/// its journal; says what the user should be told.
+fn open_new(dir: &Path) -> Vec<String> {
+    let mut notices = Vec::new();
+    match Ledger::open(dir, crate::ledger::Access::Write) {
+        Ok(ledger) => {
+            notices.extend(ledger.notices().iter().cloned());
+            drop(ledger);
+            // Opened once more: sled replays the log of what the first opening wrote (the
+            // whole Merkle tree) and records where it stands, so that the first write after
+            // the import does not pay for the replay (~60 ms at 10^6).
+            if let Err(e) = Ledger::open(dir, crate::ledger::Access::Write) {
+                notices.push(format!("the import is durable, but its index: {e}"));
+            }
+        }
+        Err(e) => notices.push(format!(
+            "the import is durable, but its index was not built: {e}"
+        )),
+    }
+    notices
 }
 
 /// The lines of `reader` (JSON Lines, named `source` in messages) as a draft onto `onto`: the
