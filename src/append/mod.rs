@@ -19,13 +19,15 @@
 
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::domain::jsonl::{self, Line};
 use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::snapshot::Tie;
 use crate::ledger::{
-    prepare_owned, Appending, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
+    event_fingerprint, prepare_owned, Appending, Head, Ledger, LedgerError, Prepared, Recorder,
+    StoredEntry,
 };
 use crate::projection::{Changes, Fold, Kept, Keys, Projection, Slice, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
@@ -384,8 +386,14 @@ pub fn draft_reader<'l>(
                 if lines.is_empty() {
                     break;
                 }
+                // Fingerprinted here, beside the validating thread, which looks them up.
+                let fingerprints = lines
+                    .iter()
+                    .map(|(_, line)| event_fingerprint(&line.draft.event))
+                    .collect();
                 let piece = Piece {
                     lines,
+                    fingerprints: Some(fingerprints),
                     bad_line_seen: !reader.errors().is_empty(),
                 };
                 // The drafter stopped listening: it failed for another reason.
@@ -436,6 +444,7 @@ pub fn draft<'l>(
 ) -> Result<Draft<'l>, LedgerError> {
     let piece = Piece {
         lines,
+        fingerprints: None,
         bad_line_seen: false,
     };
     draft_pieces(
@@ -452,6 +461,8 @@ pub fn draft<'l>(
 /// after it are still parsed, for the report, but no longer drafted).
 struct Piece {
     lines: Vec<(usize, Line)>,
+    /// Each line's [`event_fingerprint`], when the parser computed them.
+    fingerprints: Option<Vec<[u8; 32]>>,
     bad_line_seen: bool,
 }
 
@@ -502,7 +513,7 @@ impl Sliced {
             let before = judgement.findings(&views, Some(horizon));
             let first_new = views.entries_applied();
             let mut batch = Batch::onto(views);
-            validate_piece(&mut batch, source, lines).ok()?;
+            validate_piece(&mut batch, source, lines, None).ok()?;
             let after = batch.settled();
             let moved_to = kept.horizon_after(after);
             if after.horizon() < held_days {
@@ -600,6 +611,7 @@ fn draft_pieces<'l>(
     // A draft of one piece onto the head of a ledger whose snapshot is there is tried on a
     // slice of the projection first: the views of the keys its lines touch.
     let first: Vec<Piece> = pieces.by_ref().take(2).collect();
+    let several = first.len() > 1;
     let mut sliced = match (&mut onto, first.as_slice()) {
         (Onto::Ledger { ledger, entries }, [piece])
             if entries.is_none_or(|e| e >= ledger.head().entries)
@@ -613,7 +625,7 @@ fn draft_pieces<'l>(
         _ => None,
     };
     let pieces = first.into_iter().chain(pieces);
-    let (base, mut sink) = match onto {
+    let (base, sink) = match onto {
         Onto::New(dir) => (
             Some(Fold::default()),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
@@ -671,76 +683,77 @@ fn draft_pieces<'l>(
     let mut events = 0;
     let mut numbers = LineNumbers::default();
     let mut refused: Option<Refusal> = None;
-    let mut write_failed: Option<LedgerError> = None;
-    let mut wrong_claims: Vec<Refusal> = Vec::new();
+    let mut interrupted = false;
     let mut parse_failed = false;
-    for piece in pieces {
-        // Ctrl-C: stop reading; the pieces written are cut back when the sink is dropped.
-        if crate::ledger::interrupt::requested() {
-            write_failed = Some(LedgerError::Interrupted);
-            break;
-        }
-        parse_failed |= piece.bad_line_seen;
-        if parse_failed || refused.is_some() || write_failed.is_some() {
-            continue;
-        }
-        // The slice's one piece was validated when the slice was tried.
-        if !std::mem::take(&mut validated) {
-            if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
-                refused = Some(refusal);
+    let framing = Framing {
+        sink,
+        last_recorded,
+        refused: None,
+        wrong_claims: Vec::new(),
+        write_failed: None,
+    };
+    // An input of several pieces written to the ledger is framed on a thread of its own
+    // (a draft to look at keeps its exact projection at a refusal: framed here).
+    let beside = several && matches!(framing.sink, Sink::Write(_));
+    let stopped = AtomicBool::new(false);
+    let framing = std::thread::scope(|scope| {
+        let mut framer = Framer::start(framing, beside, scope, source, recorder, &stopped);
+        for piece in pieces {
+            // Ctrl-C: stop reading; the pieces written are cut back when the sink is dropped.
+            if crate::ledger::interrupt::requested() {
+                interrupted = true;
+                break;
+            }
+            parse_failed |= piece.bad_line_seen;
+            if parse_failed || refused.is_some() || stopped.load(Ordering::Relaxed) {
                 continue;
             }
-        }
-        if let Some(changes) = &mut changes {
-            for (i, (_, line)) in piece.lines.iter().enumerate() {
-                let seq = Seq(first_new + (events + i) as u64);
-                changes.note(seq, &line.draft.event, batch.unsettled());
-            }
-        }
-        events += piece.lines.len();
-        let mut claims = Vec::with_capacity(piece.lines.len());
-        let mut drafts = Vec::with_capacity(piece.lines.len());
-        for (number, line) in piece.lines {
-            numbers.push(number);
-            claims.push(Claim {
-                number,
-                seq: line.claimed_seq,
-                hash: line.claimed_hash,
-                own_time: line.draft.recorded_at.is_some(),
-            });
-            drafts.push(line.draft);
-        }
-        let follows = match &sink {
-            Sink::Write(appending) => appending.head(),
-            Sink::Discard(head) => *head,
-            Sink::Nowhere => continue,
-        };
-        let prepared = prepare_owned(follows, drafts, recorder);
-        // A draft to look at is recorded, if ever, when it is committed: only the record
-        // times its lines carry are judged.
-        let looking = matches!(sink, Sink::Discard(_));
-        let judged = claims
-            .iter()
-            .zip(&prepared.entries)
-            .filter(|(c, _)| !looking || c.own_time);
-        if let Err(refusal) = check_record_time(source, judged, &mut last_recorded) {
-            refused = Some(refusal);
-            continue;
-        }
-        if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
-            check_claims(source, &claims, &prepared, &mut wrong_claims);
-        }
-        match &mut sink {
-            // Once a claim is wrong nothing more is written; the rest is still checked.
-            Sink::Write(appending) if wrong_claims.is_empty() => {
-                if let Err(e) = appending.write(&prepared) {
-                    write_failed = Some(e);
+            // The slice's one piece was validated when the slice was tried.
+            if !std::mem::take(&mut validated) {
+                let fingerprints = piece.fingerprints.as_deref();
+                if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines, fingerprints)
+                {
+                    refused = Some(refusal);
+                    continue;
                 }
             }
-            Sink::Discard(head) => *head = prepared.head(),
-            _ => {}
+            if let Some(changes) = &mut changes {
+                for (i, (_, line)) in piece.lines.iter().enumerate() {
+                    let seq = Seq(first_new + (events + i) as u64);
+                    changes.note(seq, &line.draft.event, batch.unsettled());
+                }
+            }
+            events += piece.lines.len();
+            let mut claims = Vec::with_capacity(piece.lines.len());
+            let mut drafts = Vec::with_capacity(piece.lines.len());
+            for (number, line) in piece.lines {
+                numbers.push(number);
+                claims.push(Claim {
+                    number,
+                    seq: line.claimed_seq,
+                    hash: line.claimed_hash,
+                    own_time: line.draft.recorded_at.is_some(),
+                });
+                drafts.push(line.draft);
+            }
+            framer.frame(claims, drafts);
         }
-    }
+        framer.finish()
+    });
+    let Framing {
+        sink,
+        refused: refused_framing,
+        wrong_claims,
+        write_failed,
+        ..
+    } = framing;
+    let write_failed = match interrupted {
+        true => Some(LedgerError::Interrupted),
+        false => write_failed,
+    };
+    // Framing refuses only pieces validation passed, which come before a piece validation
+    // refused: its refusal is the first.
+    let refused = refused_framing.or(refused);
     let bad = bad_lines();
     let refusals = if !bad.is_empty() {
         bad
@@ -809,6 +822,152 @@ fn draft_pieces<'l>(
     Ok(draft)
 }
 
+/// A draft's pieces, once validated: prepared (encoded, hashed, framed), their record times
+/// and claims checked, and written to the sink. What it finds wrong stops the writing; the
+/// draft puts it together with what validation found.
+struct Framing<'l> {
+    sink: Sink<'l>,
+    /// The seq and record time of the entry the next piece follows.
+    last_recorded: Option<(Seq, Timestamp)>,
+    /// A record time before the one of the entry before it: nothing more is framed.
+    refused: Option<Refusal>,
+    /// Claims (seq, hash) the entries do not bear out: nothing more is written, the rest is
+    /// still checked.
+    wrong_claims: Vec<Refusal>,
+    write_failed: Option<LedgerError>,
+}
+
+impl Framing<'_> {
+    /// Whether pieces are still framed: nothing refused, no write failed.
+    fn goes_on(&self) -> bool {
+        self.refused.is_none() && self.write_failed.is_none()
+    }
+
+    /// Frames a piece validated: `drafts`, and what the claims check needs of their lines.
+    fn frame(
+        &mut self,
+        source: &str,
+        recorder: &Recorder,
+        claims: Vec<Claim>,
+        drafts: Vec<crate::domain::Draft>,
+    ) {
+        let follows = match &self.sink {
+            Sink::Write(appending) => appending.head(),
+            Sink::Discard(head) => *head,
+            Sink::Nowhere => return,
+        };
+        let prepared = prepare_owned(follows, drafts, recorder);
+        // A draft to look at is recorded, if ever, when it is committed: only the record
+        // times its lines carry are judged.
+        let looking = matches!(self.sink, Sink::Discard(_));
+        let judged = claims
+            .iter()
+            .zip(&prepared.entries)
+            .filter(|(c, _)| !looking || c.own_time);
+        if let Err(refusal) = check_record_time(source, judged, &mut self.last_recorded) {
+            self.refused = Some(refusal);
+            return;
+        }
+        if self.wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
+            check_claims(source, &claims, &prepared, &mut self.wrong_claims);
+        }
+        match &mut self.sink {
+            // Once a claim is wrong nothing more is written; the rest is still checked.
+            Sink::Write(appending) if self.wrong_claims.is_empty() => {
+                if let Err(e) = appending.write(&prepared) {
+                    self.write_failed = Some(e);
+                }
+            }
+            Sink::Discard(head) => *head = prepared.head(),
+            _ => {}
+        }
+    }
+}
+
+/// A validated piece, on its way to be framed.
+type Validated = (Vec<Claim>, Vec<crate::domain::Draft>);
+
+/// Where the drafting loop sends each piece it validated: framed on this thread, or on a
+/// thread of its own while the next piece is validated (an import: encoding, hashing and
+/// writing the entries was ~9 % of the validating thread's time, which sets the import's).
+enum Framer<'scope, 'l> {
+    Here {
+        framing: Box<Framing<'l>>,
+        source: &'scope str,
+        recorder: &'scope Recorder,
+    },
+    Beside {
+        to_framer: std::sync::mpsc::SyncSender<Validated>,
+        framer: std::thread::ScopedJoinHandle<'scope, Framing<'l>>,
+    },
+}
+
+impl<'scope, 'l: 'scope> Framer<'scope, 'l> {
+    /// Framing here, or, `beside`, on a thread of `scope`, which sets `stopped` once it
+    /// frames no more (the drafting loop then validates no more).
+    fn start<'env>(
+        framing: Framing<'l>,
+        beside: bool,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        source: &'scope str,
+        recorder: &'scope Recorder,
+        stopped: &'scope AtomicBool,
+    ) -> Framer<'scope, 'l> {
+        if !beside {
+            return Framer::Here {
+                framing: Box::new(framing),
+                source,
+                recorder,
+            };
+        }
+        let (to_framer, pieces) = std::sync::mpsc::sync_channel::<Validated>(PIECES_AHEAD);
+        let framer = scope.spawn(move || {
+            let mut framing = framing;
+            for (claims, drafts) in pieces {
+                if framing.goes_on() {
+                    framing.frame(source, recorder, claims, drafts);
+                    if !framing.goes_on() {
+                        stopped.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            framing
+        });
+        Framer::Beside { to_framer, framer }
+    }
+
+    fn frame(&mut self, claims: Vec<Claim>, drafts: Vec<crate::domain::Draft>) {
+        match self {
+            Framer::Here {
+                framing,
+                source,
+                recorder,
+            } => {
+                if framing.goes_on() {
+                    framing.frame(source, recorder, claims, drafts);
+                }
+            }
+            Framer::Beside { to_framer, .. } => {
+                // The framer keeps receiving until it is told there is no more.
+                let _ = to_framer.send((claims, drafts));
+            }
+        }
+    }
+
+    /// Every piece framed: the framing, back.
+    fn finish(self) -> Framing<'l> {
+        match self {
+            Framer::Here { framing, .. } => *framing,
+            Framer::Beside { to_framer, framer } => {
+                drop(to_framer);
+                framer
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }
+        }
+    }
+}
+
 /// The lines of the draft's entries that `finding` involves, in the order of its seqs
 /// (sorted: the last is the newest).
 fn lines_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Vec<usize> {
@@ -822,11 +981,21 @@ fn lines_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Vec<usi
 
 /// Validates a piece onto `batch`: the first refusal names the source, the line and the
 /// field (later lines may depend on the refused one, so they are not judged).
-fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> Result<(), Refusal> {
-    for (number, line) in lines {
+/// `fingerprints`: each line's event's, if computed already.
+fn validate_piece(
+    batch: &mut Batch,
+    source: &str,
+    lines: &[(usize, Line)],
+    fingerprints: Option<&[[u8; 32]]>,
+) -> Result<(), Refusal> {
+    for (i, (number, line)) in lines.iter().enumerate() {
         let draft = &line.draft;
+        let fingerprint = match fingerprints {
+            Some(computed) => computed[i],
+            None => event_fingerprint(&draft.event),
+        };
         batch
-            .admit(&draft.event, draft.override_reason.as_deref())
+            .admit_fingerprinted(&draft.event, fingerprint, draft.override_reason.as_deref())
             .map_err(|refusal| Refusal {
                 source: source.to_owned(),
                 line: Some(*number),
