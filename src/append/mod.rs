@@ -756,8 +756,15 @@ fn draft_pieces<'l>(
             }
             framer.frame(claims, drafts);
         }
-        framer.finish()
+        // Every view settled while the framer writes the last pieces, unless the draft is
+        // refused or interrupted already (then it is settled, if at all, after).
+        let settled = match interrupted || parse_failed || refused.is_some() {
+            true => Err(batch),
+            false => Ok(batch.finish()),
+        };
+        (framer.finish(), settled)
     });
+    let (framing, settled) = framing;
     let Framing {
         sink,
         refused: refused_framing,
@@ -790,7 +797,7 @@ fn draft_pieces<'l>(
     } else {
         wrong_claims
     };
-    let after = batch.finish();
+    let after = settled.unwrap_or_else(Batch::finish);
     let added = if refusals.is_empty() {
         let added = match &mut sliced {
             Some(slice) => std::mem::take(&mut slice.added),
