@@ -877,7 +877,8 @@ impl Fold {
             ShardOut::Overrides(n) => {
                 let from = Seq(n * OVERRIDES_PER_SECTION);
                 let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
-                let overrides: Vec<(&Seq, &str)> = self.overrides.range(from..until).collect();
+                // Each entry's seq and reason, as the overrides give them.
+                let overrides: Vec<_> = self.overrides.range(from..until).collect();
                 encode_into(w, &overrides)
             }
             ShardOut::Fingerprints(shard) => {
