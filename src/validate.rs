@@ -461,9 +461,20 @@ impl Batch {
     /// Checks `event` as the next entry and, if it may be appended, applies it. A refused
     /// event is not applied (and the batch is to be abandoned: later lines may depend on it).
     pub fn admit(&mut self, event: &Event, override_reason: Option<&str>) -> Result<(), Refusal> {
+        self.admit_fingerprinted(event, event_fingerprint(event), override_reason)
+    }
+
+    /// [`Self::admit`], given the event's [`event_fingerprint`] (an import computes it on the
+    /// thread that parses, beside this one).
+    pub fn admit_fingerprinted(
+        &mut self,
+        event: &Event,
+        fingerprint: Fingerprint,
+        override_reason: Option<&str>,
+    ) -> Result<(), Refusal> {
+        debug_assert_eq!(fingerprint, event_fingerprint(event));
         let scratch = &mut self.scratch;
         scratch.settle_for(event, &mut self.unsettled);
-        let fingerprint = event_fingerprint(event);
         let check = |scratch: &mut Fold| -> Result<(), Refusal> {
             validate_at(scratch, event, &fingerprint, false)?;
             if let Event::EntryCorrected(c) = event {

@@ -19,13 +19,15 @@
 
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::domain::jsonl::{self, Line};
 use crate::domain::{Date, Seq, Timestamp};
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::snapshot::Tie;
 use crate::ledger::{
-    prepare_owned, Appending, Head, Ledger, LedgerError, Prepared, Recorder, StoredEntry,
+    event_fingerprint, prepare_owned, Appending, Head, Ledger, LedgerError, Prepared, Recorder,
+    StoredEntry,
 };
 use crate::projection::{Changes, Fold, Kept, Keys, Projection, Slice, SNAPSHOT_KEY};
 use crate::rules::{self, Finding, Tolerances};
@@ -41,6 +43,10 @@ mod tests;
 /// per-piece costs (a channel message, a write call) vanish, small enough that the lines,
 /// entries and frames in flight are a few megabytes whatever the size of the input.
 const PIECE_LINES: usize = 4096;
+
+/// The first piece of an import into a new ledger: what the validating thread waits for
+/// before it starts (~2 ms of parsing, not the ~20 ms of a whole piece).
+const FIRST_PIECE_LINES: usize = 256;
 
 /// Parsed pieces waiting for the validating thread: the parser runs at most this far ahead.
 const PIECES_AHEAD: usize = 2;
@@ -312,23 +318,26 @@ impl<'l> Draft<'l> {
         drop(appending);
         if let Some(dir) = created {
             // The new ledger's derived data (index, Merkle tree) is built from its journal
-            // when opened; the import is durable already, so a failure is only a notice.
-            match Ledger::open(&dir, crate::ledger::Access::Write) {
-                Ok(ledger) => {
-                    notices.extend(ledger.notices().iter().cloned());
-                    ledger.keep_snapshot(SNAPSHOT_KEY, &self.after);
-                    drop(ledger);
-                    // Opened once more: sled replays the log of what the first opening wrote
-                    // (the whole Merkle tree) and records where it stands, so that the first
-                    // write after the import does not pay for the replay (~60 ms at 10^6).
-                    if let Err(e) = Ledger::open(&dir, crate::ledger::Access::Write) {
-                        notices.push(format!("the import is durable, but its index: {e}"));
-                    }
+            // when opened, on a thread of its own while this one keeps the projection as the
+            // snapshot (which needs no lock): neither reads what the other writes. The
+            // import is durable already, so a failure is only a notice.
+            let after = &self.after;
+            let opened = std::thread::scope(|scope| {
+                let opening = std::thread::Builder::new()
+                    .name("open-new-ledger".into())
+                    .spawn_scoped(scope, || open_new(&dir));
+                crate::ledger::keep_snapshot_at(&dir, &head, SNAPSHOT_KEY, after);
+                match opening {
+                    Ok(opening) => opening.join().unwrap_or_else(|_| {
+                        vec![
+                            "the import is durable, but opening it to build its index panicked"
+                                .into(),
+                        ]
+                    }),
+                    Err(_) => open_new(&dir),
                 }
-                Err(e) => notices.push(format!(
-                    "the import is durable, but its index was not built: {e}"
-                )),
-            }
+            });
+            notices.extend(opened);
         }
         let committed = Committed {
             events: self.events,
@@ -338,6 +347,28 @@ impl<'l> Draft<'l> {
         free_aside(std::mem::take(&mut self.after));
         Ok(committed)
     }
+}
+
+/// Opens the ledger an import just made in `dir`, which builds its index and Merkle tree from
+/// its journal; says what the user should be told.
+fn open_new(dir: &Path) -> Vec<String> {
+    let mut notices = Vec::new();
+    match Ledger::open(dir, crate::ledger::Access::Write) {
+        Ok(ledger) => {
+            notices.extend(ledger.notices().iter().cloned());
+            drop(ledger);
+            // Opened once more: sled replays the log of what the first opening wrote (the
+            // whole Merkle tree) and records where it stands, so that the first write after
+            // the import does not pay for the replay (~60 ms at 10^6).
+            if let Err(e) = Ledger::open(dir, crate::ledger::Access::Write) {
+                notices.push(format!("the import is durable, but its index: {e}"));
+            }
+        }
+        Err(e) => notices.push(format!(
+            "the import is durable, but its index was not built: {e}"
+        )),
+    }
+    notices
 }
 
 /// The lines of `reader` (JSON Lines, named `source` in messages) as a draft onto `onto`: the
@@ -351,16 +382,29 @@ pub fn draft_reader<'l>(
     judgement: &Judgement,
 ) -> Result<Draft<'l>, LedgerError> {
     let mut reader = jsonl::LineReader::new(reader);
+    // Into a new ledger, nothing is read before the first piece: the validating thread waits
+    // for it, so it is a small one. (Onto a ledger, an input of one piece may be drafted on a
+    // slice of the projection: its first piece is a whole one.)
+    let mut piece_lines = match onto {
+        Onto::New(_) => FIRST_PIECE_LINES,
+        Onto::Ledger { .. } => PIECE_LINES,
+    };
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(PIECES_AHEAD);
         let parser = scope.spawn(move || {
             loop {
-                let lines = reader.next_chunk(PIECE_LINES);
+                let lines = reader.next_chunk(std::mem::replace(&mut piece_lines, PIECE_LINES));
                 if lines.is_empty() {
                     break;
                 }
+                // Fingerprinted here, beside the validating thread, which looks them up.
+                let fingerprints = lines
+                    .iter()
+                    .map(|(_, line)| event_fingerprint(&line.draft.event))
+                    .collect();
                 let piece = Piece {
                     lines,
+                    fingerprints: Some(fingerprints),
                     bad_line_seen: !reader.errors().is_empty(),
                 };
                 // The drafter stopped listening: it failed for another reason.
@@ -411,6 +455,7 @@ pub fn draft<'l>(
 ) -> Result<Draft<'l>, LedgerError> {
     let piece = Piece {
         lines,
+        fingerprints: None,
         bad_line_seen: false,
     };
     draft_pieces(
@@ -427,6 +472,8 @@ pub fn draft<'l>(
 /// after it are still parsed, for the report, but no longer drafted).
 struct Piece {
     lines: Vec<(usize, Line)>,
+    /// Each line's [`event_fingerprint`], when the parser computed them.
+    fingerprints: Option<Vec<[u8; 32]>>,
     bad_line_seen: bool,
 }
 
@@ -477,7 +524,7 @@ impl Sliced {
             let before = judgement.findings(&views, Some(horizon));
             let first_new = views.entries_applied();
             let mut batch = Batch::onto(views);
-            validate_piece(&mut batch, source, lines).ok()?;
+            validate_piece(&mut batch, source, lines, None).ok()?;
             let after = batch.settled();
             let moved_to = kept.horizon_after(after);
             if after.horizon() < held_days {
@@ -574,7 +621,15 @@ fn draft_pieces<'l>(
     let mut pieces = pieces.into_iter();
     // A draft of one piece onto the head of a ledger whose snapshot is there is tried on a
     // slice of the projection first: the views of the keys its lines touch.
-    let first: Vec<Piece> = pieces.by_ref().take(2).collect();
+    // Only a draft onto a ledger can be tried on a slice: one into a new ledger starts with
+    // its first piece.
+    let probed = match onto {
+        Onto::Ledger { .. } => 2,
+        Onto::New(_) => 0,
+    };
+    let first: Vec<Piece> = pieces.by_ref().take(probed).collect();
+    // Framed beside the validation: any draft into a new ledger, and one of several pieces.
+    let several = probed == 0 || first.len() > 1;
     let mut sliced = match (&mut onto, first.as_slice()) {
         (Onto::Ledger { ledger, entries }, [piece])
             if entries.is_none_or(|e| e >= ledger.head().entries)
@@ -588,7 +643,7 @@ fn draft_pieces<'l>(
         _ => None,
     };
     let pieces = first.into_iter().chain(pieces);
-    let (base, mut sink) = match onto {
+    let (base, sink) = match onto {
         Onto::New(dir) => (
             Some(Fold::default()),
             Sink::Write(Box::new(Ledger::create_in_pieces(dir)?)),
@@ -646,76 +701,84 @@ fn draft_pieces<'l>(
     let mut events = 0;
     let mut numbers = LineNumbers::default();
     let mut refused: Option<Refusal> = None;
-    let mut write_failed: Option<LedgerError> = None;
-    let mut wrong_claims: Vec<Refusal> = Vec::new();
+    let mut interrupted = false;
     let mut parse_failed = false;
-    for piece in pieces {
-        // Ctrl-C: stop reading; the pieces written are cut back when the sink is dropped.
-        if crate::ledger::interrupt::requested() {
-            write_failed = Some(LedgerError::Interrupted);
-            break;
-        }
-        parse_failed |= piece.bad_line_seen;
-        if parse_failed || refused.is_some() || write_failed.is_some() {
-            continue;
-        }
-        // The slice's one piece was validated when the slice was tried.
-        if !std::mem::take(&mut validated) {
-            if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines) {
-                refused = Some(refusal);
+    let framing = Framing {
+        sink,
+        last_recorded,
+        refused: None,
+        wrong_claims: Vec::new(),
+        write_failed: None,
+    };
+    // An input of several pieces written to the ledger is framed on a thread of its own
+    // (a draft to look at keeps its exact projection at a refusal: framed here).
+    let beside = several && matches!(framing.sink, Sink::Write(_));
+    let stopped = AtomicBool::new(false);
+    let framing = std::thread::scope(|scope| {
+        let mut framer = Framer::start(framing, beside, scope, source, recorder, &stopped);
+        for piece in pieces {
+            // Ctrl-C: stop reading; the pieces written are cut back when the sink is dropped.
+            if crate::ledger::interrupt::requested() {
+                interrupted = true;
+                break;
+            }
+            parse_failed |= piece.bad_line_seen;
+            if parse_failed || refused.is_some() || stopped.load(Ordering::Relaxed) {
                 continue;
             }
-        }
-        if let Some(changes) = &mut changes {
-            for (i, (_, line)) in piece.lines.iter().enumerate() {
-                let seq = Seq(first_new + (events + i) as u64);
-                changes.note(seq, &line.draft.event, batch.unsettled());
-            }
-        }
-        events += piece.lines.len();
-        let mut claims = Vec::with_capacity(piece.lines.len());
-        let mut drafts = Vec::with_capacity(piece.lines.len());
-        for (number, line) in piece.lines {
-            numbers.push(number);
-            claims.push(Claim {
-                number,
-                seq: line.claimed_seq,
-                hash: line.claimed_hash,
-                own_time: line.draft.recorded_at.is_some(),
-            });
-            drafts.push(line.draft);
-        }
-        let follows = match &sink {
-            Sink::Write(appending) => appending.head(),
-            Sink::Discard(head) => *head,
-            Sink::Nowhere => continue,
-        };
-        let prepared = prepare_owned(follows, drafts, recorder);
-        // A draft to look at is recorded, if ever, when it is committed: only the record
-        // times its lines carry are judged.
-        let looking = matches!(sink, Sink::Discard(_));
-        let judged = claims
-            .iter()
-            .zip(&prepared.entries)
-            .filter(|(c, _)| !looking || c.own_time);
-        if let Err(refusal) = check_record_time(source, judged, &mut last_recorded) {
-            refused = Some(refusal);
-            continue;
-        }
-        if wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
-            check_claims(source, &claims, &prepared, &mut wrong_claims);
-        }
-        match &mut sink {
-            // Once a claim is wrong nothing more is written; the rest is still checked.
-            Sink::Write(appending) if wrong_claims.is_empty() => {
-                if let Err(e) = appending.write(&prepared) {
-                    write_failed = Some(e);
+            // The slice's one piece was validated when the slice was tried.
+            if !std::mem::take(&mut validated) {
+                let fingerprints = piece.fingerprints.as_deref();
+                if let Err(refusal) = validate_piece(&mut batch, source, &piece.lines, fingerprints)
+                {
+                    refused = Some(refusal);
+                    continue;
                 }
             }
-            Sink::Discard(head) => *head = prepared.head(),
-            _ => {}
+            if let Some(changes) = &mut changes {
+                for (i, (_, line)) in piece.lines.iter().enumerate() {
+                    let seq = Seq(first_new + (events + i) as u64);
+                    changes.note(seq, &line.draft.event, batch.unsettled());
+                }
+            }
+            events += piece.lines.len();
+            let mut claims = Vec::with_capacity(piece.lines.len());
+            let mut drafts = Vec::with_capacity(piece.lines.len());
+            for (number, line) in piece.lines {
+                numbers.push(number);
+                claims.push(Claim {
+                    number,
+                    seq: line.claimed_seq,
+                    hash: line.claimed_hash,
+                    own_time: line.draft.recorded_at.is_some(),
+                });
+                drafts.push(line.draft);
+            }
+            framer.frame(claims, drafts);
         }
-    }
+        // Every view settled while the framer writes the last pieces, unless the draft is
+        // refused or interrupted already (then it is settled, if at all, after).
+        let settled = match interrupted || parse_failed || refused.is_some() {
+            true => Err(batch),
+            false => Ok(batch.finish()),
+        };
+        (framer.finish(), settled)
+    });
+    let (framing, settled) = framing;
+    let Framing {
+        sink,
+        refused: refused_framing,
+        wrong_claims,
+        write_failed,
+        ..
+    } = framing;
+    let write_failed = match interrupted {
+        true => Some(LedgerError::Interrupted),
+        false => write_failed,
+    };
+    // Framing refuses only pieces validation passed, which come before a piece validation
+    // refused: its refusal is the first.
+    let refused = refused_framing.or(refused);
     let bad = bad_lines();
     let refusals = if !bad.is_empty() {
         bad
@@ -734,7 +797,7 @@ fn draft_pieces<'l>(
     } else {
         wrong_claims
     };
-    let after = batch.finish();
+    let after = settled.unwrap_or_else(Batch::finish);
     let added = if refusals.is_empty() {
         let added = match &mut sliced {
             Some(slice) => std::mem::take(&mut slice.added),
@@ -784,6 +847,152 @@ fn draft_pieces<'l>(
     Ok(draft)
 }
 
+/// A draft's pieces, once validated: prepared (encoded, hashed, framed), their record times
+/// and claims checked, and written to the sink. What it finds wrong stops the writing; the
+/// draft puts it together with what validation found.
+struct Framing<'l> {
+    sink: Sink<'l>,
+    /// The seq and record time of the entry the next piece follows.
+    last_recorded: Option<(Seq, Timestamp)>,
+    /// A record time before the one of the entry before it: nothing more is framed.
+    refused: Option<Refusal>,
+    /// Claims (seq, hash) the entries do not bear out: nothing more is written, the rest is
+    /// still checked.
+    wrong_claims: Vec<Refusal>,
+    write_failed: Option<LedgerError>,
+}
+
+impl Framing<'_> {
+    /// Whether pieces are still framed: nothing refused, no write failed.
+    fn goes_on(&self) -> bool {
+        self.refused.is_none() && self.write_failed.is_none()
+    }
+
+    /// Frames a piece validated: `drafts`, and what the claims check needs of their lines.
+    fn frame(
+        &mut self,
+        source: &str,
+        recorder: &Recorder,
+        claims: Vec<Claim>,
+        drafts: Vec<crate::domain::Draft>,
+    ) {
+        let follows = match &self.sink {
+            Sink::Write(appending) => appending.head(),
+            Sink::Discard(head) => *head,
+            Sink::Nowhere => return,
+        };
+        let prepared = prepare_owned(follows, drafts, recorder);
+        // A draft to look at is recorded, if ever, when it is committed: only the record
+        // times its lines carry are judged.
+        let looking = matches!(self.sink, Sink::Discard(_));
+        let judged = claims
+            .iter()
+            .zip(&prepared.entries)
+            .filter(|(c, _)| !looking || c.own_time);
+        if let Err(refusal) = check_record_time(source, judged, &mut self.last_recorded) {
+            self.refused = Some(refusal);
+            return;
+        }
+        if self.wrong_claims.len() < jsonl::MAX_REPORTED_ERRORS {
+            check_claims(source, &claims, &prepared, &mut self.wrong_claims);
+        }
+        match &mut self.sink {
+            // Once a claim is wrong nothing more is written; the rest is still checked.
+            Sink::Write(appending) if self.wrong_claims.is_empty() => {
+                if let Err(e) = appending.write(&prepared) {
+                    self.write_failed = Some(e);
+                }
+            }
+            Sink::Discard(head) => *head = prepared.head(),
+            _ => {}
+        }
+    }
+}
+
+/// A validated piece, on its way to be framed.
+type Validated = (Vec<Claim>, Vec<crate::domain::Draft>);
+
+/// Where the drafting loop sends each piece it validated: framed on this thread, or on a
+/// thread of its own while the next piece is validated (an import: encoding, hashing and
+/// writing the entries was ~9 % of the validating thread's time, which sets the import's).
+enum Framer<'scope, 'l> {
+    Here {
+        framing: Box<Framing<'l>>,
+        source: &'scope str,
+        recorder: &'scope Recorder,
+    },
+    Beside {
+        to_framer: std::sync::mpsc::SyncSender<Validated>,
+        framer: std::thread::ScopedJoinHandle<'scope, Framing<'l>>,
+    },
+}
+
+impl<'scope, 'l: 'scope> Framer<'scope, 'l> {
+    /// Framing here, or, `beside`, on a thread of `scope`, which sets `stopped` once it
+    /// frames no more (the drafting loop then validates no more).
+    fn start<'env>(
+        framing: Framing<'l>,
+        beside: bool,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        source: &'scope str,
+        recorder: &'scope Recorder,
+        stopped: &'scope AtomicBool,
+    ) -> Framer<'scope, 'l> {
+        if !beside {
+            return Framer::Here {
+                framing: Box::new(framing),
+                source,
+                recorder,
+            };
+        }
+        let (to_framer, pieces) = std::sync::mpsc::sync_channel::<Validated>(PIECES_AHEAD);
+        let framer = scope.spawn(move || {
+            let mut framing = framing;
+            for (claims, drafts) in pieces {
+                if framing.goes_on() {
+                    framing.frame(source, recorder, claims, drafts);
+                    if !framing.goes_on() {
+                        stopped.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            framing
+        });
+        Framer::Beside { to_framer, framer }
+    }
+
+    fn frame(&mut self, claims: Vec<Claim>, drafts: Vec<crate::domain::Draft>) {
+        match self {
+            Framer::Here {
+                framing,
+                source,
+                recorder,
+            } => {
+                if framing.goes_on() {
+                    framing.frame(source, recorder, claims, drafts);
+                }
+            }
+            Framer::Beside { to_framer, .. } => {
+                // The framer keeps receiving until it is told there is no more.
+                let _ = to_framer.send((claims, drafts));
+            }
+        }
+    }
+
+    /// Every piece framed: the framing, back.
+    fn finish(self) -> Framing<'l> {
+        match self {
+            Framer::Here { framing, .. } => *framing,
+            Framer::Beside { to_framer, framer } => {
+                drop(to_framer);
+                framer
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }
+        }
+    }
+}
+
 /// The lines of the draft's entries that `finding` involves, in the order of its seqs
 /// (sorted: the last is the newest).
 fn lines_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Vec<usize> {
@@ -797,11 +1006,21 @@ fn lines_of(finding: &Finding, first_new: u64, numbers: &LineNumbers) -> Vec<usi
 
 /// Validates a piece onto `batch`: the first refusal names the source, the line and the
 /// field (later lines may depend on the refused one, so they are not judged).
-fn validate_piece(batch: &mut Batch, source: &str, lines: &[(usize, Line)]) -> Result<(), Refusal> {
-    for (number, line) in lines {
+/// `fingerprints`: each line's event's, if computed already.
+fn validate_piece(
+    batch: &mut Batch,
+    source: &str,
+    lines: &[(usize, Line)],
+    fingerprints: Option<&[[u8; 32]]>,
+) -> Result<(), Refusal> {
+    for (i, (number, line)) in lines.iter().enumerate() {
         let draft = &line.draft;
+        let fingerprint = match fingerprints {
+            Some(computed) => computed[i],
+            None => event_fingerprint(&draft.event),
+        };
         batch
-            .admit(&draft.event, draft.override_reason.as_deref())
+            .admit_fingerprinted(&draft.event, fingerprint, draft.override_reason.as_deref())
             .map_err(|refusal| Refusal {
                 source: source.to_owned(),
                 line: Some(*number),

@@ -676,3 +676,83 @@ fn a_finding_names_every_line_of_the_draft_it_involves() {
 }
 
 mod attack;
+
+/// `lines` cut into pieces of `size` lines, as the parser hands them over.
+fn in_pieces(lines: Vec<(usize, jsonl::Line)>, size: usize) -> Vec<super::Piece> {
+    let mut pieces = Vec::new();
+    let mut lines = lines.into_iter().peekable();
+    while lines.peek().is_some() {
+        pieces.push(super::Piece {
+            lines: lines.by_ref().take(size).collect(),
+            fingerprints: None,
+            bad_line_seen: false,
+        });
+    }
+    pieces
+}
+
+/// An import of several pieces is framed (encoded, hashed, written) on a thread of its own
+/// while the next piece is validated: the ledger it makes is byte for byte the one a single
+/// piece makes, and its snapshot is the fold's.
+#[test]
+fn an_import_framed_beside_its_validation_writes_what_one_piece_writes() {
+    let one = tempfile::tempdir().unwrap();
+    let one = one.path().join("ledger");
+    fixture_ledger(&one);
+    let many = tempfile::tempdir().unwrap();
+    let many = many.path().join("ledger");
+    let made = super::draft_pieces(
+        Onto::New(&many),
+        "fixture",
+        in_pieces(lines(FIXTURE), 7),
+        Vec::new,
+        &recorder(),
+        &Judgement::default(),
+    )
+    .unwrap();
+    assert!(made.is_accepted(), "{:?}", made.refusals());
+    made.commit().unwrap();
+    assert_eq!(canonical(&many), canonical(&one));
+    assert_eq!(sections_unlike_a_folds(&many), Vec::<String>::new());
+}
+
+/// Framed beside the validation, a piece refused by its framing (a record time before the
+/// head's) is still the refusal reported, though validation may have gone on meanwhile to a
+/// later line it refuses: as read one piece after the other, the first refusal stops the rest.
+/// Nothing stays written.
+#[test]
+fn a_refusal_found_framing_a_piece_comes_before_one_validation_finds_later() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_ledger(dir.path());
+    let before = canonical(dir.path());
+    let text = concat!(
+        r#"{"kind":"state_joined","state":"ZZA","name":"Zedland","effective":"2030-01-01"}"#,
+        "\n",
+        // Recorded before the fixture's entries (2026-11-30).
+        r#"{"kind":"state_joined","state":"ZZB","name":"Zedbia","effective":"2030-01-01","recorded_at":"2020-01-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"kind":"coordinator_left","body":"no-such-body","state":"ZZA","effective":"2030-02-01","reason":"resignation"}"#,
+        "\n",
+        r#"{"kind":"state_joined","state":"ZZC","name":"Zedcia","effective":"2030-01-01"}"#,
+        "\n",
+    );
+    for _ in 0..20 {
+        let mut writer = Ledger::open(dir.path(), Access::Write).unwrap();
+        let refused = super::draft_pieces(
+            Onto::head_of(&mut writer),
+            "new.jsonl",
+            in_pieces(lines(text), 1),
+            Vec::new,
+            &recorder(),
+            &Judgement::default(),
+        )
+        .unwrap();
+        let refusals = refused.refusals();
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        assert_eq!(refusals[0].line, Some(2), "{refusals:?}");
+        assert_eq!(refusals[0].field.as_deref(), Some("recorded_at"));
+        drop(refused);
+        drop(writer);
+        assert_eq!(canonical(dir.path()), before);
+    }
+}

@@ -924,18 +924,7 @@ impl Ledger {
     /// wrong answer to this head), and a snapshot that cannot be written (a read-only
     /// directory) is only a lost shortcut.
     pub fn keep_snapshot<P: Snapshotted>(&self, key: &str, state: &P) -> bool {
-        let entries = self.head.entries;
-        if entries == 0 || state.entries_applied() != entries {
-            return false;
-        }
-        let tie = snapshot::Tie {
-            key: key.to_owned(),
-            entries,
-            journal_bytes: self.head.bytes,
-            last_frame: self.head.last_frame,
-            hash: self.head.hash,
-        };
-        snapshot::write(&self.dir, &tie, |out| state.write_sections(out)).is_ok()
+        keep_snapshot_at(&self.dir, &self.head, key, state)
     }
 
     /// The tie of the snapshot made under `key` at this ledger's head, if there is a usable
@@ -1027,6 +1016,24 @@ impl Drop for Ledger {
             let _ = store.flush();
         }
     }
+}
+
+/// [`Ledger::keep_snapshot`] for the ledger in `dir` at `head`, without opening it: a
+/// snapshot needs no lock (see [`snapshot::write`]), so the writer that made a new ledger
+/// keeps its projection while the ledger is opened (its index and Merkle tree built) beside.
+pub fn keep_snapshot_at<P: Snapshotted>(dir: &Path, head: &Head, key: &str, state: &P) -> bool {
+    let entries = head.entries;
+    if entries == 0 || state.entries_applied() != entries {
+        return false;
+    }
+    let tie = snapshot::Tie {
+        key: key.to_owned(),
+        entries,
+        journal_bytes: head.bytes,
+        last_frame: head.last_frame,
+        hash: head.hash,
+    };
+    snapshot::write(dir, &tie, |out| state.write_sections(out)).is_ok()
 }
 
 /// Encodes, hashes and frames `drafts` as the entries that would follow `head`, without

@@ -690,18 +690,26 @@ impl Fold {
     pub fn write_changed(&self, changes: &Changes, out: &mut dyn SectionSink) -> io::Result<()> {
         let corrected = self.corrected_by_body();
         let mut received: BTreeMap<&BodyId, Vec<&BodyId>> = BTreeMap::new();
-        let mut seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = BTreeMap::new();
+        // Gathered by hash, then put in order: a State's list is looked up for every term of
+        // every body, and a B-tree of State codes compared strings ~8 times for each.
+        let mut seats: std::collections::HashMap<&StateCode, Vec<&BodyId>> =
+            std::collections::HashMap::new();
         for body in self.bodies.values() {
             if let Some(to) = body.transfer_to() {
                 received.entry(to).or_default().push(&body.id);
             }
             for state in body.seated() {
-                let bodies = seats_by_state.entry(state).or_default();
-                if bodies.last() != Some(&&body.id) {
+                let bodies = seats.entry(state).or_default();
+                // This body's, if it was put there already: the same id, by address.
+                if !bodies
+                    .last()
+                    .is_some_and(|last| std::ptr::eq(*last, &body.id))
+                {
                     bodies.push(&body.id);
                 }
             }
         }
+        let seats_by_state: BTreeMap<&StateCode, Vec<&BodyId>> = seats.into_iter().collect();
         self.write_states(out)?;
         let mut shards: BTreeMap<usize, Vec<(&StateCode, &Vec<&BodyId>)>> = BTreeMap::new();
         for (code, bodies) in &seats_by_state {
@@ -818,20 +826,13 @@ impl Projection {
 
 impl Fold {
     /// The shards of overrides, fingerprints and events `changes` reaches: each written whole
-    /// from this projection, which must hold the whole of each.
+    /// from this projection, which must hold the whole of each. Many of them (a snapshot
+    /// written whole) are encoded on two threads ([`write_in_two`]).
     pub(super) fn write_shards(
         &self,
         changes: &Changes,
         out: &mut dyn SectionSink,
     ) -> io::Result<()> {
-        for n in &changes.override_sections {
-            let from = Seq(n * OVERRIDES_PER_SECTION);
-            let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
-            let overrides: Vec<(Seq, &str)> = self.overrides.range(from..until).collect();
-            out.section(&overrides_section(from), &mut |w| {
-                encode_into(w, &overrides)
-            })?;
-        }
         let cut = Cut::of(self.applied);
         let every = changes.every_shard || changes.cut_before(cut).is_some();
         let shards = |prefixes: &BTreeSet<u32>| -> BTreeSet<u32> {
@@ -840,59 +841,164 @@ impl Fold {
                 false => prefixes.iter().map(|p| cut.shard(*p)).collect(),
             }
         };
-        for shard in shards(&changes.fingerprints) {
-            let in_shard = self
-                .fingerprints
-                .range(cut.first_of(shard)..)
-                .take_while(|(fp, _)| cut.shard(fingerprint_prefix(fp)) == shard);
-            let fingerprints: Vec<(&Fingerprint, &Seq)> = in_shard.collect();
-            out.section(&cut.fingerprints_section(shard), &mut |w| {
-                encode_into(w, &fingerprints)
-            })?;
-        }
         let topic_shards = shards(&changes.topics);
+        let mut by_shard: BTreeMap<u32, Vec<&Topic>> = BTreeMap::new();
         if !topic_shards.is_empty() {
-            let mut by_shard: BTreeMap<u32, Vec<&Topic>> = BTreeMap::new();
             for topic in self.topics.keys() {
                 let shard = cut.shard(topic_prefix(topic));
                 if topic_shards.contains(&shard) {
                     by_shard.entry(shard).or_default().push(topic);
                 }
             }
-            for shard in &topic_shards {
-                let topics = by_shard.get(shard).map_or(&[][..], Vec::as_slice);
+        }
+        // In the order a single thread wrote them: overrides, fingerprints, topics.
+        let mut jobs: Vec<ShardOut<'_>> = Vec::new();
+        jobs.extend(
+            changes
+                .override_sections
+                .iter()
+                .map(|n| ShardOut::Overrides(*n)),
+        );
+        jobs.extend(
+            shards(&changes.fingerprints)
+                .into_iter()
+                .map(ShardOut::Fingerprints),
+        );
+        jobs.extend(topic_shards.iter().map(|shard| {
+            let topics = by_shard.get(shard).map_or(&[][..], Vec::as_slice);
+            ShardOut::Topics(*shard, topics)
+        }));
+        let name = |job: &ShardOut<'_>| match job {
+            ShardOut::Overrides(n) => overrides_section(Seq(n * OVERRIDES_PER_SECTION)),
+            ShardOut::Fingerprints(shard) => cut.fingerprints_section(*shard),
+            ShardOut::Topics(shard, _) => cut.topics_section(*shard),
+        };
+        let encode = |job: &ShardOut<'_>, w: &mut dyn Write| match job {
+            ShardOut::Overrides(n) => {
+                let from = Seq(n * OVERRIDES_PER_SECTION);
+                let until = Seq((n + 1) * OVERRIDES_PER_SECTION);
+                // Each entry's seq and reason, as the overrides give them.
+                let overrides: Vec<_> = self.overrides.range(from..until).collect();
+                encode_into(w, &overrides)
+            }
+            ShardOut::Fingerprints(shard) => {
+                let in_shard = self
+                    .fingerprints
+                    .range(cut.first_of(*shard)..)
+                    .take_while(|(fp, _)| cut.shard(fingerprint_prefix(fp)) == *shard);
+                let fingerprints: Vec<(&Fingerprint, &Seq)> = in_shard.collect();
+                encode_into(w, &fingerprints)
+            }
+            ShardOut::Topics(_, topics) => {
                 let events: Vec<(&Topic, Vec<(Seq, &Event)>)> = topics
                     .iter()
                     .map(|t| (*t, self.events_of(t).collect()))
                     .collect();
-                out.section(&cut.topics_section(*shard), &mut |w| {
-                    encode_into(w, &events)
-                })?;
+                encode_into(w, &events)
+            }
+        };
+        write_in_two(&jobs, name, encode, out)
+    }
+}
+
+/// A section [`Fold::write_shards`] writes.
+enum ShardOut<'a> {
+    /// `overrides/N`, the reasons of entries N × [`OVERRIDES_PER_SECTION`] on.
+    Overrides(u64),
+    Fingerprints(u32),
+    /// A shard of topics, and the topics in it.
+    Topics(u32, &'a [&'a Topic]),
+}
+
+/// From how many sections [`write_in_two`] encodes on a second thread: a write of a few
+/// sections (`record`) does not pay for starting one.
+const IN_TWO_FROM: usize = 16;
+
+/// How many encoded sections the second thread may hold ahead of the writer.
+const IN_TWO_AHEAD: usize = 4;
+
+/// Whether the writer of [`write_in_two`] encodes section `i` itself: one in three. The
+/// others are encoded on the second thread, since the writer also writes (and hashes) them
+/// all, and encodes the sections of views before the shards and bodies.
+fn writes_itself(i: usize) -> bool {
+    i.is_multiple_of(3)
+}
+
+/// The sections `jobs` (each named by `name`, its bytes written by `encode`) written to `out`
+/// in their order, most of them encoded on a second thread meanwhile and handed over
+/// ([`writes_itself`]): writing a whole snapshot (an import into a new ledger) is encoding
+/// thousands of independent sections, ~15 % of that import's time on one thread. What `out`
+/// receives is what a single thread writes, and no more than [`IN_TWO_AHEAD`] sections are
+/// held as bytes.
+fn write_in_two<J: Sync>(
+    jobs: &[J],
+    name: impl Fn(&J) -> String,
+    encode: impl Fn(&J, &mut dyn Write) -> io::Result<()> + Sync,
+    out: &mut dyn SectionSink,
+) -> io::Result<()> {
+    let one_by_one = |out: &mut dyn SectionSink| {
+        for job in jobs {
+            out.section(&name(job), &mut |w| encode(job, w))?;
+        }
+        Ok(())
+    };
+    if jobs.len() < IN_TWO_FROM {
+        return one_by_one(out);
+    }
+    std::thread::scope(|scope| {
+        let (to_writer, from_second) = std::sync::mpsc::sync_channel(IN_TWO_AHEAD);
+        let encode = &encode;
+        let second = std::thread::Builder::new()
+            .name("sections".into())
+            .spawn_scoped(scope, move || {
+                let theirs = jobs.iter().enumerate().filter(|(i, _)| !writes_itself(*i));
+                for (_, job) in theirs {
+                    let mut bytes = Vec::new();
+                    let encoded = encode(job, &mut bytes).map(|()| bytes);
+                    let failed = encoded.is_err();
+                    // The writer stopped (it failed): so does this thread.
+                    if to_writer.send(encoded).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        if second.is_err() {
+            return one_by_one(out);
+        }
+        // Returning early drops `from_second`: the second thread stops at its next section.
+        for (i, job) in jobs.iter().enumerate() {
+            if writes_itself(i) {
+                out.section(&name(job), &mut |w| encode(job, w))?;
+            } else {
+                let bytes = from_second
+                    .recv()
+                    .map_err(|_| io::Error::other("the thread encoding sections stopped"))??;
+                out.section(&name(job), &mut |w| w.write_all(&bytes))?;
             }
         }
         Ok(())
-    }
+    })
 }
 
 impl Projection {
     /// The sections of the bodies `ids` this projection holds, with their corrected elections
-    /// and the bodies whose mandate moved to each (`received`).
+    /// and the bodies whose mandate moved to each (`received`); many of them encoded on two
+    /// threads ([`write_in_two`]).
     pub(super) fn write_bodies<'a>(
         &self,
         ids: impl Iterator<Item = &'a BodyId>,
         corrected: &BTreeMap<&BodyId, Vec<(Seq, &Superseded)>>,
-        received: impl Fn(&BodyId) -> &'a Vec<&'a BodyId>,
+        received: impl Fn(&BodyId) -> &'a Vec<&'a BodyId> + Sync,
         out: &mut dyn SectionSink,
     ) -> io::Result<()> {
-        let mut term = Vec::new();
-        for (id, body) in ids.filter_map(|id| self.bodies.get_key_value(id)) {
+        let bodies: Vec<(&BodyId, &Body)> =
+            ids.filter_map(|id| self.bodies.get_key_value(id)).collect();
+        let encode = |(id, body): &(&BodyId, &Body), w: &mut dyn Write| {
             let corrected = corrected.get(id).map_or(&[][..], Vec::as_slice);
-            let received = received(id);
-            out.section(&body_section(id), &mut |w| {
-                write_body(w, body, corrected, received, &mut term)
-            })?;
-        }
-        Ok(())
+            let mut term = Vec::new();
+            write_body(w, body, corrected, received(id), &mut term)
+        };
+        write_in_two(&bodies, |(id, _)| body_section(id), encode, out)
     }
 
     /// The sections of bodies `changes` names that no longer exist (their establishment
@@ -1214,6 +1320,113 @@ mod tests {
             };
             let tuple = (without_terms, corrected, received, days, terms);
             assert_eq!(sections[&body_section(id)], encode(&tuple), "{id}");
+        }
+    }
+
+    /// Sections encoded on two threads reach the sink exactly as one thread gives them: the
+    /// same names, bytes and order (the snapshot file is then byte for byte the same).
+    #[test]
+    fn sections_encoded_on_two_threads_come_out_as_one_thread_writes_them() {
+        for count in [0, 1, IN_TWO_FROM - 1, IN_TWO_FROM, IN_TWO_FROM + 1, 300] {
+            let jobs: Vec<usize> = (0..count).collect();
+            let name = |job: &usize| format!("section/{job:04}");
+            // Of very different sizes, some past a writer's buffer.
+            let encode = |job: &usize, w: &mut dyn Write| {
+                let bytes: Vec<u8> = (0..job * job * 7).map(|i| (i % 251) as u8).collect();
+                w.write_all(&bytes)
+            };
+            let mut in_two: Vec<(String, Vec<u8>)> = Vec::new();
+            write_in_two(&jobs, name, encode, &mut in_two).unwrap();
+            let one_by_one: Vec<(String, Vec<u8>)> = jobs
+                .iter()
+                .map(|job| {
+                    let mut bytes = Vec::new();
+                    encode(job, &mut bytes).unwrap();
+                    (name(job), bytes)
+                })
+                .collect();
+            assert_eq!(in_two, one_by_one, "{count} sections");
+        }
+    }
+
+    /// A section that fails to encode, on either thread, fails the write, and a sink that
+    /// fails stops the second thread: neither hangs.
+    #[test]
+    fn a_failure_on_either_thread_or_in_the_sink_stops_the_write() {
+        let jobs: Vec<usize> = (0..100).collect();
+        for failing in [39, 40, 41] {
+            let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+            let written = write_in_two(
+                &jobs,
+                |job| format!("s{job}"),
+                |job, w| match *job == failing {
+                    true => Err(io::Error::other("cannot encode")),
+                    false => w.write_all(&[*job as u8]),
+                },
+                &mut out,
+            );
+            assert_eq!(written.unwrap_err().to_string(), "cannot encode");
+            assert_eq!(out.len(), failing, "the sections before it, in order");
+        }
+
+        struct FullAfter(usize);
+        impl SectionSink for FullAfter {
+            fn section(
+                &mut self,
+                _: &str,
+                encode: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+            ) -> io::Result<()> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("disk full"));
+                }
+                self.0 -= 1;
+                encode(&mut Vec::new())
+            }
+        }
+        let written = write_in_two(
+            &jobs,
+            |job| format!("s{job}"),
+            |job, w| w.write_all(&[*job as u8]),
+            &mut FullAfter(7),
+        );
+        assert_eq!(written.unwrap_err().to_string(), "disk full");
+    }
+
+    /// `seats-by-state/XX` lists, for each State, every body it held a seat in, once, in the
+    /// bodies' order: as gathered one term after another.
+    #[test]
+    fn the_seats_by_state_list_each_body_once_in_order() {
+        let whole = Fold::of(&fixture());
+        let sections = kept(&whole);
+        let mut expected: BTreeMap<StateCode, Vec<BodyId>> = BTreeMap::new();
+        for body in whole.bodies.values() {
+            for state in body.seated() {
+                let bodies = expected.entry(state.clone()).or_default();
+                if !bodies.contains(&body.id) {
+                    bodies.push(body.id.clone());
+                }
+            }
+        }
+        assert!(
+            expected.values().any(|b| b.len() > 1),
+            "a State in several bodies"
+        );
+        let mut listed = 0;
+        for shard in 0..SHARDS {
+            let section = &sections[&seats_shard_section(shard)];
+            let keyed = Keyed::open(section).expect("a keyed section");
+            for bytes in keyed.values() {
+                let _: Vec<BodyId> = decode(bytes).expect("a list of bodies");
+                listed += 1;
+            }
+        }
+        assert_eq!(listed, expected.len(), "one record per State");
+        for (state, bodies) in &expected {
+            let section = &sections[&seats_shard_section(state_shard(state))];
+            let keyed = Keyed::open(section).expect("a keyed section");
+            let found: Vec<BodyId> = decode(keyed.get(state.as_str().as_bytes()).expect("listed"))
+                .expect("a list of bodies");
+            assert_eq!(&found, bodies, "{state}");
         }
     }
 }

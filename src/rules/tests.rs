@@ -292,3 +292,50 @@ fn a_snapshot_read_for_its_views_only_answers_every_query_as_the_whole_projectio
         whole.resolve_body("universalization")
     );
 }
+
+/// The rules run on two threads for a projection of many bodies: what they find, and its
+/// order, is what one thread finds.
+#[test]
+fn the_rules_on_two_threads_find_what_one_thread_finds() {
+    // The fixture with every body copied under other ids (the copies' elections and
+    // vacancies with them): enough bodies for two threads, and findings of every kind.
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE))
+            .expect("the fixture");
+    let mut lines = text.clone();
+    for copy in 0..8 {
+        for line in text.lines().filter(|l| l.contains("\"body\":\"")) {
+            lines.push_str(&line.replace("\"body\":\"", &format!("\"body\":\"copy{copy}-")));
+            lines.push('\n');
+        }
+    }
+    let entries: Vec<Entry> = read_lines(lines.as_bytes())
+        .expect("valid lines")
+        .into_iter()
+        .enumerate()
+        .map(|(seq, (_, line))| Entry {
+            seq: Seq(seq as u64),
+            recorded_at: Timestamp::parse("2026-01-01T00:00:00Z").expect("a timestamp"),
+            recorded_by: "test".into(),
+            override_reason: line.draft.override_reason,
+            prev_hash: EntryHash::GENESIS,
+            event: line.draft.event,
+        })
+        .collect();
+    let p = Projection::fold(&entries);
+    assert!(
+        p.bodies().count() > TWO_THREADS_FROM_BODIES,
+        "two threads are used"
+    );
+    let tol = Tolerances::default();
+    let scope = Scope {
+        until: horizon(&p),
+        last_year: meetings::last_formal_year(&p),
+    };
+    let one = run_on(&p, &tol, scope, false);
+    let two = run_on(&p, &tol, scope, true);
+    let rules: std::collections::BTreeSet<Rule> = one.iter().map(|f| f.rule).collect();
+    assert!(rules.len() >= 3, "findings of several rules: {rules:?}");
+    assert_eq!(one, two);
+    assert_eq!(check(&p, &tol), one, "check takes two threads here");
+}
