@@ -90,11 +90,27 @@ impl Rule {
         }
     }
 
-    /// `R3` → [`Rule::R3`].
+    /// `R3` → [`Rule::R3`] (any case). Every word of every override reason a finding may be
+    /// excused by is tried ([`excuses`]): no text is formatted for it.
     pub fn parse(s: &str) -> Option<Rule> {
         Rule::ALL
             .into_iter()
-            .find(|r| format!("{r:?}").eq_ignore_ascii_case(s))
+            .find(|r| r.name().eq_ignore_ascii_case(s))
+    }
+
+    /// `R3`: the rule's name, as its `Debug` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::R1 => "R1",
+            Rule::R2 => "R2",
+            Rule::R3 => "R3",
+            Rule::R4 => "R4",
+            Rule::R5 => "R5",
+            Rule::R6 => "R6",
+            Rule::R7 => "R7",
+            Rule::R8 => "R8",
+            Rule::R9 => "R9",
+        }
     }
 }
 

@@ -339,3 +339,15 @@ fn the_rules_on_two_threads_find_what_one_thread_finds() {
     assert_eq!(one, two);
     assert_eq!(check(&p, &tol), one, "check takes two threads here");
 }
+
+#[test]
+fn a_rule_is_named_in_an_override_by_its_debug_name_in_any_case() {
+    for rule in Rule::ALL {
+        assert_eq!(rule.name(), format!("{rule:?}"));
+        assert_eq!(Rule::parse(&rule.name().to_lowercase()), Some(rule));
+    }
+    assert_eq!(Rule::parse("R10"), None);
+    assert!(super::excuses("nominated late, see r5", Rule::R5));
+    assert!(!super::excuses("nominated late, see r5", Rule::R3));
+    assert!(super::excuses("no rule named", Rule::R3));
+}
