@@ -1332,7 +1332,10 @@ mod tests {
             let name = |job: &usize| format!("section/{job:04}");
             // Of very different sizes, some past a writer's buffer.
             let encode = |job: &usize, w: &mut dyn Write| {
-                let bytes: Vec<u8> = (0..job * job * 7).map(|i| (i % 251) as u8).collect();
+                let mut bytes = vec![(job % 251) as u8; job * job * 7];
+                if let Some(last) = bytes.last_mut() {
+                    *last = !*last;
+                }
                 w.write_all(&bytes)
             };
             let mut in_two: Vec<(String, Vec<u8>)> = Vec::new();
