@@ -155,10 +155,10 @@ fn body_section(id: &BodyId) -> String {
 const SHARDS: usize = 256;
 
 /// How finely the effective events (by topic) and the fingerprints are cut: into 16^`digits`
-/// shards (`topics/XX` for 256 of them, `topics/XXX` for 4096, and so on), `digits` growing with the entries applied so that
-/// a shard holds about [`EVENTS_PER_SHARD`] events at most on average. A write rewrites the
-/// shards its events fall in: their size, not the ledger's, is what it costs. The write
-/// whose entries pass a threshold (2^18, 2^22 entries) cuts every shard again, once.
+/// shards (`topics/` and two hex digits for 256 of them, three for 4096, four for 65,536),
+/// `digits` growing with the entries applied so that a shard holds about
+/// [`EVENTS_PER_SHARD`] events at most on average. A write rewrites the shards its events
+/// fall in: their size, not the ledger's, is what it costs. The write whose entries pass a threshold (2^18, 2^22 entries) cuts every shard again, once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Cut {
     digits: u32,
