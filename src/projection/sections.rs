@@ -158,7 +158,8 @@ const SHARDS: usize = 256;
 /// shards (`topics/` and two hex digits for 256 of them, three for 4096, four for 65,536),
 /// `digits` growing with the entries applied so that a shard holds about
 /// [`EVENTS_PER_SHARD`] events at most on average. A write rewrites the shards its events
-/// fall in: their size, not the ledger's, is what it costs. The write whose entries pass a threshold (2^18, 2^22 entries) cuts every shard again, once.
+/// fall in: their size, not the ledger's, is what it costs. The write whose entries pass a
+/// threshold (2^18, 2^22 entries) cuts every shard again, once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Cut {
     digits: u32,
